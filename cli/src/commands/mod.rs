@@ -1,0 +1,31 @@
+//! One module per subcommand. Each turns its clap arguments into the options of one
+//! operation and calls it; no command holds logic of its own beyond that translation.
+
+pub mod build;
+pub mod completions;
+pub mod compose;
+pub mod new;
+pub mod run;
+
+use crate::cli::Command;
+use crate::{Context, ExitStatus};
+
+/// Runs the chosen subcommand.
+pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    match command {
+        Command::New(args) => new::run(args, ctx),
+        Command::Build(args) => build::run(args, ctx),
+        Command::Compose(args) => compose::run(args, ctx),
+        Command::Run(args) => run::run(args, ctx),
+        Command::Completions(args) => completions::run(args, ctx),
+    }
+}
+
+/// Errors in how a command was invoked, caught before any operation runs.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CommandError {
+    /// Refusing to write a binary component to a terminal.
+    #[error("refusing to write a binary component to the terminal")]
+    #[diagnostic(help("pass `-o <file.wasm>`, or redirect stdout to a file"))]
+    BinaryToTerminal,
+}

@@ -1,0 +1,227 @@
+//! Composition with wac-graph: plug components into each other's imports, transitively.
+//!
+//! The socket is instantiated first; each of its imports is satisfied by the one plug that
+//! exports a matching interface (same name, or a semver-compatible version, with a compatible
+//! type), and each plug brought in has its own imports satisfied the same way. WASI imports
+//! are always left to the host. Only component bytes cross into this module, because wac-graph
+//! carries its own wasm-tools versions.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use wac_graph::types::{Package, SubtypeChecker, are_semver_compatible};
+use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId};
+
+/// Errors from composing components.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ComposeError {
+    /// An input is not a component wac-graph can read.
+    #[error("`{name}` is not a usable component")]
+    InvalidComponent {
+        name: String,
+        #[source]
+        source: anyhow::Error,
+    },
+    /// A plug was given that no instance in the graph imports from.
+    #[error("plug `{name}` satisfies no import of the socket or of the other plugs")]
+    #[diagnostic(help("`{name}` exports {exports}; no component in the composition imports any of these"))]
+    UnusedPlug { name: String, exports: String },
+    /// More than one plug could satisfy an import.
+    #[error("`{importer}` imports `{import}`, and several components export it: {candidates}")]
+    #[diagnostic(help("pass only one of them as a plug"))]
+    Ambiguous { importer: String, import: String, candidates: String },
+    /// The plugs depend on each other in a loop.
+    #[error("the components import from each other in a cycle, which a composition cannot express")]
+    #[diagnostic(help("break the cycle: move the shared interface into a component that imports none of the others"))]
+    Cycle,
+    /// wac-graph refused to build or encode the graph.
+    #[error("could not build the composed component")]
+    Graph {
+        #[source]
+        source: anyhow::Error,
+    },
+}
+
+/// A component taking part in a composition.
+#[derive(Debug, Clone)]
+pub struct ComposeInput {
+    /// A short name for messages (usually the file stem).
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What to compose: the socket's exports become the composition's exports.
+#[derive(Debug, Clone)]
+pub struct ComposeOptions {
+    pub socket: ComposeInput,
+    pub plugs: Vec<ComposeInput>,
+}
+
+/// An import satisfied by another component's export.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Link {
+    pub importer: String,
+    pub import: String,
+    pub exporter: String,
+    pub export: String,
+}
+
+/// Why an import was left for the host.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeftReason {
+    /// A WASI interface: provided by the runtime.
+    Wasi,
+    /// No component in the composition exports it.
+    NoProvider,
+    /// A component exports the name, but its type does not fit the import.
+    Mismatch { exporter: String, detail: String },
+}
+
+/// An import of some instance that remains an import of the composed component.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LeftImport {
+    pub importer: String,
+    pub import: String,
+    pub reason: LeftReason,
+}
+
+/// The composed component and how it was wired.
+#[derive(Debug)]
+pub struct Composition {
+    pub bytes: Vec<u8>,
+    pub links: Vec<Link>,
+    pub left: Vec<LeftImport>,
+}
+
+/// Composes `options.socket` with `options.plugs`.
+pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
+    let inputs: Vec<&ComposeInput> = std::iter::once(&options.socket).chain(&options.plugs).collect();
+    let mut graph = CompositionGraph::new();
+    let mut packages = Vec::new();
+    for (index, input) in inputs.iter().enumerate() {
+        // Keys only need to be unique inside this graph.
+        let key = format!("wcomp:input{index}");
+        let package = Package::from_bytes(&key, None, input.bytes.clone(), graph.types_mut())
+            .map_err(|source| ComposeError::InvalidComponent { name: input.name.clone(), source })?;
+        let id = graph
+            .register_package(package)
+            .map_err(|err| ComposeError::InvalidComponent { name: input.name.clone(), source: err.into() })?;
+        packages.push(id);
+    }
+
+    let mut instances: BTreeMap<usize, NodeId> = BTreeMap::new();
+    instances.insert(0, graph.instantiate(packages[0]));
+    let mut queue = VecDeque::from([0usize]);
+    let mut links = Vec::new();
+    let mut left = Vec::new();
+
+    while let Some(importer) = queue.pop_front() {
+        let imports: Vec<String> = graph.types()[graph[packages[importer]].ty()].imports.keys().cloned().collect();
+        for import in imports {
+            if is_wasi(&import) {
+                left.push(LeftImport { importer: inputs[importer].name.clone(), import, reason: LeftReason::Wasi });
+                continue;
+            }
+            let mut candidates = Vec::new();
+            let mut mismatch = None;
+            for exporter in 1..inputs.len() {
+                if exporter == importer {
+                    continue;
+                }
+                match matching_export(&graph, packages[exporter], packages[importer], &import) {
+                    Some(Ok(export)) => candidates.push((exporter, export)),
+                    Some(Err(detail)) => mismatch = Some((exporter, detail)),
+                    None => {}
+                }
+            }
+            match candidates.as_slice() {
+                [] => {
+                    let reason = match mismatch {
+                        Some((exporter, detail)) => {
+                            LeftReason::Mismatch { exporter: inputs[exporter].name.clone(), detail }
+                        }
+                        None => LeftReason::NoProvider,
+                    };
+                    left.push(LeftImport { importer: inputs[importer].name.clone(), import, reason });
+                }
+                [(exporter, export)] => {
+                    let exporter_node = *instances.entry(*exporter).or_insert_with(|| {
+                        queue.push_back(*exporter);
+                        graph.instantiate(packages[*exporter])
+                    });
+                    let alias = graph
+                        .alias_instance_export(exporter_node, export)
+                        .map_err(|err| ComposeError::Graph { source: err.into() })?;
+                    graph
+                        .set_instantiation_argument(instances[&importer], &import, alias)
+                        .map_err(|err| ComposeError::Graph { source: err.into() })?;
+                    links.push(Link {
+                        importer: inputs[importer].name.clone(),
+                        import,
+                        exporter: inputs[*exporter].name.clone(),
+                        export: export.clone(),
+                    });
+                }
+                several => {
+                    return Err(ComposeError::Ambiguous {
+                        importer: inputs[importer].name.clone(),
+                        import,
+                        candidates: several.iter().map(|(i, _)| format!("`{}`", inputs[*i].name)).collect::<Vec<_>>().join(", "),
+                    });
+                }
+            }
+        }
+    }
+
+    for (index, input) in inputs.iter().enumerate().skip(1) {
+        if !instances.contains_key(&index) {
+            let exports = graph.types()[graph[packages[index]].ty()].exports.keys().map(|e| format!("`{e}`")).collect::<Vec<_>>();
+            let exports = if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") };
+            return Err(ComposeError::UnusedPlug { name: input.name.clone(), exports });
+        }
+    }
+
+    let socket = instances[&0];
+    let exports: Vec<String> = graph.types()[graph[packages[0]].ty()].exports.keys().cloned().collect();
+    for name in exports {
+        let alias = graph.alias_instance_export(socket, &name).map_err(|err| ComposeError::Graph { source: err.into() })?;
+        graph.export(alias, &name).map_err(|err| ComposeError::Graph { source: err.into() })?;
+    }
+
+    let options = EncodeOptions {
+        processor: Some(wac_graph::Processor { name: "wcomp", version: env!("CARGO_PKG_VERSION") }),
+        ..EncodeOptions::default()
+    };
+    let bytes = graph.encode(options).map_err(|err| match err {
+        wac_graph::EncodeError::GraphContainsCycle { .. } => ComposeError::Cycle,
+        err => ComposeError::Graph { source: err.into() },
+    })?;
+    Ok(Composition { bytes, links, left })
+}
+
+/// WASI interfaces are the host's business.
+pub fn is_wasi(name: &str) -> bool {
+    name.starts_with("wasi:")
+}
+
+/// The export of `exporter` that can satisfy `import` of `importer`: `Some(Ok(name))` when it
+/// fits, `Some(Err(why))` when the name matches but the type does not, `None` otherwise.
+fn matching_export(
+    graph: &CompositionGraph,
+    exporter: PackageId,
+    importer: PackageId,
+    import: &str,
+) -> Option<Result<String, String>> {
+    let types = graph.types();
+    let exports = &types[graph[exporter].ty()].exports;
+    let import_ty = types[graph[importer].ty()].imports[import];
+    let (name, export_ty) = exports
+        .get_key_value(import)
+        .or_else(|| exports.iter().find(|(name, _)| are_semver_compatible(name, import)))?;
+    let mut cache = Default::default();
+    let mut checker = SubtypeChecker::new(&mut cache);
+    Some(match checker.is_subtype(*export_ty, types, import_ty, types) {
+        Ok(()) => Ok(name.clone()),
+        Err(err) => Err(format!("{err:#}")),
+    })
+}

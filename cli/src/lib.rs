@@ -1,0 +1,38 @@
+//! wcomp: one toolchain for WebAssembly components written in Rust, Go and Python.
+//!
+//! The binary is a shim over [`main`]. Everything that talks to clap lives in [`cli`] and
+//! [`commands`]; the operations underneath (`scaffold`, `toolchain`, `wit`, `compose`,
+//! `runtime`) take plain option structs so they can be driven from tests and other tools.
+
+pub mod cli;
+pub mod commands;
+pub mod compose;
+pub mod context;
+pub mod error;
+pub mod fsutil;
+pub mod printer;
+pub mod runtime;
+pub mod scaffold;
+pub mod toolchain;
+pub mod wit;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use context::Context;
+pub use error::ExitStatus;
+
+/// Parses the command line, runs the command and renders any error.
+pub fn main() -> ExitCode {
+    error::install_panic_hook();
+    let cli = cli::Cli::parse();
+    let ctx = match Context::from_global(&cli.global) {
+        Ok(ctx) => ctx,
+        Err(err) => return error::report(&printer::Printer::stderr_only(), &err).into(),
+    };
+    match commands::dispatch(cli.command, &ctx) {
+        Ok(status) => status.into(),
+        Err(err) => error::report(&ctx.printer, &err).into(),
+    }
+}

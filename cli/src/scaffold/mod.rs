@@ -1,0 +1,161 @@
+//! `wcomp new`: project templates (embedded in the binary) and the code generated from a
+//! user's WIT world. Every file is prepared in memory first and the project directory appears
+//! in one rename, so a failed or refused `new` leaves nothing behind and never overwrites.
+
+pub mod names;
+pub mod rust;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::toolchain::Language;
+use crate::wit::WitPackage;
+use crate::Context;
+
+/// Errors `wcomp new` reports before writing anything.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ScaffoldError {
+    /// The destination already holds files.
+    #[error("destination `{dir}` already exists and is not empty")]
+    #[diagnostic(help("choose a new directory name; wcomp never overwrites existing files"))]
+    NotEmpty { dir: PathBuf },
+    /// The project name is not usable.
+    #[error("invalid project name: {reason}")]
+    #[diagnostic(help("use `--name <name>` to choose a name independent of the directory"))]
+    InvalidName { reason: String },
+    /// `--world` without `--wit`.
+    #[error("`--world` needs `--wit` (the WIT package that defines the world)")]
+    WorldWithoutWit,
+    /// The world uses something the generated skeleton cannot express yet.
+    #[error("cannot generate a skeleton for `{item}`: {reason}")]
+    #[diagnostic(help("remove `--world`/`--wit` to start from the example, or write this export by hand"))]
+    Unsupported { item: String, reason: String },
+}
+
+/// What `wcomp new` should create.
+#[derive(Debug, Clone)]
+pub struct NewOptions {
+    pub dir: PathBuf,
+    pub language: Language,
+    /// Explicit project name; defaults to the directory's name.
+    pub name: Option<String>,
+    /// A WIT file or directory to copy into the project.
+    pub wit: Option<PathBuf>,
+    pub world: Option<String>,
+}
+
+/// One file of a project, relative to its root.
+#[derive(Debug, Clone)]
+pub struct ProjectFile {
+    pub path: PathBuf,
+    pub contents: Vec<u8>,
+}
+
+impl ProjectFile {
+    pub fn new(path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) -> Self {
+        Self { path: path.into(), contents: contents.into() }
+    }
+}
+
+/// The result of a successful `wcomp new`.
+#[derive(Debug)]
+pub struct Scaffolded {
+    pub dir: PathBuf,
+    pub name: String,
+    pub world: String,
+    pub files: Vec<PathBuf>,
+}
+
+/// Creates a project. Checks everything first; writes only when all files are ready.
+pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffolded> {
+    let dir = ctx.path(&options.dir);
+    if !crate::fsutil::is_missing_or_empty_dir(&dir)? {
+        return Err(ScaffoldError::NotEmpty { dir: options.dir.clone() }.into());
+    }
+    let name = match &options.name {
+        Some(name) => name.clone(),
+        None => dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| ScaffoldError::InvalidName { reason: format!("`{}` has no final name", dir.display()) })?,
+    };
+    names::validate_project_name(&name).map_err(|reason| ScaffoldError::InvalidName { reason })?;
+
+    let (world, mut files) = match &options.wit {
+        None => {
+            if options.world.is_some() {
+                return Err(ScaffoldError::WorldWithoutWit.into());
+            }
+            match options.language {
+                Language::Rust => rust::example(&name),
+            }
+        }
+        Some(wit_path) => {
+            let wit_path = ctx.path(wit_path);
+            let package = WitPackage::load(&wit_path)?;
+            let world_id = package.world(options.world.as_deref())?;
+            let world = package.resolve.worlds[world_id].name.clone();
+            let mut files = copy_wit(&wit_path)?;
+            files.extend(match options.language {
+                Language::Rust => rust::from_world(&name, &package, world_id)?,
+            });
+            (world, files)
+        }
+    };
+    files.push(ProjectFile::new(".gitignore", include_str!("../../../templates/common/gitignore")));
+    write_project(&dir, &files)?;
+    Ok(Scaffolded { dir, name, world, files: files.into_iter().map(|f| f.path).collect() })
+}
+
+/// The WIT files to place under `wit/`: a single file keeps its name; a directory is copied
+/// with its `deps/`.
+fn copy_wit(source: &Path) -> anyhow::Result<Vec<ProjectFile>> {
+    let mut files = Vec::new();
+    if source.is_file() {
+        let name = source.file_name().context("WIT path has no file name")?;
+        files.push(ProjectFile::new(Path::new("wit").join(name), fs_err::read(source)?));
+        return Ok(files);
+    }
+    for entry in walkdir::WalkDir::new(source).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("cannot read `{}`", source.display()))?;
+        if entry.file_type().is_file() {
+            let relative = entry.path().strip_prefix(source).expect("walkdir yields children");
+            files.push(ProjectFile::new(Path::new("wit").join(relative), fs_err::read(entry.path())?));
+        }
+    }
+    Ok(files)
+}
+
+/// Writes `files` into a fresh temporary directory beside `dir`, then renames it into place.
+fn write_project(dir: &Path, files: &[ProjectFile]) -> anyhow::Result<()> {
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs_err::create_dir_all(parent)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".wcomp-new-")
+        .tempdir_in(parent)
+        .with_context(|| format!("cannot create a temporary directory in `{}`", parent.display()))?;
+    for file in files {
+        let path = staging.path().join(&file.path);
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent)?;
+        }
+        fs_err::write(&path, &file.contents)?;
+    }
+    // An empty destination may exist (e.g. created by the user); it is replaced, never merged.
+    if dir.exists() {
+        fs_err::remove_dir(dir)?;
+    }
+    let staging = staging.keep();
+    fs_err::rename(&staging, dir)?;
+    Ok(())
+}
+
+/// Replaces `{{key}}` placeholders in a template.
+pub fn render(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (key, value) in values {
+        out = out.replace(&format!("{{{{{key}}}}}"), value);
+    }
+    out
+}

@@ -1,0 +1,131 @@
+//! Rust components: cargo with `--target wasm32-wasip2` and wit-bindgen. A `cdylib` built for
+//! that target is already a component, so wcomp only locates the artifact through cargo's
+//! JSON messages, validates it and copies it into place.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use cargo_metadata::{Message, TargetKind};
+
+use super::{BuiltComponent, Language, Project, ProcessBuilder, ProcessError, Toolchain, ToolchainError};
+use crate::Context;
+
+pub const TARGET: &str = "wasm32-wasip2";
+
+/// cargo and rustc, honouring `$CARGO` and `$RUSTC`.
+#[derive(Debug, Clone)]
+pub struct RustToolchain {
+    cargo: PathBuf,
+    rustc: PathBuf,
+}
+
+impl RustToolchain {
+    pub fn from_env() -> Self {
+        let from = |var: &str, default: &str| {
+            std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
+        };
+        Self { cargo: from("CARGO", "cargo"), rustc: from("RUSTC", "rustc") }
+    }
+
+    fn missing(program: &str) -> ToolchainError {
+        ToolchainError::Missing {
+            program: program.into(),
+            install: "install Rust with rustup (https://rustup.rs), then run `rustup target add wasm32-wasip2`".into(),
+        }
+    }
+
+    /// Fails with the `rustup target add` hint when the wasm32-wasip2 standard library is absent.
+    pub fn check_target(&self, project_dir: &Path) -> anyhow::Result<()> {
+        // Ask rustc from the project directory so a rust-toolchain.toml there is honoured.
+        let mut rustc = ProcessBuilder::new(&self.rustc);
+        rustc.args(["--print", "sysroot"]).cwd(project_dir);
+        let sysroot = match rustc.output() {
+            Ok(out) => PathBuf::from(out.stdout.trim()),
+            Err(ProcessError::NotFound { .. }) => return Err(Self::missing("rustc").into()),
+            Err(err) => return Err(err).context("cannot ask rustc for its sysroot"),
+        };
+        if sysroot.join("lib").join("rustlib").join(TARGET).is_dir() {
+            Ok(())
+        } else {
+            Err(ToolchainError::MissingRustTarget.into())
+        }
+    }
+}
+
+impl Toolchain for RustToolchain {
+    fn language(&self) -> Language {
+        Language::Rust
+    }
+
+    fn version(&self, _ctx: &Context) -> anyhow::Result<String> {
+        match ProcessBuilder::new(&self.cargo).arg("--version").output() {
+            Ok(out) => Ok(out.stdout.trim().to_owned()),
+            Err(ProcessError::NotFound { .. }) => Err(Self::missing("cargo").into()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
+        self.check_target(&project.dir)?;
+        let manifest = project.dir.join("Cargo.toml");
+        let mut cargo = ProcessBuilder::new(&self.cargo);
+        cargo
+            .args(["build", "--release", "--target", TARGET, "--message-format=json-render-diagnostics"])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .cwd(&project.dir);
+        ctx.printer.verbose(format_args!("running `{cargo}`"));
+
+        let mut artifacts = Vec::new();
+        let result = cargo.run_streaming(|line| {
+            if let Ok(Message::CompilerArtifact(artifact)) = serde_json::from_str::<Message>(line) {
+                if artifact.target.kind.contains(&TargetKind::CDyLib) {
+                    let wasm = artifact.filenames.iter().find(|f| f.extension() == Some("wasm"));
+                    if let Some(wasm) = wasm {
+                        artifacts.push((artifact.target.name.clone(), wasm.clone().into_std_path_buf()));
+                    }
+                }
+            }
+        });
+        let output = match result {
+            Ok(output) => output,
+            Err(ProcessError::NotFound { .. }) => return Err(Self::missing("cargo").into()),
+            Err(err @ ProcessError::Failed { .. }) => {
+                ctx.printer.raw_stderr(err.stderr());
+                return Err(anyhow::Error::new(err).context(ToolchainError::BuildFailed {
+                    tool: "cargo".into(),
+                    project: project.dir.display().to_string(),
+                }));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        if !output.stderr.trim().is_empty() {
+            ctx.printer.verbose(format_args!("cargo said:\n{}", output.stderr.trim_end()));
+        }
+        if artifacts.is_empty() {
+            return Err(ToolchainError::NoArtifact {
+                tool: "cargo".into(),
+                project: project.dir.display().to_string(),
+                advice: "a Rust component is a library with `crate-type = [\"cdylib\"]` under `[lib]` in Cargo.toml".into(),
+            }
+            .into());
+        }
+
+        let out_dir = project.output_dir();
+        let mut built = Vec::new();
+        for (target_name, path) in artifacts {
+            let bytes = fs_err::read(&path)?;
+            super::validate_component(
+                &path,
+                &bytes,
+                "build for `wasm32-wasip2` with `wit-bindgen` generating the bindings (`wit_bindgen::generate!`)",
+            )?;
+            // The crate's target name uses `_`; people named the package with `-`.
+            let name = target_name.replace('_', "-");
+            let dest = out_dir.join(format!("{name}.wasm"));
+            crate::fsutil::write_atomic(&dest, &bytes)?;
+            built.push(BuiltComponent { name, language: Language::Rust, path: dest, size: bytes.len() as u64 });
+        }
+        Ok(built)
+    }
+}

@@ -1,0 +1,87 @@
+//! Loading WIT packages (a file, or a directory with its `deps/`) and picking worlds out of
+//! them. Everything else that reads WIT goes through [`WitPackage`]; this module must not know
+//! about languages or toolchains.
+
+use std::path::{Path, PathBuf};
+
+use wit_parser::{PackageId, Resolve, WorldId};
+
+/// Errors from reading WIT.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum WitError {
+    /// The path does not exist.
+    #[error("no WIT file or directory at `{path}`")]
+    #[diagnostic(help("pass a `.wit` file or a directory of them (with an optional `deps/`)"))]
+    NotFound { path: PathBuf },
+    /// wit-parser rejected the package; its message carries file, line and column.
+    #[error("invalid WIT in `{path}`")]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: anyhow::Error,
+    },
+    /// The requested world is not in the package.
+    #[error("package `{package}` has no world named `{world}`")]
+    #[diagnostic(help("worlds in `{package}`: {available}"))]
+    UnknownWorld { package: String, world: String, available: String },
+    /// The package defines no world at all.
+    #[error("package `{package}` defines no world")]
+    #[diagnostic(help("add a `world` that exports what the component provides"))]
+    NoWorld { package: String },
+    /// Several worlds exist and none was chosen.
+    #[error("package `{package}` defines several worlds; choose one")]
+    #[diagnostic(help("pass `--world <name>`; worlds: {available}"))]
+    AmbiguousWorld { package: String, available: String },
+}
+
+/// A resolved WIT package with its dependencies.
+#[derive(Debug)]
+pub struct WitPackage {
+    pub resolve: Resolve,
+    pub package: PackageId,
+    /// Every file that was read (the package and its deps).
+    pub sources: Vec<PathBuf>,
+}
+
+impl WitPackage {
+    /// Loads a `.wit` file, or a directory with an optional `deps/` folder.
+    pub fn load(path: &Path) -> Result<Self, WitError> {
+        if !path.exists() {
+            return Err(WitError::NotFound { path: path.to_owned() });
+        }
+        let mut resolve = Resolve::default();
+        let (package, sources) = resolve
+            .push_path(path)
+            .map_err(|source| WitError::Invalid { path: path.to_owned(), source })?;
+        let sources = sources.paths().map(Path::to_path_buf).collect();
+        Ok(Self { resolve, package, sources })
+    }
+
+    /// The package's name, `ns:name@version`.
+    pub fn name(&self) -> String {
+        self.resolve.packages[self.package].name.to_string()
+    }
+
+    /// Names of the worlds the package defines, in source order.
+    pub fn world_names(&self) -> Vec<String> {
+        self.resolve.packages[self.package].worlds.keys().cloned().collect()
+    }
+
+    /// Finds `name`, or the only world when `name` is `None`.
+    pub fn world(&self, name: Option<&str>) -> Result<WorldId, WitError> {
+        let worlds = &self.resolve.packages[self.package].worlds;
+        let available = || self.world_names().iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ");
+        match name {
+            Some(name) => worlds.get(name).copied().ok_or_else(|| WitError::UnknownWorld {
+                package: self.name(),
+                world: name.to_owned(),
+                available: available(),
+            }),
+            None => match worlds.len() {
+                0 => Err(WitError::NoWorld { package: self.name() }),
+                1 => Ok(*worlds.values().next().expect("one world")),
+                _ => Err(WitError::AmbiguousWorld { package: self.name(), available: available() }),
+            },
+        }
+    }
+}
