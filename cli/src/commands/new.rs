@@ -45,12 +45,16 @@ pub struct NewArgs {
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum LanguageArg {
     Rust,
+    Go,
+    Python,
 }
 
 impl From<LanguageArg> for Language {
     fn from(value: LanguageArg) -> Self {
         match value {
             LanguageArg::Rust => Language::Rust,
+            LanguageArg::Go => Language::Go,
+            LanguageArg::Python => Language::Python,
         }
     }
 }

@@ -2,7 +2,9 @@
 //! user's WIT world. Every file is prepared in memory first and the project directory appears
 //! in one rename, so a failed or refused `new` leaves nothing behind and never overwrites.
 
+pub mod go;
 pub mod names;
+pub mod python;
 pub mod rust;
 
 use std::path::{Path, PathBuf};
@@ -89,6 +91,8 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             }
             match options.language {
                 Language::Rust => rust::example(&name),
+                Language::Go => go::example(&name)?,
+                Language::Python => python::example(&name)?,
             }
         }
         Some(wit_path) => {
@@ -99,6 +103,8 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             let mut files = copy_wit(&wit_path)?;
             files.extend(match options.language {
                 Language::Rust => rust::from_world(&name, &package, world_id)?,
+                Language::Go => go::from_world(&name, &package, world_id)?,
+                Language::Python => python::from_world(&name, &package, world_id)?,
             });
             (world, files)
         }
@@ -158,4 +164,14 @@ pub fn render(template: &str, values: &[(&str, &str)]) -> String {
         out = out.replace(&format!("{{{{{key}}}}}"), value);
     }
     out
+}
+
+/// The `wcomp.toml` that tells `wcomp build` a project's language and world.
+pub fn component_manifest(name: &str, language: Language, world: &str) -> ProjectFile {
+    ProjectFile::new(
+        crate::toolchain::PROJECT_MANIFEST,
+        format!(
+            "# Read by `wcomp build`: what this component is and which WIT world it implements.\n[component]\nname = \"{name}\"\nlang = \"{language}\"\nworld = \"{world}\"\n"
+        ),
+    )
 }

@@ -2,7 +2,9 @@
 //! report their version, and turn a project directory into component bytes; the rest of wcomp
 //! never runs cargo, go or componentize-py itself.
 
+pub mod go;
 pub mod process;
+pub mod python;
 pub mod rust;
 
 use std::fmt;
@@ -16,12 +18,16 @@ pub use process::{ProcessBuilder, ProcessError};
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Rust,
+    Go,
+    Python,
 }
 
 impl fmt::Display for Language {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Rust => "rust",
+            Self::Go => "go",
+            Self::Python => "python",
         })
     }
 }
@@ -52,7 +58,7 @@ pub enum ToolchainError {
     /// No project wcomp knows how to build was found.
     #[error("`{dir}` is not a component project wcomp can build")]
     #[diagnostic(help(
-        "expected a Cargo.toml (Rust); create a project with `wcomp new <dir> --lang rust`"
+        "expected a `wcomp.toml` with a `[component]` table, or a Cargo.toml (Rust); create a project with `wcomp new <dir> --lang <rust|go|python>`"
     ))]
     UnknownProject { dir: PathBuf },
 }
@@ -62,15 +68,58 @@ pub enum ToolchainError {
 pub struct Project {
     pub dir: PathBuf,
     pub language: Language,
+    /// The component's name (output file stem).
+    pub name: String,
+    /// The world it implements, when recorded (Go and Python need it; Rust names it in code).
+    pub world: Option<String>,
+    /// The WIT package directory (default `<dir>/wit`).
+    pub wit: PathBuf,
 }
 
+/// The `[component]` table of a project's `wcomp.toml`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentManifest {
+    pub name: String,
+    pub lang: Language,
+    pub world: Option<String>,
+    /// WIT directory relative to the project (default `wit`).
+    pub wit: Option<PathBuf>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ProjectManifest {
+    component: Option<ComponentManifest>,
+}
+
+/// The file that records a project's language and world.
+pub const PROJECT_MANIFEST: &str = "wcomp.toml";
+
 impl Project {
-    /// Recognises the project in `dir` by its manifest files.
-    pub fn detect(dir: &Path) -> Result<Self, ToolchainError> {
-        if dir.join("Cargo.toml").is_file() {
-            return Ok(Self { dir: dir.to_owned(), language: Language::Rust });
+    /// Recognises the project in `dir`: a `wcomp.toml` with a `[component]` table, else a
+    /// `Cargo.toml` (Rust).
+    pub fn detect(dir: &Path) -> anyhow::Result<Self> {
+        let manifest_path = dir.join(PROJECT_MANIFEST);
+        if manifest_path.is_file() {
+            let text = fs_err::read_to_string(&manifest_path)?;
+            let manifest: ProjectManifest = toml::from_str(&text)
+                .map_err(|err| anyhow::anyhow!("invalid `{}`: {err}", manifest_path.display()))?;
+            if let Some(component) = manifest.component {
+                let wit = dir.join(component.wit.as_deref().unwrap_or(Path::new("wit")));
+                return Ok(Self {
+                    dir: dir.to_owned(),
+                    language: component.lang,
+                    name: component.name,
+                    world: component.world,
+                    wit,
+                });
+            }
         }
-        Err(ToolchainError::UnknownProject { dir: dir.to_owned() })
+        if dir.join("Cargo.toml").is_file() {
+            let name = dir.file_name().map_or_else(|| "component".to_owned(), |n| n.to_string_lossy().into_owned());
+            return Ok(Self { dir: dir.to_owned(), language: Language::Rust, name, world: None, wit: dir.join("wit") });
+        }
+        Err(ToolchainError::UnknownProject { dir: dir.to_owned() }.into())
     }
 
     /// Where built components of this project are placed.
@@ -104,6 +153,8 @@ pub trait Toolchain {
 pub fn for_language(language: Language) -> Box<dyn Toolchain> {
     match language {
         Language::Rust => Box::new(rust::RustToolchain::from_env()),
+        Language::Go => Box::new(go::GoToolchain::from_env()),
+        Language::Python => Box::new(python::PythonToolchain::from_env()),
     }
 }
 
