@@ -60,7 +60,7 @@ pub enum RunOutcome {
 
 /// Loads, instantiates and runs a component.
 pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let bytes = fs_err::read(&options.component)?;
+    let bytes = load(&options.component)?;
     if !wasmparser::Parser::is_component(&bytes) {
         let advice = if bytes.starts_with(b"\0asm") {
             "this is a core module; build a component (`wcomp build`) or wrap it with `wasm-tools component new`"
@@ -121,6 +121,19 @@ pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
             }
         }
     }
+}
+
+/// Reads a component, accepting the WebAssembly text format for `.wat` files.
+fn load(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let bytes = fs_err::read(path)?;
+    if path.extension().is_some_and(|ext| ext == "wat") {
+        let binary = wat::parse_bytes(&bytes).map_err(|mut err| {
+            err.set_path(path);
+            anyhow::Error::new(err).context(format!("`{}` is not valid WebAssembly text", path.display()))
+        })?;
+        return Ok(binary.into_owned());
+    }
+    Ok(bytes)
 }
 
 fn instantiate_error(path: &std::path::Path, err: wasmtime::Error) -> anyhow::Error {
