@@ -10,7 +10,12 @@ use crate::commands;
 /// Scaffold a component, build it with its language's real toolchain, compose several
 /// into one, and run the result on an embedded wasmtime.
 #[derive(Debug, Parser)]
-#[command(name = "wcomp", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "wcomp",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -75,7 +75,9 @@ pub fn render_snippet(diagnostic: &dyn Diagnostic) -> Option<String> {
     for label in diagnostic.labels()? {
         let span: &SourceSpan = label.inner();
         // One line of context each side guarantees whole lines come back.
-        let Ok(contents) = source.read_span(span, 1, 1) else { continue };
+        let Ok(contents) = source.read_span(span, 1, 1) else {
+            continue;
+        };
         let text = String::from_utf8_lossy(contents.data());
         let mut line_start = contents.span().offset();
         let mut line_number = contents.line() + 1;
@@ -89,16 +91,32 @@ pub fn render_snippet(diagnostic: &dyn Diagnostic) -> Option<String> {
             line_start = line_end;
             line_number += 1;
         }
-        let Some((line, line_start)) = found else { continue };
+        let Some((line, line_start)) = found else {
+            continue;
+        };
         let column = span.offset().saturating_sub(line_start);
         let prefix_width = line.get(..column).map_or(column, |s| s.chars().count());
-        let width = span.len().clamp(1, line.len().saturating_sub(column).max(1));
+        let width = span
+            .len()
+            .clamp(1, line.len().saturating_sub(column).max(1));
         let gutter = line_number.to_string().len();
         let name = contents.name().unwrap_or("<input>");
-        let _ = writeln!(out, "{:gutter$}--> {name}:{line_number}:{}", "", prefix_width + 1);
+        let _ = writeln!(
+            out,
+            "{:gutter$}--> {name}:{line_number}:{}",
+            "",
+            prefix_width + 1
+        );
         let _ = writeln!(out, "{:gutter$} |", "");
         let _ = writeln!(out, "{line_number} | {line}");
-        let _ = writeln!(out, "{:gutter$} | {}{} {}", "", " ".repeat(prefix_width), "^".repeat(width), label.label().unwrap_or(""));
+        let _ = writeln!(
+            out,
+            "{:gutter$} | {}{} {}",
+            "",
+            " ".repeat(prefix_width),
+            "^".repeat(width),
+            label.label().unwrap_or("")
+        );
     }
     (!out.is_empty()).then_some(out)
 }
@@ -107,7 +125,10 @@ pub fn render_snippet(diagnostic: &dyn Diagnostic) -> Option<String> {
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let printer = Printer::stderr_only();
-        let location = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
         let payload = info
             .payload()
             .downcast_ref::<&str>()

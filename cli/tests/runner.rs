@@ -17,12 +17,21 @@ struct Case {
 fn parse_cases(source: &str) -> Vec<Case> {
     let mut cases: Vec<Case> = Vec::new();
     for line in source.lines() {
-        let Some(directive) = line.strip_prefix(";; ") else { continue };
+        let Some(directive) = line.strip_prefix(";; ") else {
+            continue;
+        };
         if let Some(args) = directive.strip_prefix("RUN: ") {
-            cases.push(Case { args: args.to_owned(), exit: 0, stdout: Vec::new(), stderr: Vec::new() });
+            cases.push(Case {
+                args: args.to_owned(),
+                exit: 0,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            });
             continue;
         }
-        let Some(case) = cases.last_mut() else { continue };
+        let Some(case) = cases.last_mut() else {
+            continue;
+        };
         if let Some(code) = directive.strip_prefix("EXIT: ") {
             case.exit = code.trim().parse().expect("EXIT takes a number");
         } else if let Some(text) = directive.strip_prefix("STDOUT: ") {
@@ -83,15 +92,24 @@ fn check_file(path: &Path, failures: &mut Vec<String>) -> usize {
         let out = run(temp.path(), &args);
         let label = format!("{stem}: `wcomp {}`", case.args);
         if out.code != Some(case.exit) {
-            failures.push(format!("{label}: exit {:?}, expected {}\nstderr:\n{}", out.code, case.exit, out.stderr));
+            failures.push(format!(
+                "{label}: exit {:?}, expected {}\nstderr:\n{}",
+                out.code, case.exit, out.stderr
+            ));
         }
         let stdout: Vec<&str> = out.stdout.lines().collect();
         if stdout != case.stdout {
-            failures.push(format!("{label}: stdout {stdout:?}, expected {:?}", case.stdout));
+            failures.push(format!(
+                "{label}: stdout {stdout:?}, expected {:?}",
+                case.stdout
+            ));
         }
         for expected in &case.stderr {
             if !out.stderr.contains(expected.as_str()) {
-                failures.push(format!("{label}: stderr lacks {expected:?}\nstderr:\n{}", out.stderr));
+                failures.push(format!(
+                    "{label}: stderr lacks {expected:?}\nstderr:\n{}",
+                    out.stderr
+                ));
             }
         }
         if out.stderr.contains("panicked") {
@@ -115,8 +133,16 @@ fn runner_fixtures() {
     for file in &files {
         total += check_file(file, &mut failures);
     }
-    assert!(total >= 10, "expected the fixture set to hold at least 10 cases, found {total}");
-    assert!(failures.is_empty(), "{} of {total} runner cases failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        total >= 10,
+        "expected the fixture set to hold at least 10 cases, found {total}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {total} runner cases failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -124,8 +150,16 @@ fn non_wasm_input_is_rejected() {
     let temp = tempdir();
     std::fs::write(temp.path().join("notes.txt"), "hello").unwrap();
     let out = run(temp.path(), &["run", "notes.txt"]).failure(1);
-    assert!(out.stderr.contains("`") && out.stderr.contains("is not a WebAssembly component"), "{}", out.stderr);
-    assert!(out.stderr.contains("not WebAssembly at all"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`") && out.stderr.contains("is not a WebAssembly component"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("not WebAssembly at all"),
+        "{}",
+        out.stderr
+    );
     let out = run(temp.path(), &["run", "missing.wasm"]).failure(1);
     assert!(out.stderr.contains("missing.wasm"), "{}", out.stderr);
 }

@@ -13,8 +13,25 @@ fn fixture(name: &str) -> std::path::PathBuf {
 
 fn scaffold(dir: &Path, name: &str) {
     let wit = fixture("text.wit");
-    run(dir, &["new", name, "--lang", "rust", "--wit", wit.to_str().unwrap(), "--world", name]).success();
-    std::fs::copy(fixture(&format!("{name}.rs")), dir.join(name).join("src/lib.rs")).unwrap();
+    run(
+        dir,
+        &[
+            "new",
+            name,
+            "--lang",
+            "rust",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            name,
+        ],
+    )
+    .success();
+    std::fs::copy(
+        fixture(&format!("{name}.rs")),
+        dir.join(name).join("src/lib.rs"),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -29,26 +46,86 @@ fn two_rust_components_compose_and_run() {
     assert_eq!(built.stdout.trim(), analyzer.display().to_string());
     run(dir, &["build", "reporter"]).success();
 
-    let composed = run(dir, &["--format", "json", "compose", "reporter/target/wcomp/reporter.wasm", "--plug", "analyzer/target/wcomp/analyzer.wasm", "-o", "app.wasm"]).success();
-    let message: serde_json::Value = serde_json::from_str(composed.stdout.lines().last().unwrap()).unwrap();
+    let composed = run(
+        dir,
+        &[
+            "--format",
+            "json",
+            "compose",
+            "reporter/target/wcomp/reporter.wasm",
+            "--plug",
+            "analyzer/target/wcomp/analyzer.wasm",
+            "-o",
+            "app.wasm",
+        ],
+    )
+    .success();
+    let message: serde_json::Value =
+        serde_json::from_str(composed.stdout.lines().last().unwrap()).unwrap();
     assert_eq!(message["reason"], "composed");
     assert_eq!(message["links"][0]["importer"], "reporter");
     assert_eq!(message["links"][0]["import"], "acme:text/stats@0.1.0");
     assert_eq!(message["links"][0]["exporter"], "analyzer");
 
-    let out = run(dir, &["run", "app.wasm", "--invoke", r#"render("Hello brave new world")"#]).success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
     assert_eq!(out.stdout, "\"4 words, longest: Hello\"\n");
-    let out = run(dir, &["run", "app.wasm", "--invoke", r#"acme:text/report#render("a bb ccc")"#]).success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"acme:text/report#render("a bb ccc")"#,
+        ],
+    )
+    .success();
     assert_eq!(out.stdout, "\"3 words, longest: ccc\"\n");
 
     // The reporter alone cannot run: its import is unsatisfied, and wcomp says how to fix it.
-    let out = run(dir, &["run", "reporter/target/wcomp/reporter.wasm", "--invoke", r#"render("x")"#]).failure(1);
-    assert!(out.stderr.contains("acme:text/stats@0.1.0"), "{}", out.stderr);
+    let out = run(
+        dir,
+        &[
+            "run",
+            "reporter/target/wcomp/reporter.wasm",
+            "--invoke",
+            r#"render("x")"#,
+        ],
+    )
+    .failure(1);
+    assert!(
+        out.stderr.contains("acme:text/stats@0.1.0"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("wcomp compose"), "{}", out.stderr);
 
     // A plug nobody imports from is an error that names it.
-    let out = run(dir, &["compose", "analyzer/target/wcomp/analyzer.wasm", "--plug", "reporter/target/wcomp/reporter.wasm", "-o", "bad.wasm"]).failure(1);
-    assert!(out.stderr.contains("plug `reporter` satisfies no import"), "{}", out.stderr);
+    let out = run(
+        dir,
+        &[
+            "compose",
+            "analyzer/target/wcomp/analyzer.wasm",
+            "--plug",
+            "reporter/target/wcomp/reporter.wasm",
+            "-o",
+            "bad.wasm",
+        ],
+    )
+    .failure(1);
+    assert!(
+        out.stderr.contains("plug `reporter` satisfies no import"),
+        "{}",
+        out.stderr
+    );
     assert!(!dir.join("bad.wasm").exists());
 }
 
@@ -57,21 +134,68 @@ fn scaffolded_stubs_build_and_cargo_errors_show_through() {
     let temp = tempdir();
     let dir = temp.path();
     let wit = fixture("text.wit");
-    run(dir, &["new", "stubbed", "--lang", "rust", "--wit", wit.to_str().unwrap(), "--world", "reporter"]).success();
+    run(
+        dir,
+        &[
+            "new",
+            "stubbed",
+            "--lang",
+            "rust",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            "reporter",
+        ],
+    )
+    .success();
     let lib = std::fs::read_to_string(dir.join("stubbed/src/lib.rs")).unwrap();
-    assert!(lib.contains("impl exports::acme::text::report::Guest for Component"), "{lib}");
-    assert!(lib.contains("unimplemented!(\"`acme:text/report@0.1.0#render` is not implemented yet\")"), "{lib}");
+    assert!(
+        lib.contains("impl exports::acme::text::report::Guest for Component"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains("unimplemented!(\"`acme:text/report@0.1.0#render` is not implemented yet\")"),
+        "{lib}"
+    );
     run(dir, &["build", "stubbed"]).success();
     // Calling a stub traps with its message, and wcomp reports the trap.
-    let out = run(dir, &["run", "stubbed/target/wcomp/stubbed.wasm", "--invoke", r#"render("x")"#]).failure(1);
+    let out = run(
+        dir,
+        &[
+            "run",
+            "stubbed/target/wcomp/stubbed.wasm",
+            "--invoke",
+            r#"render("x")"#,
+        ],
+    )
+    .failure(1);
     assert!(out.stderr.contains("the guest trapped"), "{}", out.stderr);
-    assert!(out.stderr.contains("is not implemented yet"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is not implemented yet"),
+        "{}",
+        out.stderr
+    );
 
-    std::fs::write(dir.join("stubbed/src/lib.rs"), lib.replace("unimplemented!(", "let oops: u32 = \"text\"; unimplemented!(")).unwrap();
+    std::fs::write(
+        dir.join("stubbed/src/lib.rs"),
+        lib.replace(
+            "unimplemented!(",
+            "let oops: u32 = \"text\"; unimplemented!(",
+        ),
+    )
+    .unwrap();
     let out = run(dir, &["build", "stubbed"]).failure(1);
-    assert!(out.stderr.contains("error[E0308]: mismatched types"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error[E0308]: mismatched types"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("src/lib.rs:"), "{}", out.stderr);
-    assert!(out.stderr.contains("error: cargo failed to build"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error: cargo failed to build"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -80,6 +204,15 @@ fn the_example_project_builds_and_runs() {
     let dir = temp.path();
     run(dir, &["new", "greeter", "--lang", "rust"]).success();
     run(dir, &["build", "greeter"]).success();
-    let out = run(dir, &["run", "greeter/target/wcomp/greeter.wasm", "--invoke", r#"describe("Hello brave new world")"#]).success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "greeter/target/wcomp/greeter.wasm",
+            "--invoke",
+            r#"describe("Hello brave new world")"#,
+        ],
+    )
+    .success();
     assert_eq!(out.stdout, "\"4 words, 21 characters\"\n");
 }

@@ -27,7 +27,10 @@ pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let project = Project::detect(&dir)?;
     let toolchain = toolchain::for_language(project.language);
     let started = std::time::Instant::now();
-    ctx.printer.status("Building", format_args!("{} ({})", dir.display(), project.language));
+    ctx.printer.status(
+        "Building",
+        format_args!("{} ({})", dir.display(), project.language),
+    );
     let built = toolchain.build(&project, ctx)?;
     for component in &built {
         if ctx.printer.is_json() {
@@ -41,7 +44,12 @@ pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         } else {
             ctx.printer.status(
                 "Finished",
-                format_args!("`{}` ({} KiB) in {:.2}s", component.name, component.size.div_ceil(1024), started.elapsed().as_secs_f64()),
+                format_args!(
+                    "`{}` ({} KiB) in {:.2}s",
+                    component.name,
+                    component.size.div_ceil(1024),
+                    started.elapsed().as_secs_f64()
+                ),
             );
             ctx.printer.data(component.path.display());
         }

@@ -35,7 +35,10 @@ pub struct ComposeArgs {
 
 fn input(ctx: &Context, path: &Path) -> anyhow::Result<ComposeInput> {
     let bytes = fs_err::read(ctx.path(path))?;
-    let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
+    let name = path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     Ok(ComposeInput { name, bytes })
 }
 
@@ -46,20 +49,36 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     }
     let options = ComposeOptions {
         socket: input(ctx, &args.socket)?,
-        plugs: args.plugs.iter().map(|plug| input(ctx, plug)).collect::<anyhow::Result<_>>()?,
+        plugs: args
+            .plugs
+            .iter()
+            .map(|plug| input(ctx, plug))
+            .collect::<anyhow::Result<_>>()?,
     };
     let composition = compose::compose(&options)?;
 
     for link in &composition.links {
-        ctx.printer.verbose(format_args!("`{}` imports `{}` from `{}`", link.importer, link.import, link.exporter));
+        ctx.printer.verbose(format_args!(
+            "`{}` imports `{}` from `{}`",
+            link.importer, link.import, link.exporter
+        ));
     }
-    let unresolved: Vec<_> = composition.left.iter().filter(|left| !matches!(left.reason, LeftReason::Wasi)).collect();
+    let unresolved: Vec<_> = composition
+        .left
+        .iter()
+        .filter(|left| !matches!(left.reason, LeftReason::Wasi))
+        .collect();
     for left in &unresolved {
         let why = match &left.reason {
-            LeftReason::Mismatch { exporter, detail } => format!(" (`{exporter}` exports it with an incompatible type: {detail})"),
+            LeftReason::Mismatch { exporter, detail } => {
+                format!(" (`{exporter}` exports it with an incompatible type: {detail})")
+            }
             _ => String::new(),
         };
-        ctx.printer.warning(format_args!("`{}` import `{}` is not satisfied by any plug; it stays an import{why}", left.importer, left.import));
+        ctx.printer.warning(format_args!(
+            "`{}` import `{}` is not satisfied by any plug; it stays an import{why}",
+            left.importer, left.import
+        ));
     }
 
     if to_stdout {
@@ -79,7 +98,18 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         } else {
             ctx.printer.status(
                 "Composed",
-                format_args!("{} components into `{}` ({} KiB)", composition.links.iter().map(|l| &l.exporter).collect::<std::collections::BTreeSet<_>>().len() + 1, args.output.display(), composition.bytes.len().div_ceil(1024)),
+                format_args!(
+                    "{} components into `{}` ({} KiB)",
+                    composition
+                        .links
+                        .iter()
+                        .map(|l| &l.exporter)
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len()
+                        + 1,
+                    args.output.display(),
+                    composition.bytes.len().div_ceil(1024)
+                ),
             );
             ctx.printer.data(output.display());
         }

@@ -80,9 +80,18 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     } else {
         ctx.printer.status(
             "Created",
-            format_args!("{} component `{}` (world `{}`) in `{}`", options.language, created.name, created.world, options.dir.display()),
+            format_args!(
+                "{} component `{}` (world `{}`) in `{}`",
+                options.language,
+                created.name,
+                created.world,
+                options.dir.display()
+            ),
         );
-        ctx.printer.note(format_args!("build it with `wcomp build {}`", options.dir.display()));
+        ctx.printer.note(format_args!(
+            "build it with `wcomp build {}`",
+            options.dir.display()
+        ));
     }
     Ok(ExitStatus::Success)
 }

@@ -35,11 +35,16 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
-    let options = RunOptions { component: ctx.path(&args.component), invoke: args.invoke, args: args.args };
+    let options = RunOptions {
+        component: ctx.path(&args.component),
+        invoke: args.invoke,
+        args: args.args,
+    };
     match runtime::run(&options)? {
         RunOutcome::Returned(results) => {
             if ctx.printer.is_json() {
-                ctx.printer.json(json!({"reason": "returned", "results": results}));
+                ctx.printer
+                    .json(json!({"reason": "returned", "results": results}));
             } else {
                 for result in results {
                     ctx.printer.data(result);
@@ -49,7 +54,8 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         }
         RunOutcome::Exited(0) => Ok(ExitStatus::Success),
         RunOutcome::Exited(code) => {
-            ctx.printer.verbose(format_args!("guest exited with code {code}"));
+            ctx.printer
+                .verbose(format_args!("guest exited with code {code}"));
             Ok(ExitStatus::Code(u8::try_from(code).unwrap_or(1)))
         }
     }

@@ -23,15 +23,23 @@ pub enum ComposeError {
     },
     /// A plug was given that no instance in the graph imports from.
     #[error("plug `{name}` satisfies no import of the socket or of the other plugs")]
-    #[diagnostic(help("`{name}` exports {exports}; no component in the composition imports any of these"))]
+    #[diagnostic(help(
+        "`{name}` exports {exports}; no component in the composition imports any of these"
+    ))]
     UnusedPlug { name: String, exports: String },
     /// More than one plug could satisfy an import.
     #[error("`{importer}` imports `{import}`, and several components export it: {candidates}")]
     #[diagnostic(help("pass only one of them as a plug"))]
-    Ambiguous { importer: String, import: String, candidates: String },
+    Ambiguous {
+        importer: String,
+        import: String,
+        candidates: String,
+    },
     /// The plugs depend on each other in a loop.
     #[error("the components import from each other in a cycle, which a composition cannot express")]
-    #[diagnostic(help("break the cycle: move the shared interface into a component that imports none of the others"))]
+    #[diagnostic(help(
+        "break the cycle: move the shared interface into a component that imports none of the others"
+    ))]
     Cycle,
     /// wac-graph refused to build or encode the graph.
     #[error("could not build the composed component")]
@@ -95,17 +103,25 @@ pub struct Composition {
 
 /// Composes `options.socket` with `options.plugs`.
 pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
-    let inputs: Vec<&ComposeInput> = std::iter::once(&options.socket).chain(&options.plugs).collect();
+    let inputs: Vec<&ComposeInput> = std::iter::once(&options.socket)
+        .chain(&options.plugs)
+        .collect();
     let mut graph = CompositionGraph::new();
     let mut packages = Vec::new();
     for (index, input) in inputs.iter().enumerate() {
         // Keys only need to be unique inside this graph.
         let key = format!("wcomp:input{index}");
         let package = Package::from_bytes(&key, None, input.bytes.clone(), graph.types_mut())
-            .map_err(|source| ComposeError::InvalidComponent { name: input.name.clone(), source })?;
+            .map_err(|source| ComposeError::InvalidComponent {
+                name: input.name.clone(),
+                source,
+            })?;
         let id = graph
             .register_package(package)
-            .map_err(|err| ComposeError::InvalidComponent { name: input.name.clone(), source: err.into() })?;
+            .map_err(|err| ComposeError::InvalidComponent {
+                name: input.name.clone(),
+                source: err.into(),
+            })?;
         packages.push(id);
     }
 
@@ -116,10 +132,18 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
     let mut left = Vec::new();
 
     while let Some(importer) = queue.pop_front() {
-        let imports: Vec<String> = graph.types()[graph[packages[importer]].ty()].imports.keys().cloned().collect();
+        let imports: Vec<String> = graph.types()[graph[packages[importer]].ty()]
+            .imports
+            .keys()
+            .cloned()
+            .collect();
         for import in imports {
             if is_wasi(&import) {
-                left.push(LeftImport { importer: inputs[importer].name.clone(), import, reason: LeftReason::Wasi });
+                left.push(LeftImport {
+                    importer: inputs[importer].name.clone(),
+                    import,
+                    reason: LeftReason::Wasi,
+                });
                 continue;
             }
             let mut candidates = Vec::new();
@@ -137,12 +161,17 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
             match candidates.as_slice() {
                 [] => {
                     let reason = match mismatch {
-                        Some((exporter, detail)) => {
-                            LeftReason::Mismatch { exporter: inputs[exporter].name.clone(), detail }
-                        }
+                        Some((exporter, detail)) => LeftReason::Mismatch {
+                            exporter: inputs[exporter].name.clone(),
+                            detail,
+                        },
                         None => LeftReason::NoProvider,
                     };
-                    left.push(LeftImport { importer: inputs[importer].name.clone(), import, reason });
+                    left.push(LeftImport {
+                        importer: inputs[importer].name.clone(),
+                        import,
+                        reason,
+                    });
                 }
                 [(exporter, export)] => {
                     let exporter_node = *instances.entry(*exporter).or_insert_with(|| {
@@ -166,7 +195,11 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
                     return Err(ComposeError::Ambiguous {
                         importer: inputs[importer].name.clone(),
                         import,
-                        candidates: several.iter().map(|(i, _)| format!("`{}`", inputs[*i].name)).collect::<Vec<_>>().join(", "),
+                        candidates: several
+                            .iter()
+                            .map(|(i, _)| format!("`{}`", inputs[*i].name))
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     });
                 }
             }
@@ -175,21 +208,43 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
 
     for (index, input) in inputs.iter().enumerate().skip(1) {
         if !instances.contains_key(&index) {
-            let exports = graph.types()[graph[packages[index]].ty()].exports.keys().map(|e| format!("`{e}`")).collect::<Vec<_>>();
-            let exports = if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") };
-            return Err(ComposeError::UnusedPlug { name: input.name.clone(), exports });
+            let exports = graph.types()[graph[packages[index]].ty()]
+                .exports
+                .keys()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>();
+            let exports = if exports.is_empty() {
+                "nothing".to_owned()
+            } else {
+                exports.join(", ")
+            };
+            return Err(ComposeError::UnusedPlug {
+                name: input.name.clone(),
+                exports,
+            });
         }
     }
 
     let socket = instances[&0];
-    let exports: Vec<String> = graph.types()[graph[packages[0]].ty()].exports.keys().cloned().collect();
+    let exports: Vec<String> = graph.types()[graph[packages[0]].ty()]
+        .exports
+        .keys()
+        .cloned()
+        .collect();
     for name in exports {
-        let alias = graph.alias_instance_export(socket, &name).map_err(|err| ComposeError::Graph { source: err.into() })?;
-        graph.export(alias, &name).map_err(|err| ComposeError::Graph { source: err.into() })?;
+        let alias = graph
+            .alias_instance_export(socket, &name)
+            .map_err(|err| ComposeError::Graph { source: err.into() })?;
+        graph
+            .export(alias, &name)
+            .map_err(|err| ComposeError::Graph { source: err.into() })?;
     }
 
     let options = EncodeOptions {
-        processor: Some(wac_graph::Processor { name: "wcomp", version: env!("CARGO_PKG_VERSION") }),
+        processor: Some(wac_graph::Processor {
+            name: "wcomp",
+            version: env!("CARGO_PKG_VERSION"),
+        }),
         ..EncodeOptions::default()
     };
     let bytes = graph.encode(options).map_err(|err| match err {
@@ -215,13 +270,17 @@ fn matching_export(
     let types = graph.types();
     let exports = &types[graph[exporter].ty()].exports;
     let import_ty = types[graph[importer].ty()].imports[import];
-    let (name, export_ty) = exports
-        .get_key_value(import)
-        .or_else(|| exports.iter().find(|(name, _)| are_semver_compatible(name, import)))?;
+    let (name, export_ty) = exports.get_key_value(import).or_else(|| {
+        exports
+            .iter()
+            .find(|(name, _)| are_semver_compatible(name, import))
+    })?;
     let mut cache = Default::default();
     let mut checker = SubtypeChecker::new(&mut cache);
-    Some(match checker.is_subtype(*export_ty, types, import_ty, types) {
-        Ok(()) => Ok(name.clone()),
-        Err(err) => Err(format!("{err:#}")),
-    })
+    Some(
+        match checker.is_subtype(*export_ty, types, import_ty, types) {
+            Ok(()) => Ok(name.clone()),
+            Err(err) => Err(format!("{err:#}")),
+        },
+    )
 }

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+use crate::Context;
 use crate::toolchain::Language;
 use crate::wit::WitPackage;
-use crate::Context;
 
 /// Errors `wcomp new` reports before writing anything.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -31,7 +31,9 @@ pub enum ScaffoldError {
     WorldWithoutWit,
     /// The world uses something the generated skeleton cannot express yet.
     #[error("cannot generate a skeleton for `{item}`: {reason}")]
-    #[diagnostic(help("remove `--world`/`--wit` to start from the example, or write this export by hand"))]
+    #[diagnostic(help(
+        "remove `--world`/`--wit` to start from the example, or write this export by hand"
+    ))]
     Unsupported { item: String, reason: String },
 }
 
@@ -56,7 +58,10 @@ pub struct ProjectFile {
 
 impl ProjectFile {
     pub fn new(path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) -> Self {
-        Self { path: path.into(), contents: contents.into() }
+        Self {
+            path: path.into(),
+            contents: contents.into(),
+        }
     }
 }
 
@@ -73,14 +78,19 @@ pub struct Scaffolded {
 pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffolded> {
     let dir = ctx.path(&options.dir);
     if !crate::fsutil::is_missing_or_empty_dir(&dir)? {
-        return Err(ScaffoldError::NotEmpty { dir: options.dir.clone() }.into());
+        return Err(ScaffoldError::NotEmpty {
+            dir: options.dir.clone(),
+        }
+        .into());
     }
     let name = match &options.name {
         Some(name) => name.clone(),
         None => dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| ScaffoldError::InvalidName { reason: format!("`{}` has no final name", dir.display()) })?,
+            .ok_or_else(|| ScaffoldError::InvalidName {
+                reason: format!("`{}` has no final name", dir.display()),
+            })?,
     };
     names::validate_project_name(&name).map_err(|reason| ScaffoldError::InvalidName { reason })?;
 
@@ -109,9 +119,17 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             (world, files)
         }
     };
-    files.push(ProjectFile::new(".gitignore", include_str!("../../../templates/common/gitignore")));
+    files.push(ProjectFile::new(
+        ".gitignore",
+        include_str!("../../../templates/common/gitignore"),
+    ));
     write_project(&dir, &files)?;
-    Ok(Scaffolded { dir, name, world, files: files.into_iter().map(|f| f.path).collect() })
+    Ok(Scaffolded {
+        dir,
+        name,
+        world,
+        files: files.into_iter().map(|f| f.path).collect(),
+    })
 }
 
 /// The WIT files to place under `wit/`: a single file keeps its name; a directory is copied
@@ -120,14 +138,23 @@ fn copy_wit(source: &Path) -> anyhow::Result<Vec<ProjectFile>> {
     let mut files = Vec::new();
     if source.is_file() {
         let name = source.file_name().context("WIT path has no file name")?;
-        files.push(ProjectFile::new(Path::new("wit").join(name), fs_err::read(source)?));
+        files.push(ProjectFile::new(
+            Path::new("wit").join(name),
+            fs_err::read(source)?,
+        ));
         return Ok(files);
     }
     for entry in walkdir::WalkDir::new(source).sort_by_file_name() {
         let entry = entry.with_context(|| format!("cannot read `{}`", source.display()))?;
         if entry.file_type().is_file() {
-            let relative = entry.path().strip_prefix(source).expect("walkdir yields children");
-            files.push(ProjectFile::new(Path::new("wit").join(relative), fs_err::read(entry.path())?));
+            let relative = entry
+                .path()
+                .strip_prefix(source)
+                .expect("walkdir yields children");
+            files.push(ProjectFile::new(
+                Path::new("wit").join(relative),
+                fs_err::read(entry.path())?,
+            ));
         }
     }
     Ok(files)
@@ -135,12 +162,20 @@ fn copy_wit(source: &Path) -> anyhow::Result<Vec<ProjectFile>> {
 
 /// Writes `files` into a fresh temporary directory beside `dir`, then renames it into place.
 fn write_project(dir: &Path, files: &[ProjectFile]) -> anyhow::Result<()> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs_err::create_dir_all(parent)?;
     let staging = tempfile::Builder::new()
         .prefix(".wcomp-new-")
         .tempdir_in(parent)
-        .with_context(|| format!("cannot create a temporary directory in `{}`", parent.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in `{}`",
+                parent.display()
+            )
+        })?;
     for file in files {
         let path = staging.path().join(&file.path);
         if let Some(parent) = path.parent() {

@@ -54,7 +54,11 @@ pub enum ToolchainError {
     /// The toolchain finished without producing the expected artifact.
     #[error("{tool} finished but produced no component for `{project}`")]
     #[diagnostic(help("{advice}"))]
-    NoArtifact { tool: String, project: String, advice: String },
+    NoArtifact {
+        tool: String,
+        project: String,
+        advice: String,
+    },
     /// No project wcomp knows how to build was found.
     #[error("`{dir}` is not a component project wcomp can build")]
     #[diagnostic(help(
@@ -116,10 +120,22 @@ impl Project {
             }
         }
         if dir.join("Cargo.toml").is_file() {
-            let name = dir.file_name().map_or_else(|| "component".to_owned(), |n| n.to_string_lossy().into_owned());
-            return Ok(Self { dir: dir.to_owned(), language: Language::Rust, name, world: None, wit: dir.join("wit") });
+            let name = dir.file_name().map_or_else(
+                || "component".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            return Ok(Self {
+                dir: dir.to_owned(),
+                language: Language::Rust,
+                name,
+                world: None,
+                wit: dir.join("wit"),
+            });
         }
-        Err(ToolchainError::UnknownProject { dir: dir.to_owned() }.into())
+        Err(ToolchainError::UnknownProject {
+            dir: dir.to_owned(),
+        }
+        .into())
     }
 
     /// Where built components of this project are placed.
@@ -161,7 +177,11 @@ pub fn for_language(language: Language) -> Box<dyn Toolchain> {
 /// Checks that `bytes` are a valid component; explains what to do when they are a core module.
 pub fn validate_component(path: &Path, bytes: &[u8], advice: &str) -> anyhow::Result<()> {
     if !wasmparser::Parser::is_component(bytes) {
-        return Err(ToolchainError::NotAComponent { path: path.to_owned(), advice: advice.into() }.into());
+        return Err(ToolchainError::NotAComponent {
+            path: path.to_owned(),
+            advice: advice.into(),
+        }
+        .into());
     }
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(bytes)

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use cargo_metadata::{Message, TargetKind};
 
-use super::{BuiltComponent, Language, Project, ProcessBuilder, ProcessError, Toolchain, ToolchainError};
+use super::{
+    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, Toolchain, ToolchainError,
+};
 use crate::Context;
 
 pub const TARGET: &str = "wasm32-wasip2";
@@ -22,9 +24,14 @@ pub struct RustToolchain {
 impl RustToolchain {
     pub fn from_env() -> Self {
         let from = |var: &str, default: &str| {
-            std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(default))
         };
-        Self { cargo: from("CARGO", "cargo"), rustc: from("RUSTC", "rustc") }
+        Self {
+            cargo: from("CARGO", "cargo"),
+            rustc: from("RUSTC", "rustc"),
+        }
     }
 
     fn missing(program: &str) -> ToolchainError {
@@ -70,7 +77,13 @@ impl Toolchain for RustToolchain {
         let manifest = project.dir.join("Cargo.toml");
         let mut cargo = ProcessBuilder::new(&self.cargo);
         cargo
-            .args(["build", "--release", "--target", TARGET, "--message-format=json-render-diagnostics"])
+            .args([
+                "build",
+                "--release",
+                "--target",
+                TARGET,
+                "--message-format=json-render-diagnostics",
+            ])
             .arg("--manifest-path")
             .arg(&manifest)
             .cwd(&project.dir);
@@ -78,13 +91,17 @@ impl Toolchain for RustToolchain {
 
         let mut artifacts = Vec::new();
         let result = cargo.run_streaming(|line| {
-            if let Ok(Message::CompilerArtifact(artifact)) = serde_json::from_str::<Message>(line) {
-                if artifact.target.kind.contains(&TargetKind::CDyLib) {
-                    let wasm = artifact.filenames.iter().find(|f| f.extension() == Some("wasm"));
-                    if let Some(wasm) = wasm {
-                        artifacts.push((artifact.target.name.clone(), wasm.clone().into_std_path_buf()));
-                    }
-                }
+            if let Ok(Message::CompilerArtifact(artifact)) = serde_json::from_str::<Message>(line)
+                && artifact.target.kind.contains(&TargetKind::CDyLib)
+                && let Some(wasm) = artifact
+                    .filenames
+                    .iter()
+                    .find(|f| f.extension() == Some("wasm"))
+            {
+                artifacts.push((
+                    artifact.target.name.clone(),
+                    wasm.clone().into_std_path_buf(),
+                ));
             }
         });
         let output = match result {
@@ -92,15 +109,18 @@ impl Toolchain for RustToolchain {
             Err(ProcessError::NotFound { .. }) => return Err(Self::missing("cargo").into()),
             Err(err @ ProcessError::Failed { .. }) => {
                 ctx.printer.raw_stderr(err.stderr());
-                return Err(anyhow::Error::new(err).context(ToolchainError::BuildFailed {
-                    tool: "cargo".into(),
-                    project: project.dir.display().to_string(),
-                }));
+                return Err(
+                    anyhow::Error::new(err).context(ToolchainError::BuildFailed {
+                        tool: "cargo".into(),
+                        project: project.dir.display().to_string(),
+                    }),
+                );
             }
             Err(err) => return Err(err.into()),
         };
         if !output.stderr.trim().is_empty() {
-            ctx.printer.verbose(format_args!("cargo said:\n{}", output.stderr.trim_end()));
+            ctx.printer
+                .verbose(format_args!("cargo said:\n{}", output.stderr.trim_end()));
         }
         if artifacts.is_empty() {
             return Err(ToolchainError::NoArtifact {
@@ -124,7 +144,12 @@ impl Toolchain for RustToolchain {
             let name = target_name.replace('_', "-");
             let dest = out_dir.join(format!("{name}.wasm"));
             crate::fsutil::write_atomic(&dest, &bytes)?;
-            built.push(BuiltComponent { name, language: Language::Rust, path: dest, size: bytes.len() as u64 });
+            built.push(BuiltComponent {
+                name,
+                language: Language::Rust,
+                path: dest,
+                size: bytes.len() as u64,
+            });
         }
         Ok(built)
     }

@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 
 /// The repository root (the workspace containing `cli/`).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("cli/ has a parent").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cli/ has a parent")
+        .to_owned()
 }
 
 /// The cargo target directory shared by every guest component the tests build.
@@ -48,26 +51,44 @@ impl Run {
 
     #[track_caller]
     pub fn success(self) -> Self {
-        assert_eq!(self.code, Some(0), "command failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(0),
+            "command failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn failure(self, code: i32) -> Self {
-        assert_eq!(self.code, Some(code), "unexpected exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 }
 
 /// Runs `wcomp <args>` in `cwd`.
 pub fn run(cwd: &Path, args: &[&str]) -> Run {
-    let output = wcomp(cwd).args(args).output().expect("the wcomp binary runs");
+    let output = wcomp(cwd)
+        .args(args)
+        .output()
+        .expect("the wcomp binary runs");
     Run::from_output(output)
 }
 
 /// A fresh temporary directory, removed when dropped.
 pub fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("wcomp-test-").tempdir().expect("temp dir")
+    tempfile::Builder::new()
+        .prefix("wcomp-test-")
+        .tempdir()
+        .expect("temp dir")
 }
 
 /// Every file under `dir` with its contents, for before/after comparisons.
@@ -77,8 +98,15 @@ pub fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         .into_iter()
         .map(|entry| entry.expect("walk"))
         .map(|entry| {
-            let contents = if entry.file_type().is_file() { std::fs::read(entry.path()).expect("read") } else { Vec::new() };
-            (entry.path().strip_prefix(dir).expect("child").to_owned(), contents)
+            let contents = if entry.file_type().is_file() {
+                std::fs::read(entry.path()).expect("read")
+            } else {
+                Vec::new()
+            };
+            (
+                entry.path().strip_prefix(dir).expect("child").to_owned(),
+                contents,
+            )
         })
         .collect();
     files.sort();
