@@ -216,3 +216,70 @@ fn the_example_project_builds_and_runs() {
     .success();
     assert_eq!(out.stdout, "\"4 words, 21 characters\"\n");
 }
+
+#[test]
+fn missing_target_and_missing_toolchain_say_how_to_install() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "lonely", "--lang", "rust"]).success();
+
+    // A rustc whose sysroot has no wasm32-wasip2 standard library: only the detection is
+    // exercised here (the check happens before cargo is started).
+    let sysroot = dir.join("empty-sysroot");
+    std::fs::create_dir_all(sysroot.join("lib/rustlib")).unwrap();
+    let fake_rustc = dir.join("rustc-without-target");
+    std::fs::write(
+        &fake_rustc,
+        format!("#!/bin/sh\necho '{}'\n", sysroot.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake_rustc, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = support::wcomp(dir)
+        .args(["build", "lonely"])
+        .env("RUSTC", &fake_rustc)
+        .output()
+        .unwrap();
+    let out = support::Run::from_output(out).failure(1);
+    assert!(
+        out.stderr
+            .contains("error: the Rust target `wasm32-wasip2` is not installed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: install it with `rustup target add wasm32-wasip2`"),
+        "{}",
+        out.stderr
+    );
+
+    // No Rust at all on PATH.
+    let out = support::wcomp(dir)
+        .args(["build", "lonely"])
+        .env("PATH", dir.join("nothing-here"))
+        .env_remove("RUSTC")
+        .env_remove("CARGO")
+        .output()
+        .unwrap();
+    let out = support::Run::from_output(out).failure(1);
+    assert!(
+        out.stderr.contains("is not installed or not on PATH"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("rustup target add wasm32-wasip2"),
+        "{}",
+        out.stderr
+    );
+
+    // Not a project at all.
+    let out = run(dir, &["build", "empty-sysroot"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("is not a component project wcomp can build"),
+        "{}",
+        out.stderr
+    );
+}
