@@ -41,6 +41,10 @@ pub fn report(printer: &Printer, err: &anyhow::Error) -> ExitStatus {
     let mut hint = None;
     let mut snippet = None;
     for (index, cause) in err.chain().enumerate() {
+        if let Some(output) = cause.downcast_ref::<crate::toolchain::ToolOutput>() {
+            printer.raw_stderr(&output.text);
+            continue;
+        }
         if index > 0 {
             let text = cause.to_string();
             // Wrapping errors often repeat their source; show each text once.
@@ -162,6 +166,10 @@ fn diagnostic_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
         crate::runtime::RunError,
         crate::runtime::InvokeError,
         crate::commands::CommandError,
+        crate::workspace::WorkspaceError,
+        crate::workspace::ManifestError,
+        crate::workspace::compose::BuildFailed,
+        crate::scaffold::workspace::WorkspaceScaffoldError,
     );
     None
 }

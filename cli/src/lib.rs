@@ -15,6 +15,7 @@ pub mod runtime;
 pub mod scaffold;
 pub mod toolchain;
 pub mod wit;
+pub mod workspace;
 
 use std::process::ExitCode;
 

@@ -28,4 +28,12 @@ pub enum CommandError {
     #[error("refusing to write a binary component to the terminal")]
     #[diagnostic(help("pass `-o <file.wasm>`, or redirect stdout to a file"))]
     BinaryToTerminal,
+    /// A workspace command run outside any workspace.
+    #[error(
+        "`wcomp {command}` without a file needs a workspace, and there is no `wcomp.toml` with `[workspace]` here or above"
+    )]
+    #[diagnostic(help(
+        "pass the component files explicitly (see `wcomp {command} --help`), or create a workspace with `wcomp new <dir> --workspace`"
+    ))]
+    NotInWorkspace { command: &'static str },
 }

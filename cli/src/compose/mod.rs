@@ -29,11 +29,23 @@ pub enum ComposeError {
     UnusedPlug { name: String, exports: String },
     /// More than one plug could satisfy an import.
     #[error("`{importer}` imports `{import}`, and several components export it: {candidates}")]
-    #[diagnostic(help("pass only one of them as a plug"))]
+    #[diagnostic(help(
+        "choose one in wcomp.toml: `[compose.wire]` `{importer} = {{ \"{import}\" = \"{first}\" }}` (or pass only one of them as a plug)"
+    ))]
     Ambiguous {
         importer: String,
         import: String,
         candidates: String,
+        first: String,
+    },
+    /// An explicit wire names an exporter that cannot satisfy the import.
+    #[error("`{importer}` import `{import}` is wired to `{exporter}`, which {problem}")]
+    #[diagnostic(help("fix the line for `{importer}` under `[compose.wire]` in wcomp.toml"))]
+    BadWire {
+        importer: String,
+        import: String,
+        exporter: String,
+        problem: String,
     },
     /// The plugs depend on each other in a loop.
     #[error("the components import from each other in a cycle, which a composition cannot express")]
@@ -62,6 +74,19 @@ pub struct ComposeInput {
 pub struct ComposeOptions {
     pub socket: ComposeInput,
     pub plugs: Vec<ComposeInput>,
+    /// Explicit choices that override automatic plugging.
+    pub wires: Vec<Wire>,
+    /// Whether a plug that satisfies nothing is an error (it is for `wcomp compose` with
+    /// explicit plugs; a workspace may hold components outside the graph).
+    pub require_every_plug: bool,
+}
+
+/// `importer`'s import `import` comes from `exporter`.
+#[derive(Debug, Clone)]
+pub struct Wire {
+    pub importer: String,
+    pub import: String,
+    pub exporter: String,
 }
 
 /// An import satisfied by another component's export.
@@ -138,6 +163,52 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
             .cloned()
             .collect();
         for import in imports {
+            let wired = options
+                .wires
+                .iter()
+                .find(|w| w.importer == inputs[importer].name && w.import == import);
+            if let Some(wire) = wired {
+                let bad = |problem: &str| ComposeError::BadWire {
+                    importer: wire.importer.clone(),
+                    import: wire.import.clone(),
+                    exporter: wire.exporter.clone(),
+                    problem: problem.to_owned(),
+                };
+                let exporter = (1..inputs.len())
+                    .find(|i| inputs[*i].name == wire.exporter && *i != importer)
+                    .ok_or_else(|| bad("is not one of the other components"))?;
+                let export = match matching_export(
+                    &graph,
+                    packages[exporter],
+                    packages[importer],
+                    &import,
+                ) {
+                    Some(Ok(export)) => export,
+                    Some(Err(detail)) => {
+                        return Err(bad(&format!(
+                            "exports it with an incompatible type: {detail}"
+                        )));
+                    }
+                    None => return Err(bad("does not export it")),
+                };
+                link_instances(
+                    &mut graph,
+                    &mut instances,
+                    &mut queue,
+                    &packages,
+                    importer,
+                    exporter,
+                    &import,
+                    &export,
+                )?;
+                links.push(Link {
+                    importer: inputs[importer].name.clone(),
+                    import,
+                    exporter: inputs[exporter].name.clone(),
+                    export,
+                });
+                continue;
+            }
             if is_wasi(&import) {
                 left.push(LeftImport {
                     importer: inputs[importer].name.clone(),
@@ -174,16 +245,16 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
                     });
                 }
                 [(exporter, export)] => {
-                    let exporter_node = *instances.entry(*exporter).or_insert_with(|| {
-                        queue.push_back(*exporter);
-                        graph.instantiate(packages[*exporter])
-                    });
-                    let alias = graph
-                        .alias_instance_export(exporter_node, export)
-                        .map_err(|err| ComposeError::Graph { source: err.into() })?;
-                    graph
-                        .set_instantiation_argument(instances[&importer], &import, alias)
-                        .map_err(|err| ComposeError::Graph { source: err.into() })?;
+                    link_instances(
+                        &mut graph,
+                        &mut instances,
+                        &mut queue,
+                        &packages,
+                        importer,
+                        *exporter,
+                        &import,
+                        export,
+                    )?;
                     links.push(Link {
                         importer: inputs[importer].name.clone(),
                         import,
@@ -200,6 +271,7 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
                             .map(|(i, _)| format!("`{}`", inputs[*i].name))
                             .collect::<Vec<_>>()
                             .join(", "),
+                        first: inputs[several[0].0].name.clone(),
                     });
                 }
             }
@@ -207,7 +279,7 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
     }
 
     for (index, input) in inputs.iter().enumerate().skip(1) {
-        if !instances.contains_key(&index) {
+        if options.require_every_plug && !instances.contains_key(&index) {
             let exports = graph.types()[graph[packages[index]].ty()]
                 .exports
                 .keys()
@@ -254,6 +326,31 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
     Ok(Composition { bytes, links, left })
 }
 
+/// Instantiates `exporter` (once) and feeds its `export` to `importer`'s `import`.
+#[allow(clippy::too_many_arguments)]
+fn link_instances(
+    graph: &mut CompositionGraph,
+    instances: &mut BTreeMap<usize, NodeId>,
+    queue: &mut VecDeque<usize>,
+    packages: &[PackageId],
+    importer: usize,
+    exporter: usize,
+    import: &str,
+    export: &str,
+) -> Result<(), ComposeError> {
+    let exporter_node = *instances.entry(exporter).or_insert_with(|| {
+        queue.push_back(exporter);
+        graph.instantiate(packages[exporter])
+    });
+    let alias = graph
+        .alias_instance_export(exporter_node, export)
+        .map_err(|err| ComposeError::Graph { source: err.into() })?;
+    graph
+        .set_instantiation_argument(instances[&importer], import, alias)
+        .map_err(|err| ComposeError::Graph { source: err.into() })?;
+    Ok(())
+}
+
 /// WASI interfaces are the host's business.
 pub fn is_wasi(name: &str) -> bool {
     name.starts_with("wasi:")
@@ -283,4 +380,37 @@ fn matching_export(
             Err(err) => Err(format!("{err:#}")),
         },
     )
+}
+
+/// The names a component imports and exports at its top level.
+#[derive(Debug, Clone, Default)]
+pub struct Surface {
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+}
+
+/// Reads the top-level import and export names of a component (nested components and modules
+/// are skipped).
+pub fn surface(bytes: &[u8]) -> anyhow::Result<Surface> {
+    use wasmparser::{Parser, Payload};
+    let mut surface = Surface::default();
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentImportSection(reader) if depth == 0 => {
+                for import in reader {
+                    surface.imports.push(import?.name.name.to_owned());
+                }
+            }
+            Payload::ComponentExportSection(reader) if depth == 0 => {
+                for export in reader {
+                    surface.exports.push(export?.name.name.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(surface)
 }
