@@ -65,5 +65,6 @@ pub enum Command {
     Build(commands::build::BuildArgs),
     Compose(commands::compose::ComposeArgs),
     Run(commands::run::RunArgs),
+    Doctor(commands::doctor::DoctorArgs),
     Completions(commands::completions::CompletionsArgs),
 }

@@ -65,6 +65,15 @@ pub fn report(printer: &Printer, err: &anyhow::Error) -> ExitStatus {
     ExitStatus::Failure
 }
 
+/// The first hint (miette `help`) anywhere in the error's chain.
+pub fn hint_of(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|cause| {
+        diagnostic_of(cause)
+            .and_then(|d| d.help())
+            .map(|help| help.to_string())
+    })
+}
+
 /// Renders the labelled spans of a diagnostic the way rustc does:
 ///
 /// ```text

@@ -20,13 +20,19 @@ fn rust_workspace(dir: &Path) -> std::path::PathBuf {
 
 fn add_rust(ws: &Path, name: &str, world: &str) {
     run(ws, &["new", name, "--lang", "rust", "--world", world]).success();
-    let code = std::fs::read_to_string(repo_root().join(format!("tests/e2e/text/{world}.rs"))).unwrap();
-    let code = code.replace("path: \"wit\"", "path: \"../wit\"").replace("acme::text", "example::ws");
+    let code =
+        std::fs::read_to_string(repo_root().join(format!("tests/e2e/text/{world}.rs"))).unwrap();
+    let code = code
+        .replace("path: \"wit\"", "path: \"../wit\"")
+        .replace("acme::text", "example::ws");
     std::fs::write(ws.join(name).join("src/lib.rs"), code).unwrap();
 }
 
 fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
-    stdout.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))).collect()
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
 }
 
 fn reasons(lines: &[serde_json::Value], reason: &str) -> Vec<String> {
@@ -44,16 +50,27 @@ fn workspace_builds_incrementally_composes_and_runs() {
     let temp = tempdir();
     let ws = rust_workspace(temp.path());
     let manifest = std::fs::read_to_string(ws.join("wcomp.toml")).unwrap();
-    assert!(manifest.contains("[component.analyzer]\nlang = \"rust\"\npath = \"analyzer\"\nworld = \"analyzer\"\n"), "{manifest}");
+    assert!(
+        manifest.contains(
+            "[component.analyzer]\nlang = \"rust\"\npath = \"analyzer\"\nworld = \"analyzer\"\n"
+        ),
+        "{manifest}"
+    );
     // Components use the shared WIT; nothing is copied.
     assert!(!ws.join("analyzer/wit").exists());
 
     let first = json_lines(&run(&ws, &["--format", "json", "build"]).success().stdout);
-    assert_eq!(reasons(&first, "component-building"), ["analyzer", "reporter"]);
+    assert_eq!(
+        reasons(&first, "component-building"),
+        ["analyzer", "reporter"]
+    );
 
     // Nothing changed: no toolchain is started for either component.
     let second = json_lines(&run(&ws, &["--format", "json", "build"]).success().stdout);
-    assert_eq!(reasons(&second, "component-fresh"), ["analyzer", "reporter"]);
+    assert_eq!(
+        reasons(&second, "component-fresh"),
+        ["analyzer", "reporter"]
+    );
     assert!(reasons(&second, "component-building").is_empty());
 
     // Touching one component's source rebuilds only that one.
@@ -65,7 +82,11 @@ fn workspace_builds_incrementally_composes_and_runs() {
     assert_eq!(reasons(&third, "component-fresh"), ["analyzer"]);
 
     // Compose and run from the workspace, root inferred (only `reporter` is not imported).
-    let out = run(&ws, &["run", "--invoke", r#"render("Hello brave new world")"#]).success();
+    let out = run(
+        &ws,
+        &["run", "--invoke", r#"render("Hello brave new world")"#],
+    )
+    .success();
     assert_eq!(out.stdout, "\"4 words; longest: Hello\"\n");
     assert!(ws.join("target/wcomp/ws.wasm").is_file());
     let composed = json_lines(&run(&ws, &["--format", "json", "compose"]).success().stdout);
@@ -74,8 +95,19 @@ fn workspace_builds_incrementally_composes_and_runs() {
     // Changing the shared WIT makes every component stale.
     let wit = ws.join("wit/world.wit");
     let text = std::fs::read_to_string(&wit).unwrap();
-    std::fs::write(&wit, text.replace("/// Reports for people.", "/// Reports for people, in one line.")).unwrap();
-    let fourth = json_lines(&run(&ws, &["--format", "json", "build", "-p", "analyzer"]).success().stdout);
+    std::fs::write(
+        &wit,
+        text.replace(
+            "/// Reports for people.",
+            "/// Reports for people, in one line.",
+        ),
+    )
+    .unwrap();
+    let fourth = json_lines(
+        &run(&ws, &["--format", "json", "build", "-p", "analyzer"])
+            .success()
+            .stdout,
+    );
     assert_eq!(reasons(&fourth, "component-building"), ["analyzer"]);
 }
 
@@ -86,12 +118,25 @@ fn one_failing_component_does_not_stop_the_others() {
     add_rust(&ws, "broken", "analyzer");
     let lib = ws.join("broken/src/lib.rs");
     let code = std::fs::read_to_string(&lib).unwrap();
-    std::fs::write(&lib, code.replace("let words:", "let nope: u32 = \"no\"; let words:")).unwrap();
+    std::fs::write(
+        &lib,
+        code.replace("let words:", "let nope: u32 = \"no\"; let words:"),
+    )
+    .unwrap();
 
     let out = run(&ws, &["build"]).failure(1);
-    assert!(out.stderr.contains("error[E0308]: mismatched types"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error[E0308]: mismatched types"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("src/lib.rs"), "{}", out.stderr);
-    assert!(out.stderr.contains("error: 1 of 3 components failed to build: `broken`"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error: 1 of 3 components failed to build: `broken`"),
+        "{}",
+        out.stderr
+    );
     assert!(ws.join("analyzer/target/wcomp/analyzer.wasm").is_file());
     assert!(ws.join("reporter/target/wcomp/reporter.wasm").is_file());
 
@@ -99,7 +144,12 @@ fn one_failing_component_does_not_stop_the_others() {
     std::fs::write(&lib, code).unwrap();
     let out = run(&ws, &["compose"]).failure(1);
     assert!(out.stderr.contains("`reporter` imports `example:ws/stats@0.1.0`, and several components export it: `analyzer`, `broken`"), "{}", out.stderr);
-    assert!(out.stderr.contains(r#"`reporter = { "example:ws/stats@0.1.0" = "analyzer" }`"#), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(r#"`reporter = { "example:ws/stats@0.1.0" = "analyzer" }`"#),
+        "{}",
+        out.stderr
+    );
 
     let manifest = ws.join("wcomp.toml");
     let mut text = std::fs::read_to_string(&manifest).unwrap();
@@ -122,29 +172,54 @@ fn manifest_error(manifest: &str) -> String {
 #[test]
 fn manifest_errors_point_at_line_and_column() {
     let err = manifest_error("[workspace]\nname = \"ws\"\n\n[component.a]\nlangg = \"rust\"\n");
-    assert!(err.contains("error: invalid `wcomp.toml`: unknown field `langg`"), "{err}");
+    assert!(
+        err.contains("error: invalid `wcomp.toml`: unknown field `langg`"),
+        "{err}"
+    );
     assert!(err.contains("wcomp.toml:5:1"), "{err}");
 
     let err = manifest_error("[workspace]\nname = \"ws\"\n\n[component.a]\nlang = \"cobol\"\n");
-    assert!(err.contains("unknown variant `cobol`, expected one of `rust`, `go`, `python`"), "{err}");
+    assert!(
+        err.contains("unknown variant `cobol`, expected one of `rust`, `go`, `python`"),
+        "{err}"
+    );
     assert!(err.contains("wcomp.toml:5:8"), "{err}");
 
-    let err = manifest_error("[workspace]\nname = \"ws\"\n\n[component.a]\nlang = \"rust\"\npath = \"missing\"\n");
-    assert!(err.contains("component `a`: directory `missing` does not exist"), "{err}");
+    let err = manifest_error(
+        "[workspace]\nname = \"ws\"\n\n[component.a]\nlang = \"rust\"\npath = \"missing\"\n",
+    );
+    assert!(
+        err.contains("component `a`: directory `missing` does not exist"),
+        "{err}"
+    );
     assert!(err.contains("wcomp.toml:6:8"), "{err}");
 
-    let err = manifest_error("[workspace]\nname = \"ws\"\n\n[component.a]\nlang = \"go\"\nworld = \"nope\"\n");
-    assert!(err.contains("component `a`: world `nope` is not in the workspace WIT"), "{err}");
-    assert!(err.contains("worlds in `wit`: `analyzer`, `reporter`"), "{err}");
+    let err = manifest_error(
+        "[workspace]\nname = \"ws\"\n\n[component.a]\nlang = \"go\"\nworld = \"nope\"\n",
+    );
+    assert!(
+        err.contains("component `a`: world `nope` is not in the workspace WIT"),
+        "{err}"
+    );
+    assert!(
+        err.contains("worlds in `wit`: `analyzer`, `reporter`"),
+        "{err}"
+    );
 
     let err = manifest_error(
         "[workspace]\nname = \"ws\"\n\n[component.a]\nlang = \"rust\"\n\n[component.b]\nlang = \"rust\"\n\n[compose.wire]\na = { \"x:y/z\" = \"b\" }\nb = { \"x:y/w\" = \"a\" }\n",
     );
-    assert!(err.contains("`[compose.wire]` forms a cycle: a → b → a"), "{err}");
+    assert!(
+        err.contains("`[compose.wire]` forms a cycle: a → b → a"),
+        "{err}"
+    );
     assert!(err.contains("wcomp.toml:11:5"), "{err}");
 
     let err = manifest_error("[workspace]\nname = \"ws\"\n\n[compose]\nroot = \"ghost\"\n");
-    assert!(err.contains("`ghost` is not a component of this workspace"), "{err}");
+    assert!(
+        err.contains("`ghost` is not a component of this workspace"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -152,7 +227,11 @@ fn workspace_commands_outside_a_workspace_explain_themselves() {
     let temp = tempdir();
     let out = run(temp.path(), &["compose"]).failure(1);
     assert!(out.stderr.contains("needs a workspace"), "{}", out.stderr);
-    assert!(out.stderr.contains("wcomp new <dir> --workspace"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("wcomp new <dir> --workspace"),
+        "{}",
+        out.stderr
+    );
     let out = run(temp.path(), &["run"]).failure(1);
     assert!(out.stderr.contains("needs a workspace"), "{}", out.stderr);
 }

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod completions;
 pub mod compose;
+pub mod doctor;
 pub mod new;
 pub mod run;
 
@@ -17,6 +18,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Build(args) => build::run(args, ctx),
         Command::Compose(args) => compose::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
+        Command::Doctor(args) => doctor::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
     }
 }

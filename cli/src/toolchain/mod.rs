@@ -2,6 +2,7 @@
 //! report their version, and turn a project directory into component bytes; the rest of wcomp
 //! never runs cargo, go or componentize-py itself.
 
+pub mod doctor;
 pub mod go;
 pub mod process;
 pub mod python;
