@@ -48,7 +48,7 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 Workspace::find(&ctx.cwd).ok_or(CommandError::NotInWorkspace { command: "run" })?;
             let workspace = Workspace::load(&root)?;
             let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-            workspace::compose::compose(&workspace, jobs, ctx)?.output
+            workspace::compose::compose(&workspace, jobs, false, ctx)?.output
         }
     };
     let options = RunOptions {
