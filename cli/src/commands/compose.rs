@@ -107,7 +107,7 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         use std::io::Write as _;
         std::io::stdout().lock().write_all(&composition.bytes)?;
     } else {
-        let output = ctx.path(&args.output);
+        let output = ctx.path(args.output);
         crate::fsutil::write_atomic(&output, &composition.bytes)?;
         if ctx.printer.is_json() {
             ctx.printer.json(json!({
