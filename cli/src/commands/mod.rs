@@ -5,6 +5,7 @@ pub mod build;
 pub mod completions;
 pub mod compose;
 pub mod doctor;
+pub mod graph;
 pub mod new;
 pub mod run;
 
@@ -19,6 +20,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Compose(args) => compose::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
+        Command::Graph(args) => graph::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
     }
 }

@@ -7,6 +7,7 @@
 //! carries its own wasm-tools versions.
 
 pub mod explain;
+pub mod graph;
 
 use std::collections::{BTreeMap, VecDeque};
 
