@@ -175,6 +175,7 @@ fn diagnostic_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
         crate::runtime::RunError,
         crate::runtime::InvokeError,
         crate::commands::CommandError,
+        crate::commands::test::NoTests,
         crate::workspace::WorkspaceError,
         crate::workspace::ManifestError,
         crate::workspace::compose::BuildFailed,

@@ -98,7 +98,9 @@ fn workspace_builds_incrementally_composes_and_runs() {
     let redacted: String = mermaid
         .lines()
         .map(|line| match line.split_once(" · rust · ") {
-            Some((head, tail)) => format!("{head} · rust · <size>{}", &tail[tail.find('"').unwrap()..]),
+            Some((head, tail)) => {
+                format!("{head} · rust · <size>{}", &tail[tail.find('"').unwrap()..])
+            }
             None => line.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -120,11 +122,22 @@ fn workspace_builds_incrementally_composes_and_runs() {
     let svg = std::fs::read_to_string(ws.join("graph.svg")).unwrap();
     let document = roxmltree::Document::parse(&svg).expect("the SVG is well-formed XML");
     let text: String = document.descendants().filter_map(|n| n.text()).collect();
-    for name in ["reporter", "analyzer", "host (WASI)", "example:ws/stats@0.1.0"] {
-        assert!(text.contains(name), "{name} missing from the SVG text: {text}");
+    for name in [
+        "reporter",
+        "analyzer",
+        "host (WASI)",
+        "example:ws/stats@0.1.0",
+    ] {
+        assert!(
+            text.contains(name),
+            "{name} missing from the SVG text: {text}"
+        );
     }
     let dot = run(&ws, &["-q", "graph", "--as", "dot"]).success().stdout;
-    assert!(dot.contains("n_reporter -> n_analyzer [label=\"example:ws/stats@0.1.0\"];"), "{dot}");
+    assert!(
+        dot.contains("n_reporter -> n_analyzer [label=\"example:ws/stats@0.1.0\"];"),
+        "{dot}"
+    );
 
     // Changing the shared WIT makes every component stale.
     let wit = ws.join("wit/world.wit");

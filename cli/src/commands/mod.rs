@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod graph;
 pub mod new;
 pub mod run;
+pub mod test;
 
 use crate::cli::Command;
 use crate::{Context, ExitStatus};
@@ -21,6 +22,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Run(args) => run::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Graph(args) => graph::run(args, ctx),
+        Command::Test(args) => test::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
     }
 }

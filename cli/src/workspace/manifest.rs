@@ -36,6 +36,50 @@ pub struct Manifest {
     pub compose: ComposeTable,
     /// Read by `wcomp wit check`; kept here so it is not an unknown key.
     pub lint: Option<toml::Table>,
+    /// `[[test]]` smoke tests run by `wcomp test`.
+    pub tests: Vec<Spanned<TestEntry>>,
+}
+
+/// One `[[test]]`: a single call, or several `steps` on one instance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TestEntry {
+    pub name: Spanned<String>,
+    pub invoke: Option<String>,
+    pub expect: Option<String>,
+    pub expect_trap: Option<String>,
+    pub expect_error: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<StepEntry>,
+}
+
+impl TestEntry {
+    /// The steps of the test: `steps`, or the single call written inline.
+    pub fn all_steps(&self) -> Vec<StepEntry> {
+        if !self.steps.is_empty() {
+            return self.steps.clone();
+        }
+        vec![StepEntry {
+            invoke: self.invoke.clone(),
+            expect: self.expect.clone(),
+            expect_trap: self.expect_trap.clone(),
+            expect_error: self.expect_error.clone(),
+        }]
+    }
+}
+
+/// A call and what it must produce.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StepEntry {
+    /// A WAVE call, e.g. `render("hi")`.
+    pub invoke: Option<String>,
+    /// The result, as WAVE.
+    pub expect: Option<String>,
+    /// The call must trap, with this text in the trap message or the guest's stderr.
+    pub expect_trap: Option<String>,
+    /// The call must return `result::err`, with this payload (WAVE; empty for none).
+    pub expect_error: Option<String>,
 }
 
 /// `[workspace]`
@@ -87,6 +131,8 @@ struct RawWorkspace {
     #[serde(default)]
     compose: ComposeTable,
     lint: Option<toml::Table>,
+    #[serde(default)]
+    test: Vec<Spanned<TestEntry>>,
 }
 
 /// A single project's manifest as written.
@@ -125,6 +171,7 @@ impl Manifest {
                 components: raw.component,
                 compose: raw.compose,
                 lint: raw.lint,
+                tests: raw.test,
             })
         } else {
             let raw: RawProject = toml::from_str(&source).map_err(syntax)?;
@@ -136,6 +183,7 @@ impl Manifest {
                 components: BTreeMap::new(),
                 compose: ComposeTable::default(),
                 lint: raw.lint,
+                tests: Vec::new(),
             })
         }
     }
