@@ -109,7 +109,10 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             (world, files)
         }
     };
-    files.push(ProjectFile::new(".gitignore", include_str!("../../../templates/common/gitignore")));
+    // A language may bring its own `.gitignore` (Go lists its generated bindings).
+    if !files.iter().any(|file| file.path == Path::new(".gitignore")) {
+        files.push(ProjectFile::new(".gitignore", include_str!("../../../templates/common/gitignore")));
+    }
     write_project(&dir, &files)?;
     Ok(Scaffolded { dir, name, world, files: files.into_iter().map(|f| f.path).collect() })
 }

@@ -201,6 +201,49 @@ pub struct GoToolchain {
     go: PathBuf,
 }
 
+/// gofmt's output for generated files, so people reading them see ordinary Go. Formatting is
+/// cosmetic: without a gofmt beside `go`, the files stay as generated.
+impl GoToolchain {
+    fn gofmt(&self, work_dir: &Path, files: &mut BTreeMap<String, String>, ctx: &Context) -> anyhow::Result<()> {
+        let Some(gofmt) = self.gofmt_path() else {
+            ctx.printer.verbose("no gofmt beside `go`; generated bindings stay unformatted");
+            return Ok(());
+        };
+        let dir = work_dir.join("gofmt");
+        if dir.exists() {
+            fs_err::remove_dir_all(&dir)?;
+        }
+        for (relative, text) in files.iter().filter(|(path, _)| path.ends_with(".go")) {
+            let path = dir.join(relative);
+            fs_err::create_dir_all(path.parent().expect("a file has a parent"))?;
+            fs_err::write(&path, text)?;
+        }
+        let mut command = ProcessBuilder::new(&gofmt);
+        command.arg("-w").arg(&dir);
+        match command.output() {
+            Ok(_) => {
+                for (relative, text) in files.iter_mut().filter(|(path, _)| path.ends_with(".go")) {
+                    *text = fs_err::read_to_string(dir.join(relative))?;
+                }
+            }
+            Err(err) => ctx.printer.verbose(format_args!("`{command}` failed, generated bindings stay unformatted: {err}")),
+        }
+        fs_err::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    /// The `gofmt` in the directory of the `go` binary wcomp runs.
+    fn gofmt_path(&self) -> Option<PathBuf> {
+        let go = if self.go.components().count() > 1 {
+            self.go.clone()
+        } else {
+            super::process::find_on_path(&self.go.to_string_lossy())?
+        };
+        let gofmt = go.with_file_name(format!("gofmt{}", std::env::consts::EXE_SUFFIX));
+        gofmt.is_file().then_some(gofmt)
+    }
+}
+
 /// Where `go.bytecodealliance.org/pkg` comes from for one build.
 enum RuntimeModule {
     /// The module proxy (or Go's module cache) has it; plain `go build`.
@@ -470,12 +513,13 @@ impl Toolchain for GoToolchain {
         let package = WitPackage::load(&project.wit)?;
         let world = package.world(project.world.as_deref())?;
         let world_name = package.resolve.worlds[world].name.clone();
-        let bindings = generate_bindings(&package.resolve, world, false)?;
+        let mut bindings = generate_bindings(&package.resolve, world, false)?;
+        let work_dir = project.output_dir().join("go");
+        self.gofmt(&work_dir, &mut bindings, ctx)?;
         write_bindings(&project.dir, &bindings)?;
         ctx.printer.verbose(format_args!("generated {} binding files for world `{world_name}`", bindings.len()));
 
         let runtime = self.runtime_module(project, go_version, ctx)?;
-        let work_dir = project.output_dir().join("go");
         fs_err::create_dir_all(&work_dir)?;
         let core_path = work_dir.join(format!("{}.core.wasm", project.name));
         let mut go = self.command(&project.dir);
@@ -553,5 +597,20 @@ mod tests {
     fn runtime_module_version_is_known() {
         assert!(runtime_module_version().starts_with('v'), "{}", runtime_module_version());
         assert!(runtime_sources::GO_RUNTIME_FILES.iter().any(|(path, _)| *path == "wit/runtime/runtime.go"));
+    }
+}
+#[cfg(test)]
+mod scratch {
+    #[test]
+    fn dump() {
+        let p = crate::wit::WitPackage::load(std::path::Path::new("/tmp/gowit")).unwrap();
+        let w = p.world(None).unwrap();
+        for stubs in [false, true] {
+            for (path, text) in super::generate_bindings(&p.resolve, w, stubs).unwrap() {
+                if path.ends_with(".s") { continue; }
+                let _ = std::fs::create_dir_all(format!("/tmp/gowit/out-{stubs}/{}", std::path::Path::new(&path).parent().unwrap().display()));
+                std::fs::write(format!("/tmp/gowit/out-{stubs}/{path}"), text).unwrap();
+            }
+        }
     }
 }

@@ -1,0 +1,354 @@
+//! Go components end to end with the real Go toolchain and cargo: scaffold, build, compose
+//! with Rust components in both directions, run; plus the failures a Go user meets first.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// One WIT package, two worlds: `analyzer` exports `stats`, `reporter` imports it and exports
+/// `report`. Records, options, lists and results cross the component boundary.
+const TEXT_WIT: &str = r#"package acme:text@0.1.0;
+
+interface stats {
+    record summary {
+        words: u32,
+        longest: option<string>,
+        lengths: list<u32>,
+    }
+    analyze: func(text: string) -> summary;
+}
+
+interface report {
+    render: func(text: string) -> result<string, string>;
+}
+
+world analyzer {
+    export stats;
+}
+
+world reporter {
+    import stats;
+    export report;
+}
+"#;
+
+const GO_ANALYZER: &str = r#"package export_acme_text_stats
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	witTypes "go.bytecodealliance.org/pkg/wit/types"
+	"wit_component/acme_text_stats"
+)
+
+func Analyze(text string) acme_text_stats.Summary {
+	words := strings.Fields(text)
+	longest := witTypes.None[string]()
+	best := 0
+	lengths := make([]uint32, 0, len(words))
+	for _, word := range words {
+		n := utf8.RuneCountInString(word)
+		lengths = append(lengths, uint32(n))
+		if n > best {
+			best = n
+			longest = witTypes.Some(word)
+		}
+	}
+	return acme_text_stats.Summary{Words: uint32(len(words)), Longest: longest, Lengths: lengths}
+}
+"#;
+
+const GO_REPORTER: &str = r#"package export_acme_text_report
+
+import (
+	"strconv"
+	"strings"
+
+	witTypes "go.bytecodealliance.org/pkg/wit/types"
+	"wit_component/acme_text_stats"
+)
+
+func Render(text string) witTypes.Result[string, string] {
+	summary := acme_text_stats.Analyze(text)
+	if summary.Longest.IsNone() {
+		return witTypes.Err[string, string]("no words")
+	}
+	lengths := make([]string, 0, len(summary.Lengths))
+	for _, n := range summary.Lengths {
+		lengths = append(lengths, strconv.Itoa(int(n)))
+	}
+	line := strconv.Itoa(int(summary.Words)) + " words, longest: " + summary.Longest.Some() +
+		", lengths: " + strings.Join(lengths, ",")
+	return witTypes.Ok[string, string](line)
+}
+"#;
+
+const RUST_ANALYZER_BODY: &str = r#"let mut longest: Option<String> = None;
+        for word in text.split_whitespace() {
+            if longest.as_ref().is_none_or(|l| word.chars().count() > l.chars().count()) {
+                longest = Some(word.to_owned());
+            }
+        }
+        exports::acme::text::stats::Summary {
+            words: text.split_whitespace().count() as u32,
+            longest,
+            lengths: text.split_whitespace().map(|w| w.chars().count() as u32).collect(),
+        }"#;
+
+const RUST_REPORTER_BODY: &str = r#"let summary = acme::text::stats::analyze(&text);
+        let Some(longest) = summary.longest else {
+            return Err("no words".to_owned());
+        };
+        let lengths: Vec<String> = summary.lengths.iter().map(u32::to_string).collect();
+        Ok(format!("{} words, longest: {longest}, lengths: {}", summary.words, lengths.join(",")))"#;
+
+/// What both compositions answer, whichever language sits on which side.
+const RENDERED: &str = "ok(\"4 words, longest: Hello, lengths: 5,5,3,5\")\n";
+
+#[test]
+fn go_imports_from_rust_and_the_composition_runs() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = write_wit(dir);
+    new_rust(dir, &wit, "analyzer", RUST_ANALYZER_BODY);
+    new_go(dir, &wit, "reporter", "export_acme_text_report/report.go", GO_REPORTER);
+
+    build(dir, "analyzer");
+    let reporter = build(dir, "reporter");
+    let composed = run(dir, &["compose", &reporter, "--plug", "analyzer/target/wcomp/analyzer.wasm", "-o", "app.wasm"]).success();
+    assert_eq!(composed.stdout.trim(), dir.join("app.wasm").display().to_string());
+
+    let out = run(dir, &["run", "app.wasm", "--invoke", r#"render("Hello brave new world")"#]).success();
+    assert_eq!(out.stdout, RENDERED);
+    let out = run(dir, &["run", "app.wasm", "--invoke", r#"acme:text/report#render("   ")"#]).success();
+    assert_eq!(out.stdout, "err(\"no words\")\n");
+}
+
+#[test]
+fn rust_imports_from_go_and_the_composition_runs() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = write_wit(dir);
+    new_go(dir, &wit, "analyzer", "export_acme_text_stats/stats.go", GO_ANALYZER);
+    new_rust(dir, &wit, "reporter", RUST_REPORTER_BODY);
+
+    let analyzer = build(dir, "analyzer");
+    build(dir, "reporter");
+    // The Go component on its own: a record with an option and a list comes back.
+    let out = run(dir, &["run", &analyzer, "--invoke", r#"analyze("Hello brave new world")"#]).success();
+    assert_eq!(out.stdout, "{words: 4, longest: some(\"Hello\"), lengths: [5, 5, 3, 5]}\n");
+    let out = run(dir, &["run", &analyzer, "--invoke", r#"analyze("")"#]).success();
+    assert_eq!(out.stdout, "{words: 0, longest: none, lengths: []}\n");
+
+    run(dir, &["compose", "reporter/target/wcomp/reporter.wasm", "--plug", &analyzer, "-o", "app.wasm"]).success();
+    let out = run(dir, &["run", "app.wasm", "--invoke", r#"render("Hello brave new world")"#]).success();
+    assert_eq!(out.stdout, RENDERED);
+}
+
+#[test]
+fn go_example_builds_runs_and_rebuilds_without_touching_user_files() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "hello", "--lang", "go"]).success();
+    let project = dir.join("hello");
+    let user_file = project.join("export_example_hello_text/text.go");
+    let user_code = std::fs::read_to_string(&user_file).expect("the example's code is in its export package");
+    assert!(user_code.starts_with("// Package export_example_hello_text implements"), "{user_code}");
+    let manifest = std::fs::read_to_string(project.join("wcomp.toml")).unwrap();
+    assert!(manifest.contains("lang = \"go\"") && manifest.contains("world = \"hello\""), "{manifest}");
+    let go_mod = std::fs::read_to_string(project.join("go.mod")).unwrap();
+    assert!(go_mod.contains("module wit_component") && go_mod.contains("require go.bytecodealliance.org/pkg v"), "{go_mod}");
+    let gitignore = std::fs::read_to_string(project.join(".gitignore")).unwrap();
+    for ignored in ["/target", "/wit_exports.go", "wit_bindings.go", "empty.s"] {
+        assert!(gitignore.lines().any(|line| line == ignored), "{ignored} not in:\n{gitignore}");
+    }
+
+    let component = build(dir, "hello");
+    assert_eq!(component, project.join("target/wcomp/hello.wasm").display().to_string());
+    let out = run(dir, &["run", &component, "--invoke", r#"describe("Hello brave new world")"#]).success();
+    assert_eq!(out.stdout, "\"4 words, 21 characters\"\n");
+
+    // Every binding file carries Go's generated-code marker; the user's file does not.
+    let generated = std::fs::read_to_string(project.join("wit_exports.go")).unwrap();
+    assert!(generated.starts_with("// Code generated by wcomp") && generated.lines().next().unwrap().ends_with("DO NOT EDIT."));
+    assert!(!user_code.contains("Code generated"));
+
+    // A second build regenerates the bindings and leaves the user's code alone.
+    std::fs::write(project.join("wit_exports.go"), "// Code generated by wcomp; DO NOT EDIT.\npackage main\n").unwrap();
+    build(dir, "hello");
+    assert_eq!(std::fs::read_to_string(project.join("wit_exports.go")).unwrap(), generated);
+    assert_eq!(std::fs::read_to_string(&user_file).unwrap(), user_code);
+}
+
+#[test]
+fn go_stubs_for_resources_and_world_functions_build() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = dir.join("shapes.wit");
+    std::fs::write(
+        &wit,
+        r#"package acme:shapes@0.1.0;
+
+interface geometry {
+    record point { x: f64, y: f64 }
+    resource polygon {
+        constructor(points: list<point>);
+        area: func() -> f64;
+    }
+    perimeter: func(p: borrow<polygon>) -> f64;
+}
+
+world shapes {
+    export geometry;
+    export version: func() -> tuple<u32, u32>;
+}
+"#,
+    )
+    .unwrap();
+    run(dir, &["new", "shapes", "--lang", "go", "--wit", wit.to_str().unwrap()]).success();
+    let project = dir.join("shapes");
+    let geometry = std::fs::read_to_string(project.join("export_acme_shapes_geometry/geometry.go")).unwrap();
+    assert!(geometry.contains("type Polygon struct {"), "{geometry}");
+    assert!(geometry.contains("func MakePolygon(_points []acme_shapes_geometry.Point) *Polygon {"), "{geometry}");
+    assert!(geometry.contains("func (self *Polygon) Area() float64 {"), "{geometry}");
+    // The resource's handle plumbing stays in the generated file, not in the user's.
+    assert!(!geometry.contains("TakeHandle"), "{geometry}");
+    let world = std::fs::read_to_string(project.join("export_wit_world/shapes.go")).unwrap();
+    assert!(world.contains("func Version() (uint32, uint32) {"), "{world}");
+
+    let component = build(dir, "shapes");
+    let out = run(dir, &["run", &component, "--invoke", "version()"]).failure(1);
+    assert!(out.stderr.contains("panic: not implemented"), "{}", out.stderr);
+    assert!(out.stderr.contains("export_wit_world/shapes.go:"), "{}", out.stderr);
+}
+
+#[test]
+fn go_compile_errors_point_at_the_users_file_and_line() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "broken", "--lang", "go"]).success();
+    let file = dir.join("broken/export_example_broken_text/text.go");
+    let mut code = std::fs::read_to_string(&file).unwrap();
+    code.push_str("\nvar count int = \"three\"\n");
+    let line = code.lines().count();
+    std::fs::write(&file, code).unwrap();
+
+    let out = run(dir, &["build", "broken"]).failure(1);
+    // Go's own message, with the path as seen from where wcomp ran.
+    let location = format!("broken/export_example_broken_text/text.go:{line}:");
+    assert!(out.stderr.contains(&location), "expected `{location}` in:\n{}", out.stderr);
+    assert!(out.stderr.contains("cannot use \"three\""), "{}", out.stderr);
+    assert!(out.stderr.contains("error: go failed to build"), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn a_path_without_go_gives_the_install_hint() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "nogo", "--lang", "go"]).success();
+    let empty = dir.join("empty-path");
+    std::fs::create_dir(&empty).unwrap();
+    let output = wcomp(dir).args(["build", "nogo"]).env("PATH", &empty).env_remove("GO").output().unwrap();
+    let out = Run::from_output(output).failure(1);
+    assert!(out.stderr.contains("`go` is not installed or not on PATH"), "{}", out.stderr);
+    assert!(out.stderr.contains("hint: install Go 1.25 or newer from https://go.dev/dl/"), "{}", out.stderr);
+}
+
+// --- helpers (the same shape as `tests/support` on main) ---
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("cli/ has a parent").to_owned()
+}
+
+/// The cargo target directory shared by every Rust guest the tests build.
+fn guest_target_dir() -> PathBuf {
+    std::env::var_os("WCOMP_TEST_GUEST_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target").join("guests"))
+}
+
+fn wcomp(cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wcomp"));
+    command
+        .current_dir(cwd)
+        .env("CARGO_TARGET_DIR", guest_target_dir())
+        .env("NO_COLOR", "1")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("GOOS")
+        .env_remove("GOARCH");
+    command
+}
+
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from_output(output: Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    fn success(self) -> Self {
+        assert_eq!(self.code, Some(0), "command failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    fn failure(self, code: i32) -> Self {
+        assert_eq!(self.code, Some(code), "unexpected exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+fn run(cwd: &Path, args: &[&str]) -> Run {
+    Run::from_output(wcomp(cwd).args(args).output().expect("the wcomp binary runs"))
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("wcomp-test-").tempdir().expect("temp dir")
+}
+
+fn write_wit(dir: &Path) -> PathBuf {
+    let wit = dir.join("text.wit");
+    std::fs::write(&wit, TEXT_WIT).unwrap();
+    wit
+}
+
+/// `wcomp build <name>`, returning the component path it printed.
+#[track_caller]
+fn build(dir: &Path, name: &str) -> String {
+    let out = run(dir, &["build", name]).success();
+    let path = out.stdout.trim().to_owned();
+    assert!(Path::new(&path).is_file(), "`{path}` was not written");
+    path
+}
+
+/// Scaffolds a Rust component for `world` and replaces the body of its one stub.
+fn new_rust(dir: &Path, wit: &Path, world: &str, body: &str) {
+    run(dir, &["new", world, "--lang", "rust", "--wit", wit.to_str().unwrap(), "--world", world]).success();
+    let lib = dir.join(world).join("src/lib.rs");
+    let code = std::fs::read_to_string(&lib).unwrap();
+    let stubs: Vec<&str> = code.lines().filter(|line| line.contains("unimplemented!(")).collect();
+    assert_eq!(stubs.len(), 1, "one stub expected in:\n{code}");
+    std::fs::write(&lib, code.replace(stubs[0], &format!("        {body}"))).unwrap();
+}
+
+/// Scaffolds a Go component for `world`, checks its stub file is where Go users expect it,
+/// and replaces it with `code`.
+fn new_go(dir: &Path, wit: &Path, world: &str, user_file: &str, code: &str) {
+    run(dir, &["new", world, "--lang", "go", "--wit", wit.to_str().unwrap(), "--world", world]).success();
+    let path = dir.join(world).join(user_file);
+    let stub = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("no stub at `{}`: {err}", path.display()));
+    assert!(stub.contains("panic(\"not implemented\")"), "{stub}");
+    std::fs::write(&path, code).unwrap();
+}

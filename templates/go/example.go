@@ -1,0 +1,16 @@
+// Package {{package}} implements the `text` interface that the `{{world}}` world exports
+// (see wit/world.wit). The packages beside it hold bindings that `wcomp build` regenerates.
+package {{package}}
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Describe says how many words and characters input holds.
+func Describe(input string) string {
+	words := len(strings.Fields(input))
+	characters := utf8.RuneCountInString(input)
+	return strconv.Itoa(words) + " words, " + strconv.Itoa(characters) + " characters"
+}
