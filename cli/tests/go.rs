@@ -359,3 +359,140 @@ fn new_go(dir: &Path, wit: &Path, world: &str, user_file: &str, code: &str) {
     assert!(stub.contains("panic(\"not implemented\")"), "{stub}");
     std::fs::write(&path, code).unwrap();
 }
+
+/// When the Go module proxy serves `go.bytecodealliance.org/pkg`, wcomp builds against it like
+/// any Go dependency (checksums in go.sum, no go.work); when the module asks for a newer Go than
+/// the installed one, wcomp falls back to its bundled copy. A `file://` proxy built from the
+/// bundled sources stands in for proxy.golang.org, with a private module cache.
+#[test]
+fn the_runtime_module_comes_from_the_go_proxy_when_it_has_it() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "viaproxy", "--lang", "go"]).success();
+    let project = dir.join("viaproxy");
+    let go_mod = std::fs::read_to_string(project.join("go.mod")).unwrap();
+    let version = go_mod.lines().find_map(|l| l.strip_prefix("require go.bytecodealliance.org/pkg ")).unwrap().to_owned();
+
+    // Without a proxy, the bundled copy is used (and written where the proxy can be made from).
+    let out = run_with(dir, &["build", "-v", "viaproxy"], &[("GOPROXY", "off".into())]).success();
+    assert!(out.stderr.contains("using the copy bundled with wcomp"), "{}", out.stderr);
+    let bundled = project.join("target/wcomp/go/pkg");
+    assert!(bundled.join("wit/runtime/runtime.go").is_file());
+    assert!(!project.join("go.sum").exists());
+
+    for (go_line, from_proxy) in [("1.25", true), ("1.999", false)] {
+        let proxy = dir.join(format!("proxy-{go_line}"));
+        let cache = dir.join(format!("modcache-{go_line}"));
+        write_file_proxy(&proxy, &bundled, &version, go_line);
+        let env = [
+            ("GOPROXY", format!("file://{}", proxy.display())),
+            ("GOMODCACHE", cache.display().to_string()),
+            ("GOSUMDB", "off".into()),
+            ("GOTOOLCHAIN", "local".into()),
+            // Module caches are read-only by default; the temp dir must be removable.
+            ("GOFLAGS", "-modcacherw".into()),
+        ];
+        let out = run_with(dir, &["build", "-v", "viaproxy"], &env).success();
+        let component = out.stdout.trim().to_owned();
+        let go_sum = std::fs::read_to_string(project.join("go.sum")).unwrap_or_default();
+        if from_proxy {
+            assert!(out.stderr.contains("from the Go module cache"), "{}", out.stderr);
+            assert!(go_sum.contains(&format!("go.bytecodealliance.org/pkg {version} h1:")), "{go_sum}");
+            assert!(go_sum.contains(&format!("go.bytecodealliance.org/pkg {version}/go.mod h1:")), "{go_sum}");
+            assert!(cache.join(format!("go.bytecodealliance.org/pkg@{version}/wit/runtime/runtime.go")).is_file());
+        } else {
+            assert!(out.stderr.contains("requires go >= 1.999"), "{}", out.stderr);
+            assert!(out.stderr.contains("using the copy bundled with wcomp"), "{}", out.stderr);
+        }
+        let out = run(dir, &["run", &component, "--invoke", r#"describe("via the proxy")"#]).success();
+        assert_eq!(out.stdout, "\"3 words, 13 characters\"\n");
+        std::fs::remove_file(project.join("go.sum")).ok();
+    }
+}
+
+fn run_with(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
+    let mut command = wcomp(cwd);
+    command.args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    Run::from_output(command.output().expect("the wcomp binary runs"))
+}
+
+/// A Go module proxy on disk (the GOPROXY protocol's file layout) serving the module in `source`
+/// at `version`, its go.mod asking for Go `go_line`.
+fn write_file_proxy(proxy: &Path, source: &Path, version: &str, go_line: &str) {
+    let module = "go.bytecodealliance.org/pkg";
+    let at = proxy.join(module).join("@v");
+    std::fs::create_dir_all(&at).unwrap();
+    let go_mod = format!("module {module}\n\ngo {go_line}\n");
+    std::fs::write(at.join("list"), format!("{version}\n")).unwrap();
+    std::fs::write(at.join(format!("{version}.info")), format!("{{\"Version\":\"{version}\",\"Time\":\"2025-01-01T00:00:00Z\"}}")).unwrap();
+    std::fs::write(at.join(format!("{version}.mod")), &go_mod).unwrap();
+    let mut entries = vec![(format!("{module}@{version}/go.mod"), go_mod.into_bytes())];
+    for entry in walkdir::WalkDir::new(source).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let relative = entry.path().strip_prefix(source).unwrap();
+        if entry.file_type().is_file() && relative != Path::new("go.mod") {
+            let name = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            entries.push((format!("{module}@{version}/{name}"), std::fs::read(entry.path()).unwrap()));
+        }
+    }
+    std::fs::write(at.join(format!("{version}.zip")), stored_zip(&entries)).unwrap();
+}
+
+/// A zip archive with uncompressed entries: all a module zip needs.
+fn stored_zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    const DOS_DATE_1980_01_01: u16 = (1 << 5) | 1;
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let offset = u32::try_from(out.len()).unwrap();
+        let (crc, size, name_len) = (crc32(data), u32::try_from(data.len()).unwrap(), u16::try_from(name.len()).unwrap());
+        let common = |buf: &mut Vec<u8>| {
+            buf.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            buf.extend_from_slice(&0u16.to_le_bytes()); // flags
+            buf.extend_from_slice(&0u16.to_le_bytes()); // stored
+            buf.extend_from_slice(&0u16.to_le_bytes()); // time
+            buf.extend_from_slice(&DOS_DATE_1980_01_01.to_le_bytes());
+            buf.extend_from_slice(&crc.to_le_bytes());
+            buf.extend_from_slice(&size.to_le_bytes());
+            buf.extend_from_slice(&size.to_le_bytes());
+            buf.extend_from_slice(&name_len.to_le_bytes());
+            buf.extend_from_slice(&0u16.to_le_bytes()); // extra length
+        };
+        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        common(&mut out);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+
+        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        central.extend_from_slice(&20u16.to_le_bytes()); // version made by
+        common(&mut central);
+        central.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
+        central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let (central_offset, central_size) = (u32::try_from(out.len()).unwrap(), u32::try_from(central.len()).unwrap());
+    let count = u16::try_from(entries.len()).unwrap();
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    out.extend_from_slice(&[0; 4]); // disk numbers
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&central_size.to_le_bytes());
+    out.extend_from_slice(&central_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // comment length
+    out
+}

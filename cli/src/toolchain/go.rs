@@ -290,6 +290,11 @@ impl GoToolchain {
         let version = runtime_module_version();
         let mut download = self.command(&project.dir);
         download.args(["mod", "download", "-json"]).arg(format!("{RUNTIME_MODULE}@{version}"));
+        if std::env::var_os("GOTOOLCHAIN").is_none() {
+            // Go's default (`auto`) would fetch a whole newer toolchain when the module asks
+            // for one, only for wcomp to prefer its bundled copy that the installed Go builds.
+            download.env("GOTOOLCHAIN", "local");
+        }
         let reason = match download.output() {
             Ok(out) => match serde_json::from_str::<ModuleDownload>(&out.stdout) {
                 Ok(module) => match module.needs_newer_go(go) {
