@@ -111,16 +111,54 @@ fn go_imports_from_rust_and_the_composition_runs() {
     let dir = temp.path();
     let wit = write_wit(dir);
     new_rust(dir, &wit, "analyzer", RUST_ANALYZER_BODY);
-    new_go(dir, &wit, "reporter", "export_acme_text_report/report.go", GO_REPORTER);
+    new_go(
+        dir,
+        &wit,
+        "reporter",
+        "export_acme_text_report/report.go",
+        GO_REPORTER,
+    );
 
     build(dir, "analyzer");
     let reporter = build(dir, "reporter");
-    let composed = run(dir, &["compose", &reporter, "--plug", "analyzer/target/wcomp/analyzer.wasm", "-o", "app.wasm"]).success();
-    assert_eq!(composed.stdout.trim(), dir.join("app.wasm").display().to_string());
+    let composed = run(
+        dir,
+        &[
+            "compose",
+            &reporter,
+            "--plug",
+            "analyzer/target/wcomp/analyzer.wasm",
+            "-o",
+            "app.wasm",
+        ],
+    )
+    .success();
+    assert_eq!(
+        composed.stdout.trim(),
+        dir.join("app.wasm").display().to_string()
+    );
 
-    let out = run(dir, &["run", "app.wasm", "--invoke", r#"render("Hello brave new world")"#]).success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
     assert_eq!(out.stdout, RENDERED);
-    let out = run(dir, &["run", "app.wasm", "--invoke", r#"acme:text/report#render("   ")"#]).success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"acme:text/report#render("   ")"#,
+        ],
+    )
+    .success();
     assert_eq!(out.stdout, "err(\"no words\")\n");
 }
 
@@ -129,20 +167,58 @@ fn rust_imports_from_go_and_the_composition_runs() {
     let temp = tempdir();
     let dir = temp.path();
     let wit = write_wit(dir);
-    new_go(dir, &wit, "analyzer", "export_acme_text_stats/stats.go", GO_ANALYZER);
+    new_go(
+        dir,
+        &wit,
+        "analyzer",
+        "export_acme_text_stats/stats.go",
+        GO_ANALYZER,
+    );
     new_rust(dir, &wit, "reporter", RUST_REPORTER_BODY);
 
     let analyzer = build(dir, "analyzer");
     build(dir, "reporter");
     // The Go component on its own: a record with an option and a list comes back.
-    let out = run(dir, &["run", &analyzer, "--invoke", r#"analyze("Hello brave new world")"#]).success();
-    assert_eq!(out.stdout, "{words: 4, longest: some(\"Hello\"), lengths: [5, 5, 3, 5]}\n");
+    let out = run(
+        dir,
+        &[
+            "run",
+            &analyzer,
+            "--invoke",
+            r#"analyze("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(
+        out.stdout,
+        "{words: 4, longest: some(\"Hello\"), lengths: [5, 5, 3, 5]}\n"
+    );
     let out = run(dir, &["run", &analyzer, "--invoke", r#"analyze("")"#]).success();
     // WAVE leaves out record fields that are `none`.
     assert_eq!(out.stdout, "{words: 0, lengths: []}\n");
 
-    run(dir, &["compose", "reporter/target/wcomp/reporter.wasm", "--plug", &analyzer, "-o", "app.wasm"]).success();
-    let out = run(dir, &["run", "app.wasm", "--invoke", r#"render("Hello brave new world")"#]).success();
+    run(
+        dir,
+        &[
+            "compose",
+            "reporter/target/wcomp/reporter.wasm",
+            "--plug",
+            &analyzer,
+            "-o",
+            "app.wasm",
+        ],
+    )
+    .success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
     assert_eq!(out.stdout, RENDERED);
 }
 
@@ -153,38 +229,85 @@ fn go_example_builds_runs_and_rebuilds_without_touching_user_files() {
     run(dir, &["new", "hello", "--lang", "go"]).success();
     let project = dir.join("hello");
     let user_file = project.join("export_example_hello_text/text.go");
-    let user_code = std::fs::read_to_string(&user_file).expect("the example's code is in its export package");
-    assert!(user_code.starts_with("// Package export_example_hello_text implements"), "{user_code}");
+    let user_code =
+        std::fs::read_to_string(&user_file).expect("the example's code is in its export package");
+    assert!(
+        user_code.starts_with("// Package export_example_hello_text implements"),
+        "{user_code}"
+    );
     let manifest = std::fs::read_to_string(project.join("wcomp.toml")).unwrap();
-    assert!(manifest.contains("lang = \"go\"") && manifest.contains("world = \"hello\""), "{manifest}");
+    assert!(
+        manifest.contains("lang = \"go\"") && manifest.contains("world = \"hello\""),
+        "{manifest}"
+    );
     let go_mod = std::fs::read_to_string(project.join("go.mod")).unwrap();
-    assert!(go_mod.contains("module wit_component") && go_mod.contains("require go.bytecodealliance.org/pkg v"), "{go_mod}");
+    assert!(
+        go_mod.contains("module wit_component")
+            && go_mod.contains("require go.bytecodealliance.org/pkg v"),
+        "{go_mod}"
+    );
     let gitignore = std::fs::read_to_string(project.join(".gitignore")).unwrap();
     for ignored in ["/target", "/wit_exports.go", "wit_bindings.go", "empty.s"] {
-        assert!(gitignore.lines().any(|line| line == ignored), "{ignored} not in:\n{gitignore}");
+        assert!(
+            gitignore.lines().any(|line| line == ignored),
+            "{ignored} not in:\n{gitignore}"
+        );
     }
 
     let component = build(dir, "hello");
-    assert_eq!(component, project.join("target/wcomp/hello.wasm").display().to_string());
-    let out = run(dir, &["run", &component, "--invoke", r#"describe("Hello brave new world")"#]).success();
+    assert_eq!(
+        component,
+        project
+            .join("target/wcomp/hello.wasm")
+            .display()
+            .to_string()
+    );
+    let out = run(
+        dir,
+        &[
+            "run",
+            &component,
+            "--invoke",
+            r#"describe("Hello brave new world")"#,
+        ],
+    )
+    .success();
     assert_eq!(out.stdout, "\"4 words, 21 characters\"\n");
 
     // Every binding file carries Go's generated-code marker; the user's file does not.
     let generated = std::fs::read_to_string(project.join("wit_exports.go")).unwrap();
-    assert!(generated.starts_with("// Code generated by wcomp") && generated.lines().next().unwrap().ends_with("DO NOT EDIT."));
+    assert!(
+        generated.starts_with("// Code generated by wcomp")
+            && generated.lines().next().unwrap().ends_with("DO NOT EDIT.")
+    );
     assert!(!user_code.contains("Code generated"));
 
     // A second build regenerates the bindings and leaves the user's code alone.
-    std::fs::write(project.join("wit_exports.go"), "// Code generated by wcomp; DO NOT EDIT.\npackage main\n").unwrap();
+    std::fs::write(
+        project.join("wit_exports.go"),
+        "// Code generated by wcomp; DO NOT EDIT.\npackage main\n",
+    )
+    .unwrap();
     build(dir, "hello");
-    assert_eq!(std::fs::read_to_string(project.join("wit_exports.go")).unwrap(), generated);
+    assert_eq!(
+        std::fs::read_to_string(project.join("wit_exports.go")).unwrap(),
+        generated
+    );
     assert_eq!(std::fs::read_to_string(&user_file).unwrap(), user_code);
 
     // A file in a binding's place that wcomp did not write is never overwritten.
     std::fs::write(project.join("wit_exports.go"), "package main\n").unwrap();
     let out = run(dir, &["build", "hello"]).failure(1);
-    assert!(out.stderr.contains("was not generated by wcomp; refusing to overwrite it"), "{}", out.stderr);
-    assert_eq!(std::fs::read_to_string(project.join("wit_exports.go")).unwrap(), "package main\n");
+    assert!(
+        out.stderr
+            .contains("was not generated by wcomp; refusing to overwrite it"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("wit_exports.go")).unwrap(),
+        "package main\n"
+    );
 }
 
 #[test]
@@ -212,21 +335,50 @@ world shapes {
 "#,
     )
     .unwrap();
-    run(dir, &["new", "shapes", "--lang", "go", "--wit", wit.to_str().unwrap()]).success();
+    run(
+        dir,
+        &[
+            "new",
+            "shapes",
+            "--lang",
+            "go",
+            "--wit",
+            wit.to_str().unwrap(),
+        ],
+    )
+    .success();
     let project = dir.join("shapes");
-    let geometry = std::fs::read_to_string(project.join("export_acme_shapes_geometry/geometry.go")).unwrap();
+    let geometry =
+        std::fs::read_to_string(project.join("export_acme_shapes_geometry/geometry.go")).unwrap();
     assert!(geometry.contains("type Polygon struct {"), "{geometry}");
-    assert!(geometry.contains("func MakePolygon(_points []acme_shapes_geometry.Point) *Polygon {"), "{geometry}");
-    assert!(geometry.contains("func (self *Polygon) Area() float64 {"), "{geometry}");
+    assert!(
+        geometry.contains("func MakePolygon(_points []acme_shapes_geometry.Point) *Polygon {"),
+        "{geometry}"
+    );
+    assert!(
+        geometry.contains("func (self *Polygon) Area() float64 {"),
+        "{geometry}"
+    );
     // The resource's handle plumbing stays in the generated file, not in the user's.
     assert!(!geometry.contains("TakeHandle"), "{geometry}");
     let world = std::fs::read_to_string(project.join("export_wit_world/shapes.go")).unwrap();
-    assert!(world.contains("func Version() (uint32, uint32) {"), "{world}");
+    assert!(
+        world.contains("func Version() (uint32, uint32) {"),
+        "{world}"
+    );
 
     let component = build(dir, "shapes");
     let out = run(dir, &["run", &component, "--invoke", "version()"]).failure(1);
-    assert!(out.stderr.contains("panic: not implemented"), "{}", out.stderr);
-    assert!(out.stderr.contains("export_wit_world/shapes.go:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("panic: not implemented"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("export_wit_world/shapes.go:"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -243,9 +395,21 @@ fn go_compile_errors_point_at_the_users_file_and_line() {
     let out = run(dir, &["build", "broken"]).failure(1);
     // Go's own message, with the path as seen from where wcomp ran.
     let location = format!("broken/export_example_broken_text/text.go:{line}:");
-    assert!(out.stderr.contains(&location), "expected `{location}` in:\n{}", out.stderr);
-    assert!(out.stderr.contains("cannot use \"three\""), "{}", out.stderr);
-    assert!(out.stderr.contains("error: go failed to build"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&location),
+        "expected `{location}` in:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("cannot use \"three\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("error: go failed to build"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
 
@@ -256,16 +420,33 @@ fn a_path_without_go_gives_the_install_hint() {
     run(dir, &["new", "nogo", "--lang", "go"]).success();
     let empty = dir.join("empty-path");
     std::fs::create_dir(&empty).unwrap();
-    let output = wcomp(dir).args(["build", "nogo"]).env("PATH", &empty).env_remove("GO").output().unwrap();
+    let output = wcomp(dir)
+        .args(["build", "nogo"])
+        .env("PATH", &empty)
+        .env_remove("GO")
+        .output()
+        .unwrap();
     let out = Run::from_output(output).failure(1);
-    assert!(out.stderr.contains("`go` is not installed or not on PATH"), "{}", out.stderr);
-    assert!(out.stderr.contains("hint: install Go 1.25 or newer from https://go.dev/dl/"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`go` is not installed or not on PATH"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: install Go 1.25 or newer from https://go.dev/dl/"),
+        "{}",
+        out.stderr
+    );
 }
 
 // --- helpers (the same shape as `tests/support` on main) ---
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("cli/ has a parent").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cli/ has a parent")
+        .to_owned()
 }
 
 /// The cargo target directory shared by every Rust guest the tests build.
@@ -306,23 +487,43 @@ impl Run {
 
     #[track_caller]
     fn success(self) -> Self {
-        assert_eq!(self.code, Some(0), "command failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(0),
+            "command failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     #[track_caller]
     fn failure(self, code: i32) -> Self {
-        assert_eq!(self.code, Some(code), "unexpected exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 }
 
 fn run(cwd: &Path, args: &[&str]) -> Run {
-    Run::from_output(wcomp(cwd).args(args).output().expect("the wcomp binary runs"))
+    Run::from_output(
+        wcomp(cwd)
+            .args(args)
+            .output()
+            .expect("the wcomp binary runs"),
+    )
 }
 
 fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("wcomp-test-").tempdir().expect("temp dir")
+    tempfile::Builder::new()
+        .prefix("wcomp-test-")
+        .tempdir()
+        .expect("temp dir")
 }
 
 fn write_wit(dir: &Path) -> PathBuf {
@@ -342,10 +543,26 @@ fn build(dir: &Path, name: &str) -> String {
 
 /// Scaffolds a Rust component for `world` and replaces the body of its one stub.
 fn new_rust(dir: &Path, wit: &Path, world: &str, body: &str) {
-    run(dir, &["new", world, "--lang", "rust", "--wit", wit.to_str().unwrap(), "--world", world]).success();
+    run(
+        dir,
+        &[
+            "new",
+            world,
+            "--lang",
+            "rust",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            world,
+        ],
+    )
+    .success();
     let lib = dir.join(world).join("src/lib.rs");
     let code = std::fs::read_to_string(&lib).unwrap();
-    let stubs: Vec<&str> = code.lines().filter(|line| line.contains("unimplemented!(")).collect();
+    let stubs: Vec<&str> = code
+        .lines()
+        .filter(|line| line.contains("unimplemented!("))
+        .collect();
     assert_eq!(stubs.len(), 1, "one stub expected in:\n{code}");
     std::fs::write(&lib, code.replace(stubs[0], &format!("        {body}"))).unwrap();
 }
@@ -353,9 +570,23 @@ fn new_rust(dir: &Path, wit: &Path, world: &str, body: &str) {
 /// Scaffolds a Go component for `world`, checks its stub file is where Go users expect it,
 /// and replaces it with `code`.
 fn new_go(dir: &Path, wit: &Path, world: &str, user_file: &str, code: &str) {
-    run(dir, &["new", world, "--lang", "go", "--wit", wit.to_str().unwrap(), "--world", world]).success();
+    run(
+        dir,
+        &[
+            "new",
+            world,
+            "--lang",
+            "go",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            world,
+        ],
+    )
+    .success();
     let path = dir.join(world).join(user_file);
-    let stub = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("no stub at `{}`: {err}", path.display()));
+    let stub = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("no stub at `{}`: {err}", path.display()));
     assert!(stub.contains("panic(\"not implemented\")"), "{stub}");
     std::fs::write(&path, code).unwrap();
 }
@@ -371,11 +602,24 @@ fn the_runtime_module_comes_from_the_go_proxy_when_it_has_it() {
     run(dir, &["new", "viaproxy", "--lang", "go"]).success();
     let project = dir.join("viaproxy");
     let go_mod = std::fs::read_to_string(project.join("go.mod")).unwrap();
-    let version = go_mod.lines().find_map(|l| l.strip_prefix("require go.bytecodealliance.org/pkg ")).unwrap().to_owned();
+    let version = go_mod
+        .lines()
+        .find_map(|l| l.strip_prefix("require go.bytecodealliance.org/pkg "))
+        .unwrap()
+        .to_owned();
 
     // Without a proxy, the bundled copy is used (and written where the proxy can be made from).
-    let out = run_with(dir, &["build", "-v", "viaproxy"], &[("GOPROXY", "off".into())]).success();
-    assert!(out.stderr.contains("using the copy bundled with wcomp"), "{}", out.stderr);
+    let out = run_with(
+        dir,
+        &["build", "-v", "viaproxy"],
+        &[("GOPROXY", "off".into())],
+    )
+    .success();
+    assert!(
+        out.stderr.contains("using the copy bundled with wcomp"),
+        "{}",
+        out.stderr
+    );
     let bundled = project.join("target/wcomp/go/pkg");
     assert!(bundled.join("wit/runtime/runtime.go").is_file());
     assert!(!project.join("go.sum").exists());
@@ -396,15 +640,48 @@ fn the_runtime_module_comes_from_the_go_proxy_when_it_has_it() {
         let component = out.stdout.trim().to_owned();
         let go_sum = std::fs::read_to_string(project.join("go.sum")).unwrap_or_default();
         if from_proxy {
-            assert!(out.stderr.contains("from the Go module cache"), "{}", out.stderr);
-            assert!(go_sum.contains(&format!("go.bytecodealliance.org/pkg {version} h1:")), "{go_sum}");
-            assert!(go_sum.contains(&format!("go.bytecodealliance.org/pkg {version}/go.mod h1:")), "{go_sum}");
-            assert!(cache.join(format!("go.bytecodealliance.org/pkg@{version}/wit/runtime/runtime.go")).is_file());
+            assert!(
+                out.stderr.contains("from the Go module cache"),
+                "{}",
+                out.stderr
+            );
+            assert!(
+                go_sum.contains(&format!("go.bytecodealliance.org/pkg {version} h1:")),
+                "{go_sum}"
+            );
+            assert!(
+                go_sum.contains(&format!("go.bytecodealliance.org/pkg {version}/go.mod h1:")),
+                "{go_sum}"
+            );
+            assert!(
+                cache
+                    .join(format!(
+                        "go.bytecodealliance.org/pkg@{version}/wit/runtime/runtime.go"
+                    ))
+                    .is_file()
+            );
         } else {
-            assert!(out.stderr.contains("requires go >= 1.999"), "{}", out.stderr);
-            assert!(out.stderr.contains("using the copy bundled with wcomp"), "{}", out.stderr);
+            assert!(
+                out.stderr.contains("requires go >= 1.999"),
+                "{}",
+                out.stderr
+            );
+            assert!(
+                out.stderr.contains("using the copy bundled with wcomp"),
+                "{}",
+                out.stderr
+            );
         }
-        let out = run(dir, &["run", &component, "--invoke", r#"describe("via the proxy")"#]).success();
+        let out = run(
+            dir,
+            &[
+                "run",
+                &component,
+                "--invoke",
+                r#"describe("via the proxy")"#,
+            ],
+        )
+        .success();
         assert_eq!(out.stdout, "\"3 words, 13 characters\"\n");
         std::fs::remove_file(project.join("go.sum")).ok();
     }
@@ -427,15 +704,26 @@ fn write_file_proxy(proxy: &Path, source: &Path, version: &str, go_line: &str) {
     std::fs::create_dir_all(&at).unwrap();
     let go_mod = format!("module {module}\n\ngo {go_line}\n");
     std::fs::write(at.join("list"), format!("{version}\n")).unwrap();
-    std::fs::write(at.join(format!("{version}.info")), format!("{{\"Version\":\"{version}\",\"Time\":\"2025-01-01T00:00:00Z\"}}")).unwrap();
+    std::fs::write(
+        at.join(format!("{version}.info")),
+        format!("{{\"Version\":\"{version}\",\"Time\":\"2025-01-01T00:00:00Z\"}}"),
+    )
+    .unwrap();
     std::fs::write(at.join(format!("{version}.mod")), &go_mod).unwrap();
     let mut entries = vec![(format!("{module}@{version}/go.mod"), go_mod.into_bytes())];
     for entry in walkdir::WalkDir::new(source).sort_by_file_name() {
         let entry = entry.unwrap();
         let relative = entry.path().strip_prefix(source).unwrap();
         if entry.file_type().is_file() && relative != Path::new("go.mod") {
-            let name = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            entries.push((format!("{module}@{version}/{name}"), std::fs::read(entry.path()).unwrap()));
+            let name = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            entries.push((
+                format!("{module}@{version}/{name}"),
+                std::fs::read(entry.path()).unwrap(),
+            ));
         }
     }
     std::fs::write(at.join(format!("{version}.zip")), stored_zip(&entries)).unwrap();
@@ -448,7 +736,11 @@ fn stored_zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
         for &byte in data {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -458,7 +750,11 @@ fn stored_zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut central = Vec::new();
     for (name, data) in entries {
         let offset = u32::try_from(out.len()).unwrap();
-        let (crc, size, name_len) = (crc32(data), u32::try_from(data.len()).unwrap(), u16::try_from(name.len()).unwrap());
+        let (crc, size, name_len) = (
+            crc32(data),
+            u32::try_from(data.len()).unwrap(),
+            u16::try_from(name.len()).unwrap(),
+        );
         let common = |buf: &mut Vec<u8>| {
             buf.extend_from_slice(&20u16.to_le_bytes()); // version needed
             buf.extend_from_slice(&0u16.to_le_bytes()); // flags
@@ -484,7 +780,10 @@ fn stored_zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
         central.extend_from_slice(&offset.to_le_bytes());
         central.extend_from_slice(name.as_bytes());
     }
-    let (central_offset, central_size) = (u32::try_from(out.len()).unwrap(), u32::try_from(central.len()).unwrap());
+    let (central_offset, central_size) = (
+        u32::try_from(out.len()).unwrap(),
+        u32::try_from(central.len()).unwrap(),
+    );
     let count = u16::try_from(entries.len()).unwrap();
     out.extend_from_slice(&central);
     out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());

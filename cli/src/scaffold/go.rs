@@ -22,21 +22,34 @@ use crate::wit::WitPackage;
 /// The example project: a `text` interface whose `describe` counts words and characters.
 pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     let world = to_kebab(name);
-    let wit = render(include_str!("../../../templates/go/example.wit"), &[("world", &world), ("package_name", &world)]);
+    let wit = render(
+        include_str!("../../../templates/go/example.wit"),
+        &[("world", &world), ("package_name", &world)],
+    );
     let mut resolve = Resolve::default();
     let world_id = resolve
         .push_str("wit/world.wit", &wit)
         .and_then(|package| resolve.select_world(&[package], Some(&world)))
-        .map_err(|err| ScaffoldError::Unsupported { item: format!("world `{world}`"), reason: format!("{err:#}") })?;
+        .map_err(|err| ScaffoldError::Unsupported {
+            item: format!("world `{world}`"),
+            reason: format!("{err:#}"),
+        })?;
     let mut files = project_files(name, &resolve, world_id, |package, _| {
-        Some(render(include_str!("../../../templates/go/example.go"), &[("package", package), ("world", &world)]))
+        Some(render(
+            include_str!("../../../templates/go/example.go"),
+            &[("package", package), ("world", &world)],
+        ))
     })?;
     files.push(ProjectFile::new("wit/world.wit", wit));
     Ok((world, files))
 }
 
 /// A project implementing `world` from `package`, every export a stub.
-pub fn from_world(name: &str, package: &WitPackage, world: WorldId) -> Result<Vec<ProjectFile>, ScaffoldError> {
+pub fn from_world(
+    name: &str,
+    package: &WitPackage,
+    world: WorldId,
+) -> Result<Vec<ProjectFile>, ScaffoldError> {
     project_files(name, &package.resolve, world, |_, _| None)
 }
 
@@ -66,10 +79,16 @@ fn project_files(
                 ],
             ),
         ),
-        ProjectFile::new(".gitignore", include_str!("../../../templates/go/gitignore")),
+        ProjectFile::new(
+            ".gitignore",
+            include_str!("../../../templates/go/gitignore"),
+        ),
     ];
     for (path, stub) in &stubbed {
-        let Some(package) = path.strip_suffix("/wit_bindings.go").filter(|dir| dir.starts_with("export_")) else {
+        let Some(package) = path
+            .strip_suffix("/wit_bindings.go")
+            .filter(|dir| dir.starts_with("export_"))
+        else {
             continue;
         };
         let (what, file_stem) = describe_export_package(resolve, world, package);
@@ -78,17 +97,28 @@ fn project_files(
         let code = user_code(package, &stub).unwrap_or(stub);
         files.push(ProjectFile::new(format!("{package}/{file_stem}.go"), code));
     }
-    files.extend(bindings.into_iter().map(|(path, text)| ProjectFile::new(path, text)));
+    files.extend(
+        bindings
+            .into_iter()
+            .map(|(path, text)| ProjectFile::new(path, text)),
+    );
     Ok(files)
 }
 
-fn bindings(resolve: &Resolve, world: WorldId, stubs: bool) -> Result<BTreeMap<String, String>, ScaffoldError> {
+fn bindings(
+    resolve: &Resolve,
+    world: WorldId,
+    stubs: bool,
+) -> Result<BTreeMap<String, String>, ScaffoldError> {
     go_toolchain::generate_bindings(resolve, world, stubs).map_err(|err| {
         let reason = match &err {
             GoError::Bindings { source, .. } => format!("{source:#}"),
             other => other.to_string(),
         };
-        ScaffoldError::Unsupported { item: format!("world `{}`", resolve.worlds[world].name), reason }
+        ScaffoldError::Unsupported {
+            item: format!("world `{}`", resolve.worlds[world].name),
+            reason,
+        }
     })
 }
 
@@ -97,27 +127,48 @@ fn describe_export_package(resolve: &Resolve, world: WorldId, package: &str) -> 
     let world = &resolve.worlds[world];
     let file_name = |name: &str| to_kebab(name).replace('-', "");
     if package == "export_wit_world" {
-        return (format!("the functions the `{}` world exports", world.name), file_name(&world.name));
+        return (
+            format!("the functions the `{}` world exports", world.name),
+            file_name(&world.name),
+        );
     }
     for (key, item) in &world.exports {
-        let WorldItem::Interface { id, .. } = item else { continue };
+        let WorldItem::Interface { id, .. } = item else {
+            continue;
+        };
         let interface = &resolve.interfaces[*id];
-        let Some(iface_name) = interface.name.as_deref() else { continue };
+        let Some(iface_name) = interface.name.as_deref() else {
+            continue;
+        };
         let matches = match key {
             WorldKey::Name(name) => package == format!("export_{}", to_snake(name)),
             WorldKey::Interface(_) => interface.package.is_some_and(|owner| {
                 let owner = &resolve.packages[owner].name;
                 // The generator adds the package version only when several versions are in use.
-                let prefix = format!("export_{}_{}_", to_snake(&owner.namespace), to_snake(&owner.name));
-                package.starts_with(&prefix) && package.ends_with(&format!("_{}", to_snake(iface_name)))
+                let prefix = format!(
+                    "export_{}_{}_",
+                    to_snake(&owner.namespace),
+                    to_snake(&owner.name)
+                );
+                package.starts_with(&prefix)
+                    && package.ends_with(&format!("_{}", to_snake(iface_name)))
             }),
         };
         if matches {
             let label = resolve.name_world_key(key);
-            return (format!("the `{label}` interface that the `{}` world exports", world.name), file_name(iface_name));
+            return (
+                format!(
+                    "the `{label}` interface that the `{}` world exports",
+                    world.name
+                ),
+                file_name(iface_name),
+            );
         }
     }
-    (format!("exports of the `{}` world", world.name), "component".to_owned())
+    (
+        format!("exports of the `{}` world", world.name),
+        "component".to_owned(),
+    )
 }
 
 /// The user's half of a stub file: the lines the generator adds for stubs (placeholder
@@ -136,17 +187,29 @@ fn user_stub(package: &str, what: &str, stubbed: &str, generated: Option<&str>) 
         }
     };
     let code = tidy_stub_code(&code);
-    let mut used: Vec<&String> = imports.iter().filter(|spec| code.contains(&format!("{}.", import_name(spec)))).collect();
+    let mut used: Vec<&String> = imports
+        .iter()
+        .filter(|spec| code.contains(&format!("{}.", import_name(spec))))
+        .collect();
     // gofmt's order: by import path.
     used.sort_by_key(|spec| spec.rsplit(' ').next().unwrap_or(spec).to_owned());
 
     let mut out = String::new();
-    for line in wrap_comment(&format!("Package {package} implements {what} (see wit/)."), 96) {
+    for line in wrap_comment(
+        &format!("Package {package} implements {what} (see wit/)."),
+        96,
+    ) {
         let _ = writeln!(out, "// {line}");
     }
     let _ = writeln!(out, "//");
-    let _ = writeln!(out, "// Created by `wcomp new`: replace each `panic(\"not implemented\")` with real code. The");
-    let _ = writeln!(out, "// binding packages (files starting with \"Code generated\") are rewritten by `wcomp build`.");
+    let _ = writeln!(
+        out,
+        "// Created by `wcomp new`: replace each `panic(\"not implemented\")` with real code. The"
+    );
+    let _ = writeln!(
+        out,
+        "// binding packages (files starting with \"Code generated\") are rewritten by `wcomp build`."
+    );
     let _ = writeln!(out, "package {package}");
     match used.as_slice() {
         [] => {}
@@ -242,26 +305,39 @@ mod tests {
 
     #[test]
     fn import_names() {
-        assert_eq!(import_name("\"wit_component/acme_shapes_geometry\""), "acme_shapes_geometry");
-        assert_eq!(import_name("witTypes \"go.bytecodealliance.org/pkg/wit/types\""), "witTypes");
+        assert_eq!(
+            import_name("\"wit_component/acme_shapes_geometry\""),
+            "acme_shapes_geometry"
+        );
+        assert_eq!(
+            import_name("witTypes \"go.bytecodealliance.org/pkg/wit/types\""),
+            "witTypes"
+        );
         assert_eq!(import_name("\"runtime\""), "runtime");
     }
 
     #[test]
     fn wraps_comments() {
         assert_eq!(wrap_comment("aa bb cc dd", 5), ["aa bb", "cc dd"]);
-        assert_eq!(wrap_comment("averyverylongword x", 5), ["averyverylongword", "x"]);
+        assert_eq!(
+            wrap_comment("averyverylongword x", 5),
+            ["averyverylongword", "x"]
+        );
     }
 
     #[test]
     fn tidies_stub_code() {
         let code = "\n\ntype T struct {\n\tx int\n}\n// TODO: Implement\nfunc F()  {\n\tpanic(\"x\")\n}\n\n\n";
-        assert_eq!(tidy_stub_code(code), "type T struct {\n\tx int\n}\n\n// TODO: Implement\nfunc F() {\n\tpanic(\"x\")\n}\n");
+        assert_eq!(
+            tidy_stub_code(code),
+            "type T struct {\n\tx int\n}\n\n// TODO: Implement\nfunc F() {\n\tpanic(\"x\")\n}\n"
+        );
     }
 
     #[test]
     fn splits_go_files() {
-        let (imports, code) = split_go_file("// c\n\npackage p\n\nimport (\n\t\"a\"\nb \"c/d\"\n)\n\nfunc X() {}\n");
+        let (imports, code) =
+            split_go_file("// c\n\npackage p\n\nimport (\n\t\"a\"\nb \"c/d\"\n)\n\nfunc X() {}\n");
         assert_eq!(imports, ["\"a\"", "b \"c/d\""]);
         assert_eq!(code, "\nfunc X() {}\n");
     }
