@@ -222,6 +222,46 @@ fn rust_imports_from_go_and_the_composition_runs() {
     assert_eq!(out.stdout, RENDERED);
 }
 
+/// The whole journey with nothing but Go and wcomp: two Go components, composed, run.
+#[test]
+fn two_go_components_compose_and_run() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = write_wit(dir);
+    new_go(
+        dir,
+        &wit,
+        "analyzer",
+        "export_acme_text_stats/stats.go",
+        GO_ANALYZER,
+    );
+    new_go(
+        dir,
+        &wit,
+        "reporter",
+        "export_acme_text_report/report.go",
+        GO_REPORTER,
+    );
+    let analyzer = build(dir, "analyzer");
+    let reporter = build(dir, "reporter");
+    run(
+        dir,
+        &["compose", &reporter, "--plug", &analyzer, "-o", "app.wasm"],
+    )
+    .success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, RENDERED);
+}
+
 #[test]
 fn go_example_builds_runs_and_rebuilds_without_touching_user_files() {
     let temp = tempdir();
@@ -411,6 +451,29 @@ fn go_compile_errors_point_at_the_users_file_and_line() {
         out.stderr
     );
     assert!(out.stdout.is_empty(), "{}", out.stdout);
+
+    // An export the world needs but the user's package lacks gets a note saying where it goes.
+    let code = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("var count int = \"three\"\n", "");
+    std::fs::write(&file, code.replace("func Describe(", "func describe(")).unwrap();
+    let out = run(dir, &["build", "broken"]).failure(1);
+    assert!(
+        out.stderr.contains("broken/wit_exports.go:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("undefined: export_example_broken_text.Describe"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("note: the world exports `Describe`, which package `export_example_broken_text` must define"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

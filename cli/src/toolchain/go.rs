@@ -225,6 +225,11 @@ impl GoToolchain {
                 let prefix = project.dir.strip_prefix(&ctx.cwd).unwrap_or(&project.dir);
                 ctx.printer
                     .raw_stderr(&relocate_go_paths(err.stderr(), prefix));
+                for (package, name) in missing_exports(err.stderr()) {
+                    ctx.printer.note(format_args!(
+                        "the world exports `{name}`, which package `{package}` must define: add `func {name}` to a file in `{package}/` (the call in wit_exports.go shows its signature)"
+                    ));
+                }
                 Err(
                     anyhow::Error::new(err).context(ToolchainError::BuildFailed {
                         tool: "go".into(),
@@ -326,6 +331,22 @@ pub fn componentize(core: &[u8], resolve: &Resolve, world: WorldId) -> anyhow::R
         .encode()
 }
 
+/// Exports the generated glue calls but the user's packages lack, from Go's
+/// `wit_exports.go:27:37: undefined: export_pkg.Name` errors.
+fn missing_exports(output: &str) -> Vec<(String, String)> {
+    output
+        .lines()
+        .filter(|line| line.contains("wit_exports.go:"))
+        .filter_map(|line| {
+            line.split_once(": undefined: ")
+                .map(|(_, what)| what.trim())
+        })
+        .filter_map(|what| what.split_once('.'))
+        .filter(|(package, _)| package.starts_with("export_"))
+        .map(|(package, name)| (package.to_owned(), name.to_owned()))
+        .collect()
+}
+
 /// Rewrites the `file.go:line:col:` locations Go prints (relative to the project, where it
 /// ran) so they are relative to where the user ran wcomp.
 fn relocate_go_paths(output: &str, prefix: &Path) -> String {
@@ -395,6 +416,15 @@ mod tests {
         assert!(GoVersion::parse("go1.24.9").unwrap() < MIN_GO);
         assert!(GoVersion::parse("go1.25.0").unwrap() >= MIN_GO);
         assert_eq!(MIN_GO.to_string(), "1.25");
+    }
+
+    #[test]
+    fn missing_exports_are_recognised() {
+        let output = "# wit_component\nwit_exports.go:27:37: undefined: export_example_text.Describe\nx.go:1:1: undefined: y\n";
+        assert_eq!(
+            missing_exports(output),
+            [("export_example_text".to_owned(), "Describe".to_owned())]
+        );
     }
 
     #[test]
