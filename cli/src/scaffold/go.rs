@@ -137,24 +137,27 @@ fn describe_export_package(resolve: &Resolve, world: WorldId, package: &str) -> 
             continue;
         };
         let interface = &resolve.interfaces[*id];
-        let Some(iface_name) = interface.name.as_deref() else {
-            continue;
+        let matched = match key {
+            WorldKey::Name(name) => {
+                (package == format!("export_{}", to_snake(name))).then_some(name.as_str())
+            }
+            WorldKey::Interface(_) => interface
+                .package
+                .zip(interface.name.as_deref())
+                .filter(|(owner, name)| {
+                    let owner = &resolve.packages[*owner].name;
+                    // The generator adds the package version only when several versions are in use.
+                    let prefix = format!(
+                        "export_{}_{}_",
+                        to_snake(&owner.namespace),
+                        to_snake(&owner.name)
+                    );
+                    package.starts_with(&prefix)
+                        && package.ends_with(&format!("_{}", to_snake(name)))
+                })
+                .map(|(_, name)| name),
         };
-        let matches = match key {
-            WorldKey::Name(name) => package == format!("export_{}", to_snake(name)),
-            WorldKey::Interface(_) => interface.package.is_some_and(|owner| {
-                let owner = &resolve.packages[owner].name;
-                // The generator adds the package version only when several versions are in use.
-                let prefix = format!(
-                    "export_{}_{}_",
-                    to_snake(&owner.namespace),
-                    to_snake(&owner.name)
-                );
-                package.starts_with(&prefix)
-                    && package.ends_with(&format!("_{}", to_snake(iface_name)))
-            }),
-        };
-        if matches {
+        if let Some(iface_name) = matched {
             let label = resolve.name_world_key(key);
             return (
                 format!(
