@@ -10,7 +10,12 @@ use crate::commands;
 /// Scaffold a component, build it with its language's real toolchain, compose several
 /// into one, and run the result on an embedded wasmtime.
 #[derive(Debug, Parser)]
-#[command(name = "wcomp", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "wcomp",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -60,5 +65,8 @@ pub enum Command {
     Build(commands::build::BuildArgs),
     Compose(commands::compose::ComposeArgs),
     Run(commands::run::RunArgs),
+    Test(commands::test::TestArgs),
+    Graph(commands::graph::GraphArgs),
+    Doctor(commands::doctor::DoctorArgs),
     Completions(commands::completions::CompletionsArgs),
 }

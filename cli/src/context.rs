@@ -20,18 +20,30 @@ pub struct Context {
 impl Context {
     pub fn from_global(global: &GlobalArgs) -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        Ok(Self { printer: Printer::new(global), cwd, cache_dir: default_cache_dir() })
+        Ok(Self {
+            printer: Printer::new(global),
+            cwd,
+            cache_dir: default_cache_dir(),
+        })
     }
 
     /// A context for library callers and tests.
     pub fn for_dir(cwd: PathBuf, printer: Printer) -> Self {
-        Self { printer, cwd, cache_dir: default_cache_dir() }
+        Self {
+            printer,
+            cwd,
+            cache_dir: default_cache_dir(),
+        }
     }
 
     /// Resolves a user-supplied path against the working directory.
     pub fn path(&self, path: impl Into<PathBuf>) -> PathBuf {
         let path = path.into();
-        if path.is_absolute() { path } else { self.cwd.join(path) }
+        if path.is_absolute() {
+            path
+        } else {
+            self.cwd.join(path)
+        }
     }
 }
 

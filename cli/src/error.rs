@@ -41,6 +41,10 @@ pub fn report(printer: &Printer, err: &anyhow::Error) -> ExitStatus {
     let mut hint = None;
     let mut snippet = None;
     for (index, cause) in err.chain().enumerate() {
+        if let Some(output) = cause.downcast_ref::<crate::toolchain::ToolOutput>() {
+            printer.raw_stderr(&output.text);
+            continue;
+        }
         if index > 0 {
             let text = cause.to_string();
             // Wrapping errors often repeat their source; show each text once.
@@ -61,6 +65,15 @@ pub fn report(printer: &Printer, err: &anyhow::Error) -> ExitStatus {
     ExitStatus::Failure
 }
 
+/// The first hint (miette `help`) anywhere in the error's chain.
+pub fn hint_of(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|cause| {
+        diagnostic_of(cause)
+            .and_then(|d| d.help())
+            .map(|help| help.to_string())
+    })
+}
+
 /// Renders the labelled spans of a diagnostic the way rustc does:
 ///
 /// ```text
@@ -75,7 +88,9 @@ pub fn render_snippet(diagnostic: &dyn Diagnostic) -> Option<String> {
     for label in diagnostic.labels()? {
         let span: &SourceSpan = label.inner();
         // One line of context each side guarantees whole lines come back.
-        let Ok(contents) = source.read_span(span, 1, 1) else { continue };
+        let Ok(contents) = source.read_span(span, 1, 1) else {
+            continue;
+        };
         let text = String::from_utf8_lossy(contents.data());
         let mut line_start = contents.span().offset();
         let mut line_number = contents.line() + 1;
@@ -89,16 +104,32 @@ pub fn render_snippet(diagnostic: &dyn Diagnostic) -> Option<String> {
             line_start = line_end;
             line_number += 1;
         }
-        let Some((line, line_start)) = found else { continue };
+        let Some((line, line_start)) = found else {
+            continue;
+        };
         let column = span.offset().saturating_sub(line_start);
         let prefix_width = line.get(..column).map_or(column, |s| s.chars().count());
-        let width = span.len().clamp(1, line.len().saturating_sub(column).max(1));
+        let width = span
+            .len()
+            .clamp(1, line.len().saturating_sub(column).max(1));
         let gutter = line_number.to_string().len();
         let name = contents.name().unwrap_or("<input>");
-        let _ = writeln!(out, "{:gutter$}--> {name}:{line_number}:{}", "", prefix_width + 1);
+        let _ = writeln!(
+            out,
+            "{:gutter$}--> {name}:{line_number}:{}",
+            "",
+            prefix_width + 1
+        );
         let _ = writeln!(out, "{:gutter$} |", "");
         let _ = writeln!(out, "{line_number} | {line}");
-        let _ = writeln!(out, "{:gutter$} | {}{} {}", "", " ".repeat(prefix_width), "^".repeat(width), label.label().unwrap_or(""));
+        let _ = writeln!(
+            out,
+            "{:gutter$} | {}{} {}",
+            "",
+            " ".repeat(prefix_width),
+            "^".repeat(width),
+            label.label().unwrap_or("")
+        );
     }
     (!out.is_empty()).then_some(out)
 }
@@ -107,7 +138,10 @@ pub fn render_snippet(diagnostic: &dyn Diagnostic) -> Option<String> {
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let printer = Printer::stderr_only();
-        let location = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
         let payload = info
             .payload()
             .downcast_ref::<&str>()
@@ -142,6 +176,11 @@ fn diagnostic_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
         crate::runtime::RunError,
         crate::runtime::InvokeError,
         crate::commands::CommandError,
+        crate::commands::test::NoTests,
+        crate::workspace::WorkspaceError,
+        crate::workspace::ManifestError,
+        crate::workspace::compose::BuildFailed,
+        crate::scaffold::workspace::WorkspaceScaffoldError,
     );
     None
 }

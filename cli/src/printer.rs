@@ -50,12 +50,20 @@ impl Printer {
                 std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
             }
         };
-        Self { verbosity, format: global.format, color }
+        Self {
+            verbosity,
+            format: global.format,
+            color,
+        }
     }
 
     /// A plain printer for errors raised before the flags are known.
     pub fn stderr_only() -> Self {
-        Self { verbosity: Verbosity::Normal, format: OutputFormat::Human, color: false }
+        Self {
+            verbosity: Verbosity::Normal,
+            format: OutputFormat::Human,
+            color: false,
+        }
     }
 
     pub fn format(&self) -> OutputFormat {
@@ -76,7 +84,11 @@ impl Printer {
     }
 
     fn paint(&self, style: &str, text: &str) -> String {
-        if self.color { format!("{style}{text}{RESET}") } else { text.to_owned() }
+        if self.color {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
     }
 
     /// A cargo-style status line: `   Compiling thing`.
@@ -114,7 +126,13 @@ impl Printer {
     }
 
     /// The error block: `error:`, `Caused by:` and `hint:` lines.
-    pub fn error(&self, message: &str, causes: &[String], snippet: Option<&str>, hint: Option<&str>) {
+    pub fn error(
+        &self,
+        message: &str,
+        causes: &[String],
+        snippet: Option<&str>,
+        hint: Option<&str>,
+    ) {
         if self.is_json() {
             self.json(json!({"reason": "error", "message": message, "causes": causes, "snippet": snippet, "hint": hint}));
             return;
@@ -167,9 +185,9 @@ impl Printer {
 fn write_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
     let result = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-    if let Err(err) = result {
-        if err.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    if let Err(err) = result
+        && err.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }

@@ -1,8 +1,11 @@
 //! Go components end to end with the real Go toolchain and cargo: scaffold, build, compose
 //! with Rust components in both directions, run; plus the failures a Go user meets first.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use support::{Run, run, tempdir, wcomp};
 
 /// One WIT package, two worlds: `analyzer` exports `stats`, `reporter` imports it and exports
 /// `report`. Records, options, lists and results cross the component boundary.
@@ -503,91 +506,7 @@ fn a_path_without_go_gives_the_install_hint() {
     );
 }
 
-// --- helpers (the same shape as `tests/support` on main) ---
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("cli/ has a parent")
-        .to_owned()
-}
-
-/// The cargo target directory shared by every Rust guest the tests build.
-fn guest_target_dir() -> PathBuf {
-    std::env::var_os("WCOMP_TEST_GUEST_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target").join("guests"))
-}
-
-fn wcomp(cwd: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wcomp"));
-    command
-        .current_dir(cwd)
-        .env("CARGO_TARGET_DIR", guest_target_dir())
-        .env("NO_COLOR", "1")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("GOOS")
-        .env_remove("GOARCH");
-    command
-}
-
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn from_output(output: Output) -> Self {
-        Self {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    #[track_caller]
-    fn success(self) -> Self {
-        assert_eq!(
-            self.code,
-            Some(0),
-            "command failed\nstdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    #[track_caller]
-    fn failure(self, code: i32) -> Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-}
-
-fn run(cwd: &Path, args: &[&str]) -> Run {
-    Run::from_output(
-        wcomp(cwd)
-            .args(args)
-            .output()
-            .expect("the wcomp binary runs"),
-    )
-}
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("wcomp-test-")
-        .tempdir()
-        .expect("temp dir")
-}
+// --- helpers ---
 
 fn write_wit(dir: &Path) -> PathBuf {
     let wit = dir.join("text.wit");

@@ -19,6 +19,7 @@ pub fn run(args: CompletionsArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let mut command = crate::cli::Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "wcomp", &mut script);
-    ctx.printer.data(String::from_utf8_lossy(&script).trim_end());
+    ctx.printer
+        .data(String::from_utf8_lossy(&script).trim_end());
     Ok(ExitStatus::Success)
 }

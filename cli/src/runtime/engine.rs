@@ -13,7 +13,10 @@ pub struct Host {
 
 impl WasiView for Host {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -26,9 +29,18 @@ pub fn new_engine() -> anyhow::Result<Engine> {
 }
 
 /// A store whose guest sees `argv` and stdio, and a linker with WASI 0.2.
-pub fn store_and_linker(engine: &Engine, argv: &[String]) -> anyhow::Result<(Store<Host>, Linker<Host>)> {
+pub fn store_and_linker(
+    engine: &Engine,
+    argv: &[String],
+) -> anyhow::Result<(Store<Host>, Linker<Host>)> {
     let wasi = WasiCtx::builder().inherit_stdio().args(argv).build();
-    let store = Store::new(engine, Host { wasi, table: ResourceTable::new() });
+    let store = Store::new(
+        engine,
+        Host {
+            wasi,
+            table: ResourceTable::new(),
+        },
+    );
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     Ok((store, linker))

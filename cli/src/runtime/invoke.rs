@@ -43,7 +43,11 @@ pub enum InvokeError {
     /// The arguments do not match the parameter list as a whole.
     #[error("wrong arguments for `{function}`: {message}")]
     #[diagnostic(help("`{function}` has type `{signature}`"))]
-    BadArguments { function: String, signature: String, message: String },
+    BadArguments {
+        function: String,
+        signature: String,
+        message: String,
+    },
     /// No export has that name.
     #[error("the component exports no function named `{name}`")]
     #[diagnostic(help("exported functions: {available}"))]
@@ -65,7 +69,9 @@ pub struct Call {
 
 impl std::fmt::Debug for Call {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Call").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("Call")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
@@ -79,7 +85,10 @@ impl Call {
             span: span.into(),
         };
         let Some(open) = source.find('(') else {
-            return Err(syntax("expected `(` after the function name", source.len()..source.len()));
+            return Err(syntax(
+                "expected `(` after the function name",
+                source.len()..source.len(),
+            ));
         };
         let name = source[..open].trim();
         if name.is_empty() {
@@ -92,7 +101,12 @@ impl Call {
             let span = shift(err.span(), open);
             syntax(&wave_message(&err), span)
         })?;
-        Ok(Self { source: source.to_owned(), name: name.to_owned(), open, parsed: parsed.into_owned() })
+        Ok(Self {
+            source: source.to_owned(),
+            name: name.to_owned(),
+            open,
+            parsed: parsed.into_owned(),
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -103,29 +117,37 @@ impl Call {
     pub fn params(&self, func: &ComponentFunc, function: &str) -> Result<Vec<Val>, InvokeError> {
         let types: Vec<_> = func.params().map(|(_, ty)| ty).collect();
         let signature = DisplayFunc(func.clone()).to_string();
-        self.parsed.to_wasm_params::<Val>(types.iter()).map_err(|err| {
-            let span = shift(err.span(), self.open);
-            let arguments: Vec<Range<usize>> = self
-                .parsed
-                .params_node()
-                .and_then(|node| node.as_tuple().ok())
-                .map(|args| args.map(|arg| shift(arg.span(), self.open)).collect())
-                .unwrap_or_default();
-            let position = arguments.iter().position(|arg| arg.start <= span.start && span.start < arg.end.max(arg.start + 1));
-            match position.and_then(|index| func.params().nth(index).map(|p| (index, p))) {
-                Some((index, (param, ty))) => InvokeError::BadArgument {
-                    function: function.to_owned(),
-                    position: index + 1,
-                    param: param.to_owned(),
-                    expected: DisplayType(&ty).to_string(),
-                    signature,
-                    message: wave_message(&err),
-                    src: NamedSource::new("--invoke", self.source.clone()),
-                    span: arguments[index].clone().into(),
-                },
-                None => InvokeError::BadArguments { function: function.to_owned(), signature, message: wave_message(&err) },
-            }
-        })
+        self.parsed
+            .to_wasm_params::<Val>(types.iter())
+            .map_err(|err| {
+                let span = shift(err.span(), self.open);
+                let arguments: Vec<Range<usize>> = self
+                    .parsed
+                    .params_node()
+                    .and_then(|node| node.as_tuple().ok())
+                    .map(|args| args.map(|arg| shift(arg.span(), self.open)).collect())
+                    .unwrap_or_default();
+                let position = arguments.iter().position(|arg| {
+                    arg.start <= span.start && span.start < arg.end.max(arg.start + 1)
+                });
+                match position.and_then(|index| func.params().nth(index).map(|p| (index, p))) {
+                    Some((index, (param, ty))) => InvokeError::BadArgument {
+                        function: function.to_owned(),
+                        position: index + 1,
+                        param: param.to_owned(),
+                        expected: DisplayType(&ty).to_string(),
+                        signature,
+                        message: wave_message(&err),
+                        src: NamedSource::new("--invoke", self.source.clone()),
+                        span: arguments[index].clone().into(),
+                    },
+                    None => InvokeError::BadArguments {
+                        function: function.to_owned(),
+                        signature,
+                        message: wave_message(&err),
+                    },
+                }
+            })
     }
 }
 
@@ -155,22 +177,40 @@ impl Target {
     pub fn func(&self, instance: &Instance, mut store: impl AsContextMut) -> anyhow::Result<Func> {
         let index = self.export_index(instance, &mut store)?;
         instance
-            .get_func(&mut store, &index)
+            .get_func(&mut store, index)
             .ok_or_else(|| anyhow::anyhow!("export `{}` is not a function", self.qualified_name))
     }
 
-    fn export_index(&self, instance: &Instance, mut store: impl AsContextMut) -> anyhow::Result<ComponentExportIndex> {
-        let missing = || anyhow::anyhow!("export `{}` disappeared after instantiation", self.qualified_name);
+    fn export_index(
+        &self,
+        instance: &Instance,
+        mut store: impl AsContextMut,
+    ) -> anyhow::Result<ComponentExportIndex> {
+        let missing = || {
+            anyhow::anyhow!(
+                "export `{}` disappeared after instantiation",
+                self.qualified_name
+            )
+        };
         let parent = match &self.instance {
-            Some(name) => Some(instance.get_export_index(&mut store, None, name).ok_or_else(missing)?),
+            Some(name) => Some(
+                instance
+                    .get_export_index(&mut store, None, name)
+                    .ok_or_else(missing)?,
+            ),
             None => None,
         };
-        instance.get_export_index(&mut store, parent.as_ref(), &self.function).ok_or_else(missing)
+        instance
+            .get_export_index(&mut store, parent.as_ref(), &self.function)
+            .ok_or_else(missing)
     }
 }
 
 /// Every exported function as `(instance, function, type)`.
-pub fn exported_functions(engine: &Engine, component: &Component) -> Vec<(Option<String>, String, ComponentFunc)> {
+pub fn exported_functions(
+    engine: &Engine,
+    component: &Component,
+) -> Vec<(Option<String>, String, ComponentFunc)> {
     let mut found = Vec::new();
     for (name, item) in component.component_type().exports(engine) {
         match item.ty {
@@ -203,7 +243,11 @@ fn instance_matches(instance: &str, wanted: &str) -> bool {
 }
 
 /// Resolves the call's function name against the component's exports.
-pub fn find_function(engine: &Engine, component: &Component, call: &Call) -> Result<Target, InvokeError> {
+pub fn find_function(
+    engine: &Engine,
+    component: &Component,
+    call: &Call,
+) -> Result<Target, InvokeError> {
     let functions = exported_functions(engine, component);
     let (wanted_instance, wanted_function) = match call.name().rsplit_once('#') {
         Some((instance, function)) => (Some(instance), function),
@@ -220,13 +264,22 @@ pub fn find_function(engine: &Engine, component: &Component, call: &Call) -> Res
                 }
         })
         .collect();
-    let list = |items: &mut dyn Iterator<Item = String>| items.map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let list = |items: &mut dyn Iterator<Item = String>| {
+        items
+            .map(|name| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match matches.as_slice() {
         [] => Err(InvokeError::NoSuchFunction {
             name: call.name().to_owned(),
             available: {
                 let names = list(&mut functions.iter().map(|(i, f, _)| qualified(i.as_deref(), f)));
-                if names.is_empty() { "none".to_owned() } else { names }
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names
+                }
             },
         }),
         [(instance, function, _)] => Ok(Target {
@@ -244,8 +297,15 @@ pub fn find_function(engine: &Engine, component: &Component, call: &Call) -> Res
 /// A sample call of the component's first exported function, for hints.
 pub fn example_call(engine: &Engine, component: &Component) -> Option<String> {
     let (instance, function, func) = exported_functions(engine, component).into_iter().next()?;
-    let params = func.params().map(|(name, ty)| format!("<{name}: {}>", DisplayType(&ty))).collect::<Vec<_>>();
-    Some(format!("{}({})", qualified(instance.as_deref(), &function), params.join(", ")))
+    let params = func
+        .params()
+        .map(|(name, ty)| format!("<{name}: {}>", DisplayType(&ty)))
+        .collect::<Vec<_>>();
+    Some(format!(
+        "{}({})",
+        qualified(instance.as_deref(), &function),
+        params.join(", ")
+    ))
 }
 
 #[cfg(test)]
@@ -263,14 +323,22 @@ mod tests {
     #[test]
     fn syntax_errors_point_into_the_call() {
         let err = Call::parse(r#"render("unterminated)"#).unwrap_err();
-        let InvokeError::Syntax { span, .. } = err else { panic!("{err:?}") };
+        let InvokeError::Syntax { span, .. } = err else {
+            panic!("{err:?}")
+        };
         assert!(span.offset() >= "render(".len() - 1, "{span:?}");
     }
 
     #[test]
     fn matches_interface_names() {
         assert!(instance_matches("acme:text/report@0.1.0", "report"));
-        assert!(instance_matches("acme:text/report@0.1.0", "acme:text/report"));
-        assert!(!instance_matches("acme:text/report@0.1.0", "acme:text/other"));
+        assert!(instance_matches(
+            "acme:text/report@0.1.0",
+            "acme:text/report"
+        ));
+        assert!(!instance_matches(
+            "acme:text/report@0.1.0",
+            "acme:text/other"
+        ));
     }
 }

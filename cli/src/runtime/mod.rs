@@ -36,7 +36,10 @@ pub enum RunError {
     NotACommand { path: PathBuf, example: String },
     /// The guest trapped.
     #[error("the guest trapped: {message}{}", backtrace.as_deref().map(|bt| format!("\n{bt}")).unwrap_or_default())]
-    Trap { message: String, backtrace: Option<String> },
+    Trap {
+        message: String,
+        backtrace: Option<String>,
+    },
 }
 
 /// What `wcomp run` should do.
@@ -60,23 +63,27 @@ pub enum RunOutcome {
 
 /// Loads, instantiates and runs a component.
 pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let bytes = fs_err::read(&options.component)?;
+    let bytes = load(&options.component)?;
     if !wasmparser::Parser::is_component(&bytes) {
         let advice = if bytes.starts_with(b"\0asm") {
             "this is a core module; build a component (`wcomp build`) or wrap it with `wasm-tools component new`"
         } else {
             "this is not WebAssembly at all; pass a `.wasm` component"
         };
-        return Err(RunError::NotAComponent { path: options.component.clone(), advice: advice.into() }.into());
+        return Err(RunError::NotAComponent {
+            path: options.component.clone(),
+            advice: advice.into(),
+        }
+        .into());
     }
     let engine = engine::new_engine()?;
     let component = Component::new(&engine, &bytes)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("cannot compile `{}`", options.component.display()))?;
-    let program = options
-        .component
-        .file_name()
-        .map_or_else(|| "component".to_owned(), |n| n.to_string_lossy().into_owned());
+    let program = options.component.file_name().map_or_else(
+        || "component".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let mut argv = vec![program];
     argv.extend(options.args.iter().cloned());
 
@@ -92,10 +99,15 @@ pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
             let ty = func.ty(&store);
             let params = call.params(&ty, &target.qualified_name)?;
             let mut results = vec![Val::Bool(false); ty.results().len()];
-            func.call(&mut store, &params, &mut results).map_err(guest_error)?;
+            func.call(&mut store, &params, &mut results)
+                .map_err(guest_error)?;
             let rendered = results
                 .iter()
-                .map(|val| val.to_wave().map_err(anyhow::Error::from).context("cannot print a result as WAVE"))
+                .map(|val| {
+                    val.to_wave()
+                        .map_err(anyhow::Error::from)
+                        .context("cannot print a result as WAVE")
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             Ok(RunOutcome::Returned(rendered))
         }
@@ -106,11 +118,18 @@ pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
                 .exports(&engine)
                 .any(|(name, _)| name.starts_with("wasi:cli/run@"));
             if !has_run {
-                let example = invoke::example_call(&engine, &component).unwrap_or_else(|| "func()".into());
-                return Err(RunError::NotACommand { path: options.component.clone(), example }.into());
+                let example =
+                    invoke::example_call(&engine, &component).unwrap_or_else(|| "func()".into());
+                return Err(RunError::NotACommand {
+                    path: options.component.clone(),
+                    example,
+                }
+                .into());
             }
-            let command = wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker)
-                .map_err(|err| instantiate_error(&options.component, err))?;
+            let command = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
+                &mut store, &component, &linker,
+            )
+            .map_err(|err| instantiate_error(&options.component, err))?;
             match command.wasi_cli_run().call_run(&mut store) {
                 Ok(Ok(())) => Ok(RunOutcome::Exited(0)),
                 Ok(Err(())) => Ok(RunOutcome::Exited(1)),
@@ -123,11 +142,31 @@ pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     }
 }
 
+/// Reads a component, accepting the WebAssembly text format for `.wat` files.
+fn load(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let bytes = fs_err::read(path)?;
+    if path.extension().is_some_and(|ext| ext == "wat") {
+        let binary = wat::parse_bytes(&bytes).map_err(|mut err| {
+            err.set_path(path);
+            anyhow::Error::new(err).context(format!(
+                "`{}` is not valid WebAssembly text",
+                path.display()
+            ))
+        })?;
+        return Ok(binary.into_owned());
+    }
+    Ok(bytes)
+}
+
 fn instantiate_error(path: &std::path::Path, err: wasmtime::Error) -> anyhow::Error {
     if err.downcast_ref::<wasmtime::Trap>().is_some() {
         return guest_error(err);
     }
-    RunError::Instantiate { path: path.to_owned(), source: err.into() }.into()
+    RunError::Instantiate {
+        path: path.to_owned(),
+        source: err.into(),
+    }
+    .into()
 }
 
 /// Turns a trap into [`RunError::Trap`] with the guest backtrace; other errors pass through.
@@ -135,12 +174,18 @@ fn guest_error(err: wasmtime::Error) -> anyhow::Error {
     let Some(trap) = err.downcast_ref::<wasmtime::Trap>() else {
         return err.into();
     };
-    let backtrace = err.downcast_ref::<wasmtime::WasmBacktrace>().map(|bt| bt.to_string());
+    let backtrace = err
+        .downcast_ref::<wasmtime::WasmBacktrace>()
+        .map(|bt| bt.to_string());
     let message = trap.to_string();
     let mut root = err.root_cause().to_string();
     if root == message {
         root.clear();
     }
-    let message = if root.is_empty() { message } else { format!("{message} ({root})") };
+    let message = if root.is_empty() {
+        message
+    } else {
+        format!("{message} ({root})")
+    };
     RunError::Trap { message, backtrace }.into()
 }

@@ -6,14 +6,15 @@ pub mod go;
 pub mod names;
 pub mod python;
 pub mod rust;
+pub mod workspace;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+use crate::Context;
 use crate::toolchain::Language;
 use crate::wit::WitPackage;
-use crate::Context;
 
 /// Errors `wcomp new` reports before writing anything.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -31,7 +32,9 @@ pub enum ScaffoldError {
     WorldWithoutWit,
     /// The world uses something the generated skeleton cannot express yet.
     #[error("cannot generate a skeleton for `{item}`: {reason}")]
-    #[diagnostic(help("remove `--world`/`--wit` to start from the example, or write this export by hand"))]
+    #[diagnostic(help(
+        "remove `--world`/`--wit` to start from the example, or write this export by hand"
+    ))]
     Unsupported { item: String, reason: String },
 }
 
@@ -56,7 +59,10 @@ pub struct ProjectFile {
 
 impl ProjectFile {
     pub fn new(path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) -> Self {
-        Self { path: path.into(), contents: contents.into() }
+        Self {
+            path: path.into(),
+            contents: contents.into(),
+        }
     }
 }
 
@@ -73,16 +79,12 @@ pub struct Scaffolded {
 pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffolded> {
     let dir = ctx.path(&options.dir);
     if !crate::fsutil::is_missing_or_empty_dir(&dir)? {
-        return Err(ScaffoldError::NotEmpty { dir: options.dir.clone() }.into());
+        return Err(ScaffoldError::NotEmpty {
+            dir: options.dir.clone(),
+        }
+        .into());
     }
-    let name = match &options.name {
-        Some(name) => name.clone(),
-        None => dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| ScaffoldError::InvalidName { reason: format!("`{}` has no final name", dir.display()) })?,
-    };
-    names::validate_project_name(&name).map_err(|reason| ScaffoldError::InvalidName { reason })?;
+    let name = checked_name(&dir, options.name.as_deref())?;
 
     let (world, mut files) = match &options.wit {
         None => {
@@ -102,7 +104,7 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             let world = package.resolve.worlds[world_id].name.clone();
             let mut files = copy_wit(&wit_path)?;
             files.extend(match options.language {
-                Language::Rust => rust::from_world(&name, &package, world_id)?,
+                Language::Rust => rust::from_world(&name, &package, world_id, "wit")?,
                 Language::Go => go::from_world(&name, &package, world_id)?,
                 Language::Python => python::from_world(&name, &package, world_id)?,
             });
@@ -111,10 +113,33 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
     };
     // A language may bring its own `.gitignore` (Go lists its generated bindings).
     if !files.iter().any(|file| file.path == Path::new(".gitignore")) {
-        files.push(ProjectFile::new(".gitignore", include_str!("../../../templates/common/gitignore")));
+        files.push(ProjectFile::new(
+            ".gitignore",
+            include_str!("../../../templates/common/gitignore"),
+        ));
     }
     write_project(&dir, &files)?;
-    Ok(Scaffolded { dir, name, world, files: files.into_iter().map(|f| f.path).collect() })
+    Ok(Scaffolded {
+        dir,
+        name,
+        world,
+        files: files.into_iter().map(|f| f.path).collect(),
+    })
+}
+
+/// The project name: explicit, or the directory's name; validated either way.
+fn checked_name(dir: &Path, name: Option<&str>) -> Result<String, ScaffoldError> {
+    let name = match name {
+        Some(name) => name.to_owned(),
+        None => dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| ScaffoldError::InvalidName {
+                reason: format!("`{}` has no final name", dir.display()),
+            })?,
+    };
+    names::validate_project_name(&name).map_err(|reason| ScaffoldError::InvalidName { reason })?;
+    Ok(name)
 }
 
 /// The WIT files to place under `wit/`: a single file keeps its name; a directory is copied
@@ -123,14 +148,23 @@ fn copy_wit(source: &Path) -> anyhow::Result<Vec<ProjectFile>> {
     let mut files = Vec::new();
     if source.is_file() {
         let name = source.file_name().context("WIT path has no file name")?;
-        files.push(ProjectFile::new(Path::new("wit").join(name), fs_err::read(source)?));
+        files.push(ProjectFile::new(
+            Path::new("wit").join(name),
+            fs_err::read(source)?,
+        ));
         return Ok(files);
     }
     for entry in walkdir::WalkDir::new(source).sort_by_file_name() {
         let entry = entry.with_context(|| format!("cannot read `{}`", source.display()))?;
         if entry.file_type().is_file() {
-            let relative = entry.path().strip_prefix(source).expect("walkdir yields children");
-            files.push(ProjectFile::new(Path::new("wit").join(relative), fs_err::read(entry.path())?));
+            let relative = entry
+                .path()
+                .strip_prefix(source)
+                .expect("walkdir yields children");
+            files.push(ProjectFile::new(
+                Path::new("wit").join(relative),
+                fs_err::read(entry.path())?,
+            ));
         }
     }
     Ok(files)
@@ -138,12 +172,20 @@ fn copy_wit(source: &Path) -> anyhow::Result<Vec<ProjectFile>> {
 
 /// Writes `files` into a fresh temporary directory beside `dir`, then renames it into place.
 fn write_project(dir: &Path, files: &[ProjectFile]) -> anyhow::Result<()> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs_err::create_dir_all(parent)?;
     let staging = tempfile::Builder::new()
         .prefix(".wcomp-new-")
         .tempdir_in(parent)
-        .with_context(|| format!("cannot create a temporary directory in `{}`", parent.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in `{}`",
+                parent.display()
+            )
+        })?;
     for file in files {
         let path = staging.path().join(&file.path);
         if let Some(parent) = path.parent() {

@@ -10,7 +10,16 @@ const RUST_KEYWORDS: &[&str] = &[
 ];
 
 /// Names a project may not take because they clash with built-in crates or targets.
-const RESERVED: &[&str] = &["std", "core", "alloc", "proc_macro", "test", "build", "deps", "target"];
+const RESERVED: &[&str] = &[
+    "std",
+    "core",
+    "alloc",
+    "proc_macro",
+    "test",
+    "build",
+    "deps",
+    "target",
+];
 
 /// Checks a project name: ASCII letters, digits, `-` and `_`, starting with a letter.
 pub fn validate_project_name(name: &str) -> Result<(), String> {
@@ -20,15 +29,23 @@ pub fn validate_project_name(name: &str) -> Result<(), String> {
     if !first.is_ascii_alphabetic() {
         return Err(format!("`{name}` must start with a letter"));
     }
-    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
-        return Err(format!("`{name}` contains `{bad}`; use letters, digits, `-` and `_`"));
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return Err(format!(
+            "`{name}` contains `{bad}`; use letters, digits, `-` and `_`"
+        ));
     }
     let snake = name.replace('-', "_");
     if RESERVED.contains(&snake.as_str()) || RUST_KEYWORDS.contains(&snake.as_str()) {
         return Err(format!("`{name}` is a reserved name"));
     }
     let kebab = to_kebab(name);
-    if kebab.split('-').any(|part| part.is_empty() || !part.starts_with(|c: char| c.is_ascii_alphabetic())) {
+    if kebab
+        .split('-')
+        .any(|part| part.is_empty() || !part.starts_with(|c: char| c.is_ascii_alphabetic()))
+    {
         return Err(format!(
             "`{name}` does not make a valid WIT name (`{kebab}`): each `-`/`_`-separated part must start with a letter"
         ));
@@ -52,7 +69,9 @@ pub fn to_upper_camel(name: &str) -> String {
         .map(|part| {
             let mut chars = part.chars();
             match chars.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase(),
+                Some(first) => {
+                    first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+                }
                 None => String::new(),
             }
         })
@@ -62,7 +81,11 @@ pub fn to_upper_camel(name: &str) -> String {
 /// A Rust identifier as wit-bindgen spells it: snake case, keywords suffixed with `_`.
 pub fn rust_ident(name: &str) -> String {
     let snake = to_snake(name);
-    if RUST_KEYWORDS.contains(&snake.as_str()) { format!("{snake}_") } else { snake }
+    if RUST_KEYWORDS.contains(&snake.as_str()) {
+        format!("{snake}_")
+    } else {
+        snake
+    }
 }
 
 #[cfg(test)]

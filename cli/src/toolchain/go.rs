@@ -26,7 +26,8 @@ use runtime_module::RuntimeModule;
 pub use runtime_module::version as runtime_module_version;
 
 use super::{
-    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, Toolchain, ToolchainError,
+    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, ToolOutput, Toolchain,
+    ToolchainError,
 };
 use crate::Context;
 use crate::wit::WitPackage;
@@ -222,20 +223,24 @@ impl GoToolchain {
             }
             Err(ProcessError::NotFound { .. }) => Err(Self::missing().into()),
             Err(err @ ProcessError::Failed { .. }) => {
+                // Go ran in the project; show its file:line locations from where wcomp runs.
                 let prefix = project.dir.strip_prefix(&ctx.cwd).unwrap_or(&project.dir);
-                ctx.printer
-                    .raw_stderr(&relocate_go_paths(err.stderr(), prefix));
+                let mut output = ToolOutput::from_process(&err);
+                output.text = relocate_go_paths(&output.text, prefix);
                 for (package, name) in missing_exports(err.stderr()) {
-                    ctx.printer.note(format_args!(
-                        "the world exports `{name}`, which package `{package}` must define: add `func {name}` to a file in `{package}/` (the call in wit_exports.go shows its signature)"
+                    if !output.text.ends_with('\n') {
+                        output.text.push('\n');
+                    }
+                    output.text.push_str(&format!(
+                        "note: the world exports `{name}`, which package `{package}` must define: add `func {name}` to a file in `{package}/` (the call in wit_exports.go shows its signature)\n"
                     ));
                 }
-                Err(
-                    anyhow::Error::new(err).context(ToolchainError::BuildFailed {
-                        tool: "go".into(),
-                        project: project.dir.display().to_string(),
-                    }),
-                )
+                Err(ToolchainError::BuildFailed {
+                    tool: "go".into(),
+                    project: project.dir.display().to_string(),
+                    output,
+                }
+                .into())
             }
             Err(err) => Err(err.into()),
         }
@@ -249,6 +254,21 @@ impl Toolchain for GoToolchain {
 
     fn version(&self, ctx: &Context) -> anyhow::Result<String> {
         Ok(self.check_version(&ctx.cwd)?.1)
+    }
+
+    fn fingerprint(&self) -> String {
+        // Upgrading Go replaces the `go` binary; these variables change what `go build` makes.
+        let mut parts = vec![super::file_fingerprint(&self.go)];
+        for key in [
+            "GOTOOLCHAIN",
+            "GOFLAGS",
+            "GOEXPERIMENT",
+            "GOWASM",
+            "GOPROXY",
+        ] {
+            parts.push(format!("{key}={}", std::env::var(key).unwrap_or_default()));
+        }
+        parts.join("|")
     }
 
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {

@@ -23,7 +23,12 @@ pub enum ProcessError {
     },
     /// The program ran and exited unsuccessfully.
     #[error("`{command}` failed ({status})")]
-    Failed { command: String, status: ExitStatus, stdout: String, stderr: String },
+    Failed {
+        command: String,
+        status: ExitStatus,
+        stdout: String,
+        stderr: String,
+    },
 }
 
 impl ProcessError {
@@ -54,7 +59,12 @@ pub struct ProcessBuilder {
 
 impl ProcessBuilder {
     pub fn new(program: impl AsRef<OsStr>) -> Self {
-        Self { program: program.as_ref().to_owned(), args: Vec::new(), envs: Vec::new(), cwd: None }
+        Self {
+            program: program.as_ref().to_owned(),
+            args: Vec::new(),
+            envs: Vec::new(),
+            cwd: None,
+        }
     }
 
     pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
@@ -63,12 +73,14 @@ impl ProcessBuilder {
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&mut self, args: I) -> &mut Self {
-        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
         self
     }
 
     pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
-        self.envs.push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
+        self.envs
+            .push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
         self
     }
 
@@ -103,9 +115,14 @@ impl ProcessBuilder {
 
     fn spawn_error(&self, source: std::io::Error) -> ProcessError {
         if source.kind() == std::io::ErrorKind::NotFound {
-            ProcessError::NotFound { program: self.program.to_string_lossy().into_owned() }
+            ProcessError::NotFound {
+                program: self.program.to_string_lossy().into_owned(),
+            }
         } else {
-            ProcessError::Spawn { command: self.to_string(), source }
+            ProcessError::Spawn {
+                command: self.to_string(),
+                source,
+            }
         }
     }
 
@@ -121,7 +138,10 @@ impl ProcessBuilder {
         mut on_line: impl FnMut(&str),
     ) -> Result<ProcessOutput, ProcessError> {
         let mut command = self.command();
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
         let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
         let stderr_thread = std::thread::spawn(move || {
@@ -143,7 +163,12 @@ impl ProcessBuilder {
         if status.success() {
             Ok(ProcessOutput { stdout, stderr })
         } else {
-            Err(ProcessError::Failed { command: self.to_string(), status, stdout, stderr })
+            Err(ProcessError::Failed {
+                command: self.to_string(),
+                status,
+                stdout,
+                stderr,
+            })
         }
     }
 }
@@ -162,8 +187,14 @@ impl fmt::Display for ProcessBuilder {
 fn quote(arg: &OsStr) -> String {
     let text = arg.to_string_lossy();
     let plain = !text.is_empty()
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,%".contains(c));
-    if plain { text.into_owned() } else { format!("'{}'", text.replace('\'', r"'\''")) }
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,%".contains(c));
+    if plain {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 /// Finds `program` on `PATH` (with the platform's executable suffix).
@@ -182,12 +213,17 @@ mod tests {
     fn display_quotes_only_what_needs_it() {
         let mut builder = ProcessBuilder::new("cargo");
         builder.args(["build", "--target", "wasm32-wasip2", "a b", "it's"]);
-        assert_eq!(builder.to_string(), r"cargo build --target wasm32-wasip2 'a b' 'it'\''s'");
+        assert_eq!(
+            builder.to_string(),
+            r"cargo build --target wasm32-wasip2 'a b' 'it'\''s'"
+        );
     }
 
     #[test]
     fn missing_program_is_not_found() {
-        let err = ProcessBuilder::new("wcomp-no-such-program").output().unwrap_err();
+        let err = ProcessBuilder::new("wcomp-no-such-program")
+            .output()
+            .unwrap_err();
         assert!(matches!(err, ProcessError::NotFound { .. }), "{err:?}");
     }
 

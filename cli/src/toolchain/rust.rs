@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use cargo_metadata::{Message, TargetKind};
 
-use super::{BuiltComponent, Language, Project, ProcessBuilder, ProcessError, Toolchain, ToolchainError};
+use super::{
+    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, ToolOutput, Toolchain,
+    ToolchainError,
+};
 use crate::Context;
 
 pub const TARGET: &str = "wasm32-wasip2";
@@ -22,9 +25,14 @@ pub struct RustToolchain {
 impl RustToolchain {
     pub fn from_env() -> Self {
         let from = |var: &str, default: &str| {
-            std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(default))
         };
-        Self { cargo: from("CARGO", "cargo"), rustc: from("RUSTC", "rustc") }
+        Self {
+            cargo: from("CARGO", "cargo"),
+            rustc: from("RUSTC", "rustc"),
+        }
     }
 
     fn missing(program: &str) -> ToolchainError {
@@ -65,12 +73,36 @@ impl Toolchain for RustToolchain {
         }
     }
 
+    fn fingerprint(&self) -> String {
+        // rustup's proxies stay put when toolchains change; its settings and toolchain
+        // directory do not.
+        let rustup_home = std::env::var_os("RUSTUP_HOME")
+            .map(PathBuf::from)
+            .or_else(|| dirs::home_dir().map(|home| home.join(".rustup")));
+        let mut parts = vec![
+            super::file_fingerprint(&self.cargo),
+            super::file_fingerprint(&self.rustc),
+        ];
+        if let Some(home) = rustup_home {
+            parts.push(super::file_fingerprint(&home.join("settings.toml")));
+            parts.push(super::file_fingerprint(&home.join("toolchains")));
+        }
+        parts.push(std::env::var("RUSTUP_TOOLCHAIN").unwrap_or_default());
+        parts.join("|")
+    }
+
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
         self.check_target(&project.dir)?;
         let manifest = project.dir.join("Cargo.toml");
         let mut cargo = ProcessBuilder::new(&self.cargo);
         cargo
-            .args(["build", "--release", "--target", TARGET, "--message-format=json-render-diagnostics"])
+            .args([
+                "build",
+                "--release",
+                "--target",
+                TARGET,
+                "--message-format=json-render-diagnostics",
+            ])
             .arg("--manifest-path")
             .arg(&manifest)
             .cwd(&project.dir);
@@ -78,29 +110,35 @@ impl Toolchain for RustToolchain {
 
         let mut artifacts = Vec::new();
         let result = cargo.run_streaming(|line| {
-            if let Ok(Message::CompilerArtifact(artifact)) = serde_json::from_str::<Message>(line) {
-                if artifact.target.kind.contains(&TargetKind::CDyLib) {
-                    let wasm = artifact.filenames.iter().find(|f| f.extension() == Some("wasm"));
-                    if let Some(wasm) = wasm {
-                        artifacts.push((artifact.target.name.clone(), wasm.clone().into_std_path_buf()));
-                    }
-                }
+            if let Ok(Message::CompilerArtifact(artifact)) = serde_json::from_str::<Message>(line)
+                && artifact.target.kind.contains(&TargetKind::CDyLib)
+                && let Some(wasm) = artifact
+                    .filenames
+                    .iter()
+                    .find(|f| f.extension() == Some("wasm"))
+            {
+                artifacts.push((
+                    artifact.target.name.clone(),
+                    wasm.clone().into_std_path_buf(),
+                ));
             }
         });
         let output = match result {
             Ok(output) => output,
             Err(ProcessError::NotFound { .. }) => return Err(Self::missing("cargo").into()),
             Err(err @ ProcessError::Failed { .. }) => {
-                ctx.printer.raw_stderr(err.stderr());
-                return Err(anyhow::Error::new(err).context(ToolchainError::BuildFailed {
+                return Err(ToolchainError::BuildFailed {
                     tool: "cargo".into(),
                     project: project.dir.display().to_string(),
-                }));
+                    output: ToolOutput::from_process(&err),
+                }
+                .into());
             }
             Err(err) => return Err(err.into()),
         };
         if !output.stderr.trim().is_empty() {
-            ctx.printer.verbose(format_args!("cargo said:\n{}", output.stderr.trim_end()));
+            ctx.printer
+                .verbose(format_args!("cargo said:\n{}", output.stderr.trim_end()));
         }
         if artifacts.is_empty() {
             return Err(ToolchainError::NoArtifact {
@@ -124,7 +162,12 @@ impl Toolchain for RustToolchain {
             let name = target_name.replace('_', "-");
             let dest = out_dir.join(format!("{name}.wasm"));
             crate::fsutil::write_atomic(&dest, &bytes)?;
-            built.push(BuiltComponent { name, language: Language::Rust, path: dest, size: bytes.len() as u64 });
+            built.push(BuiltComponent {
+                name,
+                language: Language::Rust,
+                path: dest,
+                size: bytes.len() as u64,
+            });
         }
         Ok(built)
     }

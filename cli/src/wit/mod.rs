@@ -23,7 +23,11 @@ pub enum WitError {
     /// The requested world is not in the package.
     #[error("package `{package}` has no world named `{world}`")]
     #[diagnostic(help("worlds in `{package}`: {available}"))]
-    UnknownWorld { package: String, world: String, available: String },
+    UnknownWorld {
+        package: String,
+        world: String,
+        available: String,
+    },
     /// The package defines no world at all.
     #[error("package `{package}` defines no world")]
     #[diagnostic(help("add a `world` that exports what the component provides"))]
@@ -47,14 +51,23 @@ impl WitPackage {
     /// Loads a `.wit` file, or a directory with an optional `deps/` folder.
     pub fn load(path: &Path) -> Result<Self, WitError> {
         if !path.exists() {
-            return Err(WitError::NotFound { path: path.to_owned() });
+            return Err(WitError::NotFound {
+                path: path.to_owned(),
+            });
         }
         let mut resolve = Resolve::default();
         let (package, sources) = resolve
             .push_path(path)
-            .map_err(|source| WitError::Invalid { path: path.to_owned(), source })?;
+            .map_err(|source| WitError::Invalid {
+                path: path.to_owned(),
+                source,
+            })?;
         let sources = sources.paths().map(Path::to_path_buf).collect();
-        Ok(Self { resolve, package, sources })
+        Ok(Self {
+            resolve,
+            package,
+            sources,
+        })
     }
 
     /// The package's name, `ns:name@version`.
@@ -64,23 +77,41 @@ impl WitPackage {
 
     /// Names of the worlds the package defines, in source order.
     pub fn world_names(&self) -> Vec<String> {
-        self.resolve.packages[self.package].worlds.keys().cloned().collect()
+        self.resolve.packages[self.package]
+            .worlds
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// Finds `name`, or the only world when `name` is `None`.
     pub fn world(&self, name: Option<&str>) -> Result<WorldId, WitError> {
         let worlds = &self.resolve.packages[self.package].worlds;
-        let available = || self.world_names().iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ");
+        let available = || {
+            self.world_names()
+                .iter()
+                .map(|w| format!("`{w}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match name {
-            Some(name) => worlds.get(name).copied().ok_or_else(|| WitError::UnknownWorld {
-                package: self.name(),
-                world: name.to_owned(),
-                available: available(),
-            }),
+            Some(name) => worlds
+                .get(name)
+                .copied()
+                .ok_or_else(|| WitError::UnknownWorld {
+                    package: self.name(),
+                    world: name.to_owned(),
+                    available: available(),
+                }),
             None => match worlds.len() {
-                0 => Err(WitError::NoWorld { package: self.name() }),
+                0 => Err(WitError::NoWorld {
+                    package: self.name(),
+                }),
                 1 => Ok(*worlds.values().next().expect("one world")),
-                _ => Err(WitError::AmbiguousWorld { package: self.name(), available: available() }),
+                _ => Err(WitError::AmbiguousWorld {
+                    package: self.name(),
+                    available: available(),
+                }),
             },
         }
     }

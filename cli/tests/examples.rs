@@ -1,0 +1,55 @@
+//! The examples in `examples/` build, compose and run exactly as their READMEs say.
+
+mod support;
+
+use std::path::Path;
+
+use support::{repo_root, run, tempdir};
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let relative = entry.path().strip_prefix(from).unwrap();
+        if relative.components().any(|c| c.as_os_str() == "target") {
+            continue;
+        }
+        let dest = to.join(relative);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn text_report_example() {
+    let temp = tempdir();
+    let dir = temp.path().join("text-report");
+    copy_tree(&repo_root().join("examples/text-report"), &dir);
+    run(&dir, &["build", "analyzer"]).success();
+    run(&dir, &["build", "reporter"]).success();
+    run(
+        &dir,
+        &[
+            "compose",
+            "reporter/target/wcomp/reporter.wasm",
+            "--plug",
+            "analyzer/target/wcomp/analyzer.wasm",
+            "-o",
+            "target/text-report.wasm",
+        ],
+    )
+    .success();
+    let out = run(
+        &dir,
+        &[
+            "run",
+            "target/text-report.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, "\"4 words, longest: Hello\"\n");
+}

@@ -1,0 +1,285 @@
+//! End to end with the real cargo: scaffold two Rust components from one WIT package, fill in
+//! their code, build, compose and run the composition.
+
+mod support;
+
+use std::path::Path;
+
+use support::{repo_root, run, tempdir};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    repo_root().join("tests/e2e/text").join(name)
+}
+
+fn scaffold(dir: &Path, name: &str) {
+    let wit = fixture("text.wit");
+    run(
+        dir,
+        &[
+            "new",
+            name,
+            "--lang",
+            "rust",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            name,
+        ],
+    )
+    .success();
+    std::fs::copy(
+        fixture(&format!("{name}.rs")),
+        dir.join(name).join("src/lib.rs"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn two_rust_components_compose_and_run() {
+    let temp = tempdir();
+    let dir = temp.path();
+    scaffold(dir, "analyzer");
+    scaffold(dir, "reporter");
+
+    let built = run(dir, &["build", "analyzer"]).success();
+    let analyzer = dir.join("analyzer/target/wcomp/analyzer.wasm");
+    assert_eq!(built.stdout.trim(), analyzer.display().to_string());
+    run(dir, &["build", "reporter"]).success();
+
+    let composed = run(
+        dir,
+        &[
+            "--format",
+            "json",
+            "compose",
+            "reporter/target/wcomp/reporter.wasm",
+            "--plug",
+            "analyzer/target/wcomp/analyzer.wasm",
+            "-o",
+            "app.wasm",
+        ],
+    )
+    .success();
+    let message: serde_json::Value =
+        serde_json::from_str(composed.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(message["reason"], "composed");
+    assert_eq!(message["links"][0]["importer"], "reporter");
+    assert_eq!(message["links"][0]["import"], "acme:text/stats@0.1.0");
+    assert_eq!(message["links"][0]["exporter"], "analyzer");
+
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, "\"4 words, longest: Hello\"\n");
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"acme:text/report#render("a bb ccc")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, "\"3 words, longest: ccc\"\n");
+
+    // The reporter alone cannot run: its import is unsatisfied, and wcomp says how to fix it.
+    let out = run(
+        dir,
+        &[
+            "run",
+            "reporter/target/wcomp/reporter.wasm",
+            "--invoke",
+            r#"render("x")"#,
+        ],
+    )
+    .failure(1);
+    assert!(
+        out.stderr.contains("acme:text/stats@0.1.0"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("wcomp compose"), "{}", out.stderr);
+
+    // A plug nobody imports from is an error that names it.
+    let out = run(
+        dir,
+        &[
+            "compose",
+            "analyzer/target/wcomp/analyzer.wasm",
+            "--plug",
+            "reporter/target/wcomp/reporter.wasm",
+            "-o",
+            "bad.wasm",
+        ],
+    )
+    .failure(1);
+    assert!(
+        out.stderr.contains("plug `reporter` satisfies no import"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.join("bad.wasm").exists());
+}
+
+#[test]
+fn scaffolded_stubs_build_and_cargo_errors_show_through() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = fixture("text.wit");
+    run(
+        dir,
+        &[
+            "new",
+            "stubbed",
+            "--lang",
+            "rust",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            "reporter",
+        ],
+    )
+    .success();
+    let lib = std::fs::read_to_string(dir.join("stubbed/src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("impl exports::acme::text::report::Guest for Component"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains("unimplemented!(\"`acme:text/report@0.1.0#render` is not implemented yet\")"),
+        "{lib}"
+    );
+    run(dir, &["build", "stubbed"]).success();
+    // Calling a stub traps with its message, and wcomp reports the trap.
+    let out = run(
+        dir,
+        &[
+            "run",
+            "stubbed/target/wcomp/stubbed.wasm",
+            "--invoke",
+            r#"render("x")"#,
+        ],
+    )
+    .failure(1);
+    assert!(out.stderr.contains("the guest trapped"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is not implemented yet"),
+        "{}",
+        out.stderr
+    );
+
+    std::fs::write(
+        dir.join("stubbed/src/lib.rs"),
+        lib.replace(
+            "unimplemented!(",
+            "let oops: u32 = \"text\"; unimplemented!(",
+        ),
+    )
+    .unwrap();
+    let out = run(dir, &["build", "stubbed"]).failure(1);
+    assert!(
+        out.stderr.contains("error[E0308]: mismatched types"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("src/lib.rs:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error: cargo failed to build"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_example_project_builds_and_runs() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "greeter", "--lang", "rust"]).success();
+    run(dir, &["build", "greeter"]).success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "greeter/target/wcomp/greeter.wasm",
+            "--invoke",
+            r#"describe("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, "\"4 words, 21 characters\"\n");
+}
+
+#[test]
+fn missing_target_and_missing_toolchain_say_how_to_install() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "lonely", "--lang", "rust"]).success();
+
+    // A rustc whose sysroot has no wasm32-wasip2 standard library: only the detection is
+    // exercised here (the check happens before cargo is started).
+    let sysroot = dir.join("empty-sysroot");
+    std::fs::create_dir_all(sysroot.join("lib/rustlib")).unwrap();
+    let fake_rustc = dir.join("rustc-without-target");
+    std::fs::write(
+        &fake_rustc,
+        format!("#!/bin/sh\necho '{}'\n", sysroot.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake_rustc, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = support::wcomp(dir)
+        .args(["build", "lonely"])
+        .env("RUSTC", &fake_rustc)
+        .output()
+        .unwrap();
+    let out = support::Run::from_output(out).failure(1);
+    assert!(
+        out.stderr
+            .contains("error: the Rust target `wasm32-wasip2` is not installed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: install it with `rustup target add wasm32-wasip2`"),
+        "{}",
+        out.stderr
+    );
+
+    // No Rust at all on PATH.
+    let out = support::wcomp(dir)
+        .args(["build", "lonely"])
+        .env("PATH", dir.join("nothing-here"))
+        .env_remove("RUSTC")
+        .env_remove("CARGO")
+        .output()
+        .unwrap();
+    let out = support::Run::from_output(out).failure(1);
+    assert!(
+        out.stderr.contains("is not installed or not on PATH"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("rustup target add wasm32-wasip2"),
+        "{}",
+        out.stderr
+    );
+
+    // Not a project at all.
+    let out = run(dir, &["build", "empty-sysroot"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("is not a component project wcomp can build"),
+        "{}",
+        out.stderr
+    );
+}

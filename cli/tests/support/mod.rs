@@ -1,0 +1,114 @@
+//! Helpers shared by the integration tests: run the real `wcomp` binary, with guest builds
+//! sharing one cargo target directory so wit-bindgen is compiled once per test run.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (the workspace containing `cli/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cli/ has a parent")
+        .to_owned()
+}
+
+/// The cargo target directory shared by every guest component the tests build.
+pub fn guest_target_dir() -> PathBuf {
+    std::env::var_os("WCOMP_TEST_GUEST_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target").join("guests"))
+}
+
+/// `wcomp` with a quiet, colorless, reproducible environment.
+pub fn wcomp(cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wcomp"));
+    command
+        .current_dir(cwd)
+        .env("CARGO_TARGET_DIR", guest_target_dir())
+        .env("NO_COLOR", "1")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET");
+    command
+}
+
+/// The captured result of a command, with convenient accessors.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn from_output(output: Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "command failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn failure(self, code: i32) -> Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `wcomp <args>` in `cwd`.
+pub fn run(cwd: &Path, args: &[&str]) -> Run {
+    let output = wcomp(cwd)
+        .args(args)
+        .output()
+        .expect("the wcomp binary runs");
+    Run::from_output(output)
+}
+
+/// A fresh temporary directory, removed when dropped.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("wcomp-test-")
+        .tempdir()
+        .expect("temp dir")
+}
+
+/// Every file under `dir` with its contents, for before/after comparisons.
+pub fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|entry| entry.expect("walk"))
+        .map(|entry| {
+            let contents = if entry.file_type().is_file() {
+                std::fs::read(entry.path()).expect("read")
+            } else {
+                Vec::new()
+            };
+            (
+                entry.path().strip_prefix(dir).expect("child").to_owned(),
+                contents,
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
