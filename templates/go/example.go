@@ -1,5 +1,6 @@
-// Package {{package}} implements the `text` interface that the `{{world}}` world exports
-// (see wit/world.wit). The packages beside it hold bindings that `wcomp build` regenerates.
+// Package {{package}} implements the `text` interface that the `{{world}}` world in
+// wit/world.wit exports. The binding packages (files starting with "Code generated") are
+// rewritten by `wcomp build`.
 package {{package}}
 
 import (

@@ -198,10 +198,7 @@ fn user_stub(package: &str, what: &str, stubbed: &str, generated: Option<&str>) 
     used.sort_by_key(|spec| spec.rsplit(' ').next().unwrap_or(spec).to_owned());
 
     let mut out = String::new();
-    for line in wrap_comment(
-        &format!("Package {package} implements {what} (see wit/)."),
-        96,
-    ) {
+    for line in wrap_comment(&format!("Package {package} implements {what}."), 96) {
         let _ = writeln!(out, "// {line}");
     }
     let _ = writeln!(out, "//");
