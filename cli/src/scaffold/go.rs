@@ -34,7 +34,7 @@ pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> 
             item: format!("world `{world}`"),
             reason: format!("{err:#}"),
         })?;
-    let mut files = project_files(name, &resolve, world_id, |package, _| {
+    let mut files = project_files(name, &resolve, world_id, |package| {
         Some(render(
             include_str!("../../../templates/go/example.go"),
             &[("package", package), ("world", &world)],
@@ -50,21 +50,21 @@ pub fn from_world(
     package: &WitPackage,
     world: WorldId,
 ) -> Result<Vec<ProjectFile>, ScaffoldError> {
-    project_files(name, &package.resolve, world, |_, _| None)
+    project_files(name, &package.resolve, world, |_| None)
 }
 
 /// Everything but `wit/`: manifest, `go.mod`, `.gitignore`, the user's packages, and the
 /// generated bindings (ignored by git, but present so editors resolve imports before the first
-/// build). `user_code(package, stub)` may replace the stub file of an export package.
+/// build). `user_code(package)` may replace the stub file of an export package.
 fn project_files(
     name: &str,
     resolve: &Resolve,
     world: WorldId,
-    user_code: impl Fn(&str, &str) -> Option<String>,
+    user_code: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<ProjectFile>, ScaffoldError> {
     let world_name = resolve.worlds[world].name.clone();
-    let stubbed = bindings(resolve, world, true)?;
-    let bindings = bindings(resolve, world, false)?;
+    let stubbed = generate(resolve, world, true)?;
+    let bindings = generate(resolve, world, false)?;
 
     let mut files = vec![
         super::component_manifest(name, Language::Go, &world_name),
@@ -94,7 +94,7 @@ fn project_files(
         let (what, file_stem) = describe_export_package(resolve, world, package);
         let generated = bindings.get(path).map(String::as_str);
         let stub = user_stub(package, &what, stub, generated);
-        let code = user_code(package, &stub).unwrap_or(stub);
+        let code = user_code(package).unwrap_or(stub);
         files.push(ProjectFile::new(format!("{package}/{file_stem}.go"), code));
     }
     files.extend(
@@ -105,7 +105,8 @@ fn project_files(
     Ok(files)
 }
 
-fn bindings(
+/// The generator's files, its errors as scaffolding errors.
+fn generate(
     resolve: &Resolve,
     world: WorldId,
     stubs: bool,
