@@ -123,10 +123,13 @@ pub fn new_member(
     };
     // The workspace's manifest and WIT serve every component; no per-project copies.
     files.retain(|file| file.path != Path::new(MANIFEST) && !file.path.starts_with("wit"));
-    files.push(ProjectFile::new(
-        ".gitignore",
-        include_str!("../../../templates/common/gitignore"),
-    ));
+    // A language may bring its own `.gitignore` (Go lists its generated bindings).
+    if !files.iter().any(|file| file.path == Path::new(".gitignore")) {
+        files.push(ProjectFile::new(
+            ".gitignore",
+            include_str!("../../../templates/common/gitignore"),
+        ));
+    }
 
     let manifest_path = workspace.root.join(MANIFEST);
     let mut manifest = fs_err::read_to_string(&manifest_path)?;

@@ -1,0 +1,823 @@
+//! Go components end to end with the real Go toolchain and cargo: scaffold, build, compose
+//! with Rust components in both directions, run; plus the failures a Go user meets first.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::{Run, run, tempdir, wcomp};
+
+/// One WIT package, two worlds: `analyzer` exports `stats`, `reporter` imports it and exports
+/// `report`. Records, options, lists and results cross the component boundary.
+const TEXT_WIT: &str = r#"package acme:text@0.1.0;
+
+interface stats {
+    record summary {
+        words: u32,
+        longest: option<string>,
+        lengths: list<u32>,
+    }
+    analyze: func(text: string) -> summary;
+}
+
+interface report {
+    render: func(text: string) -> result<string, string>;
+}
+
+world analyzer {
+    export stats;
+}
+
+world reporter {
+    import stats;
+    export report;
+}
+"#;
+
+const GO_ANALYZER: &str = r#"package export_acme_text_stats
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	witTypes "go.bytecodealliance.org/pkg/wit/types"
+	"wit_component/acme_text_stats"
+)
+
+func Analyze(text string) acme_text_stats.Summary {
+	words := strings.Fields(text)
+	longest := witTypes.None[string]()
+	best := 0
+	lengths := make([]uint32, 0, len(words))
+	for _, word := range words {
+		n := utf8.RuneCountInString(word)
+		lengths = append(lengths, uint32(n))
+		if n > best {
+			best = n
+			longest = witTypes.Some(word)
+		}
+	}
+	return acme_text_stats.Summary{Words: uint32(len(words)), Longest: longest, Lengths: lengths}
+}
+"#;
+
+const GO_REPORTER: &str = r#"package export_acme_text_report
+
+import (
+	"strconv"
+	"strings"
+
+	witTypes "go.bytecodealliance.org/pkg/wit/types"
+	"wit_component/acme_text_stats"
+)
+
+func Render(text string) witTypes.Result[string, string] {
+	summary := acme_text_stats.Analyze(text)
+	if summary.Longest.IsNone() {
+		return witTypes.Err[string, string]("no words")
+	}
+	lengths := make([]string, 0, len(summary.Lengths))
+	for _, n := range summary.Lengths {
+		lengths = append(lengths, strconv.Itoa(int(n)))
+	}
+	line := strconv.Itoa(int(summary.Words)) + " words, longest: " + summary.Longest.Some() +
+		", lengths: " + strings.Join(lengths, ",")
+	return witTypes.Ok[string, string](line)
+}
+"#;
+
+const RUST_ANALYZER_BODY: &str = r#"let mut longest: Option<String> = None;
+        for word in text.split_whitespace() {
+            if longest.as_ref().is_none_or(|l| word.chars().count() > l.chars().count()) {
+                longest = Some(word.to_owned());
+            }
+        }
+        exports::acme::text::stats::Summary {
+            words: text.split_whitespace().count() as u32,
+            longest,
+            lengths: text.split_whitespace().map(|w| w.chars().count() as u32).collect(),
+        }"#;
+
+const RUST_REPORTER_BODY: &str = r#"let summary = acme::text::stats::analyze(&text);
+        let Some(longest) = summary.longest else {
+            return Err("no words".to_owned());
+        };
+        let lengths: Vec<String> = summary.lengths.iter().map(u32::to_string).collect();
+        Ok(format!("{} words, longest: {longest}, lengths: {}", summary.words, lengths.join(",")))"#;
+
+/// What both compositions answer, whichever language sits on which side.
+const RENDERED: &str = "ok(\"4 words, longest: Hello, lengths: 5,5,3,5\")\n";
+
+#[test]
+fn go_imports_from_rust_and_the_composition_runs() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = write_wit(dir);
+    new_rust(dir, &wit, "analyzer", RUST_ANALYZER_BODY);
+    new_go(
+        dir,
+        &wit,
+        "reporter",
+        "export_acme_text_report/report.go",
+        GO_REPORTER,
+    );
+
+    build(dir, "analyzer");
+    let reporter = build(dir, "reporter");
+    let composed = run(
+        dir,
+        &[
+            "compose",
+            &reporter,
+            "--plug",
+            "analyzer/target/wcomp/analyzer.wasm",
+            "-o",
+            "app.wasm",
+        ],
+    )
+    .success();
+    assert_eq!(
+        composed.stdout.trim(),
+        dir.join("app.wasm").display().to_string()
+    );
+
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, RENDERED);
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"acme:text/report#render("   ")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, "err(\"no words\")\n");
+}
+
+#[test]
+fn rust_imports_from_go_and_the_composition_runs() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = write_wit(dir);
+    new_go(
+        dir,
+        &wit,
+        "analyzer",
+        "export_acme_text_stats/stats.go",
+        GO_ANALYZER,
+    );
+    new_rust(dir, &wit, "reporter", RUST_REPORTER_BODY);
+
+    let analyzer = build(dir, "analyzer");
+    build(dir, "reporter");
+    // The Go component on its own: a record with an option and a list comes back.
+    let out = run(
+        dir,
+        &[
+            "run",
+            &analyzer,
+            "--invoke",
+            r#"analyze("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(
+        out.stdout,
+        "{words: 4, longest: some(\"Hello\"), lengths: [5, 5, 3, 5]}\n"
+    );
+    let out = run(dir, &["run", &analyzer, "--invoke", r#"analyze("")"#]).success();
+    // WAVE leaves out record fields that are `none`.
+    assert_eq!(out.stdout, "{words: 0, lengths: []}\n");
+
+    run(
+        dir,
+        &[
+            "compose",
+            "reporter/target/wcomp/reporter.wasm",
+            "--plug",
+            &analyzer,
+            "-o",
+            "app.wasm",
+        ],
+    )
+    .success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, RENDERED);
+}
+
+/// The whole journey with nothing but Go and wcomp: two Go components, composed, run.
+#[test]
+fn two_go_components_compose_and_run() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = write_wit(dir);
+    new_go(
+        dir,
+        &wit,
+        "analyzer",
+        "export_acme_text_stats/stats.go",
+        GO_ANALYZER,
+    );
+    new_go(
+        dir,
+        &wit,
+        "reporter",
+        "export_acme_text_report/report.go",
+        GO_REPORTER,
+    );
+    let analyzer = build(dir, "analyzer");
+    let reporter = build(dir, "reporter");
+    run(
+        dir,
+        &["compose", &reporter, "--plug", &analyzer, "-o", "app.wasm"],
+    )
+    .success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, RENDERED);
+}
+
+/// Go components as workspace members: shared WIT, incremental builds, composition.
+#[test]
+fn go_components_in_a_workspace_build_incrementally_and_compose() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "ws", "--workspace"]).success();
+    let ws = dir.join("ws");
+    std::fs::write(ws.join("wit/text.wit"), TEXT_WIT).unwrap();
+    for entry in std::fs::read_dir(ws.join("wit")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name() != Some("text.wit".as_ref()) {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    for (name, user_file, code) in [
+        ("analyzer", "export_acme_text_stats/stats.go", GO_ANALYZER),
+        ("reporter", "export_acme_text_report/report.go", GO_REPORTER),
+    ] {
+        run(&ws, &["new", name, "--lang", "go", "--world", name]).success();
+        let path = ws.join(name).join(user_file);
+        assert!(path.is_file(), "no stub at `{}`", path.display());
+        std::fs::write(path, code).unwrap();
+        // The member keeps Go's own ignore list; the WIT stays shared.
+        let gitignore = std::fs::read_to_string(ws.join(name).join(".gitignore")).unwrap();
+        assert!(gitignore.contains("wit_bindings.go"), "{gitignore}");
+        assert!(!ws.join(name).join("wit").exists());
+    }
+    run(&ws, &["build"]).success();
+    // Regenerated bindings do not make the next build look stale.
+    let again = run(&ws, &["build"]).success();
+    assert!(
+        again.stderr.contains("0 built, 2 fresh"),
+        "{}",
+        again.stderr
+    );
+    run(&ws, &["compose"]).success();
+    let out = run(
+        &ws,
+        &["run", "--invoke", r#"render("Hello brave new world")"#],
+    )
+    .success();
+    assert_eq!(out.stdout, RENDERED);
+}
+
+#[test]
+fn go_example_builds_runs_and_rebuilds_without_touching_user_files() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "hello", "--lang", "go"]).success();
+    let project = dir.join("hello");
+    let user_file = project.join("export_example_hello_text/text.go");
+    let user_code =
+        std::fs::read_to_string(&user_file).expect("the example's code is in its export package");
+    assert!(
+        user_code.starts_with("// Package export_example_hello_text implements"),
+        "{user_code}"
+    );
+    let manifest = std::fs::read_to_string(project.join("wcomp.toml")).unwrap();
+    assert!(
+        manifest.contains("lang = \"go\"") && manifest.contains("world = \"hello\""),
+        "{manifest}"
+    );
+    let go_mod = std::fs::read_to_string(project.join("go.mod")).unwrap();
+    assert!(
+        go_mod.contains("module wit_component")
+            && go_mod.contains("require go.bytecodealliance.org/pkg v"),
+        "{go_mod}"
+    );
+    let gitignore = std::fs::read_to_string(project.join(".gitignore")).unwrap();
+    for ignored in ["/target", "/wit_exports.go", "wit_bindings.go", "empty.s"] {
+        assert!(
+            gitignore.lines().any(|line| line == ignored),
+            "{ignored} not in:\n{gitignore}"
+        );
+    }
+
+    let component = build(dir, "hello");
+    assert_eq!(
+        component,
+        project
+            .join("target/wcomp/hello.wasm")
+            .display()
+            .to_string()
+    );
+    let out = run(
+        dir,
+        &[
+            "run",
+            &component,
+            "--invoke",
+            r#"describe("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, "\"4 words, 21 characters\"\n");
+
+    // Every binding file carries Go's generated-code marker; the user's file does not.
+    let generated = std::fs::read_to_string(project.join("wit_exports.go")).unwrap();
+    assert!(
+        generated.starts_with("// Code generated by wcomp")
+            && generated.lines().next().unwrap().ends_with("DO NOT EDIT.")
+    );
+    assert!(!user_code.starts_with("// Code generated"));
+
+    // A second build regenerates the bindings and leaves the user's code alone.
+    std::fs::write(
+        project.join("wit_exports.go"),
+        "// Code generated by wcomp; DO NOT EDIT.\npackage main\n",
+    )
+    .unwrap();
+    build(dir, "hello");
+    assert_eq!(
+        std::fs::read_to_string(project.join("wit_exports.go")).unwrap(),
+        generated
+    );
+    assert_eq!(std::fs::read_to_string(&user_file).unwrap(), user_code);
+
+    // A file in a binding's place that wcomp did not write is never overwritten.
+    std::fs::write(project.join("wit_exports.go"), "package main\n").unwrap();
+    let out = run(dir, &["build", "hello"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("was not generated by wcomp; refusing to overwrite it"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("wit_exports.go")).unwrap(),
+        "package main\n"
+    );
+}
+
+#[test]
+fn go_stubs_for_resources_and_world_functions_build() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = dir.join("shapes.wit");
+    std::fs::write(
+        &wit,
+        r#"package acme:shapes@0.1.0;
+
+interface geometry {
+    record point { x: f64, y: f64 }
+    resource polygon {
+        constructor(points: list<point>);
+        area: func() -> f64;
+    }
+    perimeter: func(p: borrow<polygon>) -> f64;
+}
+
+world shapes {
+    export geometry;
+    export version: func() -> tuple<u32, u32>;
+}
+"#,
+    )
+    .unwrap();
+    run(
+        dir,
+        &[
+            "new",
+            "shapes",
+            "--lang",
+            "go",
+            "--wit",
+            wit.to_str().unwrap(),
+        ],
+    )
+    .success();
+    let project = dir.join("shapes");
+    let geometry =
+        std::fs::read_to_string(project.join("export_acme_shapes_geometry/geometry.go")).unwrap();
+    assert!(geometry.contains("type Polygon struct {"), "{geometry}");
+    assert!(
+        geometry.contains("func MakePolygon(_points []acme_shapes_geometry.Point) *Polygon {"),
+        "{geometry}"
+    );
+    assert!(
+        geometry.contains("func (self *Polygon) Area() float64 {"),
+        "{geometry}"
+    );
+    // The resource's handle plumbing stays in the generated file, not in the user's.
+    assert!(!geometry.contains("TakeHandle"), "{geometry}");
+    let world = std::fs::read_to_string(project.join("export_wit_world/shapes.go")).unwrap();
+    assert!(
+        world.contains("func Version() (uint32, uint32) {"),
+        "{world}"
+    );
+
+    let component = build(dir, "shapes");
+    let out = run(dir, &["run", &component, "--invoke", "version()"]).failure(1);
+    assert!(
+        out.stderr.contains("panic: not implemented"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("export_wit_world/shapes.go:"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn go_compile_errors_point_at_the_users_file_and_line() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "broken", "--lang", "go"]).success();
+    let file = dir.join("broken/export_example_broken_text/text.go");
+    let mut code = std::fs::read_to_string(&file).unwrap();
+    code.push_str("\nvar count int = \"three\"\n");
+    let line = code.lines().count();
+    std::fs::write(&file, code).unwrap();
+
+    let out = run(dir, &["build", "broken"]).failure(1);
+    // Go's own message, with the path as seen from where wcomp ran.
+    let location = format!("broken/export_example_broken_text/text.go:{line}:");
+    assert!(
+        out.stderr.contains(&location),
+        "expected `{location}` in:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("cannot use \"three\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("error: go failed to build"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+
+    // An export the world needs but the user's package lacks gets a note saying where it goes.
+    let code = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("var count int = \"three\"\n", "");
+    std::fs::write(&file, code.replace("func Describe(", "func describe(")).unwrap();
+    let out = run(dir, &["build", "broken"]).failure(1);
+    assert!(
+        out.stderr.contains("broken/wit_exports.go:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("undefined: export_example_broken_text.Describe"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("note: the world exports `Describe`, which package `export_example_broken_text` must define"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_path_without_go_gives_the_install_hint() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "nogo", "--lang", "go"]).success();
+    let empty = dir.join("empty-path");
+    std::fs::create_dir(&empty).unwrap();
+    let output = wcomp(dir)
+        .args(["build", "nogo"])
+        .env("PATH", &empty)
+        .env_remove("GO")
+        .output()
+        .unwrap();
+    let out = Run::from_output(output).failure(1);
+    assert!(
+        out.stderr.contains("`go` is not installed or not on PATH"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: install Go 1.25 or newer from https://go.dev/dl/"),
+        "{}",
+        out.stderr
+    );
+}
+
+// --- helpers ---
+
+fn write_wit(dir: &Path) -> PathBuf {
+    let wit = dir.join("text.wit");
+    std::fs::write(&wit, TEXT_WIT).unwrap();
+    wit
+}
+
+/// `wcomp build <name>`, returning the component path it printed.
+#[track_caller]
+fn build(dir: &Path, name: &str) -> String {
+    let out = run(dir, &["build", name]).success();
+    let path = out.stdout.trim().to_owned();
+    assert!(Path::new(&path).is_file(), "`{path}` was not written");
+    path
+}
+
+/// Scaffolds a Rust component for `world` and replaces the body of its one stub.
+fn new_rust(dir: &Path, wit: &Path, world: &str, body: &str) {
+    run(
+        dir,
+        &[
+            "new",
+            world,
+            "--lang",
+            "rust",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            world,
+        ],
+    )
+    .success();
+    let lib = dir.join(world).join("src/lib.rs");
+    let code = std::fs::read_to_string(&lib).unwrap();
+    let stubs: Vec<&str> = code
+        .lines()
+        .filter(|line| line.contains("unimplemented!("))
+        .collect();
+    assert_eq!(stubs.len(), 1, "one stub expected in:\n{code}");
+    std::fs::write(&lib, code.replace(stubs[0], &format!("        {body}"))).unwrap();
+}
+
+/// Scaffolds a Go component for `world`, checks its stub file is where Go users expect it,
+/// and replaces it with `code`.
+fn new_go(dir: &Path, wit: &Path, world: &str, user_file: &str, code: &str) {
+    run(
+        dir,
+        &[
+            "new",
+            world,
+            "--lang",
+            "go",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            world,
+        ],
+    )
+    .success();
+    let path = dir.join(world).join(user_file);
+    let stub = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("no stub at `{}`: {err}", path.display()));
+    assert!(stub.contains("panic(\"not implemented\")"), "{stub}");
+    std::fs::write(&path, code).unwrap();
+}
+
+/// When the Go module proxy serves `go.bytecodealliance.org/pkg`, wcomp builds against it like
+/// any Go dependency (checksums in go.sum, no go.work); when the module asks for a newer Go than
+/// the installed one, wcomp falls back to its bundled copy. A `file://` proxy built from the
+/// bundled sources stands in for proxy.golang.org, with a private module cache.
+#[test]
+fn the_runtime_module_comes_from_the_go_proxy_when_it_has_it() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "viaproxy", "--lang", "go"]).success();
+    let project = dir.join("viaproxy");
+    let go_mod = std::fs::read_to_string(project.join("go.mod")).unwrap();
+    let version = go_mod
+        .lines()
+        .find_map(|l| l.strip_prefix("require go.bytecodealliance.org/pkg "))
+        .unwrap()
+        .to_owned();
+
+    // Without a proxy, the bundled copy is used (and written where the proxy can be made from).
+    let out = run_with(
+        dir,
+        &["build", "-v", "viaproxy"],
+        &[("GOPROXY", "off".into())],
+    )
+    .success();
+    assert!(
+        out.stderr.contains("using the copy bundled with wcomp"),
+        "{}",
+        out.stderr
+    );
+    let bundled = project.join("target/wcomp/go/pkg");
+    assert!(bundled.join("wit/runtime/runtime.go").is_file());
+    assert!(!project.join("go.sum").exists());
+
+    for (go_line, from_proxy) in [("1.25", true), ("1.999", false)] {
+        let proxy = dir.join(format!("proxy-{go_line}"));
+        let cache = dir.join(format!("modcache-{go_line}"));
+        write_file_proxy(&proxy, &bundled, &version, go_line);
+        let env = [
+            ("GOPROXY", format!("file://{}", proxy.display())),
+            ("GOMODCACHE", cache.display().to_string()),
+            ("GOSUMDB", "off".into()),
+            ("GOTOOLCHAIN", "local".into()),
+            // Module caches are read-only by default; the temp dir must be removable.
+            ("GOFLAGS", "-modcacherw".into()),
+        ];
+        let out = run_with(dir, &["build", "-v", "viaproxy"], &env).success();
+        let component = out.stdout.trim().to_owned();
+        let go_sum = std::fs::read_to_string(project.join("go.sum")).unwrap_or_default();
+        if from_proxy {
+            assert!(
+                out.stderr.contains("from the Go module cache"),
+                "{}",
+                out.stderr
+            );
+            assert!(
+                go_sum.contains(&format!("go.bytecodealliance.org/pkg {version} h1:")),
+                "{go_sum}"
+            );
+            assert!(
+                go_sum.contains(&format!("go.bytecodealliance.org/pkg {version}/go.mod h1:")),
+                "{go_sum}"
+            );
+            assert!(
+                cache
+                    .join(format!(
+                        "go.bytecodealliance.org/pkg@{version}/wit/runtime/runtime.go"
+                    ))
+                    .is_file()
+            );
+        } else {
+            assert!(
+                out.stderr.contains("requires go >= 1.999"),
+                "{}",
+                out.stderr
+            );
+            assert!(
+                out.stderr.contains("using the copy bundled with wcomp"),
+                "{}",
+                out.stderr
+            );
+        }
+        let out = run(
+            dir,
+            &[
+                "run",
+                &component,
+                "--invoke",
+                r#"describe("via the proxy")"#,
+            ],
+        )
+        .success();
+        assert_eq!(out.stdout, "\"3 words, 13 characters\"\n");
+        std::fs::remove_file(project.join("go.sum")).ok();
+    }
+}
+
+fn run_with(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
+    let mut command = wcomp(cwd);
+    command.args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    Run::from_output(command.output().expect("the wcomp binary runs"))
+}
+
+/// A Go module proxy on disk (the GOPROXY protocol's file layout) serving the module in `source`
+/// at `version`, its go.mod asking for Go `go_line`.
+fn write_file_proxy(proxy: &Path, source: &Path, version: &str, go_line: &str) {
+    let module = "go.bytecodealliance.org/pkg";
+    let at = proxy.join(module).join("@v");
+    std::fs::create_dir_all(&at).unwrap();
+    let go_mod = format!("module {module}\n\ngo {go_line}\n");
+    std::fs::write(at.join("list"), format!("{version}\n")).unwrap();
+    std::fs::write(
+        at.join(format!("{version}.info")),
+        format!("{{\"Version\":\"{version}\",\"Time\":\"2025-01-01T00:00:00Z\"}}"),
+    )
+    .unwrap();
+    std::fs::write(at.join(format!("{version}.mod")), &go_mod).unwrap();
+    let mut entries = vec![(format!("{module}@{version}/go.mod"), go_mod.into_bytes())];
+    for entry in walkdir::WalkDir::new(source).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let relative = entry.path().strip_prefix(source).unwrap();
+        if entry.file_type().is_file() && relative != Path::new("go.mod") {
+            let name = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            entries.push((
+                format!("{module}@{version}/{name}"),
+                std::fs::read(entry.path()).unwrap(),
+            ));
+        }
+    }
+    std::fs::write(at.join(format!("{version}.zip")), stored_zip(&entries)).unwrap();
+}
+
+/// A zip archive with uncompressed entries: all a module zip needs.
+fn stored_zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    const DOS_DATE_1980_01_01: u16 = (1 << 5) | 1;
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let offset = u32::try_from(out.len()).unwrap();
+        let (crc, size, name_len) = (
+            crc32(data),
+            u32::try_from(data.len()).unwrap(),
+            u16::try_from(name.len()).unwrap(),
+        );
+        let common = |buf: &mut Vec<u8>| {
+            buf.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            buf.extend_from_slice(&0u16.to_le_bytes()); // flags
+            buf.extend_from_slice(&0u16.to_le_bytes()); // stored
+            buf.extend_from_slice(&0u16.to_le_bytes()); // time
+            buf.extend_from_slice(&DOS_DATE_1980_01_01.to_le_bytes());
+            buf.extend_from_slice(&crc.to_le_bytes());
+            buf.extend_from_slice(&size.to_le_bytes());
+            buf.extend_from_slice(&size.to_le_bytes());
+            buf.extend_from_slice(&name_len.to_le_bytes());
+            buf.extend_from_slice(&0u16.to_le_bytes()); // extra length
+        };
+        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        common(&mut out);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+
+        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        central.extend_from_slice(&20u16.to_le_bytes()); // version made by
+        common(&mut central);
+        central.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
+        central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let (central_offset, central_size) = (
+        u32::try_from(out.len()).unwrap(),
+        u32::try_from(central.len()).unwrap(),
+    );
+    let count = u16::try_from(entries.len()).unwrap();
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    out.extend_from_slice(&[0; 4]); // disk numbers
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&central_size.to_le_bytes());
+    out.extend_from_slice(&central_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // comment length
+    out
+}
