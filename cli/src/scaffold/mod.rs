@@ -119,10 +119,13 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             (world, files)
         }
     };
-    files.push(ProjectFile::new(
-        ".gitignore",
-        include_str!("../../../templates/common/gitignore"),
-    ));
+    // A language may bring its own `.gitignore` (a superset of the common one).
+    if !files.iter().any(|file| file.path == Path::new(".gitignore")) {
+        files.push(ProjectFile::new(
+            ".gitignore",
+            include_str!("../../../templates/common/gitignore"),
+        ));
+    }
     write_project(&dir, &files)?;
     Ok(Scaffolded {
         dir,
