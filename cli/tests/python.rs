@@ -61,22 +61,44 @@ fn write_wit(dir: &Path) -> PathBuf {
 fn rust_component(dir: &Path, wit: &Path, name: &str) -> PathBuf {
     run(
         dir,
-        &["new", name, "--lang", "rust", "--wit", wit.to_str().unwrap(), "--world", name],
+        &[
+            "new",
+            name,
+            "--lang",
+            "rust",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            name,
+        ],
     )
     .success();
     std::fs::copy(
-        repo_root().join("tests/e2e/text").join(format!("{name}.rs")),
+        repo_root()
+            .join("tests/e2e/text")
+            .join(format!("{name}.rs")),
         dir.join(name).join("src/lib.rs"),
     )
     .unwrap();
     run(dir, &["build", name]).success();
-    dir.join(name).join("target/wcomp").join(format!("{name}.wasm"))
+    dir.join(name)
+        .join("target/wcomp")
+        .join(format!("{name}.wasm"))
 }
 
 fn python_project(dir: &Path, wit: &Path, name: &str, world: &str) -> PathBuf {
     run(
         dir,
-        &["new", name, "--lang", "python", "--wit", wit.to_str().unwrap(), "--world", world],
+        &[
+            "new",
+            name,
+            "--lang",
+            "python",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            world,
+        ],
     )
     .success();
     dir.join(name)
@@ -86,7 +108,12 @@ fn python_project(dir: &Path, wit: &Path, name: &str, world: &str) -> PathBuf {
 #[track_caller]
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
-    assert_eq!(text.matches(from).count(), 1, "`{from}` once in {}:\n{text}", path.display());
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` once in {}:\n{text}",
+        path.display()
+    );
     std::fs::write(path, text.replace(from, to)).unwrap();
 }
 
@@ -104,13 +131,29 @@ fn python_reporter_imports_what_a_rust_analyzer_exports() {
     let reporter = python_project(dir, &wit, "reporter", "reporter");
     let app = reporter.join("app.py");
     let generated = std::fs::read_to_string(&app).unwrap();
-    assert!(generated.contains("class WitWorld(wit_world.WitWorld):"), "{generated}");
-    assert!(generated.contains("class Report(exports.Report):"), "{generated}");
-    assert!(generated.contains("    def render(self, text: str) -> str:"), "{generated}");
-    assert!(generated.contains("from wit_world.imports import stats"), "{generated}");
+    assert!(
+        generated.contains("class WitWorld(wit_world.WitWorld):"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("class Report(exports.Report):"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("    def render(self, text: str) -> str:"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("from wit_world.imports import stats"),
+        "{generated}"
+    );
 
     // The real code, with a helper from a vendored directory listed in `[python] path`.
-    edit(&app, "import wit_world\n", "import textfmt\nimport wit_world\n");
+    edit(
+        &app,
+        "import wit_world\n",
+        "import textfmt\nimport wit_world\n",
+    );
     edit(
         &app,
         &stub("acme:text/report@0.1.0#render"),
@@ -122,14 +165,26 @@ fn python_reporter_imports_what_a_rust_analyzer_exports() {
         "def sentence(words: int, longest: str) -> str:\n    return f\"{words} words, longest: {longest}\"\n",
     )
     .unwrap();
-    edit(&reporter.join("wcomp.toml"), "path = []", "path = [\"vendor\"]");
+    edit(
+        &reporter.join("wcomp.toml"),
+        "path = []",
+        "path = [\"vendor\"]",
+    );
 
     let built = run(dir, &["build", "reporter"]).success();
     let component = reporter.join("target/wcomp/reporter.wasm");
     assert_eq!(built.stdout.trim(), component.display().to_string());
-    assert!(built.stderr.contains("Finished `reporter`"), "{}", built.stderr);
+    assert!(
+        built.stderr.contains("Finished `reporter`"),
+        "{}",
+        built.stderr
+    );
     // Editors find the bindings where pyproject.toml points them.
-    assert!(reporter.join("target/wcomp/bindings/wit_world/imports/stats.py").is_file());
+    assert!(
+        reporter
+            .join("target/wcomp/bindings/wit_world/imports/stats.py")
+            .is_file()
+    );
 
     let composed = run(
         dir,
@@ -151,32 +206,90 @@ fn python_reporter_imports_what_a_rust_analyzer_exports() {
     assert_eq!(message["links"][0]["import"], "acme:text/stats@0.1.0");
     assert_eq!(message["links"][0]["exporter"], "analyzer");
 
-    let out = run(dir, &["run", "app.wasm", "--invoke", r#"render("Hello brave new world")"#])
-        .success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
     assert_eq!(out.stdout, "\"4 words, longest: Hello\"\n");
 
     // A syntax error: componentize-py's message, with the user's file and line, exit 1.
     let good = std::fs::read_to_string(&app).unwrap();
-    let line = good.lines().position(|l| l.contains("def render(")).unwrap() + 1;
-    edit(&app, "def render(self, text: str) -> str:", "def render(self, text: str) -> str");
+    let line = good
+        .lines()
+        .position(|l| l.contains("def render("))
+        .unwrap()
+        + 1;
+    edit(
+        &app,
+        "def render(self, text: str) -> str:",
+        "def render(self, text: str) -> str",
+    );
     let out = run(dir, &["build", "reporter"]).failure(1);
-    assert!(out.stderr.contains(&format!("File \"reporter/app.py\", line {line}")), "{}", out.stderr);
-    assert!(out.stderr.contains("SyntaxError: expected ':'"), "{}", out.stderr);
-    assert!(out.stderr.contains("error: componentize-py failed to build"), "{}", out.stderr);
-    assert!(out.stderr.contains("hint: the Python error above names the file and line"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("File \"reporter/app.py\", line {line}")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("SyntaxError: expected ':'"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("error: componentize-py failed to build"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: the Python error above names the file and line"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("AssertionError"), "{}", out.stderr);
 
     // An error raised while importing a vendored module names that file.
     std::fs::write(&app, &good).unwrap();
-    std::fs::write(reporter.join("vendor/textfmt.py"), "x = 1\nsentence = undefined_name\n").unwrap();
+    std::fs::write(
+        reporter.join("vendor/textfmt.py"),
+        "x = 1\nsentence = undefined_name\n",
+    )
+    .unwrap();
     let out = run(dir, &["build", "reporter"]).failure(1);
-    assert!(out.stderr.contains("File \"reporter/vendor/textfmt.py\", line 2"), "{}", out.stderr);
-    assert!(out.stderr.contains("NameError: name 'undefined_name' is not defined"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("File \"reporter/vendor/textfmt.py\", line 2"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("NameError: name 'undefined_name' is not defined"),
+        "{}",
+        out.stderr
+    );
 
     // A `[python] path` entry that does not exist is named.
-    edit(&reporter.join("wcomp.toml"), "path = [\"vendor\"]", "path = [\"vendored\"]");
+    edit(
+        &reporter.join("wcomp.toml"),
+        "path = [\"vendor\"]",
+        "path = [\"vendored\"]",
+    );
     let out = run(dir, &["build", "reporter"]).failure(1);
-    assert!(out.stderr.contains("`[python] path` entry `vendored` is not a directory"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("`[python] path` entry `vendored` is not a directory"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -189,17 +302,32 @@ fn rust_reporter_imports_what_a_python_analyzer_exports() {
     let analyzer = python_project(dir, &wit, "analyzer", "analyzer-plus");
     let app = analyzer.join("app.py");
     let generated = std::fs::read_to_string(&app).unwrap();
-    assert!(generated.contains("class Stats(exports.Stats):"), "{generated}");
-    assert!(generated.contains("    def analyze(self, text: str) -> stats.Summary:"), "{generated}");
-    assert!(generated.contains("class Extras(exports.Extras):"), "{generated}");
+    assert!(
+        generated.contains("class Stats(exports.Stats):"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("    def analyze(self, text: str) -> stats.Summary:"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("class Extras(exports.Extras):"),
+        "{generated}"
+    );
     assert!(
         generated.contains("    def decorate(self, text: str, mode: extras.Mode) -> str:"),
         "{generated}"
     );
     // componentize-py finds exported resources in a module named after their interface.
     let resources = std::fs::read_to_string(analyzer.join("extras.py")).unwrap();
-    assert!(resources.contains("class Counter(extras.Counter):"), "{resources}");
-    assert!(resources.contains("    def __init__(self, start: int) -> None:"), "{resources}");
+    assert!(
+        resources.contains("class Counter(extras.Counter):"),
+        "{resources}"
+    );
+    assert!(
+        resources.contains("    def __init__(self, start: int) -> None:"),
+        "{resources}"
+    );
 
     edit(
         &app,
@@ -221,18 +349,33 @@ fn rust_reporter_imports_what_a_python_analyzer_exports() {
         ],
     )
     .success();
-    let out = run(dir, &["run", "app.wasm", "--invoke", r#"render("a bb ccc dd eee")"#]).success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("a bb ccc dd eee")"#,
+        ],
+    )
+    .success();
     assert_eq!(out.stdout, "\"5 words, longest: ccc\"\n");
 
     // The stubs left in place build, and calling one says what is missing.
     let out = run(
         dir,
-        &["run", component.to_str().unwrap(), "--invoke", r#"decorate("hi", loud)"#],
+        &[
+            "run",
+            component.to_str().unwrap(),
+            "--invoke",
+            r#"decorate("hi", loud)"#,
+        ],
     )
     .failure(1);
     assert!(out.stderr.contains("the guest trapped"), "{}", out.stderr);
     assert!(
-        out.stderr.contains("`acme:text/extras@0.1.0#decorate` is not implemented yet"),
+        out.stderr
+            .contains("`acme:text/extras@0.1.0#decorate` is not implemented yet"),
         "{}",
         out.stderr
     );
@@ -276,36 +419,58 @@ fn componentize_py_is_installed_once_into_the_cache() {
 
     let out = wcomp(&["build", "greeter", "--offline"], &bin).failure(1);
     assert!(
-        out.stderr.contains("error: componentize-py 0.25.1 is not installed, and `--offline` forbids downloading it"),
+        out.stderr.contains(
+            "error: componentize-py 0.25.1 is not installed, and `--offline` forbids downloading it"
+        ),
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("pip install componentize-py==0.25.1"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("pip install componentize-py==0.25.1"),
+        "{}",
+        out.stderr
+    );
 
     let out = wcomp(&["build", "greeter"], &dir.join("no-python-here")).failure(1);
-    assert!(out.stderr.contains("error: `python3` is not installed or not on PATH"), "{}", out.stderr);
-    assert!(out.stderr.contains("hint: install Python 3.10 or later"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error: `python3` is not installed or not on PATH"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: install Python 3.10 or later"),
+        "{}",
+        out.stderr
+    );
 
-    let started = std::time::Instant::now();
     let out = wcomp(&["build", "greeter"], &bin).success();
-    eprintln!("first build, installing componentize-py: {:.1}s", started.elapsed().as_secs_f64());
-    assert!(out.stderr.contains("Installing componentize-py 0.25.1"), "{}", out.stderr);
-    assert!(out.stderr.contains("Installed componentize-py 0.25.1 in"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Installing componentize-py 0.25.1"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("Installed componentize-py 0.25.1 in"),
+        "{}",
+        out.stderr
+    );
     let venv = cache.join("python/componentize-py-0.25.1");
     assert!(venv.join("wcomp-provisioned").is_file());
 
     // Reused: nothing to download, so even `--offline` builds.
-    let started = std::time::Instant::now();
     let out = wcomp(&["build", "greeter", "--offline"], &bin).success();
-    eprintln!("second build: {:.1}s", started.elapsed().as_secs_f64());
     assert!(!out.stderr.contains("Installing"), "{}", out.stderr);
 
     let component = dir.join("greeter/target/wcomp/greeter.wasm");
-    let size = std::fs::metadata(&component).unwrap().len();
-    eprintln!("component size: {size} bytes");
     let out = run(
         dir,
-        &["run", component.to_str().unwrap(), "--invoke", r#"describe("Hello brave new world")"#],
+        &[
+            "run",
+            component.to_str().unwrap(),
+            "--invoke",
+            r#"describe("Hello brave new world")"#,
+        ],
     )
     .success();
     assert_eq!(out.stdout, "\"4 words, 21 characters\"\n");

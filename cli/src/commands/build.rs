@@ -34,7 +34,10 @@ pub struct BuildArgs {
 pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let offline_ctx;
     let ctx = if args.offline {
-        offline_ctx = Context { offline: true, ..ctx.clone() };
+        offline_ctx = Context {
+            offline: true,
+            ..ctx.clone()
+        };
         &offline_ctx
     } else {
         ctx

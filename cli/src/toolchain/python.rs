@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::{BuiltComponent, Language, ProcessBuilder, ProcessError, Project, Toolchain, ToolchainError};
+use super::{
+    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, Toolchain, ToolchainError,
+};
 use crate::Context;
 use crate::scaffold::python::APP_MODULE;
 use crate::wit::WitPackage;
@@ -99,8 +101,8 @@ impl PythonSettings {
     fn read(project: &Project) -> anyhow::Result<Self> {
         let path = project.dir.join(super::PROJECT_MANIFEST);
         let text = fs_err::read_to_string(&path)?;
-        let manifest: Manifest =
-            toml::from_str(&text).map_err(|err| anyhow::anyhow!("invalid `{}`: {err}", path.display()))?;
+        let manifest: Manifest = toml::from_str(&text)
+            .map_err(|err| anyhow::anyhow!("invalid `{}`: {err}", path.display()))?;
         Ok(manifest.python)
     }
 }
@@ -120,7 +122,9 @@ impl PythonToolchain {
     fn write_bindings(&self, tool: &ComponentizePy, project: &Project, world: &str, ctx: &Context) {
         let out_dir = project.output_dir();
         let result = (|| -> anyhow::Result<()> {
-            let staging = tempfile::Builder::new().prefix(".wcomp-bindings-").tempdir_in(&out_dir)?;
+            let staging = tempfile::Builder::new()
+                .prefix(".wcomp-bindings-")
+                .tempdir_in(&out_dir)?;
             let mut bindings = ProcessBuilder::new(&tool.program);
             bindings
                 .arg("-d")
@@ -138,7 +142,8 @@ impl PythonToolchain {
             Ok(())
         })();
         if let Err(err) = result {
-            ctx.printer.verbose(format_args!("no editor bindings written: {err:#}"));
+            ctx.printer
+                .verbose(format_args!("no editor bindings written: {err:#}"));
         }
     }
 }
@@ -167,24 +172,40 @@ impl Toolchain for PythonToolchain {
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
         let manifest = project.dir.join(super::PROJECT_MANIFEST);
         let settings = PythonSettings::read(project)?;
-        let world = project.world.as_deref().ok_or_else(|| PythonError::NoWorld { manifest: manifest.clone() })?;
+        let world = project
+            .world
+            .as_deref()
+            .ok_or_else(|| PythonError::NoWorld {
+                manifest: manifest.clone(),
+            })?;
         // wcomp's own WIT errors point at the file and line; check before starting Python.
         WitPackage::load(&project.wit)?.world(Some(world))?;
         if !project.dir.join(format!("{APP_MODULE}.py")).is_file() {
-            return Err(PythonError::NoApp { dir: project.dir.clone() }.into());
+            return Err(PythonError::NoApp {
+                dir: project.dir.clone(),
+            }
+            .into());
         }
         // componentize-py mounts each `-p` directory in the guest as `/0`, `/1`, ...
         let mut python_path = vec![project.dir.clone()];
         for entry in &settings.path {
             let path = project.dir.join(entry);
             if !path.is_dir() {
-                return Err(PythonError::MissingPath { entry: entry.clone(), path }.into());
+                return Err(PythonError::MissingPath {
+                    entry: entry.clone(),
+                    path,
+                }
+                .into());
             }
             python_path.push(path);
         }
 
         let tool = provision::find_or_install(ctx)?;
-        ctx.printer.verbose(format_args!("using componentize-py {} at `{}`", tool.version, tool.program.display()));
+        ctx.printer.verbose(format_args!(
+            "using componentize-py {} at `{}`",
+            tool.version,
+            tool.program.display()
+        ));
         let out_dir = project.output_dir();
         fs_err::create_dir_all(&out_dir)?;
         self.write_bindings(&tool, project, world, ctx);
@@ -192,7 +213,12 @@ impl Toolchain for PythonToolchain {
         let staging = tempfile::Builder::new()
             .prefix(".wcomp-componentize-")
             .tempdir_in(&out_dir)
-            .with_context(|| format!("cannot create a temporary directory in `{}`", out_dir.display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot create a temporary directory in `{}`",
+                    out_dir.display()
+                )
+            })?;
         let output = staging.path().join(format!("{}.wasm", project.name));
         let mut componentize = ProcessBuilder::new(&tool.program);
         componentize
@@ -208,7 +234,8 @@ impl Toolchain for PythonToolchain {
             // componentize-py is a Rust program: a backtrace would bury the Python error.
             .env("RUST_BACKTRACE", "0")
             .cwd(&project.dir);
-        ctx.printer.verbose(format_args!("running `{componentize}`"));
+        ctx.printer
+            .verbose(format_args!("running `{componentize}`"));
         let spinner = provision::Spinner::new(ctx, &format!("componentize-py {APP_MODULE}.py"));
         let result = componentize.output();
         spinner.finish();
@@ -216,7 +243,8 @@ impl Toolchain for PythonToolchain {
             Ok(out) => {
                 let said = out.stdout.trim();
                 if !said.is_empty() {
-                    ctx.printer.verbose(format_args!("componentize-py said: {said}"));
+                    ctx.printer
+                        .verbose(format_args!("componentize-py said: {said}"));
                 }
             }
             Err(ProcessError::NotFound { .. }) => {
@@ -227,7 +255,8 @@ impl Toolchain for PythonToolchain {
                 .into());
             }
             Err(source @ ProcessError::Failed { .. }) => {
-                ctx.printer.raw_stderr(&python_error(source.stderr(), &python_path, &ctx.cwd));
+                ctx.printer
+                    .raw_stderr(&python_error(source.stderr(), &python_path, &ctx.cwd));
                 let project = project.dir.display().to_string();
                 return Err(PythonError::BuildFailed { project, source }.into());
             }
@@ -243,7 +272,11 @@ impl Toolchain for PythonToolchain {
             .into());
         }
         let bytes = fs_err::read(&output)?;
-        super::validate_component(&output, &bytes, "componentize-py should always produce a component; please report this")?;
+        super::validate_component(
+            &output,
+            &bytes,
+            "componentize-py should always produce a component; please report this",
+        )?;
         let dest = out_dir.join(format!("{}.wasm", project.name));
         crate::fsutil::write_atomic(&dest, &bytes)?;
         Ok(vec![BuiltComponent {
@@ -265,12 +298,14 @@ impl Toolchain for PythonToolchain {
 pub fn python_error(stderr: &str, python_path: &[PathBuf], cwd: &Path) -> String {
     const WRAPPER: &str = "AssertionError: ";
     let mut text = stderr;
-    if text.trim_start().starts_with("Traceback (most recent call last):") {
-        if let Some(start) = text.find(WRAPPER) {
-            text = &text[start + WRAPPER.len()..];
-            if let Some(end) = text.find("\n\nCaused by:") {
-                text = &text[..end];
-            }
+    if text
+        .trim_start()
+        .starts_with("Traceback (most recent call last):")
+        && let Some(start) = text.find(WRAPPER)
+    {
+        text = &text[start + WRAPPER.len()..];
+        if let Some(end) = text.find("\n\nCaused by:") {
+            text = &text[..end];
         }
     }
     let mut text = text.trim_matches('\n').to_owned();
@@ -294,7 +329,10 @@ mod tests {
     fn python_errors_lose_the_wrapper_and_name_the_users_files() {
         let stderr = "Traceback (most recent call last):\n  File \"/usr/bin/componentize-py\", line 8, in <module>\n    sys.exit(script())\n             ^^^^^^^^\nAssertionError: Traceback (most recent call last):\n  File \"/0/app.py\", line 2, in <module>\n    import helper\n  File \"/1/helper.py\", line 2, in <module>\n    y = nope\n        ^^^^\nNameError: name 'nope' is not defined\n\n\nCaused by:\n    NameError: name 'nope' is not defined\n";
         let cwd = Path::new("/home/me");
-        let paths = [PathBuf::from("/home/me/proj"), PathBuf::from("/home/me/proj/vendor")];
+        let paths = [
+            PathBuf::from("/home/me/proj"),
+            PathBuf::from("/home/me/proj/vendor"),
+        ];
         let shown = python_error(stderr, &paths, cwd);
         assert_eq!(
             shown,

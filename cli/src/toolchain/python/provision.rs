@@ -50,17 +50,23 @@ pub struct ComponentizePy {
 
 /// The private virtual environment for the pinned version.
 pub fn venv_dir(ctx: &Context) -> PathBuf {
-    ctx.cache_dir.join("python").join(format!("componentize-py-{COMPONENTIZE_PY_VERSION}"))
+    ctx.cache_dir
+        .join("python")
+        .join(format!("componentize-py-{COMPONENTIZE_PY_VERSION}"))
 }
 
 fn venv_bin(venv: &Path, program: &str) -> PathBuf {
     let bin = if cfg!(windows) { "Scripts" } else { "bin" };
-    venv.join(bin).join(format!("{program}{}", std::env::consts::EXE_SUFFIX))
+    venv.join(bin)
+        .join(format!("{program}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// The version number `program --version` reports (`componentize-py 0.25.1` → `0.25.1`).
 fn version_of(program: &Path) -> Result<String, ProcessError> {
-    let out = ProcessBuilder::new(program).arg("--version").env("RUST_BACKTRACE", "0").output()?;
+    let out = ProcessBuilder::new(program)
+        .arg("--version")
+        .env("RUST_BACKTRACE", "0")
+        .output()?;
     let line = out.stdout.trim();
     Ok(line.rsplit(' ').next().unwrap_or(line).to_owned())
 }
@@ -86,12 +92,20 @@ pub fn find(ctx: &Context) -> anyhow::Result<Option<ComponentizePy>> {
                 "`$COMPONENTIZE_PY` is componentize-py {version}; wcomp is tested with {COMPONENTIZE_PY_VERSION}"
             ));
         }
-        return Ok(Some(ComponentizePy { program, source: Source::Override, version }));
+        return Ok(Some(ComponentizePy {
+            program,
+            source: Source::Override,
+            version,
+        }));
     }
     if let Some(program) = find_on_path("componentize-py") {
         match version_of(&program) {
             Ok(version) if version == COMPONENTIZE_PY_VERSION => {
-                return Ok(Some(ComponentizePy { program, source: Source::Path, version }));
+                return Ok(Some(ComponentizePy {
+                    program,
+                    source: Source::Path,
+                    version,
+                }));
             }
             Ok(version) => ctx.printer.verbose(format_args!(
                 "not using componentize-py {version} at `{}`: wcomp pins {COMPONENTIZE_PY_VERSION}",
@@ -121,7 +135,11 @@ pub fn find_or_install(ctx: &Context) -> anyhow::Result<ComponentizePy> {
     }
     let venv = venv_dir(ctx);
     if ctx.offline {
-        return Err(PythonError::Offline { venv: venv.display().to_string(), command: manual_install_command() }.into());
+        return Err(PythonError::Offline {
+            venv: venv.display().to_string(),
+            command: manual_install_command(),
+        }
+        .into());
     }
     install(ctx, &venv)
 }
@@ -139,9 +157,13 @@ fn find_python() -> anyhow::Result<(PathBuf, String)> {
         let version = match probe.output() {
             Ok(out) => out.stdout.trim().to_owned(),
             Err(ProcessError::NotFound { .. }) => continue,
-            Err(err) => return Err(err).with_context(|| format!("cannot run `{}`", python.display())),
+            Err(err) => {
+                return Err(err).with_context(|| format!("cannot run `{}`", python.display()));
+            }
         };
-        let mut parts = version.split('.').map(|part| part.parse::<u32>().unwrap_or(0));
+        let mut parts = version
+            .split('.')
+            .map(|part| part.parse::<u32>().unwrap_or(0));
         let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
         if found < MIN_PYTHON {
             return Err(PythonError::PythonTooOld { python, version }.into());
@@ -166,8 +188,12 @@ fn install(ctx: &Context, venv: &Path) -> anyhow::Result<ComponentizePy> {
     let lock_path = parent.join(format!("componentize-py-{COMPONENTIZE_PY_VERSION}.lock"));
     let lock = fs_err::File::create(&lock_path)?;
     if lock.try_lock().is_err() {
-        ctx.printer.status("Waiting", "for another wcomp to finish installing componentize-py");
-        lock.lock().with_context(|| format!("cannot lock `{}`", lock_path.display()))?;
+        ctx.printer.status(
+            "Waiting",
+            "for another wcomp to finish installing componentize-py",
+        );
+        lock.lock()
+            .with_context(|| format!("cannot lock `{}`", lock_path.display()))?;
     }
     // Another process may have finished the install while this one waited.
     if let Some(found) = find(ctx)? {
@@ -190,9 +216,16 @@ fn install(ctx: &Context, venv: &Path) -> anyhow::Result<ComponentizePy> {
     let program = result?;
     ctx.printer.status(
         "Installed",
-        format_args!("componentize-py {COMPONENTIZE_PY_VERSION} in {:.1}s", started.elapsed().as_secs_f64()),
+        format_args!(
+            "componentize-py {COMPONENTIZE_PY_VERSION} in {:.1}s",
+            started.elapsed().as_secs_f64()
+        ),
     );
-    Ok(ComponentizePy { program, source: Source::Cache, version: COMPONENTIZE_PY_VERSION.to_owned() })
+    Ok(ComponentizePy {
+        program,
+        source: Source::Cache,
+        version: COMPONENTIZE_PY_VERSION.to_owned(),
+    })
 }
 
 fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Result<PathBuf> {
@@ -204,14 +237,27 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
         spinner.finish();
         ctx.printer.raw_stderr(source.stderr());
         let (venv, command) = (venv.to_owned(), manual_install_command());
-        return Err(PythonError::VenvFailed { venv, command, source }.into());
+        return Err(PythonError::VenvFailed {
+            venv,
+            command,
+            source,
+        }
+        .into());
     }
 
     let venv_python = venv_bin(venv, "python");
     let mut pip = ProcessBuilder::new(&venv_python);
-    pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off"])
-        .arg(format!("componentize-py=={COMPONENTIZE_PY_VERSION}"))
-        .env("PIP_NO_INPUT", "1");
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--progress-bar",
+        "off",
+    ])
+    .arg(format!("componentize-py=={COMPONENTIZE_PY_VERSION}"))
+    .env("PIP_NO_INPUT", "1");
     ctx.printer.verbose(format_args!("running `{pip}`"));
     spinner.message("pip install componentize-py");
     let result = pip.run_streaming(|line| {
@@ -225,12 +271,20 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
     if let Err(source) = result {
         ctx.printer.raw_stderr(source.stderr());
         let (venv, command) = (venv.to_owned(), manual_install_command());
-        return Err(PythonError::InstallFailed { venv, command, source }.into());
+        return Err(PythonError::InstallFailed {
+            venv,
+            command,
+            source,
+        }
+        .into());
     }
 
     let program = venv_bin(venv, "componentize-py");
     let version = version_of(&program).with_context(|| {
-        format!("componentize-py was installed into `{}` but does not run", venv.display())
+        format!(
+            "componentize-py was installed into `{}` but does not run",
+            venv.display()
+        )
     })?;
     if version != COMPONENTIZE_PY_VERSION {
         anyhow::bail!(
@@ -238,7 +292,10 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
             venv.display()
         );
     }
-    fs_err::write(venv.join(MARKER), format!("componentize-py {COMPONENTIZE_PY_VERSION}\n"))?;
+    fs_err::write(
+        venv.join(MARKER),
+        format!("componentize-py {COMPONENTIZE_PY_VERSION}\n"),
+    )?;
     Ok(program)
 }
 
@@ -252,7 +309,9 @@ impl Spinner {
             return Self(None);
         }
         let bar = indicatif::ProgressBar::new_spinner();
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner:.green} {msg} [{elapsed}]") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner:.green} {msg} [{elapsed}]")
+        {
             bar.set_style(style);
         }
         bar.set_message(message.to_owned());
