@@ -170,36 +170,7 @@ impl Toolchain for PythonToolchain {
     }
 
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
-        let manifest = project.dir.join(super::PROJECT_MANIFEST);
-        let settings = PythonSettings::read(project)?;
-        let world = project
-            .world
-            .as_deref()
-            .ok_or_else(|| PythonError::NoWorld {
-                manifest: manifest.clone(),
-            })?;
-        // wcomp's own WIT errors point at the file and line; check before starting Python.
-        WitPackage::load(&project.wit)?.world(Some(world))?;
-        if !project.dir.join(format!("{APP_MODULE}.py")).is_file() {
-            return Err(PythonError::NoApp {
-                dir: project.dir.clone(),
-            }
-            .into());
-        }
-        // componentize-py mounts each `-p` directory in the guest as `/0`, `/1`, ...
-        let mut python_path = vec![project.dir.clone()];
-        for entry in &settings.path {
-            let path = project.dir.join(entry);
-            if !path.is_dir() {
-                return Err(PythonError::MissingPath {
-                    entry: entry.clone(),
-                    path,
-                }
-                .into());
-            }
-            python_path.push(path);
-        }
-
+        let inputs = Inputs::check(project)?;
         let tool = provision::find_or_install(ctx)?;
         ctx.printer.verbose(format_args!(
             "using componentize-py {} at `{}`",
@@ -208,75 +179,8 @@ impl Toolchain for PythonToolchain {
         ));
         let out_dir = project.output_dir();
         fs_err::create_dir_all(&out_dir)?;
-        self.write_bindings(&tool, project, world, ctx);
-
-        let staging = tempfile::Builder::new()
-            .prefix(".wcomp-componentize-")
-            .tempdir_in(&out_dir)
-            .with_context(|| {
-                format!(
-                    "cannot create a temporary directory in `{}`",
-                    out_dir.display()
-                )
-            })?;
-        let output = staging.path().join(format!("{}.wasm", project.name));
-        let mut componentize = ProcessBuilder::new(&tool.program);
-        componentize
-            .arg("-d")
-            .arg(&project.wit)
-            .args(["-w", world, "componentize", APP_MODULE]);
-        for dir in &python_path {
-            componentize.arg("-p").arg(dir);
-        }
-        componentize
-            .arg("-o")
-            .arg(&output)
-            // componentize-py is a Rust program: a backtrace would bury the Python error.
-            .env("RUST_BACKTRACE", "0")
-            .cwd(&project.dir);
-        ctx.printer
-            .verbose(format_args!("running `{componentize}`"));
-        let spinner = provision::Spinner::new(ctx, &format!("componentize-py {APP_MODULE}.py"));
-        let result = componentize.output();
-        spinner.finish();
-        match result {
-            Ok(out) => {
-                let said = out.stdout.trim();
-                if !said.is_empty() {
-                    ctx.printer
-                        .verbose(format_args!("componentize-py said: {said}"));
-                }
-            }
-            Err(ProcessError::NotFound { .. }) => {
-                return Err(ToolchainError::Missing {
-                    program: tool.program.display().to_string(),
-                    install: provision::manual_install_command(),
-                }
-                .into());
-            }
-            Err(source @ ProcessError::Failed { .. }) => {
-                ctx.printer
-                    .raw_stderr(&python_error(source.stderr(), &python_path, &ctx.cwd));
-                let project = project.dir.display().to_string();
-                return Err(PythonError::BuildFailed { project, source }.into());
-            }
-            Err(err) => return Err(err.into()),
-        }
-
-        if !output.is_file() {
-            return Err(ToolchainError::NoArtifact {
-                tool: "componentize-py".into(),
-                project: project.dir.display().to_string(),
-                advice: format!("run `{componentize}` by hand to see what it did"),
-            }
-            .into());
-        }
-        let bytes = fs_err::read(&output)?;
-        super::validate_component(
-            &output,
-            &bytes,
-            "componentize-py should always produce a component; please report this",
-        )?;
+        self.write_bindings(&tool, project, &inputs.world, ctx);
+        let bytes = componentize(&tool, project, &inputs, ctx)?;
         let dest = out_dir.join(format!("{}.wasm", project.name));
         crate::fsutil::write_atomic(&dest, &bytes)?;
         Ok(vec![BuiltComponent {
@@ -286,6 +190,116 @@ impl Toolchain for PythonToolchain {
             size: bytes.len() as u64,
         }])
     }
+}
+
+/// What componentize-py needs from the project, checked before anything runs.
+struct Inputs {
+    world: String,
+    /// The `-p` directories: the project, then its `[python] path` entries.
+    python_path: Vec<PathBuf>,
+}
+
+impl Inputs {
+    fn check(project: &Project) -> anyhow::Result<Self> {
+        let settings = PythonSettings::read(project)?;
+        let world = project.world.clone().ok_or_else(|| PythonError::NoWorld {
+            manifest: project.dir.join(super::PROJECT_MANIFEST),
+        })?;
+        // wcomp's own WIT errors point at the file and line; check before starting Python.
+        WitPackage::load(&project.wit)?.world(Some(&world))?;
+        if !project.dir.join(format!("{APP_MODULE}.py")).is_file() {
+            let dir = project.dir.clone();
+            return Err(PythonError::NoApp { dir }.into());
+        }
+        let mut python_path = vec![project.dir.clone()];
+        for entry in settings.path {
+            let path = project.dir.join(&entry);
+            if !path.is_dir() {
+                return Err(PythonError::MissingPath { entry, path }.into());
+            }
+            python_path.push(path);
+        }
+        Ok(Self { world, python_path })
+    }
+}
+
+/// Runs `componentize-py componentize` and returns the validated component.
+fn componentize(
+    tool: &ComponentizePy,
+    project: &Project,
+    inputs: &Inputs,
+    ctx: &Context,
+) -> anyhow::Result<Vec<u8>> {
+    let out_dir = project.output_dir();
+    let staging = tempfile::Builder::new()
+        .prefix(".wcomp-componentize-")
+        .tempdir_in(&out_dir)
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in `{}`",
+                out_dir.display()
+            )
+        })?;
+    let output = staging.path().join(format!("{}.wasm", project.name));
+    let mut componentize = ProcessBuilder::new(&tool.program);
+    componentize.arg("-d").arg(&project.wit).args([
+        "-w",
+        &inputs.world,
+        "componentize",
+        APP_MODULE,
+    ]);
+    for dir in &inputs.python_path {
+        componentize.arg("-p").arg(dir);
+    }
+    componentize
+        .arg("-o")
+        .arg(&output)
+        // componentize-py is a Rust program: a backtrace would bury the Python error.
+        .env("RUST_BACKTRACE", "0")
+        .cwd(&project.dir);
+    ctx.printer
+        .verbose(format_args!("running `{componentize}`"));
+    let spinner = provision::Spinner::new(ctx, &format!("componentize-py {APP_MODULE}.py"));
+    let result = componentize.output();
+    spinner.finish();
+    match result {
+        Ok(out) => {
+            let said = out.stdout.trim();
+            if !said.is_empty() {
+                ctx.printer
+                    .verbose(format_args!("componentize-py said: {said}"));
+            }
+        }
+        Err(ProcessError::NotFound { .. }) => {
+            return Err(ToolchainError::Missing {
+                program: tool.program.display().to_string(),
+                install: provision::manual_install_command(),
+            }
+            .into());
+        }
+        Err(source @ ProcessError::Failed { .. }) => {
+            let shown = python_error(source.stderr(), &inputs.python_path, &ctx.cwd);
+            ctx.printer.raw_stderr(&shown);
+            let project = project.dir.display().to_string();
+            return Err(PythonError::BuildFailed { project, source }.into());
+        }
+        Err(err) => return Err(err.into()),
+    }
+    if !output.is_file() {
+        return Err(ToolchainError::NoArtifact {
+            tool: "componentize-py".into(),
+            project: project.dir.display().to_string(),
+            advice: format!("run `{componentize}` by hand to see what it did"),
+        }
+        .into());
+    }
+    let bytes = fs_err::read(&output)?;
+    super::validate_component(
+        &output,
+        &bytes,
+        "componentize-py should always produce a component; please report this",
+    )?;
+    Ok(bytes)
 }
 
 /// componentize-py's error without its wrapping, with guest paths (`/0/app.py`) turned back
