@@ -173,8 +173,9 @@ impl Toolchain for PythonToolchain {
         let inputs = Inputs::check(project)?;
         let tool = provision::find_or_install(ctx)?;
         ctx.printer.verbose(format_args!(
-            "using componentize-py {} at `{}`",
+            "using componentize-py {} from {} (`{}`)",
             tool.version,
+            tool.source,
             tool.program.display()
         ));
         let out_dir = project.output_dir();

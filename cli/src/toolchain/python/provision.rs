@@ -39,6 +39,16 @@ pub enum Source {
     Cache,
 }
 
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Override => "`$COMPONENTIZE_PY`",
+            Self::Path => "PATH",
+            Self::Cache => "wcomp's cache",
+        })
+    }
+}
+
 /// A componentize-py wcomp can run.
 #[derive(Debug, Clone)]
 pub struct ComponentizePy {
