@@ -400,9 +400,10 @@ fn componentize_py_is_installed_once_into_the_cache() {
     std::fs::create_dir(&bin).unwrap();
     std::os::unix::fs::symlink(real_python(), bin.join("python3")).unwrap();
     let cache = dir.join("cache");
-    let wcomp = |args: &[&str], path: &Path| {
+    let wcomp_with = |args: &[&str], path: &Path, env: &[(&str, &Path)]| {
         let output = support::wcomp(dir)
             .args(args)
+            .envs(env.iter().copied())
             .env("PATH", path)
             .env("WCOMP_CACHE_DIR", &cache)
             .env_remove("COMPONENTIZE_PY")
@@ -412,6 +413,7 @@ fn componentize_py_is_installed_once_into_the_cache() {
             .unwrap();
         Run::from_output(output)
     };
+    let wcomp = |args: &[&str], path: &Path| wcomp_with(args, path, &[]);
 
     run(dir, &["new", "greeter", "--lang", "python"]).success();
     let manifest = std::fs::read_to_string(dir.join("greeter/wcomp.toml")).unwrap();
@@ -444,6 +446,34 @@ fn componentize_py_is_installed_once_into_the_cache() {
         out.stderr
     );
 
+    // pip runs and fails (no package index): its output and the manual command are shown,
+    // and the half-made environment is removed.
+    let nowhere = dir.join("no-wheels-here");
+    std::fs::create_dir(&nowhere).unwrap();
+    let no_index = [
+        ("PIP_NO_INDEX", Path::new("1")),
+        ("PIP_FIND_LINKS", nowhere.as_path()),
+    ];
+    let out = wcomp_with(&["build", "greeter"], &bin, &no_index).failure(1);
+    assert!(
+        out.stderr
+            .contains("error: could not install componentize-py 0.25.1 into"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("No matching distribution found"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("pip install componentize-py==0.25.1"),
+        "{}",
+        out.stderr
+    );
+    let venv = cache.join("python/componentize-py-0.25.1");
+    assert!(!venv.exists());
+
     let out = wcomp(&["build", "greeter"], &bin).success();
     assert!(
         out.stderr.contains("Installing componentize-py 0.25.1"),
@@ -455,7 +485,6 @@ fn componentize_py_is_installed_once_into_the_cache() {
         "{}",
         out.stderr
     );
-    let venv = cache.join("python/componentize-py-0.25.1");
     assert!(venv.join("wcomp-provisioned").is_file());
 
     // Reused: nothing to download, so even `--offline` builds.
