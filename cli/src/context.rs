@@ -52,7 +52,7 @@ impl Context {
 }
 
 /// `$WCOMP_CACHE_DIR`, else the platform cache dir, else a dot-directory in home.
-fn default_cache_dir() -> PathBuf {
+pub fn default_cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("WCOMP_CACHE_DIR") {
         return PathBuf::from(dir);
     }

@@ -41,6 +41,10 @@ pub fn report(printer: &Printer, err: &anyhow::Error) -> ExitStatus {
     let mut hint = None;
     let mut snippet = None;
     for (index, cause) in err.chain().enumerate() {
+        if let Some(output) = cause.downcast_ref::<crate::toolchain::ToolOutput>() {
+            printer.raw_stderr(&output.text);
+            continue;
+        }
         if index > 0 {
             let text = cause.to_string();
             // Wrapping errors often repeat their source; show each text once.
@@ -59,6 +63,15 @@ pub fn report(printer: &Printer, err: &anyhow::Error) -> ExitStatus {
     }
     printer.error(&message, &causes, snippet.as_deref(), hint.as_deref());
     ExitStatus::Failure
+}
+
+/// The first hint (miette `help`) anywhere in the error's chain.
+pub fn hint_of(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|cause| {
+        diagnostic_of(cause)
+            .and_then(|d| d.help())
+            .map(|help| help.to_string())
+    })
 }
 
 /// Renders the labelled spans of a diagnostic the way rustc does:
@@ -163,6 +176,11 @@ fn diagnostic_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
         crate::runtime::RunError,
         crate::runtime::InvokeError,
         crate::commands::CommandError,
+        crate::commands::test::NoTests,
+        crate::workspace::WorkspaceError,
+        crate::workspace::ManifestError,
+        crate::workspace::compose::BuildFailed,
+        crate::scaffold::workspace::WorkspaceScaffoldError,
     );
     None
 }

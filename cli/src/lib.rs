@@ -13,8 +13,10 @@ pub mod fsutil;
 pub mod printer;
 pub mod runtime;
 pub mod scaffold;
+pub mod testing;
 pub mod toolchain;
 pub mod wit;
+pub mod workspace;
 
 use std::process::ExitCode;
 

@@ -1,34 +1,105 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use serde_json::json;
 
 use crate::toolchain::{self, Project};
+use crate::workspace::build::{self as workspace_build, BuildOptions, Outcome};
+use crate::workspace::compose::check_builds;
+use crate::workspace::{MANIFEST, Workspace};
 use crate::{Context, ExitStatus};
 
-/// Build a component project with its language's toolchain.
+/// Build a component project, or every component of a workspace.
 ///
-/// Rust projects are built with `cargo build --release --target wasm32-wasip2`. Python
-/// projects with componentize-py: wcomp pins its version, uses it from PATH when it matches,
-/// and otherwise installs it once into a private virtual environment in its cache. The
-/// component is validated and written to `<project>/target/wcomp/<name>.wasm`; its path
-/// is printed on stdout.
+/// In a workspace (a `wcomp.toml` with `[workspace]` here or in a parent directory), the
+/// components build in parallel, and a component whose sources, WIT, manifest entry and
+/// toolchain are unchanged since its last build is not rebuilt at all. Outside one, the
+/// project in the given directory is built. Components are validated and written to
+/// `<project>/target/wcomp/<name>.wasm`; their paths are printed on stdout.
+///
+/// Rust projects build with cargo, Python projects with componentize-py: wcomp pins its
+/// version, uses it from PATH when that version is there, and otherwise installs it once into
+/// a private virtual environment in its cache (never with `--offline`).
 ///
 /// Examples:
 ///
 ///   wcomp build
+///
+///   wcomp build -p tokenizer -p report
 ///
 ///   wcomp build path/to/project
 ///
 ///   wcomp build --offline
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
-    /// Project directory (default: the current directory).
+    /// Project or workspace directory (default: the enclosing workspace, else the current
+    /// directory).
     pub project: Option<PathBuf>,
+
+    /// Build only this workspace component (repeatable).
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
+
+    /// How many components to build at once (default: the number of CPU cores).
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+
+    /// Rebuild even when nothing changed.
+    #[arg(long)]
+    pub force: bool,
 
     /// Never download anything: a toolchain wcomp would install (componentize-py) must
     /// already be present.
     #[arg(long)]
     pub offline: bool,
+}
+
+/// What `wcomp build <dir>` refers to.
+enum Target {
+    Workspace {
+        root: PathBuf,
+        packages: Vec<String>,
+    },
+    Project(PathBuf),
+}
+
+fn is_workspace(dir: &Path) -> bool {
+    Workspace::find(dir).is_some_and(|root| root == dir)
+}
+
+fn target(args: &BuildArgs, ctx: &Context) -> anyhow::Result<Target> {
+    let packages = args.packages.clone();
+    let Some(project) = &args.project else {
+        return Ok(match Workspace::find(&ctx.cwd) {
+            Some(root) => Target::Workspace { root, packages },
+            None => Target::Project(ctx.cwd.clone()),
+        });
+    };
+    let dir = ctx.path(project);
+    let dir = dir.canonicalize().unwrap_or(dir);
+    if is_workspace(&dir) {
+        return Ok(Target::Workspace {
+            root: dir,
+            packages,
+        });
+    }
+    // A member directory without its own manifest builds as that workspace member.
+    if !dir.join(MANIFEST).is_file()
+        && let Some(root) = dir.parent().and_then(Workspace::find)
+    {
+        let workspace = Workspace::load(&root)?;
+        if let Some(member) = workspace
+            .members
+            .iter()
+            .find(|m| m.project.dir.canonicalize().ok().as_deref() == Some(dir.as_path()))
+        {
+            return Ok(Target::Workspace {
+                root,
+                packages: vec![member.name.clone()],
+            });
+        }
+    }
+    Ok(Target::Project(dir))
 }
 
 pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
@@ -42,10 +113,75 @@ pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     } else {
         ctx
     };
-    let dir = ctx.path(args.project.unwrap_or_else(|| PathBuf::from(".")));
-    let project = Project::detect(&dir)?;
+    match target(&args, ctx)? {
+        Target::Workspace { root, packages } => {
+            let jobs = args
+                .jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            build_workspace(
+                &root,
+                BuildOptions {
+                    packages,
+                    jobs,
+                    force: args.force,
+                },
+                ctx,
+            )
+        }
+        Target::Project(dir) => build_project(&dir, ctx),
+    }
+}
+
+fn build_workspace(
+    root: &Path,
+    options: BuildOptions,
+    ctx: &Context,
+) -> anyhow::Result<ExitStatus> {
+    let started = Instant::now();
+    let workspace = Workspace::load(root)?;
+    let results = workspace_build::build(&workspace, &options, ctx)?;
+    check_builds(&results, ctx)?;
+    let built = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Built { .. }))
+        .count();
+    let fresh = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fresh))
+        .count();
+    if ctx.printer.is_json() {
+        for result in &results {
+            ctx.printer.json(json!({
+                "reason": "component-built",
+                "name": result.name,
+                "language": result.language,
+                "path": result.output,
+                "fresh": matches!(result.outcome, Outcome::Fresh),
+            }));
+        }
+        ctx.printer.json(json!({"reason": "build-finished", "built": built, "fresh": fresh, "seconds": started.elapsed().as_secs_f64()}));
+    } else {
+        ctx.printer.status(
+            "Finished",
+            format_args!(
+                "{} components ({built} built, {fresh} fresh) in {:.2}s",
+                results.len(),
+                started.elapsed().as_secs_f64()
+            ),
+        );
+        for result in &results {
+            if let Some(output) = &result.output {
+                ctx.printer.data(output.display());
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn build_project(dir: &Path, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let project = Project::detect(dir)?;
     let toolchain = toolchain::for_language(project.language);
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     ctx.printer.status(
         "Building",
         format_args!("{} ({})", dir.display(), project.language),
@@ -59,6 +195,7 @@ pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 "language": component.language,
                 "path": component.path,
                 "size": component.size,
+                "fresh": false,
             }));
         } else {
             ctx.printer.status(

@@ -4,10 +4,17 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::commands::CommandError;
+use crate::compose::Composition;
 use crate::compose::{self, ComposeInput, ComposeOptions, LeftReason};
+use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
 
 /// Link components into one composed component.
+///
+/// In a workspace, with no arguments: builds what is stale, then composes from the
+/// `[compose] root` component, satisfying each import from whichever other component
+/// exports it (transitively; `[compose.wire]` settles ambiguities). The result is written
+/// to `[compose] output` (default `target/wcomp/<workspace>.wasm`).
 ///
 /// Each import of the socket is satisfied by the plug that exports it, and each plug's
 /// own imports by the other plugs (transitively). WASI imports, and imports no plug
@@ -21,16 +28,26 @@ use crate::{Context, ExitStatus};
 ///   wcomp compose app.wasm --plug http.wasm --plug db.wasm --plug cache.wasm -o all.wasm
 #[derive(Debug, clap::Args)]
 pub struct ComposeArgs {
-    /// The component whose exports the composition exports.
-    pub socket: PathBuf,
+    /// The component whose exports the composition exports (omit in a workspace).
+    #[arg(requires_all = ["plugs", "output"])]
+    pub socket: Option<PathBuf>,
 
     /// A component whose exports satisfy imports in the graph (repeatable).
-    #[arg(long = "plug", required = true)]
+    #[arg(long = "plug", requires = "socket")]
     pub plugs: Vec<PathBuf>,
 
     /// Where to write the composed component (`-` for stdout).
+    #[arg(short, long, requires = "socket")]
+    pub output: Option<PathBuf>,
+
+    /// Explain the wiring: for every instance and import, what satisfied it or why it stays
+    /// an import (type mismatches in WIT terms). Printed on stdout.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// How many components to build at once in a workspace (default: CPU cores).
     #[arg(short, long)]
-    pub output: PathBuf,
+    pub jobs: Option<usize>,
 }
 
 fn input(ctx: &Context, path: &Path) -> anyhow::Result<ComposeInput> {
@@ -43,49 +60,54 @@ fn input(ctx: &Context, path: &Path) -> anyhow::Result<ComposeInput> {
 }
 
 pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let (Some(socket), Some(output)) = (&args.socket, &args.output) else {
+        let root =
+            Workspace::find(&ctx.cwd).ok_or(CommandError::NotInWorkspace { command: "compose" })?;
+        let workspace = Workspace::load(&root)?;
+        let jobs = args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let result = workspace::compose::compose(&workspace, jobs, args.explain, ctx)?;
+        report_workspace(&result, &workspace, ctx);
+        if args.explain
+            && let Some(composition) = &result.composition
+        {
+            print_explanation(composition, ctx);
+        }
+        return Ok(ExitStatus::Success);
+    };
+    let explain = args.explain;
+    let args = ExplicitCompose {
+        socket,
+        plugs: &args.plugs,
+        output,
+    };
     let to_stdout = args.output.as_os_str() == "-";
     if to_stdout && std::io::stdout().is_terminal() {
         return Err(CommandError::BinaryToTerminal.into());
     }
     let options = ComposeOptions {
-        socket: input(ctx, &args.socket)?,
+        socket: input(ctx, args.socket)?,
         plugs: args
             .plugs
             .iter()
             .map(|plug| input(ctx, plug))
             .collect::<anyhow::Result<_>>()?,
+        wires: Vec::new(),
+        require_every_plug: true,
     };
     let composition = compose::compose(&options)?;
 
-    for link in &composition.links {
-        ctx.printer.verbose(format_args!(
-            "`{}` imports `{}` from `{}`",
-            link.importer, link.import, link.exporter
-        ));
-    }
-    let unresolved: Vec<_> = composition
-        .left
-        .iter()
-        .filter(|left| !matches!(left.reason, LeftReason::Wasi))
-        .collect();
-    for left in &unresolved {
-        let why = match &left.reason {
-            LeftReason::Mismatch { exporter, detail } => {
-                format!(" (`{exporter}` exports it with an incompatible type: {detail})")
-            }
-            _ => String::new(),
-        };
-        ctx.printer.warning(format_args!(
-            "`{}` import `{}` is not satisfied by any plug; it stays an import{why}",
-            left.importer, left.import
-        ));
+    print_unresolved(&composition, ctx);
+    if explain {
+        print_explanation(&composition, ctx);
     }
 
     if to_stdout {
         use std::io::Write as _;
         std::io::stdout().lock().write_all(&composition.bytes)?;
     } else {
-        let output = ctx.path(&args.output);
+        let output = ctx.path(args.output);
         crate::fsutil::write_atomic(&output, &composition.bytes)?;
         if ctx.printer.is_json() {
             ctx.printer.json(json!({
@@ -115,4 +137,93 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Success)
+}
+
+struct ExplicitCompose<'a> {
+    socket: &'a Path,
+    plugs: &'a [PathBuf],
+    output: &'a Path,
+}
+
+fn report_workspace(
+    result: &workspace::compose::WorkspaceComposition,
+    workspace: &Workspace,
+    ctx: &Context,
+) {
+    let relative = result
+        .output
+        .strip_prefix(&workspace.root)
+        .unwrap_or(&result.output);
+    match &result.composition {
+        None => {
+            if ctx.printer.is_json() {
+                ctx.printer.json(json!({"reason": "composed", "path": result.output, "root": result.root, "fresh": true}));
+            } else {
+                ctx.printer.status(
+                    "Fresh",
+                    format_args!("`{}` is up to date", relative.display()),
+                );
+                ctx.printer.data(result.output.display());
+            }
+        }
+        Some(composition) => {
+            print_unresolved(composition, ctx);
+            if ctx.printer.is_json() {
+                ctx.printer.json(json!({
+                    "reason": "composed",
+                    "path": result.output,
+                    "root": result.root,
+                    "fresh": false,
+                    "size": composition.bytes.len(),
+                    "links": composition.links,
+                    "imports": composition.left,
+                }));
+            } else {
+                ctx.printer.status(
+                    "Composed",
+                    format_args!(
+                        "`{}` from root `{}` ({} KiB)",
+                        relative.display(),
+                        result.root,
+                        composition.bytes.len().div_ceil(1024)
+                    ),
+                );
+                ctx.printer.data(result.output.display());
+            }
+        }
+    }
+}
+
+/// Lists (with `-v`) what satisfied each import, and warns about imports left open.
+fn print_unresolved(composition: &Composition, ctx: &Context) {
+    for link in &composition.links {
+        ctx.printer.verbose(format_args!(
+            "`{}` imports `{}` from `{}`",
+            link.importer, link.import, link.exporter
+        ));
+    }
+    for left in &composition.left {
+        match &left.reason {
+            LeftReason::Wasi => {}
+            LeftReason::NoProvider => ctx.printer.warning(format_args!(
+                "`{}` import `{}` is not satisfied by any other component; it stays an import",
+                left.importer, left.import
+            )),
+            LeftReason::Mismatch { exporter, detail } => ctx.printer.warning(format_args!(
+                "`{}` import `{}` stays an import: `{exporter}` exports it with an incompatible type: {detail}",
+                left.importer, left.import
+            )),
+        }
+    }
+}
+
+fn print_explanation(composition: &Composition, ctx: &Context) {
+    let report = crate::compose::explain::explain(composition);
+    if ctx.printer.is_json() {
+        ctx.printer
+            .json(json!({"reason": "explain", "instances": report}));
+    } else {
+        ctx.printer
+            .data(crate::compose::explain::render(&report).trim_end());
+    }
 }

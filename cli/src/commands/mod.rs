@@ -4,8 +4,11 @@
 pub mod build;
 pub mod completions;
 pub mod compose;
+pub mod doctor;
+pub mod graph;
 pub mod new;
 pub mod run;
+pub mod test;
 
 use crate::cli::Command;
 use crate::{Context, ExitStatus};
@@ -17,6 +20,9 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Build(args) => build::run(args, ctx),
         Command::Compose(args) => compose::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
+        Command::Doctor(args) => doctor::run(args, ctx),
+        Command::Graph(args) => graph::run(args, ctx),
+        Command::Test(args) => test::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
     }
 }
@@ -28,4 +34,12 @@ pub enum CommandError {
     #[error("refusing to write a binary component to the terminal")]
     #[diagnostic(help("pass `-o <file.wasm>`, or redirect stdout to a file"))]
     BinaryToTerminal,
+    /// A workspace command run outside any workspace.
+    #[error(
+        "`wcomp {command}` without a file needs a workspace, and there is no `wcomp.toml` with `[workspace]` here or above"
+    )]
+    #[diagnostic(help(
+        "pass the component files explicitly (see `wcomp {command} --help`), or create a workspace with `wcomp new <dir> --workspace`"
+    ))]
+    NotInWorkspace { command: &'static str },
 }

@@ -2,15 +2,20 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::scaffold::{self, NewOptions};
+use crate::scaffold::{self, NewOptions, Scaffolded};
 use crate::toolchain::Language;
+use crate::workspace::Workspace;
 use crate::{Context, ExitStatus};
 
-/// Create a new component project.
+/// Create a new component project or workspace.
 ///
 /// Without `--wit`, the project implements a small example world that builds as is.
 /// With `--wit` (a `.wit` file or a directory with `deps/`) and `--world`, the WIT is
 /// copied into the project and every export of the world gets a compiling stub.
+///
+/// `--workspace` creates a workspace instead: a `wcomp.toml`, a shared `wit/` and a
+/// README. Inside a workspace, `wcomp new <name> --lang <lang> --world <world>` adds a
+/// component that uses the shared WIT and registers it in `wcomp.toml`.
 ///
 /// The destination must not exist or must be empty: `new` never overwrites anything.
 ///
@@ -19,25 +24,31 @@ use crate::{Context, ExitStatus};
 ///   wcomp new greeter --lang rust
 ///
 ///   wcomp new analyzer --lang rust --wit ../wit --world analyzer
+///
+///   wcomp new textstats --workspace && cd textstats && wcomp new analyzer --lang rust --world analyzer
 #[derive(Debug, clap::Args)]
 pub struct NewArgs {
     /// Directory to create; its name becomes the project name.
     pub dir: PathBuf,
 
     /// Language of the component.
-    #[arg(long, value_enum)]
-    pub lang: LanguageArg,
+    #[arg(long, value_enum, required_unless_present = "workspace")]
+    pub lang: Option<LanguageArg>,
+
+    /// Create a workspace (wcomp.toml and a shared wit/) instead of a component.
+    #[arg(long, conflicts_with_all = ["lang", "world"])]
+    pub workspace: bool,
 
     /// Project name, when it should differ from the directory name.
     #[arg(long)]
     pub name: Option<String>,
 
-    /// WIT file or directory defining the world to implement.
+    /// WIT file or directory defining the world to implement (or to seed a workspace with).
     #[arg(long)]
     pub wit: Option<PathBuf>,
 
     /// World to implement (optional when the WIT package defines exactly one).
-    #[arg(long, requires = "wit")]
+    #[arg(long)]
     pub world: Option<String>,
 }
 
@@ -60,38 +71,82 @@ impl From<LanguageArg> for Language {
 }
 
 pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
-    let options = NewOptions {
-        dir: args.dir,
-        language: args.lang.into(),
-        name: args.name,
-        wit: args.wit,
-        world: args.world,
+    if args.workspace {
+        let created = scaffold::workspace::new_workspace(
+            &args.dir,
+            args.name.as_deref(),
+            args.wit.as_deref(),
+            ctx,
+        )?;
+        report(ctx, &created, "workspace", &args.dir);
+        return Ok(ExitStatus::Success);
+    }
+    let language: Language = args
+        .lang
+        .expect("clap requires --lang without --workspace")
+        .into();
+    let target = ctx.path(&args.dir);
+    let workspace = target.parent().and_then(Workspace::find);
+    let created = match (workspace, &args.wit) {
+        // Inside a workspace, components use its WIT unless they bring their own.
+        (Some(root), None) => scaffold::workspace::new_member(
+            &root,
+            &args.dir,
+            language,
+            args.name.as_deref(),
+            args.world.as_deref(),
+            ctx,
+        )?,
+        _ => {
+            if args.world.is_some() && args.wit.is_none() {
+                return Err(scaffold::ScaffoldError::WorldWithoutWit.into());
+            }
+            let options = NewOptions {
+                dir: args.dir.clone(),
+                language,
+                name: args.name,
+                wit: args.wit,
+                world: args.world,
+            };
+            scaffold::new_project(&options, ctx)?
+        }
     };
-    let created = scaffold::new_project(&options, ctx)?;
+    report(ctx, &created, &language.to_string(), &args.dir);
+    Ok(ExitStatus::Success)
+}
+
+fn report(ctx: &Context, created: &Scaffolded, kind: &str, dir: &std::path::Path) {
     if ctx.printer.is_json() {
         ctx.printer.json(json!({
             "reason": "project-created",
+            "kind": kind,
             "dir": created.dir,
             "name": created.name,
-            "language": options.language,
             "world": created.world,
             "files": created.files,
         }));
+    } else if kind == "workspace" {
+        ctx.printer.status(
+            "Created",
+            format_args!("workspace `{}` in `{}`", created.name, dir.display()),
+        );
+        ctx.printer.note(format_args!(
+            "add components with `cd {} && wcomp new <name> --lang <rust|go|python> --world <world>`",
+            dir.display()
+        ));
     } else {
         ctx.printer.status(
             "Created",
             format_args!(
-                "{} component `{}` (world `{}`) in `{}`",
-                options.language,
+                "{kind} component `{}` (world `{}`) in `{}`",
                 created.name,
                 created.world,
-                options.dir.display()
+                dir.display()
             ),
         );
         ctx.printer.note(format_args!(
             "build it with `wcomp build {}`",
-            options.dir.display()
+            dir.display()
         ));
     }
-    Ok(ExitStatus::Success)
 }

@@ -2,7 +2,9 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
+use crate::commands::CommandError;
 use crate::runtime::{self, RunOptions, RunOutcome};
+use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
 
 /// Run a component on the embedded wasmtime.
@@ -13,6 +15,9 @@ use crate::{Context, ExitStatus};
 /// A function may be named bare when unambiguous, or qualified with its interface:
 /// `report#render(...)`, `acme:text/report@0.1.0#render(...)`.
 ///
+/// In a workspace, with no component given, runs the composed workspace (building and
+/// composing first whatever is stale).
+///
 /// The guest gets stdio and its arguments; no files, environment or network.
 ///
 /// Examples:
@@ -22,8 +27,9 @@ use crate::{Context, ExitStatus};
 ///   wcomp run tool.wasm -- --input data.txt
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The component to run.
-    pub component: PathBuf,
+    /// The component to run (default in a workspace: the composed workspace, composed first
+    /// if anything changed).
+    pub component: Option<PathBuf>,
 
     /// A WAVE function call, e.g. `render("hi")` or `iface#add(1, 2)`.
     #[arg(long)]
@@ -35,8 +41,18 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let component = match &args.component {
+        Some(component) => ctx.path(component),
+        None => {
+            let root =
+                Workspace::find(&ctx.cwd).ok_or(CommandError::NotInWorkspace { command: "run" })?;
+            let workspace = Workspace::load(&root)?;
+            let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+            workspace::compose::compose(&workspace, jobs, false, ctx)?.output
+        }
+    };
     let options = RunOptions {
-        component: ctx.path(&args.component),
+        component,
         invoke: args.invoke,
         args: args.args,
     };

@@ -6,6 +6,9 @@
 //! are always left to the host. Only component bytes cross into this module, because wac-graph
 //! carries its own wasm-tools versions.
 
+pub mod explain;
+pub mod graph;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use wac_graph::types::{Package, SubtypeChecker, are_semver_compatible};
@@ -23,17 +26,31 @@ pub enum ComposeError {
     },
     /// A plug was given that no instance in the graph imports from.
     #[error("plug `{name}` satisfies no import of the socket or of the other plugs")]
-    #[diagnostic(help(
-        "`{name}` exports {exports}; no component in the composition imports any of these"
-    ))]
-    UnusedPlug { name: String, exports: String },
+    #[diagnostic(help("`{name}` exports {exports}; {why}"))]
+    UnusedPlug {
+        name: String,
+        exports: String,
+        why: String,
+    },
     /// More than one plug could satisfy an import.
     #[error("`{importer}` imports `{import}`, and several components export it: {candidates}")]
-    #[diagnostic(help("pass only one of them as a plug"))]
+    #[diagnostic(help(
+        "choose one in wcomp.toml: `[compose.wire]` `{importer} = {{ \"{import}\" = \"{first}\" }}` (or pass only one of them as a plug)"
+    ))]
     Ambiguous {
         importer: String,
         import: String,
         candidates: String,
+        first: String,
+    },
+    /// An explicit wire names an exporter that cannot satisfy the import.
+    #[error("`{importer}` import `{import}` is wired to `{exporter}`, which {problem}")]
+    #[diagnostic(help("fix the line for `{importer}` under `[compose.wire]` in wcomp.toml"))]
+    BadWire {
+        importer: String,
+        import: String,
+        exporter: String,
+        problem: String,
     },
     /// The plugs depend on each other in a loop.
     #[error("the components import from each other in a cycle, which a composition cannot express")]
@@ -62,6 +79,19 @@ pub struct ComposeInput {
 pub struct ComposeOptions {
     pub socket: ComposeInput,
     pub plugs: Vec<ComposeInput>,
+    /// Explicit choices that override automatic plugging.
+    pub wires: Vec<Wire>,
+    /// Whether a plug that satisfies nothing is an error (it is for `wcomp compose` with
+    /// explicit plugs; a workspace may hold components outside the graph).
+    pub require_every_plug: bool,
+}
+
+/// `importer`'s import `import` comes from `exporter`.
+#[derive(Debug, Clone)]
+pub struct Wire {
+    pub importer: String,
+    pub import: String,
+    pub exporter: String,
 }
 
 /// An import satisfied by another component's export.
@@ -93,12 +123,25 @@ pub struct LeftImport {
     pub reason: LeftReason,
 }
 
+/// An export that matched an import by name but not by type.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rejection {
+    pub importer: String,
+    pub import: String,
+    pub exporter: String,
+    /// The mismatch in WIT terms: `function `analyze`, its result, field `longest`: …`.
+    pub reason: String,
+}
+
 /// The composed component and how it was wired.
 #[derive(Debug)]
 pub struct Composition {
     pub bytes: Vec<u8>,
+    /// Components instantiated in the graph, the socket first.
+    pub instances: Vec<String>,
     pub links: Vec<Link>,
     pub left: Vec<LeftImport>,
+    pub rejected: Vec<Rejection>,
 }
 
 /// Composes `options.socket` with `options.plugs`.
@@ -130,6 +173,7 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
     let mut queue = VecDeque::from([0usize]);
     let mut links = Vec::new();
     let mut left = Vec::new();
+    let mut rejected = Vec::new();
 
     while let Some(importer) = queue.pop_front() {
         let imports: Vec<String> = graph.types()[graph[packages[importer]].ty()]
@@ -138,6 +182,53 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
             .cloned()
             .collect();
         for import in imports {
+            let wired = options
+                .wires
+                .iter()
+                .find(|w| w.importer == inputs[importer].name && w.import == import);
+            if let Some(wire) = wired {
+                let bad = |problem: &str| ComposeError::BadWire {
+                    importer: wire.importer.clone(),
+                    import: wire.import.clone(),
+                    exporter: wire.exporter.clone(),
+                    problem: problem.to_owned(),
+                };
+                let exporter = (1..inputs.len())
+                    .find(|i| inputs[*i].name == wire.exporter && *i != importer)
+                    .ok_or_else(|| bad("is not one of the other components"))?;
+                let export = match matching_export(
+                    &graph,
+                    packages[exporter],
+                    packages[importer],
+                    &import,
+                ) {
+                    Some(Ok(export)) => export,
+                    Some(Err(chain)) => {
+                        let detail = describe_mismatch(&chain, &wire.exporter, &wire.importer);
+                        return Err(bad(&format!(
+                            "exports it with an incompatible type: {detail}"
+                        )));
+                    }
+                    None => return Err(bad("does not export it")),
+                };
+                link_instances(
+                    &mut graph,
+                    &mut instances,
+                    &mut queue,
+                    &packages,
+                    importer,
+                    exporter,
+                    &import,
+                    &export,
+                )?;
+                links.push(Link {
+                    importer: inputs[importer].name.clone(),
+                    import,
+                    exporter: inputs[exporter].name.clone(),
+                    export,
+                });
+                continue;
+            }
             if is_wasi(&import) {
                 left.push(LeftImport {
                     importer: inputs[importer].name.clone(),
@@ -154,7 +245,20 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
                 }
                 match matching_export(&graph, packages[exporter], packages[importer], &import) {
                     Some(Ok(export)) => candidates.push((exporter, export)),
-                    Some(Err(detail)) => mismatch = Some((exporter, detail)),
+                    Some(Err(chain)) => {
+                        let detail = describe_mismatch(
+                            &chain,
+                            &inputs[exporter].name,
+                            &inputs[importer].name,
+                        );
+                        rejected.push(Rejection {
+                            importer: inputs[importer].name.clone(),
+                            import: import.clone(),
+                            exporter: inputs[exporter].name.clone(),
+                            reason: detail.clone(),
+                        });
+                        mismatch = Some((exporter, detail));
+                    }
                     None => {}
                 }
             }
@@ -174,16 +278,16 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
                     });
                 }
                 [(exporter, export)] => {
-                    let exporter_node = *instances.entry(*exporter).or_insert_with(|| {
-                        queue.push_back(*exporter);
-                        graph.instantiate(packages[*exporter])
-                    });
-                    let alias = graph
-                        .alias_instance_export(exporter_node, export)
-                        .map_err(|err| ComposeError::Graph { source: err.into() })?;
-                    graph
-                        .set_instantiation_argument(instances[&importer], &import, alias)
-                        .map_err(|err| ComposeError::Graph { source: err.into() })?;
+                    link_instances(
+                        &mut graph,
+                        &mut instances,
+                        &mut queue,
+                        &packages,
+                        importer,
+                        *exporter,
+                        &import,
+                        export,
+                    )?;
                     links.push(Link {
                         importer: inputs[importer].name.clone(),
                         import,
@@ -200,6 +304,7 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
                             .map(|(i, _)| format!("`{}`", inputs[*i].name))
                             .collect::<Vec<_>>()
                             .join(", "),
+                        first: inputs[several[0].0].name.clone(),
                     });
                 }
             }
@@ -207,7 +312,7 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
     }
 
     for (index, input) in inputs.iter().enumerate().skip(1) {
-        if !instances.contains_key(&index) {
+        if options.require_every_plug && !instances.contains_key(&index) {
             let exports = graph.types()[graph[packages[index]].ty()]
                 .exports
                 .keys()
@@ -218,9 +323,25 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
             } else {
                 exports.join(", ")
             };
+            let rejections: Vec<String> = rejected
+                .iter()
+                .filter(|r| r.exporter == input.name)
+                .map(|r| {
+                    format!(
+                        "`{}` import `{}` does not fit: {}",
+                        r.importer, r.import, r.reason
+                    )
+                })
+                .collect();
+            let why = if rejections.is_empty() {
+                "no component in the composition imports any of these".to_owned()
+            } else {
+                rejections.join("; ")
+            };
             return Err(ComposeError::UnusedPlug {
                 name: input.name.clone(),
                 exports,
+                why,
             });
         }
     }
@@ -251,7 +372,83 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
         wac_graph::EncodeError::GraphContainsCycle { .. } => ComposeError::Cycle,
         err => ComposeError::Graph { source: err.into() },
     })?;
-    Ok(Composition { bytes, links, left })
+    let instances = instances
+        .keys()
+        .map(|index| inputs[*index].name.clone())
+        .collect();
+    Ok(Composition {
+        bytes,
+        instances,
+        links,
+        left,
+        rejected,
+    })
+}
+
+/// Instantiates `exporter` (once) and feeds its `export` to `importer`'s `import`.
+#[allow(clippy::too_many_arguments)]
+fn link_instances(
+    graph: &mut CompositionGraph,
+    instances: &mut BTreeMap<usize, NodeId>,
+    queue: &mut VecDeque<usize>,
+    packages: &[PackageId],
+    importer: usize,
+    exporter: usize,
+    import: &str,
+    export: &str,
+) -> Result<(), ComposeError> {
+    let exporter_node = *instances.entry(exporter).or_insert_with(|| {
+        queue.push_back(exporter);
+        graph.instantiate(packages[exporter])
+    });
+    let alias = graph
+        .alias_instance_export(exporter_node, export)
+        .map_err(|err| ComposeError::Graph { source: err.into() })?;
+    graph
+        .set_instantiation_argument(instances[&importer], import, alias)
+        .map_err(|err| ComposeError::Graph { source: err.into() })?;
+    Ok(())
+}
+
+/// Describes a subtype failure from wac's checker (a chain of contexts ending in the cause)
+/// in WIT terms, with who holds which type:
+/// `function `analyze`, its result, field `longest`: `string` in `analyzer`, `u32` in `report``.
+pub fn describe_mismatch(chain: &[String], exporter: &str, importer: &str) -> String {
+    let mut path = Vec::new();
+    let mut cause = String::new();
+    for message in chain {
+        let step = message.strip_prefix("mismatched type for ");
+        match step {
+            Some(step) => path.push(match step {
+                "function result" => "its result".to_owned(),
+                "list element" => "the list element".to_owned(),
+                "option" => "the option's value".to_owned(),
+                other => other
+                    .replace("export ", "")
+                    .replace("function parameter ", "parameter ")
+                    .replace("record field ", "field ")
+                    .replace("variant case ", "case "),
+            }),
+            None => {
+                cause = message.clone();
+                break;
+            }
+        }
+    }
+    let cause = match cause
+        .strip_prefix("expected ")
+        .and_then(|rest| rest.split_once(", found "))
+    {
+        Some((expected, found)) => {
+            format!("`{found}` in `{exporter}`, `{expected}` in `{importer}`")
+        }
+        None => format!("{cause} (`{exporter}` exports, `{importer}` imports)"),
+    };
+    if path.is_empty() {
+        cause
+    } else {
+        format!("{}: {cause}", path.join(", "))
+    }
 }
 
 /// WASI interfaces are the host's business.
@@ -266,7 +463,7 @@ fn matching_export(
     exporter: PackageId,
     importer: PackageId,
     import: &str,
-) -> Option<Result<String, String>> {
+) -> Option<Result<String, Vec<String>>> {
     let types = graph.types();
     let exports = &types[graph[exporter].ty()].exports;
     let import_ty = types[graph[importer].ty()].imports[import];
@@ -280,7 +477,40 @@ fn matching_export(
     Some(
         match checker.is_subtype(*export_ty, types, import_ty, types) {
             Ok(()) => Ok(name.clone()),
-            Err(err) => Err(format!("{err:#}")),
+            Err(err) => Err(err.chain().map(ToString::to_string).collect()),
         },
     )
+}
+
+/// The names a component imports and exports at its top level.
+#[derive(Debug, Clone, Default)]
+pub struct Surface {
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+}
+
+/// Reads the top-level import and export names of a component (nested components and modules
+/// are skipped).
+pub fn surface(bytes: &[u8]) -> anyhow::Result<Surface> {
+    use wasmparser::{Parser, Payload};
+    let mut surface = Surface::default();
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentImportSection(reader) if depth == 0 => {
+                for import in reader {
+                    surface.imports.push(import?.name.name.to_owned());
+                }
+            }
+            Payload::ComponentExportSection(reader) if depth == 0 => {
+                for export in reader {
+                    surface.exports.push(export?.name.name.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(surface)
 }

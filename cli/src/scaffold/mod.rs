@@ -6,6 +6,7 @@ pub mod go;
 pub mod names;
 pub mod python;
 pub mod rust;
+pub mod workspace;
 
 use std::path::{Path, PathBuf};
 
@@ -83,16 +84,7 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
         }
         .into());
     }
-    let name = match &options.name {
-        Some(name) => name.clone(),
-        None => dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| ScaffoldError::InvalidName {
-                reason: format!("`{}` has no final name", dir.display()),
-            })?,
-    };
-    names::validate_project_name(&name).map_err(|reason| ScaffoldError::InvalidName { reason })?;
+    let name = checked_name(&dir, options.name.as_deref())?;
 
     let (world, mut files) = match &options.wit {
         None => {
@@ -112,7 +104,7 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             let world = package.resolve.worlds[world_id].name.clone();
             let mut files = copy_wit(&wit_path)?;
             files.extend(match options.language {
-                Language::Rust => rust::from_world(&name, &package, world_id)?,
+                Language::Rust => rust::from_world(&name, &package, world_id, "wit")?,
                 Language::Go => go::from_world(&name, &package, world_id)?,
                 Language::Python => python::from_world(&name, &package, world_id)?,
             });
@@ -136,6 +128,21 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
         world,
         files: files.into_iter().map(|f| f.path).collect(),
     })
+}
+
+/// The project name: explicit, or the directory's name; validated either way.
+fn checked_name(dir: &Path, name: Option<&str>) -> Result<String, ScaffoldError> {
+    let name = match name {
+        Some(name) => name.to_owned(),
+        None => dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| ScaffoldError::InvalidName {
+                reason: format!("`{}` has no final name", dir.display()),
+            })?,
+    };
+    names::validate_project_name(&name).map_err(|reason| ScaffoldError::InvalidName { reason })?;
+    Ok(name)
 }
 
 /// The WIT files to place under `wit/`: a single file keeps its name; a directory is copied

@@ -51,13 +51,15 @@ pub fn example(name: &str) -> (String, Vec<ProjectFile>) {
     (world, files)
 }
 
-/// A project implementing `world` from `package`, every export a stub.
+/// A project implementing `world` from `package`, every export a stub. `wit_path` is where
+/// the WIT lives relative to the project (`wit`, or `../wit` in a workspace).
 pub fn from_world(
     name: &str,
     package: &WitPackage,
     world: WorldId,
+    wit_path: &str,
 ) -> Result<Vec<ProjectFile>, ScaffoldError> {
-    let lib = Generator::new(&package.resolve, world).lib_rs(name)?;
+    let lib = Generator::new(&package.resolve, world).lib_rs(name, wit_path)?;
     Ok(vec![
         ProjectFile::new("Cargo.toml", cargo_toml(name)),
         ProjectFile::new("src/lib.rs", lib),
@@ -74,12 +76,12 @@ impl<'a> Generator<'a> {
         Self { resolve, world }
     }
 
-    fn lib_rs(&self, name: &str) -> Result<String, ScaffoldError> {
+    fn lib_rs(&self, name: &str, wit_path: &str) -> Result<String, ScaffoldError> {
         let world = &self.resolve.worlds[self.world];
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "//! The `{name}` component: implements the `{}` world in `wit/`.",
+            "//! The `{name}` component: implements the `{}` world in `{wit_path}/`.",
             world.name
         );
         let _ = writeln!(out, "//!");
@@ -89,7 +91,7 @@ impl<'a> Generator<'a> {
         );
         let _ = writeln!(
             out,
-            "\nwit_bindgen::generate!({{ world: \"{}\", path: \"wit\" }});\n",
+            "\nwit_bindgen::generate!({{ world: \"{}\", path: \"{wit_path}\" }});\n",
             world.name
         );
         let _ = writeln!(

@@ -22,6 +22,10 @@ impl Toolchain for GoToolchain {
         anyhow::bail!("go components are not supported yet")
     }
 
+    fn fingerprint(&self) -> String {
+        String::new()
+    }
+
     fn build(&self, _project: &Project, _ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
         anyhow::bail!("go components are not supported yet")
     }

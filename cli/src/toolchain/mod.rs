@@ -2,6 +2,7 @@
 //! report their version, and turn a project directory into component bytes; the rest of wcomp
 //! never runs cargo, go or componentize-py itself.
 
+pub mod doctor;
 pub mod go;
 pub mod process;
 pub mod python;
@@ -14,7 +15,9 @@ use crate::Context;
 pub use process::{ProcessBuilder, ProcessError};
 
 /// A language wcomp can build components from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Rust,
@@ -43,10 +46,14 @@ pub enum ToolchainError {
     #[error("the Rust target `wasm32-wasip2` is not installed")]
     #[diagnostic(help("install it with `rustup target add wasm32-wasip2`"))]
     MissingRustTarget,
-    /// The toolchain ran and reported errors; its own output follows.
+    /// The toolchain ran and reported errors; its own output is shown first.
     #[error("{tool} failed to build `{project}`")]
-    #[diagnostic(help("{tool}'s own output is shown above"))]
-    BuildFailed { tool: String, project: String },
+    BuildFailed {
+        tool: String,
+        project: String,
+        #[source]
+        output: ToolOutput,
+    },
     /// The toolchain produced something other than a component.
     #[error("`{path}` is a core WebAssembly module, not a component")]
     #[diagnostic(help("{advice}"))]
@@ -67,6 +74,29 @@ pub enum ToolchainError {
     UnknownProject { dir: PathBuf },
 }
 
+/// What a failing toolchain printed. The error renderer shows it verbatim, before the
+/// `error:` line, the way the tool itself would have.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{text}")]
+pub struct ToolOutput {
+    pub text: String,
+}
+
+impl ToolOutput {
+    /// The failed process's stderr, or its stdout when stderr is empty (some tools report
+    /// errors there).
+    pub fn from_process(err: &ProcessError) -> Self {
+        let text = match err {
+            ProcessError::Failed { stdout, stderr, .. } if stderr.trim().is_empty() => {
+                stdout.clone()
+            }
+            ProcessError::Failed { stderr, .. } => stderr.clone(),
+            other => other.to_string(),
+        };
+        Self { text }
+    }
+}
+
 /// A project directory and the language it is written in.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -80,24 +110,8 @@ pub struct Project {
     pub wit: PathBuf,
 }
 
-/// The `[component]` table of a project's `wcomp.toml`.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ComponentManifest {
-    pub name: String,
-    pub lang: Language,
-    pub world: Option<String>,
-    /// WIT directory relative to the project (default `wit`).
-    pub wit: Option<PathBuf>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct ProjectManifest {
-    component: Option<ComponentManifest>,
-}
-
 /// The file that records a project's language and world.
-pub const PROJECT_MANIFEST: &str = "wcomp.toml";
+pub const PROJECT_MANIFEST: &str = crate::workspace::MANIFEST;
 
 impl Project {
     /// Recognises the project in `dir`: a `wcomp.toml` with a `[component]` table, else a
@@ -105,17 +119,21 @@ impl Project {
     pub fn detect(dir: &Path) -> anyhow::Result<Self> {
         let manifest_path = dir.join(PROJECT_MANIFEST);
         if manifest_path.is_file() {
-            let text = fs_err::read_to_string(&manifest_path)?;
-            let manifest: ProjectManifest = toml::from_str(&text)
-                .map_err(|err| anyhow::anyhow!("invalid `{}`: {err}", manifest_path.display()))?;
+            let manifest = crate::workspace::Manifest::load(&manifest_path)?;
             if let Some(component) = manifest.component {
-                let wit = dir.join(component.wit.as_deref().unwrap_or(Path::new("wit")));
+                let component = component.into_inner();
+                let default_name = || {
+                    dir.file_name().map_or_else(
+                        || "component".to_owned(),
+                        |n| n.to_string_lossy().into_owned(),
+                    )
+                };
                 return Ok(Self {
                     dir: dir.to_owned(),
-                    language: component.lang,
-                    name: component.name,
-                    world: component.world,
-                    wit,
+                    language: component.lang.into_inner(),
+                    name: component.name.unwrap_or_else(default_name),
+                    world: component.world.map(toml::Spanned::into_inner),
+                    wit: dir.join(component.wit.as_deref().unwrap_or(Path::new("wit"))),
                 });
             }
         }
@@ -161,6 +179,11 @@ pub trait Toolchain {
     /// The toolchain's version line, or the error explaining how to install it.
     fn version(&self, ctx: &Context) -> anyhow::Result<String>;
 
+    /// Identifies the installed toolchain without starting any process (paths, sizes and
+    /// modification times of its files), so an unchanged workspace rebuilds without spawning
+    /// anything. A change here makes every component of this language stale.
+    fn fingerprint(&self) -> String;
+
     /// Builds `project` and writes its components under [`Project::output_dir`].
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>>;
 }
@@ -171,6 +194,29 @@ pub fn for_language(language: Language) -> Box<dyn Toolchain> {
         Language::Rust => Box::new(rust::RustToolchain::from_env()),
         Language::Go => Box::new(go::GoToolchain::from_env()),
         Language::Python => Box::new(python::PythonToolchain::from_env()),
+    }
+}
+
+/// `path:size:mtime` of `program` as found on `PATH` (or as given, if it is a path).
+pub fn file_fingerprint(program: &Path) -> String {
+    let resolved = if program.components().count() > 1 {
+        Some(program.to_owned())
+    } else {
+        process::find_on_path(&program.to_string_lossy())
+    };
+    match resolved
+        .as_deref()
+        .map(|path| (path, std::fs::metadata(path)))
+    {
+        Some((path, Ok(meta))) => {
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}:{}:{modified}", path.display(), meta.len())
+        }
+        _ => format!("{}:missing", program.display()),
     }
 }
 

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::{
-    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, Toolchain, ToolchainError,
+    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, ToolOutput, Toolchain,
+    ToolchainError,
 };
 use crate::Context;
 use crate::scaffold::python::APP_MODULE;
@@ -37,7 +38,7 @@ pub enum PythonError {
         venv: PathBuf,
         command: String,
         #[source]
-        source: ProcessError,
+        output: ToolOutput,
     },
     /// pip could not install componentize-py.
     #[error("could not install componentize-py {version} into `{venv}`", version = COMPONENTIZE_PY_VERSION)]
@@ -48,7 +49,7 @@ pub enum PythonError {
         venv: PathBuf,
         command: String,
         #[source]
-        source: ProcessError,
+        output: ToolOutput,
     },
     /// The Python found is older than componentize-py supports.
     #[error("`{python}` is Python {version}; componentize-py needs {}.{} or later", provision::MIN_PYTHON.0, provision::MIN_PYTHON.1)]
@@ -78,7 +79,7 @@ pub enum PythonError {
     BuildFailed {
         project: String,
         #[source]
-        source: ProcessError,
+        output: ToolOutput,
     },
 }
 
@@ -91,19 +92,20 @@ struct PythonSettings {
     path: Vec<String>,
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct Manifest {
-    #[serde(default)]
-    python: PythonSettings,
-}
-
 impl PythonSettings {
+    /// The `[python]` table of the project's `wcomp.toml`; defaults when there is none (as for
+    /// a workspace member without a manifest of its own).
     fn read(project: &Project) -> anyhow::Result<Self> {
         let path = project.dir.join(super::PROJECT_MANIFEST);
-        let text = fs_err::read_to_string(&path)?;
-        let manifest: Manifest = toml::from_str(&text)
-            .map_err(|err| anyhow::anyhow!("invalid `{}`: {err}", path.display()))?;
-        Ok(manifest.python)
+        if !path.is_file() {
+            return Ok(Self::default());
+        }
+        let Some(table) = crate::workspace::Manifest::load(&path)?.python else {
+            return Ok(Self::default());
+        };
+        toml::Value::Table(table).try_into().map_err(|err| {
+            anyhow::anyhow!("invalid `[python]` table in `{}`: {err}", path.display())
+        })
     }
 }
 
@@ -167,6 +169,19 @@ impl Toolchain for PythonToolchain {
             }
             .into()),
         }
+    }
+
+    fn fingerprint(&self) -> String {
+        // Which componentize-py a build would use, without running it: the override, the one
+        // on PATH and the cached environment's marker (rewritten by every install).
+        let override_program = std::env::var_os("COMPONENTIZE_PY").map(PathBuf::from);
+        [
+            format!("componentize-py {COMPONENTIZE_PY_VERSION}"),
+            override_program.map_or_else(String::new, |p| super::file_fingerprint(&p)),
+            super::file_fingerprint(Path::new("componentize-py")),
+            super::file_fingerprint(&provision::venv_marker(&crate::context::default_cache_dir())),
+        ]
+        .join("|")
     }
 
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
@@ -260,10 +275,8 @@ fn componentize(
         .cwd(&project.dir);
     ctx.printer
         .verbose(format_args!("running `{componentize}`"));
-    let spinner = provision::Spinner::new(ctx, &format!("componentize-py {APP_MODULE}.py"));
-    let result = componentize.output();
-    spinner.finish();
-    match result {
+    // No spinner of its own: a workspace build draws one per component.
+    match componentize.output() {
         Ok(out) => {
             let said = out.stdout.trim();
             if !said.is_empty() {
@@ -278,11 +291,12 @@ fn componentize(
             }
             .into());
         }
-        Err(source @ ProcessError::Failed { .. }) => {
-            let shown = python_error(source.stderr(), &inputs.python_path, &ctx.cwd);
-            ctx.printer.raw_stderr(&shown);
+        Err(err @ ProcessError::Failed { .. }) => {
+            ctx.printer.verbose(format_args!("{err}"));
+            let text = python_error(err.stderr(), &inputs.python_path, &ctx.cwd);
             let project = project.dir.display().to_string();
-            return Err(PythonError::BuildFailed { project, source }.into());
+            let output = ToolOutput { text };
+            return Err(PythonError::BuildFailed { project, output }.into());
         }
         Err(err) => return Err(err.into()),
     }

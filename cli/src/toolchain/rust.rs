@@ -8,7 +8,8 @@ use anyhow::Context as _;
 use cargo_metadata::{Message, TargetKind};
 
 use super::{
-    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, Toolchain, ToolchainError,
+    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, ToolOutput, Toolchain,
+    ToolchainError,
 };
 use crate::Context;
 
@@ -72,6 +73,24 @@ impl Toolchain for RustToolchain {
         }
     }
 
+    fn fingerprint(&self) -> String {
+        // rustup's proxies stay put when toolchains change; its settings and toolchain
+        // directory do not.
+        let rustup_home = std::env::var_os("RUSTUP_HOME")
+            .map(PathBuf::from)
+            .or_else(|| dirs::home_dir().map(|home| home.join(".rustup")));
+        let mut parts = vec![
+            super::file_fingerprint(&self.cargo),
+            super::file_fingerprint(&self.rustc),
+        ];
+        if let Some(home) = rustup_home {
+            parts.push(super::file_fingerprint(&home.join("settings.toml")));
+            parts.push(super::file_fingerprint(&home.join("toolchains")));
+        }
+        parts.push(std::env::var("RUSTUP_TOOLCHAIN").unwrap_or_default());
+        parts.join("|")
+    }
+
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
         self.check_target(&project.dir)?;
         let manifest = project.dir.join("Cargo.toml");
@@ -108,13 +127,12 @@ impl Toolchain for RustToolchain {
             Ok(output) => output,
             Err(ProcessError::NotFound { .. }) => return Err(Self::missing("cargo").into()),
             Err(err @ ProcessError::Failed { .. }) => {
-                ctx.printer.raw_stderr(err.stderr());
-                return Err(
-                    anyhow::Error::new(err).context(ToolchainError::BuildFailed {
-                        tool: "cargo".into(),
-                        project: project.dir.display().to_string(),
-                    }),
-                );
+                return Err(ToolchainError::BuildFailed {
+                    tool: "cargo".into(),
+                    project: project.dir.display().to_string(),
+                    output: ToolOutput::from_process(&err),
+                }
+                .into());
             }
             Err(err) => return Err(err.into()),
         };

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use super::PythonError;
 use crate::Context;
 use crate::toolchain::process::find_on_path;
-use crate::toolchain::{ProcessBuilder, ProcessError, ToolchainError};
+use crate::toolchain::{ProcessBuilder, ProcessError, ToolOutput, ToolchainError};
 
 /// The componentize-py release wcomp builds with.
 pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
@@ -58,11 +58,16 @@ pub struct ComponentizePy {
     pub version: String,
 }
 
-/// The private virtual environment for the pinned version.
-pub fn venv_dir(ctx: &Context) -> PathBuf {
-    ctx.cache_dir
+/// The private virtual environment for the pinned version, under wcomp's cache dir.
+pub fn venv_dir(cache_dir: &Path) -> PathBuf {
+    cache_dir
         .join("python")
         .join(format!("componentize-py-{COMPONENTIZE_PY_VERSION}"))
+}
+
+/// The file whose presence says the environment in `cache_dir` is complete.
+pub fn venv_marker(cache_dir: &Path) -> PathBuf {
+    venv_dir(cache_dir).join(MARKER)
 }
 
 fn venv_bin(venv: &Path, program: &str) -> PathBuf {
@@ -126,7 +131,7 @@ pub fn find(ctx: &Context) -> anyhow::Result<Option<ComponentizePy>> {
                 .verbose(format_args!("not using `{}`: {err}", program.display())),
         }
     }
-    let venv = venv_dir(ctx);
+    let venv = venv_dir(&ctx.cache_dir);
     let program = venv_bin(&venv, "componentize-py");
     if venv.join(MARKER).is_file() && program.is_file() {
         return Ok(Some(ComponentizePy {
@@ -143,7 +148,7 @@ pub fn find_or_install(ctx: &Context) -> anyhow::Result<ComponentizePy> {
     if let Some(found) = find(ctx)? {
         return Ok(found);
     }
-    let venv = venv_dir(ctx);
+    let venv = venv_dir(&ctx.cache_dir);
     if ctx.offline {
         return Err(PythonError::Offline {
             venv: venv.display().to_string(),
@@ -243,14 +248,14 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
     let mut create = ProcessBuilder::new(python);
     create.args(["-m", "venv", "--clear"]).arg(venv);
     ctx.printer.verbose(format_args!("running `{create}`"));
-    if let Err(source) = create.output() {
+    if let Err(err) = create.output() {
         spinner.finish();
-        ctx.printer.raw_stderr(source.stderr());
         let (venv, command) = (venv.to_owned(), manual_install_command());
+        let output = ToolOutput::from_process(&err);
         return Err(PythonError::VenvFailed {
             venv,
             command,
-            source,
+            output,
         }
         .into());
     }
@@ -278,13 +283,13 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
         }
     });
     spinner.finish();
-    if let Err(source) = result {
-        ctx.printer.raw_stderr(source.stderr());
+    if let Err(err) = result {
         let (venv, command) = (venv.to_owned(), manual_install_command());
+        let output = ToolOutput::from_process(&err);
         return Err(PythonError::InstallFailed {
             venv,
             command,
-            source,
+            output,
         }
         .into());
     }
@@ -311,10 +316,10 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
 
 /// A spinner on stderr for work that takes seconds; silent when progress is not shown
 /// (not a terminal, `-q`, `--format json`).
-pub struct Spinner(Option<indicatif::ProgressBar>);
+struct Spinner(Option<indicatif::ProgressBar>);
 
 impl Spinner {
-    pub fn new(ctx: &Context, message: &str) -> Self {
+    fn new(ctx: &Context, message: &str) -> Self {
         if !ctx.printer.shows_progress() {
             return Self(None);
         }
@@ -329,13 +334,13 @@ impl Spinner {
         Self(Some(bar))
     }
 
-    pub fn message(&self, message: &str) {
+    fn message(&self, message: &str) {
         if let Some(bar) = &self.0 {
             bar.set_message(message.to_owned());
         }
     }
 
-    pub fn finish(&self) {
+    fn finish(&self) {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();
         }

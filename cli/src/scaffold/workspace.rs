@@ -1,0 +1,195 @@
+//! Workspaces: `wcomp new <dir> --workspace` creates the manifest and shared `wit/`;
+//! `wcomp new <name> --lang …` inside one adds a component that uses the shared WIT (no
+//! copy) and registers it in `wcomp.toml`.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::names::to_kebab;
+use super::{
+    ProjectFile, ScaffoldError, Scaffolded, copy_wit, go, python, render, rust, write_project,
+};
+use crate::Context;
+use crate::toolchain::Language;
+use crate::wit::WitPackage;
+use crate::workspace::{MANIFEST, Workspace};
+
+/// Errors specific to workspace scaffolding.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum WorkspaceScaffoldError {
+    /// The name is already a component.
+    #[error("the workspace already has a component named `{name}`")]
+    #[diagnostic(help("choose another name, or pass `--name`"))]
+    Duplicate { name: String },
+    /// The new component would live outside the workspace.
+    #[error("`{dir}` is outside the workspace at `{root}`")]
+    #[diagnostic(help("create components inside the workspace directory"))]
+    Outside { dir: PathBuf, root: PathBuf },
+}
+
+/// Creates a workspace in `dir`.
+pub fn new_workspace(
+    dir: &Path,
+    name: Option<&str>,
+    wit: Option<&Path>,
+    ctx: &Context,
+) -> anyhow::Result<Scaffolded> {
+    let dir = ctx.path(dir);
+    let name = super::checked_name(&dir, name)?;
+    let mut files = vec![
+        ProjectFile::new(
+            MANIFEST,
+            render(
+                include_str!("../../../templates/workspace/wcomp.toml"),
+                &[("name", &name)],
+            ),
+        ),
+        ProjectFile::new(
+            "README.md",
+            render(
+                include_str!("../../../templates/workspace/README.md"),
+                &[("name", &name)],
+            ),
+        ),
+        ProjectFile::new(
+            ".gitignore",
+            include_str!("../../../templates/common/gitignore"),
+        ),
+    ];
+    match wit {
+        Some(wit) => {
+            let wit = ctx.path(wit);
+            // Refuse broken WIT now rather than leave a workspace that cannot build.
+            WitPackage::load(&wit)?;
+            files.extend(copy_wit(&wit)?);
+        }
+        None => {
+            let package_name = to_kebab(&name);
+            let example = render(
+                include_str!("../../../templates/workspace/example.wit"),
+                &[("package_name", &package_name)],
+            );
+            files.push(ProjectFile::new("wit/world.wit", example));
+        }
+    }
+    write_project(&dir, &files)?;
+    Ok(Scaffolded {
+        dir,
+        name,
+        world: String::new(),
+        files: files.into_iter().map(|f| f.path).collect(),
+    })
+}
+
+/// Adds a component to the workspace at `root`.
+pub fn new_member(
+    root: &Path,
+    dir: &Path,
+    language: Language,
+    name: Option<&str>,
+    world: Option<&str>,
+    ctx: &Context,
+) -> anyhow::Result<Scaffolded> {
+    let workspace = Workspace::load(root)?;
+    let dir = normalize(&ctx.path(dir));
+    let relative = dir
+        .strip_prefix(&workspace.root)
+        .map_err(|_| WorkspaceScaffoldError::Outside {
+            dir: dir.clone(),
+            root: workspace.root.clone(),
+        })?
+        .to_owned();
+    let name = super::checked_name(&dir, name)?;
+    if workspace.members.iter().any(|m| m.name == name) {
+        return Err(WorkspaceScaffoldError::Duplicate { name }.into());
+    }
+    if !crate::fsutil::is_missing_or_empty_dir(&dir)? {
+        return Err(ScaffoldError::NotEmpty { dir }.into());
+    }
+    let package = WitPackage::load(&workspace.wit_dir)?;
+    let world_id = package.world(world)?;
+    let world = package.resolve.worlds[world_id].name.clone();
+
+    let wit_from_project = relative_path(
+        &relative,
+        workspace
+            .wit_dir
+            .strip_prefix(&workspace.root)
+            .unwrap_or(Path::new("wit")),
+    );
+    let mut files = match language {
+        Language::Rust => rust::from_world(&name, &package, world_id, &wit_from_project)?,
+        Language::Go => go::from_world(&name, &package, world_id)?,
+        Language::Python => python::from_world(&name, &package, world_id)?,
+    };
+    // The workspace's manifest and WIT serve every component; no per-project copies.
+    files.retain(|file| file.path != Path::new(MANIFEST) && !file.path.starts_with("wit"));
+    files.push(ProjectFile::new(
+        ".gitignore",
+        include_str!("../../../templates/common/gitignore"),
+    ));
+
+    let manifest_path = workspace.root.join(MANIFEST);
+    let mut manifest = fs_err::read_to_string(&manifest_path)?;
+    if !manifest.ends_with('\n') {
+        manifest.push('\n');
+    }
+    manifest.push_str(&format!(
+        "\n[component.{name}]\nlang = \"{language}\"\npath = \"{}\"\nworld = \"{world}\"\n",
+        relative.to_string_lossy().replace('\\', "/")
+    ));
+    // Check the edited manifest parses before anything is written.
+    crate::workspace::Manifest::parse(&manifest_path, manifest.clone())?;
+    write_project(&dir, &files)?;
+    crate::fsutil::write_atomic(&manifest_path, manifest.as_bytes())?;
+    Ok(Scaffolded {
+        dir,
+        name,
+        world,
+        files: files.into_iter().map(|f| f.path).collect(),
+    })
+}
+
+/// Removes `.` and resolves `..` lexically (the directory may not exist yet).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The path of `target` (relative to the workspace root) as seen from `from` (also relative
+/// to the root), with `/` separators: `("tokenizer", "wit")` → `../wit`.
+fn relative_path(from: &Path, target: &Path) -> String {
+    let ups = from.components().count();
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_owned(), ups).collect();
+    parts.extend(
+        target
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_wit_paths() {
+        assert_eq!(
+            relative_path(Path::new("tokenizer"), Path::new("wit")),
+            "../wit"
+        );
+        assert_eq!(
+            relative_path(Path::new("services/api"), Path::new("wit")),
+            "../../wit"
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! Composing a workspace: build what is stale, then plug every component into the root's
+//! imports (transitively), honouring `[compose.wire]`. The result is recomposed only when a
+//! component or the manifest changed.
+
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use super::build::{self, BuildOptions, MemberBuild, Outcome};
+use super::fingerprint::{self, Record};
+use super::{Workspace, WorkspaceError};
+use crate::Context;
+use crate::compose::{self, ComposeInput, ComposeOptions, Composition, Wire};
+
+/// Some components failed to build, so there is nothing to compose.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{count} of {total} components failed to build: {names}")]
+pub struct BuildFailed {
+    pub count: usize,
+    pub total: usize,
+    pub names: String,
+}
+
+/// The composed workspace.
+#[derive(Debug)]
+pub struct WorkspaceComposition {
+    pub output: PathBuf,
+    pub root: String,
+    /// `None` when the existing output was already up to date.
+    pub composition: Option<Composition>,
+    pub builds: Vec<MemberBuild>,
+}
+
+/// Prints each failed member's error (its toolchain's output first) and returns an error
+/// naming them when any failed.
+pub fn check_builds(builds: &[MemberBuild], ctx: &Context) -> Result<(), BuildFailed> {
+    let failed: Vec<&MemberBuild> = builds
+        .iter()
+        .filter(|b| matches!(b.outcome, Outcome::Failed(_)))
+        .collect();
+    for build in &failed {
+        if let Outcome::Failed(err) = &build.outcome {
+            ctx.printer.status(
+                "Failed",
+                format_args!("{} ({})", build.name, build.language),
+            );
+            crate::error::report(&ctx.printer, err);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(BuildFailed {
+            count: failed.len(),
+            total: builds.len(),
+            names: failed
+                .iter()
+                .map(|b| format!("`{}`", b.name))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+}
+
+/// Builds stale components and composes the workspace; `force` recomposes even when the
+/// output is up to date (to report how it was wired).
+pub fn compose(
+    workspace: &Workspace,
+    jobs: usize,
+    force: bool,
+    ctx: &Context,
+) -> anyhow::Result<WorkspaceComposition> {
+    let builds = build::build(
+        workspace,
+        &BuildOptions {
+            packages: Vec::new(),
+            jobs,
+            force: false,
+        },
+        ctx,
+    )?;
+    check_builds(&builds, ctx)?;
+    let outputs: Vec<(String, PathBuf)> = builds
+        .iter()
+        .map(|b| {
+            (
+                b.name.clone(),
+                b.output.clone().expect("built components have an output"),
+            )
+        })
+        .collect();
+
+    let root = match &workspace.manifest.compose.root {
+        Some(root) => root.get_ref().clone(),
+        None => infer_root(&outputs)?,
+    };
+    let output = workspace.output_path();
+    let record_file = workspace
+        .target_dir()
+        .join("fingerprints")
+        .join(".compose.json");
+    let mut hasher = Sha256::new();
+    hasher.update(workspace.manifest.source.as_bytes());
+    for (name, _) in &outputs {
+        let record = Record::read(&build::record_path(workspace, name));
+        hasher.update(name.as_bytes());
+        hasher.update(record.map(|r| r.inputs).unwrap_or_default().as_bytes());
+    }
+    let inputs = fingerprint::hex(hasher);
+    if !force
+        && let Some(record) = Record::read(&record_file)
+        && record.output == output
+        && record.is_fresh(&inputs)
+    {
+        return Ok(WorkspaceComposition {
+            output,
+            root,
+            composition: None,
+            builds,
+        });
+    }
+
+    let read = |(name, path): &(String, PathBuf)| -> anyhow::Result<ComposeInput> {
+        Ok(ComposeInput {
+            name: name.clone(),
+            bytes: fs_err::read(path)?,
+        })
+    };
+    let socket = outputs
+        .iter()
+        .find(|(name, _)| *name == root)
+        .expect("root is a member");
+    let plugs = outputs
+        .iter()
+        .filter(|(name, _)| *name != root)
+        .map(read)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let wires = workspace
+        .manifest
+        .compose
+        .wire
+        .iter()
+        .flat_map(|(importer, wires)| {
+            wires.get_ref().iter().map(move |(import, exporter)| Wire {
+                importer: importer.clone(),
+                import: import.clone(),
+                exporter: exporter.get_ref().clone(),
+            })
+        })
+        .collect();
+    let options = ComposeOptions {
+        socket: read(socket)?,
+        plugs,
+        wires,
+        require_every_plug: false,
+    };
+    let composition = compose::compose(&options)?;
+    crate::fsutil::write_atomic(&output, &composition.bytes)?;
+    let output_stamp = fingerprint::stamp(&output).unwrap_or_default();
+    Record {
+        inputs,
+        output: output.clone(),
+        output_stamp,
+    }
+    .write(&record_file)?;
+    Ok(WorkspaceComposition {
+        output,
+        root,
+        composition: Some(composition),
+        builds,
+    })
+}
+
+/// The one component whose exports no other component imports.
+fn infer_root(outputs: &[(String, PathBuf)]) -> anyhow::Result<String> {
+    if let [(only, _)] = outputs {
+        return Ok(only.clone());
+    }
+    let mut surfaces = Vec::new();
+    for (name, path) in outputs {
+        surfaces.push((name, compose::surface(&fs_err::read(path)?)?));
+    }
+    let candidates: Vec<&String> = surfaces
+        .iter()
+        .filter(|(name, surface)| {
+            !surfaces.iter().any(|(other, other_surface)| {
+                other != name
+                    && surface
+                        .exports
+                        .iter()
+                        .any(|export| other_surface.imports.contains(export))
+            })
+        })
+        .map(|(name, _)| *name)
+        .collect();
+    match candidates.as_slice() {
+        [root] => Ok((*root).clone()),
+        _ => Err(WorkspaceError::NoRoot {
+            candidates: candidates
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+        .into()),
+    }
+}

@@ -1,0 +1,302 @@
+//! `wcomp.toml`: the workspace manifest. Parsed with spans so every problem is reported at its
+//! line and column, with the offending text underlined.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use miette::{NamedSource, SourceSpan};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::toolchain::Language;
+
+/// A problem in `wcomp.toml`, pointing at where it is.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+pub struct ManifestError {
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<String>,
+    #[label("{label}")]
+    pub span: SourceSpan,
+    pub label: String,
+    #[help]
+    pub help: Option<String>,
+}
+
+/// The parsed manifest, with the source kept for later diagnostics.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub source: String,
+    pub workspace: Option<WorkspaceTable>,
+    pub component: Option<Spanned<ComponentEntry>>,
+    pub components: BTreeMap<String, Spanned<ComponentEntry>>,
+    pub compose: ComposeTable,
+    /// Read by `wcomp wit check`; kept here so it is not an unknown key.
+    pub lint: Option<toml::Table>,
+    /// `[[test]]` smoke tests run by `wcomp test`.
+    pub tests: Vec<Spanned<TestEntry>>,
+    /// `[python]` of a single Python project, read by the Python toolchain.
+    pub python: Option<toml::Table>,
+}
+
+/// One `[[test]]`: a single call, or several `steps` on one instance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TestEntry {
+    pub name: Spanned<String>,
+    pub invoke: Option<String>,
+    pub expect: Option<String>,
+    pub expect_trap: Option<String>,
+    pub expect_error: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<StepEntry>,
+}
+
+impl TestEntry {
+    /// The steps of the test: `steps`, or the single call written inline.
+    pub fn all_steps(&self) -> Vec<StepEntry> {
+        if !self.steps.is_empty() {
+            return self.steps.clone();
+        }
+        vec![StepEntry {
+            invoke: self.invoke.clone(),
+            expect: self.expect.clone(),
+            expect_trap: self.expect_trap.clone(),
+            expect_error: self.expect_error.clone(),
+        }]
+    }
+}
+
+/// A call and what it must produce.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StepEntry {
+    /// A WAVE call, e.g. `render("hi")`.
+    pub invoke: Option<String>,
+    /// The result, as WAVE.
+    pub expect: Option<String>,
+    /// The call must trap, with this text in the trap message or the guest's stderr.
+    pub expect_trap: Option<String>,
+    /// The call must return `result::err`, with this payload (WAVE; empty for none).
+    pub expect_error: Option<String>,
+}
+
+/// `[workspace]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceTable {
+    pub name: Spanned<String>,
+    /// The shared WIT directory, relative to the manifest.
+    #[serde(default = "default_wit")]
+    pub wit: Spanned<PathBuf>,
+}
+
+fn default_wit() -> Spanned<PathBuf> {
+    Spanned::new(0..0, PathBuf::from("wit"))
+}
+
+/// `[component.<name>]` in a workspace, or `[component]` in a single project.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentEntry {
+    /// Only in a single-project manifest (a workspace uses the table key).
+    pub name: Option<String>,
+    pub lang: Spanned<Language>,
+    /// Directory relative to the manifest (workspace; default: the name).
+    pub path: Option<Spanned<PathBuf>>,
+    pub world: Option<Spanned<String>>,
+    /// WIT directory (single project; default `wit`).
+    pub wit: Option<PathBuf>,
+}
+
+/// `[compose]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeTable {
+    pub root: Option<Spanned<String>>,
+    pub output: Option<PathBuf>,
+    /// `importer -> { import -> exporter }`, overriding automatic plugging.
+    #[serde(default)]
+    pub wire: BTreeMap<String, Spanned<BTreeMap<String, Spanned<String>>>>,
+}
+
+/// A workspace manifest as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkspace {
+    workspace: WorkspaceTable,
+    #[serde(default)]
+    component: BTreeMap<String, Spanned<ComponentEntry>>,
+    #[serde(default)]
+    compose: ComposeTable,
+    lint: Option<toml::Table>,
+    #[serde(default)]
+    test: Vec<Spanned<TestEntry>>,
+}
+
+/// A single project's manifest as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    component: Option<Spanned<ComponentEntry>>,
+    lint: Option<toml::Table>,
+    python: Option<toml::Table>,
+}
+
+/// The file name of manifests.
+pub const MANIFEST: &str = "wcomp.toml";
+
+impl Manifest {
+    /// Reads and parses `path`.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let source = fs_err::read_to_string(path)?;
+        Ok(Self::parse(path, source)?)
+    }
+
+    /// Parses manifest text; `path` names it in diagnostics.
+    pub fn parse(path: &Path, source: String) -> Result<Self, ManifestError> {
+        let syntax = |err: toml::de::Error| {
+            let span = err.span().unwrap_or(0..0);
+            error_at(path, &source, span, err.message().to_owned(), "here", None)
+        };
+        // A `[workspace]` table decides which schema applies.
+        let table: toml::Table = toml::from_str(&source).map_err(syntax)?;
+        if table.contains_key("workspace") {
+            let raw: RawWorkspace = toml::from_str(&source).map_err(syntax)?;
+            Ok(Self {
+                path: path.to_owned(),
+                source: source.clone(),
+                workspace: Some(raw.workspace),
+                component: None,
+                components: raw.component,
+                compose: raw.compose,
+                lint: raw.lint,
+                tests: raw.test,
+                python: None,
+            })
+        } else {
+            let raw: RawProject = toml::from_str(&source).map_err(syntax)?;
+            Ok(Self {
+                path: path.to_owned(),
+                source: source.clone(),
+                workspace: None,
+                component: raw.component,
+                components: BTreeMap::new(),
+                compose: ComposeTable::default(),
+                lint: raw.lint,
+                tests: Vec::new(),
+                python: raw.python,
+            })
+        }
+    }
+
+    /// A diagnostic at `span` of this manifest.
+    pub fn error(
+        &self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) -> ManifestError {
+        error_at(
+            &self.path,
+            &self.source,
+            span,
+            message.into(),
+            label.into(),
+            help,
+        )
+    }
+}
+
+fn error_at(
+    path: &Path,
+    source: &str,
+    span: Range<usize>,
+    message: String,
+    label: impl Into<String>,
+    help: Option<String>,
+) -> ManifestError {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    ManifestError {
+        message: format!("invalid `{name}`: {message}"),
+        src: NamedSource::new(path.display().to_string(), source.to_owned()),
+        span: span.into(),
+        label: label.into(),
+        help,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        Manifest::parse(Path::new("wcomp.toml"), text.to_owned())
+    }
+
+    #[test]
+    fn parses_a_workspace() {
+        let manifest = parse(
+            r#"
+[workspace]
+name = "textstats"
+
+[component.tokenizer]
+lang = "rust"
+world = "tokenizer"
+
+[component.report]
+lang = "go"
+path = "services/report"
+world = "report"
+
+[compose]
+root = "report"
+
+[compose.wire]
+report = { "acme:textstats/stats" = "tokenizer" }
+
+[lint]
+deny = ["warnings"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(manifest.workspace.unwrap().name.into_inner(), "textstats");
+        assert_eq!(manifest.components.len(), 2);
+        assert_eq!(
+            *manifest.components["report"].get_ref().lang.get_ref(),
+            Language::Go
+        );
+        assert_eq!(
+            manifest.compose.wire["report"].get_ref()["acme:textstats/stats"].get_ref(),
+            "tokenizer"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_languages_point_at_the_text() {
+        let err = parse("[workspace]\nname = \"x\"\nwitt = \"wit\"\n").unwrap_err();
+        assert!(
+            err.message.contains("unknown field `witt`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.span.offset(), "[workspace]\nname = \"x\"\n".len());
+
+        let err =
+            parse("[workspace]\nname = \"x\"\n[component.a]\nlang = \"cobol\"\n").unwrap_err();
+        assert!(
+            err.message.contains("unknown variant `cobol`"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("rust"), "{}", err.message);
+    }
+}

@@ -1,0 +1,327 @@
+//! Workspaces: several components sharing one `wit/`, described by `wcomp.toml`, built in
+//! parallel with content hashes, and composed from a root component. This module owns the
+//! manifest model and validation; `build` and `compose` own the two operations on it.
+
+pub mod build;
+pub mod compose;
+pub mod fingerprint;
+pub mod manifest;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+pub use manifest::{MANIFEST, Manifest, ManifestError};
+
+use crate::toolchain::{Language, Project};
+use crate::wit::WitPackage;
+
+/// Errors about a workspace as a whole (not tied to a line of the manifest).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum WorkspaceError {
+    /// `-p` named something that is not a member.
+    #[error("the workspace has no component named `{name}`")]
+    #[diagnostic(help("components: {available}"))]
+    UnknownMember { name: String, available: String },
+    /// Compose needs a root and none can be inferred.
+    #[error("cannot tell which component is the root of the composition")]
+    #[diagnostic(help(
+        "set `root = \"<component>\"` under `[compose]` in wcomp.toml; candidates: {candidates}"
+    ))]
+    NoRoot { candidates: String },
+    /// The workspace has no components yet.
+    #[error("the workspace has no components")]
+    #[diagnostic(help("add one with `wcomp new <name> --lang <rust|go|python> --world <world>`"))]
+    Empty,
+}
+
+/// A component of a workspace.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub name: String,
+    pub project: Project,
+    /// The text of its `[component.<name>]` table, hashed as one of its inputs.
+    pub entry_text: String,
+}
+
+/// A loaded, validated workspace.
+#[derive(Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub manifest: Manifest,
+    pub name: String,
+    pub wit_dir: PathBuf,
+    pub members: Vec<Member>,
+}
+
+impl Workspace {
+    /// The nearest directory at or above `start` whose `wcomp.toml` has a `[workspace]` table.
+    pub fn find(start: &Path) -> Option<PathBuf> {
+        start
+            .ancestors()
+            .find(|dir| {
+                let path = dir.join(MANIFEST);
+                path.is_file()
+                    && std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|text| text.parse::<toml::Table>().ok())
+                        .is_some_and(|table| table.contains_key("workspace"))
+            })
+            .map(Path::to_path_buf)
+    }
+
+    /// Loads `root/wcomp.toml` and checks it against the disk and the WIT.
+    pub fn load(root: &Path) -> anyhow::Result<Self> {
+        let manifest = Manifest::load(&root.join(MANIFEST))?;
+        let table = manifest
+            .workspace
+            .clone()
+            .context("wcomp.toml has no [workspace] table")?;
+        let wit_dir = root.join(table.wit.get_ref());
+        if !wit_dir.exists() {
+            return Err(manifest
+                .error(
+                    table.wit.span(),
+                    format!(
+                        "WIT directory `{}` does not exist",
+                        table.wit.get_ref().display()
+                    ),
+                    "not found",
+                    Some("create it, or point `wit` at the shared WIT directory".into()),
+                )
+                .into());
+        }
+        let wit = if manifest
+            .components
+            .values()
+            .any(|entry| entry.get_ref().world.is_some())
+        {
+            Some(WitPackage::load(&wit_dir)?)
+        } else {
+            None
+        };
+        let worlds = wit
+            .as_ref()
+            .map(WitPackage::world_names)
+            .unwrap_or_default();
+
+        let mut members = Vec::new();
+        for (name, entry) in &manifest.components {
+            let span = entry.span();
+            let body = entry.get_ref();
+            crate::scaffold::names::validate_project_name(name).map_err(|reason| {
+                manifest.error(
+                    span.clone(),
+                    format!("invalid component name: {reason}"),
+                    "in this component",
+                    None,
+                )
+            })?;
+            let relative = body
+                .path
+                .as_ref()
+                .map_or_else(|| PathBuf::from(name), |p| p.get_ref().clone());
+            let dir = root.join(&relative);
+            if !dir.is_dir() {
+                let at = body.path.as_ref().map_or(span.clone(), |p| p.span());
+                return Err(manifest
+                    .error(at, format!("component `{name}`: directory `{}` does not exist", relative.display()), "no such directory", Some(format!("create it with `wcomp new {name} --lang {} --world <world>`, or fix `path`", body.lang.get_ref())))
+                    .into());
+            }
+            let world = match &body.world {
+                Some(world) if !worlds.contains(world.get_ref()) => {
+                    let available = worlds
+                        .iter()
+                        .map(|w| format!("`{w}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Err(manifest
+                        .error(
+                            world.span(),
+                            format!(
+                                "component `{name}`: world `{}` is not in the workspace WIT",
+                                world.get_ref()
+                            ),
+                            "unknown world",
+                            Some(format!(
+                                "worlds in `{}`: {available}",
+                                table.wit.get_ref().display()
+                            )),
+                        )
+                        .into());
+                }
+                Some(world) => Some(world.get_ref().clone()),
+                None if *body.lang.get_ref() != Language::Rust => {
+                    return Err(manifest
+                        .error(
+                            span.clone(),
+                            format!("component `{name}` needs a `world`"),
+                            "no `world` here",
+                            Some(format!(
+                                "add `world = \"<name>\"`; worlds: {}",
+                                worlds.join(", ")
+                            )),
+                        )
+                        .into());
+                }
+                None => None,
+            };
+            members.push(Member {
+                name: name.clone(),
+                project: Project {
+                    dir,
+                    language: *body.lang.get_ref(),
+                    name: name.clone(),
+                    world,
+                    wit: wit_dir.clone(),
+                },
+                entry_text: manifest.source.get(span).unwrap_or_default().to_owned(),
+            });
+        }
+        let workspace = Self {
+            root: root.to_owned(),
+            name: table.name.get_ref().clone(),
+            manifest,
+            wit_dir,
+            members,
+        };
+        workspace.validate_compose()?;
+        Ok(workspace)
+    }
+
+    fn validate_compose(&self) -> Result<(), ManifestError> {
+        let known: BTreeSet<&str> = self.members.iter().map(|m| m.name.as_str()).collect();
+        let unknown = |span: Range<usize>, name: &str| {
+            self.manifest.error(
+                span,
+                format!("`{name}` is not a component of this workspace"),
+                "unknown component",
+                Some(format!(
+                    "components: {}",
+                    known.iter().copied().collect::<Vec<_>>().join(", ")
+                )),
+            )
+        };
+        let compose = &self.manifest.compose;
+        if let Some(root) = &compose.root
+            && !known.contains(root.get_ref().as_str())
+        {
+            return Err(unknown(root.span(), root.get_ref()));
+        }
+        let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (importer, wires) in &compose.wire {
+            if !known.contains(importer.as_str()) {
+                return Err(unknown(wires.span(), importer));
+            }
+            for exporter in wires.get_ref().values() {
+                if !known.contains(exporter.get_ref().as_str()) {
+                    return Err(unknown(exporter.span(), exporter.get_ref()));
+                }
+                edges
+                    .entry(importer.as_str())
+                    .or_default()
+                    .insert(exporter.get_ref().as_str());
+            }
+        }
+        if let Some(cycle) = find_cycle(&edges) {
+            let span = compose.wire[cycle[0]].span();
+            return Err(self.manifest.error(
+                span,
+                format!("`[compose.wire]` forms a cycle: {}", cycle.join(" → ")),
+                "part of the cycle",
+                Some(
+                    "components cannot import from each other in a loop; remove one of these wires"
+                        .into(),
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The members `-p` selects, or all of them.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&Member>, WorkspaceError> {
+        if self.members.is_empty() {
+            return Err(WorkspaceError::Empty);
+        }
+        if names.is_empty() {
+            return Ok(self.members.iter().collect());
+        }
+        names.iter().map(|name| self.member(name)).collect()
+    }
+
+    pub fn member(&self, name: &str) -> Result<&Member, WorkspaceError> {
+        self.members
+            .iter()
+            .find(|m| m.name == name)
+            .ok_or_else(|| WorkspaceError::UnknownMember {
+                name: name.to_owned(),
+                available: self
+                    .members
+                    .iter()
+                    .map(|m| format!("`{}`", m.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// Where build state and outputs of the workspace live.
+    pub fn target_dir(&self) -> PathBuf {
+        self.root.join("target").join("wcomp")
+    }
+
+    /// The composed component's path.
+    pub fn output_path(&self) -> PathBuf {
+        match &self.manifest.compose.output {
+            Some(path) => self.root.join(path),
+            None => self.target_dir().join(format!("{}.wasm", self.name)),
+        }
+    }
+}
+
+/// A cycle in `importer → exporters` edges, as the list of names around it.
+fn find_cycle<'a>(edges: &BTreeMap<&'a str, BTreeSet<&'a str>>) -> Option<Vec<&'a str>> {
+    fn visit<'a>(
+        node: &'a str,
+        edges: &BTreeMap<&'a str, BTreeSet<&'a str>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        if let Some(start) = path.iter().position(|n| *n == node) {
+            let mut cycle = path[start..].to_vec();
+            cycle.push(node);
+            return Some(cycle);
+        }
+        if !done.insert(node) {
+            return None;
+        }
+        path.push(node);
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, edges, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    edges
+        .keys()
+        .find_map(|start| visit(start, edges, &mut Vec::new(), &mut done))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_wiring_cycles() {
+        let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        edges.entry("a").or_default().insert("b");
+        edges.entry("b").or_default().insert("c");
+        assert_eq!(find_cycle(&edges), None);
+        edges.entry("c").or_default().insert("a");
+        assert_eq!(find_cycle(&edges), Some(vec!["a", "b", "c", "a"]));
+    }
+}
