@@ -156,19 +156,19 @@ impl Toolchain for PythonToolchain {
     }
 
     fn version(&self, ctx: &Context) -> anyhow::Result<String> {
-        match provision::find(ctx)? {
-            Some(tool) => Ok(format!("componentize-py {} ({})", tool.version, tool.program.display())),
-            None => Err(ToolchainError::Missing {
-                program: "componentize-py".into(),
-                install: format!(
-                    "`wcomp build` installs componentize-py {COMPONENTIZE_PY_VERSION} by itself (it needs Python {}.{}+), or run `{}`",
-                    provision::MIN_PYTHON.0,
-                    provision::MIN_PYTHON.1,
-                    provision::manual_install_command()
-                ),
-            }
-            .into()),
+        if let Some(tool) = provision::find(ctx)? {
+            return Ok(format!(
+                "componentize-py {} ({})",
+                tool.version,
+                tool.program.display()
+            ));
         }
+        // Not installed yet is fine when the first build can install it.
+        let (python, version) = provision::find_python()?;
+        Ok(format!(
+            "componentize-py {COMPONENTIZE_PY_VERSION} is installed by the first build (with Python {version}, `{}`)",
+            python.display()
+        ))
     }
 
     fn fingerprint(&self) -> String {

@@ -161,7 +161,7 @@ pub fn find_or_install(ctx: &Context) -> anyhow::Result<ComponentizePy> {
 
 /// A Python interpreter new enough to run componentize-py: `$PYTHON`, else `python3`, else
 /// `python`.
-fn find_python() -> anyhow::Result<(PathBuf, String)> {
+pub fn find_python() -> anyhow::Result<(PathBuf, String)> {
     let candidates: Vec<PathBuf> = match std::env::var_os("PYTHON") {
         Some(python) => vec![PathBuf::from(python)],
         None => vec![PathBuf::from("python3"), PathBuf::from("python")],
