@@ -15,6 +15,8 @@ pub struct Context {
     pub cwd: PathBuf,
     /// Root of wcomp's own cache (compiled code, provisioned tools).
     pub cache_dir: PathBuf,
+    /// Never download anything (toolchains that need provisioning fail with the manual step).
+    pub offline: bool,
 }
 
 impl Context {
@@ -24,6 +26,7 @@ impl Context {
             printer: Printer::new(global),
             cwd,
             cache_dir: default_cache_dir(),
+            offline: false,
         })
     }
 
@@ -33,6 +36,7 @@ impl Context {
             printer,
             cwd,
             cache_dir: default_cache_dir(),
+            offline: false,
         }
     }
 
@@ -48,7 +52,7 @@ impl Context {
 }
 
 /// `$WCOMP_CACHE_DIR`, else the platform cache dir, else a dot-directory in home.
-fn default_cache_dir() -> PathBuf {
+pub fn default_cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("WCOMP_CACHE_DIR") {
         return PathBuf::from(dir);
     }

@@ -170,6 +170,7 @@ fn diagnostic_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
     try_types!(
         crate::toolchain::ToolchainError,
         crate::toolchain::go::GoError,
+        crate::toolchain::python::PythonError,
         crate::scaffold::ScaffoldError,
         crate::wit::WitError,
         crate::compose::ComposeError,

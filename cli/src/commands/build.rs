@@ -17,6 +17,10 @@ use crate::{Context, ExitStatus};
 /// project in the given directory is built. Components are validated and written to
 /// `<project>/target/wcomp/<name>.wasm`; their paths are printed on stdout.
 ///
+/// Rust projects build with cargo, Python projects with componentize-py: wcomp pins its
+/// version, uses it from PATH when that version is there, and otherwise installs it once into
+/// a private virtual environment in its cache (never with `--offline`).
+///
 /// Examples:
 ///
 ///   wcomp build
@@ -24,6 +28,8 @@ use crate::{Context, ExitStatus};
 ///   wcomp build -p tokenizer -p report
 ///
 ///   wcomp build path/to/project
+///
+///   wcomp build --offline
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
     /// Project or workspace directory (default: the enclosing workspace, else the current
@@ -41,6 +47,11 @@ pub struct BuildArgs {
     /// Rebuild even when nothing changed.
     #[arg(long)]
     pub force: bool,
+
+    /// Never download anything: a toolchain wcomp would install (componentize-py) must
+    /// already be present.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// What `wcomp build <dir>` refers to.
@@ -92,6 +103,16 @@ fn target(args: &BuildArgs, ctx: &Context) -> anyhow::Result<Target> {
 }
 
 pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let offline_ctx;
+    let ctx = if args.offline {
+        offline_ctx = Context {
+            offline: true,
+            ..ctx.clone()
+        };
+        &offline_ctx
+    } else {
+        ctx
+    };
     match target(&args, ctx)? {
         Target::Workspace { root, packages } => {
             let jobs = args

@@ -111,7 +111,8 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             (world, files)
         }
     };
-    // A language may bring its own `.gitignore` (Go lists its generated bindings).
+    // A language may bring its own `.gitignore` (Go lists its generated bindings, Python its
+    // `__pycache__/`).
     if !files.iter().any(|file| file.path == Path::new(".gitignore")) {
         files.push(ProjectFile::new(
             ".gitignore",

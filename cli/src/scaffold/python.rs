@@ -1,26 +1,100 @@
-//! Python projects. (Being implemented.)
+//! Python projects, laid out the way componentize-py expects so its documentation applies:
+//! `app.py` holds `class WitWorld(wit_world.WitWorld)` plus one class per exported interface
+//! (named after the interface, subclassing `wit_world.exports.<Name>`), imports are called through
+//! `wit_world.imports`, and an exported resource is a class in a top-level module named after
+//! its interface. For a user's world every export becomes a stub with type hints raising
+//! `NotImplementedError` ([`stubs`]), named as componentize-py 0.25 names things ([`names`]).
+//! Nothing here runs componentize-py: it may not be installed yet when `wcomp new` runs.
+
+mod names;
+mod stubs;
 
 use wit_parser::WorldId;
 
-use super::{ProjectFile, ScaffoldError};
+use super::names::to_kebab;
+use super::{ProjectFile, ScaffoldError, render};
+use crate::toolchain::Language;
 use crate::wit::WitPackage;
 
-/// The example project.
+/// The module componentize-py builds (`componentize-py componentize app`).
+pub const APP_MODULE: &str = "app";
+
+/// The example project: a `text` interface whose `describe` counts words and characters.
 pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
-    Err(ScaffoldError::Unsupported {
-        item: name.to_owned(),
-        reason: "python projects are not supported yet".into(),
-    })
+    let world = to_kebab(name);
+    let values = [
+        ("name", name),
+        ("world", world.as_str()),
+        ("package_name", world.as_str()),
+    ];
+    let mut files = common_files(name, &world);
+    files.push(ProjectFile::new(
+        "wit/world.wit",
+        render(
+            include_str!("../../../templates/python/example.wit"),
+            &values,
+        ),
+    ));
+    files.push(ProjectFile::new(
+        "app.py",
+        render(include_str!("../../../templates/python/app.py"), &values),
+    ));
+    Ok((world, files))
 }
 
-/// A project implementing `world` from `package`.
+/// A project implementing `world` from `package`, every export a stub.
 pub fn from_world(
     name: &str,
-    _package: &WitPackage,
-    _world: WorldId,
+    package: &WitPackage,
+    world: WorldId,
 ) -> Result<Vec<ProjectFile>, ScaffoldError> {
-    Err(ScaffoldError::Unsupported {
-        item: name.to_owned(),
-        reason: "python projects are not supported yet".into(),
-    })
+    let mut files = common_files(name, &package.resolve.worlds[world].name);
+    files.extend(stubs::Generator::new(&package.resolve, world).files(name)?);
+    Ok(files)
+}
+
+/// `wcomp.toml` (with its `[python]` table) and the `pyproject.toml` for editors.
+fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
+    let mut manifest = super::component_manifest(name, Language::Python, world);
+    manifest.contents.extend_from_slice(include_bytes!(
+        "../../../templates/python/wcomp-python.toml"
+    ));
+    // The guest Python writes bytecode next to the sources while componentize-py runs.
+    let gitignore = format!(
+        "{}__pycache__/\n",
+        include_str!("../../../templates/common/gitignore")
+    );
+    vec![
+        manifest,
+        ProjectFile::new(".gitignore", gitignore),
+        ProjectFile::new(
+            "pyproject.toml",
+            render(
+                include_str!("../../../templates/python/pyproject.toml"),
+                &[("name", name)],
+            ),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file<'f>(files: &'f [ProjectFile], name: &str) -> &'f str {
+        let file = files
+            .iter()
+            .find(|f| f.path.to_str() == Some(name))
+            .unwrap_or_else(|| panic!("no {name}"));
+        std::str::from_utf8(&file.contents).unwrap()
+    }
+
+    #[test]
+    fn the_example_has_a_manifest_and_a_world() {
+        let (world, files) = example("text-tool").unwrap();
+        assert_eq!(world, "text-tool");
+        assert!(file(&files, "app.py").contains("class Text(exports.Text):"));
+        assert!(file(&files, "wit/world.wit").contains("world text-tool"));
+        assert!(file(&files, "pyproject.toml").contains("name = \"text-tool\""));
+    }
 }

@@ -38,6 +38,8 @@ pub struct Manifest {
     pub lint: Option<toml::Table>,
     /// `[[test]]` smoke tests run by `wcomp test`.
     pub tests: Vec<Spanned<TestEntry>>,
+    /// `[python]` of a single Python project, read by the Python toolchain.
+    pub python: Option<toml::Table>,
 }
 
 /// One `[[test]]`: a single call, or several `steps` on one instance.
@@ -141,6 +143,7 @@ struct RawWorkspace {
 struct RawProject {
     component: Option<Spanned<ComponentEntry>>,
     lint: Option<toml::Table>,
+    python: Option<toml::Table>,
 }
 
 /// The file name of manifests.
@@ -172,6 +175,7 @@ impl Manifest {
                 compose: raw.compose,
                 lint: raw.lint,
                 tests: raw.test,
+                python: None,
             })
         } else {
             let raw: RawProject = toml::from_str(&source).map_err(syntax)?;
@@ -184,6 +188,7 @@ impl Manifest {
                 compose: ComposeTable::default(),
                 lint: raw.lint,
                 tests: Vec::new(),
+                python: raw.python,
             })
         }
     }

@@ -1,0 +1,506 @@
+//! Python components end to end with the real componentize-py: scaffold from a world, fill in
+//! the stubs, build, compose with Rust components in both directions and run. Also how
+//! componentize-py is provisioned on a machine without it, and how Python errors are reported.
+//! Python builds take seconds and produce ~18 MB components, so each test builds few and
+//! checks several things against each build.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::{Run, repo_root, run, tempdir};
+
+/// The `acme:text` package of the Rust end-to-end tests, plus an interface the Python analyzer
+/// leaves as generated stubs.
+const TEXT_WIT: &str = r#"package acme:text@0.1.0;
+
+interface stats {
+    record summary {
+        words: u32,
+        longest: string,
+    }
+    analyze: func(text: string) -> summary;
+}
+
+interface report {
+    render: func(text: string) -> string;
+}
+
+/// Left as generated stubs: they must build, and say what is missing when called.
+interface extras {
+    enum mode { plain, loud }
+    resource counter {
+        constructor(start: u32);
+        bump: func(by: u32) -> u32;
+    }
+    decorate: func(text: string, mode: mode) -> result<string, string>;
+}
+
+world analyzer {
+    export stats;
+}
+
+world reporter {
+    import stats;
+    export report;
+}
+
+world analyzer-plus {
+    export stats;
+    export extras;
+}
+"#;
+
+fn write_wit(dir: &Path) -> PathBuf {
+    let path = dir.join("text.wit");
+    std::fs::write(&path, TEXT_WIT).unwrap();
+    path
+}
+
+/// A Rust component from the shared end-to-end fixtures (`tests/e2e/text/<name>.rs`).
+fn rust_component(dir: &Path, wit: &Path, name: &str) -> PathBuf {
+    run(
+        dir,
+        &[
+            "new",
+            name,
+            "--lang",
+            "rust",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            name,
+        ],
+    )
+    .success();
+    std::fs::copy(
+        repo_root()
+            .join("tests/e2e/text")
+            .join(format!("{name}.rs")),
+        dir.join(name).join("src/lib.rs"),
+    )
+    .unwrap();
+    run(dir, &["build", name]).success();
+    dir.join(name)
+        .join("target/wcomp")
+        .join(format!("{name}.wasm"))
+}
+
+fn python_project(dir: &Path, wit: &Path, name: &str, world: &str) -> PathBuf {
+    run(
+        dir,
+        &[
+            "new",
+            name,
+            "--lang",
+            "python",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            world,
+        ],
+    )
+    .success();
+    dir.join(name)
+}
+
+/// Replaces exactly one occurrence of `from` in `path`.
+#[track_caller]
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` once in {}:\n{text}",
+        path.display()
+    );
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
+fn stub(item: &str) -> String {
+    format!("raise NotImplementedError(\"`{item}` is not implemented yet\")")
+}
+
+#[test]
+fn python_reporter_imports_what_a_rust_analyzer_exports() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = write_wit(dir);
+    let analyzer = rust_component(dir, &wit, "analyzer");
+
+    let reporter = python_project(dir, &wit, "reporter", "reporter");
+    let app = reporter.join("app.py");
+    let generated = std::fs::read_to_string(&app).unwrap();
+    assert!(
+        generated.contains("class WitWorld(wit_world.WitWorld):"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("class Report(exports.Report):"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("    def render(self, text: str) -> str:"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("from wit_world.imports import stats"),
+        "{generated}"
+    );
+
+    // The real code, with a helper from a vendored directory listed in `[python] path`.
+    edit(
+        &app,
+        "import wit_world\n",
+        "import textfmt\nimport wit_world\n",
+    );
+    edit(
+        &app,
+        &stub("acme:text/report@0.1.0#render"),
+        "summary = stats.analyze(text)\n        return textfmt.sentence(summary.words, summary.longest)",
+    );
+    std::fs::create_dir(reporter.join("vendor")).unwrap();
+    std::fs::write(
+        reporter.join("vendor/textfmt.py"),
+        "def sentence(words: int, longest: str) -> str:\n    return f\"{words} words, longest: {longest}\"\n",
+    )
+    .unwrap();
+    edit(
+        &reporter.join("wcomp.toml"),
+        "path = []",
+        "path = [\"vendor\"]",
+    );
+
+    let built = run(dir, &["build", "reporter"]).success();
+    let component = reporter.join("target/wcomp/reporter.wasm");
+    assert_eq!(built.stdout.trim(), component.display().to_string());
+    assert!(
+        built.stderr.contains("Finished `reporter`"),
+        "{}",
+        built.stderr
+    );
+    // Editors find the bindings where pyproject.toml points them.
+    assert!(
+        reporter
+            .join("target/wcomp/bindings/wit_world/imports/stats.py")
+            .is_file()
+    );
+
+    let composed = run(
+        dir,
+        &[
+            "--format",
+            "json",
+            "compose",
+            component.to_str().unwrap(),
+            "--plug",
+            analyzer.to_str().unwrap(),
+            "-o",
+            "app.wasm",
+        ],
+    )
+    .success();
+    let message: serde_json::Value =
+        serde_json::from_str(composed.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(message["links"][0]["importer"], "reporter");
+    assert_eq!(message["links"][0]["import"], "acme:text/stats@0.1.0");
+    assert_eq!(message["links"][0]["exporter"], "analyzer");
+
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, "\"4 words, longest: Hello\"\n");
+
+    // A syntax error: componentize-py's message, with the user's file and line, exit 1.
+    let good = std::fs::read_to_string(&app).unwrap();
+    let line = good
+        .lines()
+        .position(|l| l.contains("def render("))
+        .unwrap()
+        + 1;
+    edit(
+        &app,
+        "def render(self, text: str) -> str:",
+        "def render(self, text: str) -> str",
+    );
+    let out = run(dir, &["build", "reporter"]).failure(1);
+    assert!(
+        out.stderr
+            .contains(&format!("File \"reporter/app.py\", line {line}")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("SyntaxError: expected ':'"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("error: componentize-py failed to build"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: the Python error above names the file and line"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("AssertionError"), "{}", out.stderr);
+
+    // An error raised while importing a vendored module names that file.
+    std::fs::write(&app, &good).unwrap();
+    std::fs::write(
+        reporter.join("vendor/textfmt.py"),
+        "x = 1\nsentence = undefined_name\n",
+    )
+    .unwrap();
+    let out = run(dir, &["build", "reporter"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("File \"reporter/vendor/textfmt.py\", line 2"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("NameError: name 'undefined_name' is not defined"),
+        "{}",
+        out.stderr
+    );
+
+    // A `[python] path` entry that does not exist is named.
+    edit(
+        &reporter.join("wcomp.toml"),
+        "path = [\"vendor\"]",
+        "path = [\"vendored\"]",
+    );
+    let out = run(dir, &["build", "reporter"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("`[python] path` entry `vendored` is not a directory"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn rust_reporter_imports_what_a_python_analyzer_exports() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = write_wit(dir);
+    let reporter = rust_component(dir, &wit, "reporter");
+
+    let analyzer = python_project(dir, &wit, "analyzer", "analyzer-plus");
+    let app = analyzer.join("app.py");
+    let generated = std::fs::read_to_string(&app).unwrap();
+    assert!(
+        generated.contains("class Stats(exports.Stats):"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("    def analyze(self, text: str) -> stats.Summary:"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("class Extras(exports.Extras):"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("    def decorate(self, text: str, mode: extras.Mode) -> str:"),
+        "{generated}"
+    );
+    // componentize-py finds exported resources in a module named after their interface.
+    let resources = std::fs::read_to_string(analyzer.join("extras.py")).unwrap();
+    assert!(
+        resources.contains("class Counter(extras.Counter):"),
+        "{resources}"
+    );
+    assert!(
+        resources.contains("    def __init__(self, start: int) -> None:"),
+        "{resources}"
+    );
+
+    edit(
+        &app,
+        &stub("acme:text/stats@0.1.0#analyze"),
+        "words = text.split()\n        # The first of the longest words wins ties, as in the Rust analyzer.\n        longest = max(words, key=len, default=\"\")\n        return stats.Summary(words=len(words), longest=longest)",
+    );
+    run(dir, &["build", "analyzer"]).success();
+    let component = analyzer.join("target/wcomp/analyzer.wasm");
+
+    run(
+        dir,
+        &[
+            "compose",
+            reporter.to_str().unwrap(),
+            "--plug",
+            component.to_str().unwrap(),
+            "-o",
+            "app.wasm",
+        ],
+    )
+    .success();
+    let out = run(
+        dir,
+        &[
+            "run",
+            "app.wasm",
+            "--invoke",
+            r#"render("a bb ccc dd eee")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, "\"5 words, longest: ccc\"\n");
+
+    // The stubs left in place build, and calling one says what is missing.
+    let out = run(
+        dir,
+        &[
+            "run",
+            component.to_str().unwrap(),
+            "--invoke",
+            r#"decorate("hi", loud)"#,
+        ],
+    )
+    .failure(1);
+    assert!(out.stderr.contains("the guest trapped"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("`acme:text/extras@0.1.0#decorate` is not implemented yet"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The real interpreter behind `python3` on the test's PATH (following shims such as pyenv's).
+fn real_python() -> PathBuf {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("Python 3 is needed to build Python components");
+    assert!(out.status.success(), "python3 does not run");
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+#[test]
+fn componentize_py_is_installed_once_into_the_cache() {
+    let temp = tempdir();
+    let dir = temp.path();
+    // A PATH with Python and nothing else: no componentize-py, no pip on it.
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(real_python(), bin.join("python3")).unwrap();
+    let cache = dir.join("cache");
+    let wcomp_with = |args: &[&str], path: &Path, env: &[(&str, &Path)]| {
+        let output = support::wcomp(dir)
+            .args(args)
+            .envs(env.iter().copied())
+            .env("PATH", path)
+            .env("WCOMP_CACHE_DIR", &cache)
+            .env_remove("COMPONENTIZE_PY")
+            .env_remove("PYTHON")
+            .env_remove("VIRTUAL_ENV")
+            .output()
+            .unwrap();
+        Run::from_output(output)
+    };
+    let wcomp = |args: &[&str], path: &Path| wcomp_with(args, path, &[]);
+
+    run(dir, &["new", "greeter", "--lang", "python"]).success();
+    let manifest = std::fs::read_to_string(dir.join("greeter/wcomp.toml")).unwrap();
+    assert!(manifest.contains("lang = \"python\""), "{manifest}");
+
+    let out = wcomp(&["build", "greeter", "--offline"], &bin).failure(1);
+    assert!(
+        out.stderr.contains(
+            "error: componentize-py 0.25.1 is not installed, and `--offline` forbids downloading it"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("pip install componentize-py==0.25.1"),
+        "{}",
+        out.stderr
+    );
+
+    let out = wcomp(&["build", "greeter"], &dir.join("no-python-here")).failure(1);
+    assert!(
+        out.stderr
+            .contains("error: `python3` is not installed or not on PATH"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: install Python 3.10 or later"),
+        "{}",
+        out.stderr
+    );
+
+    // pip runs and fails (no package index): its output and the manual command are shown,
+    // and the half-made environment is removed.
+    let nowhere = dir.join("no-wheels-here");
+    std::fs::create_dir(&nowhere).unwrap();
+    let no_index = [
+        ("PIP_NO_INDEX", Path::new("1")),
+        ("PIP_FIND_LINKS", nowhere.as_path()),
+    ];
+    let out = wcomp_with(&["build", "greeter"], &bin, &no_index).failure(1);
+    assert!(
+        out.stderr
+            .contains("error: could not install componentize-py 0.25.1 into"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("No matching distribution found"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("pip install componentize-py==0.25.1"),
+        "{}",
+        out.stderr
+    );
+    let venv = cache.join("python/componentize-py-0.25.1");
+    assert!(!venv.exists());
+
+    let out = wcomp(&["build", "greeter"], &bin).success();
+    assert!(
+        out.stderr.contains("Installing componentize-py 0.25.1"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("Installed componentize-py 0.25.1 in"),
+        "{}",
+        out.stderr
+    );
+    assert!(venv.join("wcomp-provisioned").is_file());
+
+    // Reused: nothing to download, so even `--offline` builds.
+    let out = wcomp(&["build", "greeter", "--offline"], &bin).success();
+    assert!(!out.stderr.contains("Installing"), "{}", out.stderr);
+
+    let component = dir.join("greeter/target/wcomp/greeter.wasm");
+    let out = run(
+        dir,
+        &[
+            "run",
+            component.to_str().unwrap(),
+            "--invoke",
+            r#"describe("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, "\"4 words, 21 characters\"\n");
+}
