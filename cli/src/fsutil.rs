@@ -43,7 +43,9 @@ fn default_permissions() -> std::fs::Permissions {
 
 #[cfg(not(unix))]
 fn default_permissions() -> std::fs::Permissions {
-    let mut permissions = std::fs::metadata(".").map(|m| m.permissions()).expect("the current directory is readable");
+    let mut permissions = std::fs::metadata(".")
+        .map(|m| m.permissions())
+        .expect("the current directory is readable");
     permissions.set_readonly(false);
     permissions
 }
@@ -74,11 +76,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.wasm");
         write_atomic(&path, b"one").unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         write_atomic(&path, b"two").unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o755);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file is left"
+        );
     }
 }

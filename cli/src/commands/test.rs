@@ -4,11 +4,12 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::commands::CommandError;
-use crate::testing::{self, TestCase, TestOptions, report};
+use crate::testing::{self, TestCase, TestOptions, TestResult, report};
 use crate::workspace::build::{self as workspace_build, BuildOptions};
 use crate::workspace::compose::check_builds;
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
+use std::collections::BTreeSet;
 
 /// Run the smoke tests declared in wcomp.toml.
 ///
@@ -19,8 +20,8 @@ use crate::{Context, ExitStatus};
 /// memory cap.
 ///
 /// Tests run against the composed workspace (building and composing first if stale), or
-/// with `-p` against one component alone: imports that nothing provides are stubbed with
-/// functions that trap and name the import.
+/// against one component alone — the test's `component`, or every test with `-p` — with the
+/// imports nothing provides stubbed by functions that trap and name the import.
 ///
 /// Examples:
 ///
@@ -76,40 +77,63 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::load(&root)?;
     let cases = cases(&workspace, args.filter.as_deref())?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (subject, component) = match &args.package {
-        Some(name) => {
-            let builds = workspace_build::build(
-                &workspace,
-                &BuildOptions {
-                    packages: vec![name.clone()],
-                    jobs,
-                    force: false,
-                },
-                ctx,
-            )?;
-            check_builds(&builds, ctx)?;
-            let output = builds
-                .into_iter()
-                .next()
-                .and_then(|b| b.output)
-                .expect("a successful build has an output");
-            (name.clone(), output)
-        }
-        None => (
-            workspace.name.clone(),
-            workspace::compose::compose(&workspace, jobs, false, ctx)?.output,
-        ),
-    };
-    ctx.printer.status(
-        "Testing",
-        format_args!("`{subject}` ({} tests)", cases.len()),
-    );
+    // Which component each test runs against: `-p` for all, else the test's own, else the
+    // composition (`None`).
+    let subject_of = |case: &TestCase| args.package.clone().or_else(|| case.component.clone());
+    let subjects: BTreeSet<Option<String>> = cases.iter().map(subject_of).collect();
     let options = TestOptions {
         stub_imports: true,
         timeout: args.timeout,
         ..TestOptions::default()
     };
-    let results = testing::run(&fs_err::read(&component)?, &cases, &options)?;
+    let mut results: Vec<Option<TestResult>> = vec![None; cases.len()];
+    for subject in &subjects {
+        let component = match subject {
+            Some(name) => {
+                let packages = vec![name.clone()];
+                let builds = workspace_build::build(
+                    &workspace,
+                    &BuildOptions {
+                        packages,
+                        jobs,
+                        force: false,
+                    },
+                    ctx,
+                )?;
+                check_builds(&builds, ctx)?;
+                builds
+                    .into_iter()
+                    .next()
+                    .and_then(|b| b.output)
+                    .expect("a successful build has an output")
+            }
+            None => workspace::compose::compose(&workspace, jobs, false, ctx)?.output,
+        };
+        let selected: Vec<usize> = (0..cases.len())
+            .filter(|i| subject_of(&cases[*i]) == *subject)
+            .collect();
+        let label = subject.as_deref().unwrap_or(&workspace.name);
+        ctx.printer.status(
+            "Testing",
+            format_args!("`{label}` ({} tests)", selected.len()),
+        );
+        let batch: Vec<TestCase> = selected.iter().map(|i| cases[*i].clone()).collect();
+        for (index, result) in
+            selected
+                .into_iter()
+                .zip(testing::run(&fs_err::read(&component)?, &batch, &options)?)
+        {
+            results[index] = Some(result);
+        }
+    }
+    let results: Vec<TestResult> = results
+        .into_iter()
+        .map(|r| r.expect("every test ran"))
+        .collect();
+    let suite = args
+        .package
+        .clone()
+        .unwrap_or_else(|| workspace.name.clone());
 
     if ctx.printer.is_json() {
         for result in &results {
@@ -125,10 +149,7 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         ctx.printer.data(report::summary(&results));
     }
     if let Some(junit) = &args.junit {
-        crate::fsutil::write_atomic(
-            &ctx.path(junit),
-            report::junit(&subject, &results).as_bytes(),
-        )?;
+        crate::fsutil::write_atomic(&ctx.path(junit), report::junit(&suite, &results).as_bytes())?;
     }
     Ok(if results.iter().all(|r| r.passed()) {
         ExitStatus::Success
@@ -194,9 +215,27 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
                     .into());
             }
         }
+        let component = match &test.component {
+            Some(component) => {
+                workspace.member(component.get_ref()).map_err(|_| {
+                    manifest.error(
+                        component.span(),
+                        format!(
+                            "test `{name}` names `{}`, which is not a component of this workspace",
+                            component.get_ref()
+                        ),
+                        "unknown component",
+                        None,
+                    )
+                })?;
+                Some(component.get_ref().clone())
+            }
+            None => None,
+        };
         if filter.is_none_or(|filter| name.contains(filter)) {
             cases.push(TestCase {
                 name: name.clone(),
+                component,
                 steps,
             });
         }

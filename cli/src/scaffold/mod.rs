@@ -113,7 +113,10 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
     };
     // A language may bring its own `.gitignore` (Go lists its generated bindings, Python its
     // `__pycache__/`).
-    if !files.iter().any(|file| file.path == Path::new(".gitignore")) {
+    if !files
+        .iter()
+        .any(|file| file.path == Path::new(".gitignore"))
+    {
         files.push(ProjectFile::new(
             ".gitignore",
             include_str!("../../../templates/common/gitignore"),

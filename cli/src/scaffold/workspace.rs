@@ -124,7 +124,10 @@ pub fn new_member(
     // The workspace's manifest and WIT serve every component; no per-project copies.
     files.retain(|file| file.path != Path::new(MANIFEST) && !file.path.starts_with("wit"));
     // A language may bring its own `.gitignore` (Go lists its generated bindings).
-    if !files.iter().any(|file| file.path == Path::new(".gitignore")) {
+    if !files
+        .iter()
+        .any(|file| file.path == Path::new(".gitignore"))
+    {
         files.push(ProjectFile::new(
             ".gitignore",
             include_str!("../../../templates/common/gitignore"),

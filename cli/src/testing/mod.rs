@@ -20,6 +20,8 @@ use crate::workspace::manifest::StepEntry;
 #[derive(Debug, Clone)]
 pub struct TestCase {
     pub name: String,
+    /// The component to test alone, or `None` for the composition.
+    pub component: Option<String>,
     pub steps: Vec<StepEntry>,
 }
 

@@ -47,6 +47,9 @@ pub struct Manifest {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TestEntry {
     pub name: Spanned<String>,
+    /// Test this component alone (its unsatisfied imports stubbed) instead of the
+    /// composition.
+    pub component: Option<Spanned<String>>,
     pub invoke: Option<String>,
     pub expect: Option<String>,
     pub expect_trap: Option<String>,
