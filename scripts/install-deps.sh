@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what building and testing wcomp needs and is missing on this machine.
-# Safe to run repeatedly: each step checks first.
+# Installs or checks what building and testing wcomp needs on this machine. Safe to run
+# repeatedly: each step checks first.
 set -euo pipefail
 
 say() { printf '\033[1;32m%12s\033[0m %s\n' "$1" "$2" >&2; }
 fail() { printf '\033[1;31merror:\033[0m %s\n' "$1" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Rust: cargo, and the standard library for components.
 command -v cargo >/dev/null || fail "cargo is missing; install Rust from https://rustup.rs"
@@ -18,3 +19,23 @@ else
     [ -d "$sysroot/lib/rustlib/wasm32-wasip2" ] || fail "the wasm32-wasip2 target is missing and rustup is not available to add it"
 fi
 say Checked "rust: $(rustc --version)"
+
+# Go: the standard toolchain (1.25+) builds Go components; bindings are generated inside wcomp
+# and the Go runtime module falls back to a copy bundled with wcomp, so nothing else is needed.
+command -v go >/dev/null || fail "go is missing; install Go 1.25 or newer from https://go.dev/dl/"
+case "$(go env GOVERSION)" in
+    go1.2[5-9]*|go1.[3-9][0-9]*) ;;
+    *) fail "Go $(go env GOVERSION) is too old; install Go 1.25 or newer from https://go.dev/dl/" ;;
+esac
+say Checked "go: $(go version)"
+
+# Python: wcomp installs its pinned componentize-py (0.25.1) into a private virtual environment
+# in its cache on first use; that needs Python 3.10+ with venv, and access to PyPI.
+if ! command -v python3 >/dev/null; then
+    command -v apt-get >/dev/null || fail "python3 is missing; install Python 3.10 or later"
+    say Installing "python3 python3-venv"
+    as_root apt-get update -qq && as_root apt-get install -y -qq python3 python3-venv
+fi
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || fail "Python 3.10+ is needed for Python components ($(python3 --version))"
+python3 -c 'import venv, ensurepip' 2>/dev/null || fail "Python's venv module is missing (Debian/Ubuntu: apt install python3-venv)"
+say Checked "python: $(python3 --version)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job from a fresh checkout: install what is missing, build wcomp, then build,
-# compose and run the example in examples/text-report.
+# compose, run and test the polyglot example (Rust + Go + Python in one component).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,9 +8,8 @@ scripts/install-deps.sh
 cargo build --release --locked -p wcomp
 wcomp="$PWD/target/release/wcomp"
 
-cd examples/text-report
-"$wcomp" build analyzer
-"$wcomp" build reporter
-"$wcomp" compose reporter/target/wcomp/reporter.wasm --plug analyzer/target/wcomp/analyzer.wasm \
-    -o target/text-report.wasm
-"$wcomp" run target/text-report.wasm --invoke 'render("Hello brave new world")'
+cd examples/polyglot
+"$wcomp" doctor
+"$wcomp" build
+"$wcomp" run --invoke 'render("The cat and the hat. The end!")'
+"$wcomp" test
