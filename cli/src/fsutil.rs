@@ -21,7 +21,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     // No fsync: the rename is what makes an interrupted wcomp harmless, and waiting for the
     // disk would double the time of a small `compose` (as cargo, we leave durability against
     // power loss to the filesystem).
-    temp.write_all(bytes).with_context(|| format!("cannot write `{}`", path.display()))?;
+    temp.write_all(bytes)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
     // Temporary files are private (0600); outputs get the permissions a replaced file had,
     // or the usual 0644 for a new one.
     let permissions = match std::fs::metadata(path) {

@@ -60,11 +60,33 @@ fn polyglot_example() {
     let dir = temp.path().join("polyglot");
     copy_tree(&repo_root().join("examples/polyglot"), &dir);
     let out = run(&dir, &["--format", "json", "build"]).success();
-    assert_eq!(out.stdout.matches(r#""reason":"component-building""#).count(), 3, "{}", out.stdout);
-    let out = run(&dir, &["run", "--invoke", r#"render("The cat and the hat. The end!")"#]).success();
-    assert_eq!(out.stdout, "\"7 words, 5 unique; top: the ×3, cat ×1, and ×1\"\n");
+    assert_eq!(
+        out.stdout
+            .matches(r#""reason":"component-building""#)
+            .count(),
+        3,
+        "{}",
+        out.stdout
+    );
+    let out = run(
+        &dir,
+        &[
+            "run",
+            "--invoke",
+            r#"render("The cat and the hat. The end!")"#,
+        ],
+    )
+    .success();
+    assert_eq!(
+        out.stdout,
+        "\"7 words, 5 unique; top: the ×3, cat ×1, and ×1\"\n"
+    );
     let out = run(&dir, &["test"]).success();
-    assert!(out.stdout.ends_with("3 passed, 0 failed\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("3 passed, 0 failed\n"),
+        "{}",
+        out.stdout
+    );
     let graph = run(&dir, &["-q", "graph"]).success().stdout;
     for edge in [
         r#"n_reporter -->|"textstats:app/stats@0.1.0"| n_analyzer"#,

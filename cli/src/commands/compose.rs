@@ -96,7 +96,7 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         wires: Vec::new(),
         require_every_plug: true,
     };
-    let composition = compose::compose(&options)?;
+    let composition = compose::compose(options)?;
 
     print_unresolved(&composition, ctx);
     if explain {

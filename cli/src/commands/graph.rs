@@ -81,7 +81,7 @@ pub fn run(args: GraphArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 wires: Vec::new(),
                 require_every_plug: true,
             };
-            (compose::compose(&options)?, info)
+            (compose::compose(options)?, info)
         }
         None => {
             let root = Workspace::find(&ctx.cwd)

@@ -145,27 +145,40 @@ pub struct Composition {
 }
 
 /// Composes `options.socket` with `options.plugs`.
-pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
-    let inputs: Vec<&ComposeInput> = std::iter::once(&options.socket)
-        .chain(&options.plugs)
-        .collect();
+pub fn compose(options: ComposeOptions) -> Result<Composition, ComposeError> {
+    let ComposeOptions {
+        socket,
+        plugs,
+        wires,
+        require_every_plug,
+    } = options;
+    /// What remains of an input once wac-graph owns its bytes.
+    struct Named {
+        name: String,
+    }
     let mut graph = CompositionGraph::new();
     let mut packages = Vec::new();
-    for (index, input) in inputs.iter().enumerate() {
+    let mut inputs = Vec::new();
+    // The bytes move into wac-graph (no copy: Python components are tens of megabytes).
+    for (index, input) in std::iter::once(socket).chain(plugs).enumerate() {
         // Keys only need to be unique inside this graph.
         let key = format!("wcomp:input{index}");
-        let package = Package::from_bytes(&key, None, input.bytes.clone(), graph.types_mut())
-            .map_err(|source| ComposeError::InvalidComponent {
-                name: input.name.clone(),
-                source,
+        let name = input.name;
+        let package =
+            Package::from_bytes(&key, None, input.bytes, graph.types_mut()).map_err(|source| {
+                ComposeError::InvalidComponent {
+                    name: name.clone(),
+                    source,
+                }
             })?;
         let id = graph
             .register_package(package)
             .map_err(|err| ComposeError::InvalidComponent {
-                name: input.name.clone(),
+                name: name.clone(),
                 source: err.into(),
             })?;
         packages.push(id);
+        inputs.push(Named { name });
     }
 
     let mut instances: BTreeMap<usize, NodeId> = BTreeMap::new();
@@ -182,8 +195,7 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
             .cloned()
             .collect();
         for import in imports {
-            let wired = options
-                .wires
+            let wired = wires
                 .iter()
                 .find(|w| w.importer == inputs[importer].name && w.import == import);
             if let Some(wire) = wired {
@@ -312,7 +324,7 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
     }
 
     for (index, input) in inputs.iter().enumerate().skip(1) {
-        if options.require_every_plug && !instances.contains_key(&index) {
+        if require_every_plug && !instances.contains_key(&index) {
             let exports = graph.types()[graph[packages[index]].ty()]
                 .exports
                 .keys()

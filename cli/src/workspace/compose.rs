@@ -154,7 +154,7 @@ pub fn compose(
         wires,
         require_every_plug: false,
     };
-    let composition = compose::compose(&options)?;
+    let composition = compose::compose(options)?;
     crate::fsutil::write_atomic(&output, &composition.bytes)?;
     let output_stamp = fingerprint::stamp(&output).unwrap_or_default();
     Record {
