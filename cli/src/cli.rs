@@ -44,6 +44,8 @@ pub struct GlobalArgs {
 pub enum OutputFormat {
     Human,
     Json,
+    /// A SARIF 2.1.0 log on stdout (`wit check` only; other commands print as `human`).
+    Sarif,
 }
 
 /// Whether stderr gets ANSI colors.
@@ -61,4 +63,5 @@ pub enum Command {
     Compose(commands::compose::ComposeArgs),
     Run(commands::run::RunArgs),
     Completions(commands::completions::CompletionsArgs),
+    Wit(commands::wit::WitArgs),
 }

@@ -137,6 +137,8 @@ fn diagnostic_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
         crate::toolchain::ToolchainError,
         crate::scaffold::ScaffoldError,
         crate::wit::WitError,
+        crate::wit::lint::LintError,
+        crate::wit::fmt::FmtError,
         crate::compose::ComposeError,
         crate::runtime::RunError,
         crate::runtime::InvokeError,

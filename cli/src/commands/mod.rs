@@ -6,6 +6,7 @@ pub mod completions;
 pub mod compose;
 pub mod new;
 pub mod run;
+pub mod wit;
 
 use crate::cli::Command;
 use crate::{Context, ExitStatus};
@@ -18,6 +19,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Compose(args) => compose::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
+        Command::Wit(args) => wit::run(args, ctx),
     }
 }
 

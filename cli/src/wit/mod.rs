@@ -2,6 +2,13 @@
 //! them. Everything else that reads WIT goes through [`WitPackage`]; this module must not know
 //! about languages or toolchains.
 
+pub mod check;
+pub mod diagnostics;
+pub mod fmt;
+pub mod lexer;
+pub mod lint;
+pub mod sarif;
+
 use std::path::{Path, PathBuf};
 
 use wit_parser::{PackageId, Resolve, WorldId};
@@ -32,6 +39,10 @@ pub enum WitError {
     #[error("package `{package}` defines several worlds; choose one")]
     #[diagnostic(help("pass `--world <name>`; worlds: {available}"))]
     AmbiguousWorld { package: String, available: String },
+    /// No path was given and the current directory has no WIT to default to.
+    #[error("no WIT to check in `{dir}`")]
+    #[diagnostic(help("pass a `.wit` file or package directory, or run inside a wcomp project (a `wcomp.toml`, or a `wit/` directory)"))]
+    NothingToCheck { dir: PathBuf },
 }
 
 /// A resolved WIT package with its dependencies.
@@ -84,4 +95,41 @@ impl WitPackage {
             },
         }
     }
+}
+
+/// The WIT a command works on when no path is given: the `wit` directory of each member of a
+/// `[workspace]` in `wcomp.toml`, else the project's `[component] wit` directory, else `./wit`.
+pub fn default_wit_paths(cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let manifest = cwd.join(crate::toolchain::PROJECT_MANIFEST);
+    if manifest.is_file() {
+        let text = fs_err::read_to_string(&manifest)?;
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|err| anyhow::anyhow!("invalid `{}`: {err}", manifest.display()))?;
+        let members = table
+            .get("workspace")
+            .and_then(|w| w.get("members"))
+            .and_then(toml::Value::as_array)
+            .map(|members| members.iter().filter_map(toml::Value::as_str).map(|m| cwd.join(m)).collect::<Vec<_>>());
+        if let Some(members) = members {
+            let mut paths = Vec::new();
+            for member in members {
+                let project = crate::toolchain::Project::detect(&member)?;
+                if project.wit.exists() {
+                    paths.push(project.wit);
+                }
+            }
+            if !paths.is_empty() {
+                return Ok(paths);
+            }
+        }
+        if table.contains_key("component") {
+            let project = crate::toolchain::Project::detect(cwd)?;
+            return Ok(vec![project.wit]);
+        }
+    }
+    let wit = cwd.join("wit");
+    if wit.exists() {
+        return Ok(vec![wit]);
+    }
+    Err(WitError::NothingToCheck { dir: cwd.to_owned() }.into())
 }

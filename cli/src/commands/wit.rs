@@ -1,0 +1,207 @@
+//! `wcomp wit …`: check, format and compare WIT packages. Each subcommand turns its flags
+//! into the options of one operation in `crate::wit` and prints what it returns.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::cli::OutputFormat;
+use crate::wit::check::{self, CheckOptions};
+use crate::wit::diagnostics;
+use crate::wit::fmt::{FmtError, FmtOptions};
+use crate::wit::lint::{self, Level, LintLevels};
+use crate::{Context, ExitStatus};
+
+/// Check, format and compare WIT packages.
+#[derive(Debug, clap::Args)]
+pub struct WitArgs {
+    #[command(subcommand)]
+    pub command: WitCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum WitCommand {
+    Check(CheckArgs),
+    Fmt(FmtArgs),
+}
+
+/// Check WIT packages: parse errors with file, line and column, plus lint warnings.
+///
+/// Each path is a `.wit` file or a package directory (its `deps/` folder is resolved). With no
+/// path, the WIT of the project or workspace in the current directory is checked. Lint rules
+/// warn by default; `--deny <rule>` or `--deny warnings` turns them into errors, and a `[lint]`
+/// table in `wcomp.toml` sets levels per project (`missing-docs = "allow"`). Exits 1 when
+/// there are errors (including denied warnings).
+///
+/// Examples:
+///
+///   wcomp wit check
+///
+///   wcomp wit check wit/ --deny warnings
+///
+///   wcomp wit check wit/ --format sarif > wit.sarif
+///
+///   wcomp wit check --list-rules
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// WIT files or package directories (default: the project's or workspace's WIT).
+    pub paths: Vec<PathBuf>,
+
+    /// Report a lint rule as an error; `warnings` means every rule.
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+
+    /// Report a lint rule as a warning (the default for every rule).
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+
+    /// Do not report a lint rule.
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+
+    /// Lint the packages under `deps/` as well as the package itself.
+    #[arg(long)]
+    pub all_packages: bool,
+
+    /// Print the lint rules with their ids and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+/// Format WIT files canonically, keeping every comment.
+///
+/// Indentation is two spaces, one item per line, one blank line between top-level items
+/// (blank lines inside interfaces and worlds are kept, at most one). Every comment stays
+/// where it was; a file whose formatting cannot be proven to keep every token and comment and
+/// to mean the same package is refused and left unchanged. Paths are `.wit` files or package
+/// directories (their `deps/` are not touched); with none, the project's WIT is formatted.
+///
+/// Examples:
+///
+///   wcomp wit fmt
+///
+///   wcomp wit fmt wit/ --check
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    /// WIT files or package directories (default: the project's or workspace's WIT).
+    pub paths: Vec<PathBuf>,
+
+    /// Change nothing; print a diff and exit 1 if any file is not formatted.
+    #[arg(long)]
+    pub check: bool,
+}
+
+pub fn run(args: WitArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    match args.command {
+        WitCommand::Check(args) => run_check(args, ctx),
+        WitCommand::Fmt(args) => run_fmt(args, ctx),
+    }
+}
+
+fn run_fmt(args: FmtArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let paths = if args.paths.is_empty() {
+        crate::wit::default_wit_paths(&ctx.cwd)?
+    } else {
+        args.paths.iter().map(|p| ctx.path(p)).collect()
+    };
+    let options = FmtOptions { paths, check: args.check };
+    let outcome = crate::wit::fmt::run(&options, &ctx.cwd)?;
+    let mut sources = outcome.sources;
+    let failures = outcome.failures.len();
+    for failure in outcome.failures {
+        match failure {
+            FmtError::Invalid(diagnostic) => {
+                if ctx.printer.is_json() {
+                    ctx.printer.json(diagnostics::to_json(&diagnostic, &mut sources));
+                } else {
+                    ctx.printer.raw_stderr(&diagnostics::render_human(&diagnostic, &mut sources, ctx.printer.color()));
+                }
+            }
+            refused => {
+                crate::error::report(&ctx.printer, &anyhow::Error::new(refused));
+            }
+        }
+    }
+    for file in &outcome.files {
+        let shown = sources.display(&file.path);
+        if ctx.printer.is_json() {
+            ctx.printer.json(json!({"reason": "wit-formatted", "path": shown, "changed": file.changed(), "written": file.changed() && !args.check}));
+        } else if args.check && file.changed() {
+            let diff = similar::TextDiff::from_lines(&file.original, &file.formatted);
+            let text = diff.unified_diff().context_radius(3).header(&shown, &shown).to_string();
+            ctx.printer.data(text.trim_end());
+        }
+    }
+    let changed = outcome.files.iter().filter(|f| f.changed()).count();
+    let verb = if args.check { "would reformat" } else { "reformatted" };
+    ctx.printer.status(
+        if args.check { "Checked" } else { "Formatted" },
+        format_args!("{} file{} ({changed} {verb}, {failures} refused or invalid)", outcome.files.len(), plural(outcome.files.len())),
+    );
+    let failed = failures > 0 || (args.check && changed > 0);
+    Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+fn run_check(args: CheckArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    if args.list_rules {
+        for rule in lint::RULES {
+            if ctx.printer.is_json() {
+                ctx.printer.json(json!({"reason": "wit-lint-rule", "id": rule.id, "summary": rule.summary, "help": rule.help}));
+            } else {
+                ctx.printer.data(format_args!("{:<28}{}", rule.id, rule.summary));
+            }
+        }
+        return Ok(ExitStatus::Success);
+    }
+    // Later flags win over earlier kinds: allow, then warn, then deny.
+    let mut levels = LintLevels::default();
+    for (ids, level) in [(&args.allow, Level::Allow), (&args.warn, Level::Warn), (&args.deny, Level::Deny)] {
+        for id in ids {
+            levels.set(id, level, "the command line")?;
+        }
+    }
+    let paths = if args.paths.is_empty() {
+        crate::wit::default_wit_paths(&ctx.cwd)?
+    } else {
+        args.paths.iter().map(|p| ctx.path(p)).collect()
+    };
+    let options = CheckOptions { paths, levels, all_packages: args.all_packages };
+    let mut report = check::check(&options, &ctx.cwd)?;
+    let (errors, warnings) = (report.errors(), report.warnings());
+    match ctx.printer.format() {
+        OutputFormat::Sarif => {
+            let sarif = crate::wit::sarif::to_sarif(&report.diagnostics, &report.levels, &ctx.cwd);
+            ctx.printer.data(serde_json::to_string_pretty(&sarif)?);
+        }
+        OutputFormat::Json => {
+            for diagnostic in &report.diagnostics {
+                ctx.printer.json(diagnostics::to_json(diagnostic, &mut report.sources));
+            }
+            ctx.printer.json(json!({
+                "reason": "wit-check-finished",
+                "packages": report.packages,
+                "files": report.files,
+                "errors": errors,
+                "warnings": warnings,
+                "success": errors == 0,
+            }));
+        }
+        OutputFormat::Human => {
+            for diagnostic in &report.diagnostics {
+                let text = diagnostics::render_human(diagnostic, &mut report.sources, ctx.printer.color());
+                ctx.printer.raw_stderr(&text);
+            }
+        }
+    }
+    let summary = match (errors, warnings) {
+        (0, 0) => "no problems".to_owned(),
+        (e, w) => format!("{} error{}, {} warning{}", e, plural(e), w, plural(w)),
+    };
+    let checked = if report.packages.is_empty() { "WIT".to_owned() } else { report.packages.join(", ") };
+    ctx.printer.status("Checked", format_args!("{checked} ({} file{}): {summary}", report.files, plural(report.files)));
+    Ok(if errors > 0 { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
