@@ -157,7 +157,7 @@ fn run_check(args: CheckArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let mut levels = LintLevels::default();
     for (ids, level) in [(&args.allow, Level::Allow), (&args.warn, Level::Warn), (&args.deny, Level::Deny)] {
         for id in ids {
-            levels.set(id, level, "the command line")?;
+            levels.set(id, level, "on the command line")?;
         }
     }
     let paths = if args.paths.is_empty() {

@@ -26,7 +26,7 @@ pub struct CheckOptions {
 pub struct CheckReport {
     pub diagnostics: Vec<Diagnostic>,
     pub sources: SourceFiles,
-    /// `ns:name@version` of each package that loaded.
+    /// `ns:name@version` of each package that loaded, or the path of one that did not.
     pub packages: Vec<String>,
     /// Number of WIT files read.
     pub files: usize,
@@ -89,20 +89,71 @@ fn check_path(path: &Path, all_packages: bool, report: &mut CheckReport) -> Vec<
             packages.into_iter().flat_map(|p| lint::lint(&resolve, p, &mut report.sources)).collect()
         }
         Err(err) => {
+            report.files += package_files(path).len();
+            report.packages.push(format!("`{}`", report.sources.display(path)));
             let mut first = diagnostics::from_wit_error(&err, &resolve.source_map, &mut report.sources);
-            if first.code == "unknown-package" && path.is_file() {
-                if let Some(dir) = path.parent().filter(|dir| dir.join("deps").is_dir()) {
+            if first.code == "unknown-package" && path.is_file()
+                && let Some(dir) = path.parent().filter(|dir| dir.join("deps").is_dir()) {
                     first = first.with_note(format!(
                         "a single file is checked on its own; to resolve `deps/`, check the directory: `wcomp wit check {}`",
                         report.sources.display(dir)
                     ));
                 }
+            if let Some(requested) = missing_package(&err) {
+                first = suggest_declared_version(first, path, &requested);
             }
             let mut found = vec![first];
             found.extend(grammar_errors_in_other_files(path, &found[0], &mut report.sources));
             found
         }
     }
+}
+
+fn missing_package(err: &anyhow::Error) -> Option<wit_parser::PackageName> {
+    err.chain().find_map(|layer| match layer.downcast_ref::<wit_parser::ResolveError>()?.kind() {
+        wit_parser::ResolveErrorKind::PackageNotFound { requested, .. } => Some(requested.clone()),
+        _ => None,
+    })
+}
+
+/// wit-parser lists only packages it had loaded when it failed; `deps/` may hold the package
+/// under another version (references must match versions exactly), which is the likely fix.
+fn suggest_declared_version(diagnostic: Diagnostic, path: &Path, requested: &wit_parser::PackageName) -> Diagnostic {
+    let Some(deps) = path.is_dir().then(|| path.join("deps")) else { return diagnostic };
+    let prefix = format!("{}:{}", requested.namespace, requested.name);
+    let declared: Vec<String> = walk_wit_files(&deps)
+        .iter()
+        .filter_map(|file| declared_package(file))
+        .filter(|name| name == &prefix || name.starts_with(&format!("{prefix}@")))
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if declared.is_empty() {
+        return diagnostic;
+    }
+    diagnostic.with_help(format!(
+        "`deps/` declares {}; a reference must name the same version (`{prefix}/…@<version>`)",
+        declared.join(", ")
+    ))
+}
+
+fn walk_wit_files(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .max_depth(2)
+        .into_iter()
+        .flatten()
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| p.extension().is_some_and(|e| e == "wit"))
+        .collect()
+}
+
+/// The `ns:name@version` of a file's `package …;` header, read with the lexer.
+fn declared_package(file: &Path) -> Option<String> {
+    let text = fs_err::read_to_string(file).ok()?;
+    let tokens = super::lexer::tokenize(&text).ok()?;
+    let mut significant = tokens.iter().filter(|t| !t.is_comment());
+    significant.find(|t| t.is("package"))?;
+    let name: String = significant.take_while(|t| !t.is(";") && !t.is("{")).map(|t| t.text).collect();
+    (!name.is_empty()).then_some(name)
 }
 
 /// wit-parser stops at the first error of a package. Parsing each other file of the package
@@ -122,11 +173,10 @@ fn grammar_errors_in_other_files(path: &Path, first: &Diagnostic, sources: &mut 
         let Some(text) = sources.text(&file) else { continue };
         let mut map = SourceMap::new();
         map.push(&file, text.to_string());
-        if let Err((map, err)) = map.parse() {
-            if diagnostics::is_grammar_error(err.kind()) {
+        if let Err((map, err)) = map.parse()
+            && diagnostics::is_grammar_error(err.kind()) {
                 found.push(diagnostics::from_parse_error(err.kind(), &map, sources));
             }
-        }
     }
     found
 }

@@ -199,41 +199,128 @@ pub fn is_grammar_error(kind: &ParseErrorKind) -> bool {
 
 pub fn from_parse_error(kind: &ParseErrorKind, map: &SourceMap, sources: &mut SourceFiles) -> Diagnostic {
     let location = sources.locate_span(map, kind.span());
-    match kind {
-        ParseErrorKind::Lex(err) => {
-            Diagnostic::error("syntax-error", err.to_string()).at(location, "").with_help("see the WIT grammar: https://component-model.bytecodealliance.org/design/wit.html")
-        }
+    let diagnostic = match kind {
+        ParseErrorKind::Lex(err) => Diagnostic::error("syntax-error", err.to_string()).at(location, ""),
         ParseErrorKind::Syntax { message, .. } => {
-            let code = if message.starts_with("expected ") { "syntax-error" } else { "invalid-wit" };
+            let code = if message.starts_with("expected ") {
+                "syntax-error"
+            } else if message.contains("more than once") || message.contains("duplicate") {
+                "duplicate-name"
+            } else {
+                "invalid-wit"
+            };
             let mut diagnostic = Diagnostic::error(code, message.clone()).at(location, "");
-            if let Some(help) = syntax_help(message) {
-                diagnostic = diagnostic.with_help(help);
+            if code == "duplicate-name" {
+                diagnostic = diagnostic.with_help("rename one of the two; names must be unique within their interface, world or package");
+                diagnostic.label = Some("defined again here".to_owned());
             }
             diagnostic
         }
         ParseErrorKind::ItemNotFound { name, kind, hint, .. } => {
-            let diagnostic = Diagnostic::error("unknown-name", format!("{kind} `{name}` does not exist")).at(location, "not defined here");
-            match hint {
-                Some(hint) => diagnostic.with_help(hint.clone()),
-                None => diagnostic.with_help(format!("define the {kind} in this package, or `use` it from the interface that defines it")),
+            let diagnostic = Diagnostic::error("unknown-name", format!("{kind} `{name}` does not exist")).at(location, "not defined");
+            let suggestion = diagnostic.location.as_ref().and_then(|loc| suggest_name(name, &loc.path, sources));
+            match (hint, suggestion) {
+                (Some(hint), _) => diagnostic.with_help(hint.clone()),
+                (None, Some(similar)) => diagnostic.with_help(format!("did you mean `{similar}`?")),
+                (None, None) => diagnostic.with_help(format!("define the {kind} in this package, or `use` it from the interface that defines it")),
             }
         }
         ParseErrorKind::TypeCycle { name, kind, .. } => Diagnostic::error("cycle", format!("{kind} `{name}` depends on itself"))
             .at(location, "part of the cycle")
             .with_help("break the cycle: WIT types and `use` chains must form a tree"),
         other => Diagnostic::error("invalid-wit", other.to_string()).at(location, ""),
+    };
+    if diagnostic.code == "syntax-error" { refine_syntax_error(diagnostic, sources) } else { diagnostic }
+}
+
+/// Grammar errors point at the token that was not expected; when the real problem is what
+/// is missing at the end of the previous line (a `;`), point there instead, as rustc does,
+/// and explain version syntax when the error is inside a version.
+fn refine_syntax_error(mut diagnostic: Diagnostic, sources: &mut SourceFiles) -> Diagnostic {
+    let Some(location) = diagnostic.location.clone() else { return diagnostic };
+    let Some(text) = sources.text(&location.path) else { return diagnostic };
+    let offset = location.range.start;
+    let before = &text[..offset];
+    let run_start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '@'))).map_or(0, |i| i + 1);
+    if before[run_start..].contains('@') {
+        return diagnostic.with_help("versions are semver with three numbers: `@1.2.3`, optionally `-pre.1` or `+build`");
     }
+    let missing = diagnostic.message.strip_prefix("expected ").and_then(|rest| rest.split(", found").next()).unwrap_or("").to_owned();
+    let tokens = super::lexer::tokenize(&text).unwrap_or_default();
+    let previous = tokens.iter().rev().find(|t| t.end() <= offset && !t.is_comment());
+    if let Some(previous) = previous
+        && text[previous.end()..offset].contains('\n')
+            && let Some(moved) = sources.locate(&location.path, previous.end()..previous.end()) {
+                diagnostic.location = Some(moved);
+                diagnostic.label = Some(format!("expected {missing} here"));
+                diagnostic.notes.push(format!("found `{}` on line {} instead", token_at(&text, offset), location.line));
+                return diagnostic;
+            }
+    if missing == "';'" {
+        diagnostic = diagnostic.with_help("end the item with `;`");
+    }
+    diagnostic
+}
+
+fn token_at(text: &str, offset: usize) -> &str {
+    let rest = &text[offset..];
+    let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+    &rest[..end.max(rest.chars().next().map_or(0, char::len_utf8))]
+}
+
+/// A defined or built-in name close to `name`, for "did you mean".
+fn suggest_name(name: &str, path: &Path, sources: &mut SourceFiles) -> Option<String> {
+    const BUILTIN: &[&str] = &[
+        "bool", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "f32", "f64", "char", "string", "list", "option",
+        "result", "tuple", "future", "stream", "borrow", "own", "error-context",
+    ];
+    let text = sources.text(path)?;
+    let tokens = super::lexer::tokenize(&text).ok()?;
+    let defined = tokens.windows(2).filter(|pair| {
+        matches!(pair[0].text, "type" | "record" | "variant" | "enum" | "flags" | "resource" | "interface" | "world" | "as")
+            && pair[0].kind == super::lexer::Kind::Id
+    });
+    let candidates = defined.map(|pair| pair[1].text.trim_start_matches('%')).chain(BUILTIN.iter().copied());
+    let limit = if name.len() <= 3 { 1 } else { 2 };
+    candidates
+        .filter(|candidate| *candidate != name)
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, candidate)| candidate.to_owned())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
 }
 
 pub fn from_resolve_error(kind: &ResolveErrorKind, map: &SourceMap, sources: &mut SourceFiles) -> Diagnostic {
     let location = sources.locate_span(map, kind.span());
     match kind {
         ResolveErrorKind::PackageNotFound { requested, known, .. } => {
-            let help = if known.is_empty() {
-                "put the package's WIT under the `deps/` directory next to this package (e.g. `deps/<name>/` or `deps/<name>.wit`)".to_owned()
+            let other_versions: Vec<String> = known
+                .iter()
+                .filter(|k| k.namespace == requested.namespace && k.name == requested.name)
+                .map(|k| format!("`{k}`"))
+                .collect();
+            let help = if other_versions.is_empty() {
+                format!(
+                    "no dependency provides `{}:{}`; put its WIT under the `deps/` directory next to this package (`deps/{}/` or `deps/{}.wit`)",
+                    requested.namespace, requested.name, requested.name, requested.name
+                )
             } else {
-                let known: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-                format!("known packages: {}; put the missing one under `deps/` or fix the name or version", known.join(", "))
+                format!("loaded instead: {}; refer to that version, or add the one you need under `deps/`", other_versions.join(", "))
             };
             Diagnostic::error("unknown-package", format!("package `{requested}` not found")).at(location, "unknown package").with_help(help)
         }
@@ -260,17 +347,6 @@ pub fn from_resolve_error(kind: &ResolveErrorKind, map: &SourceMap, sources: &mu
             Diagnostic::error("duplicate-name", format!("{item_type} of `{name}` clashes with an item of the same name")).at(location, "clashes")
         }
         other => Diagnostic::error("invalid-wit", other.to_string()).at(location, ""),
-    }
-}
-
-/// Extra advice for wit-parser messages whose fix is not obvious from the text.
-fn syntax_help(message: &str) -> Option<&'static str> {
-    if message.contains("duplicate") || message.contains("defined twice") {
-        Some("rename one of the two items; names must be unique within their scope")
-    } else if message.contains("version") || message.contains("semver") || message.contains("unexpected character") {
-        Some("versions are semver: `@1.2.3`, optionally `-pre.1` or `+build`")
-    } else {
-        None
     }
 }
 
@@ -366,6 +442,13 @@ pub fn to_json(diagnostic: &Diagnostic, sources: &mut SourceFiles) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suggestions_use_edit_distance() {
+        assert_eq!(edit_distance("strin", "string"), 1);
+        assert_eq!(edit_distance("u23", "u32"), 2);
+        assert_eq!(edit_distance("", "ab"), 2);
+    }
 
     #[test]
     fn line_and_column_count_characters() {

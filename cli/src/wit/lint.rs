@@ -124,11 +124,11 @@ impl std::str::FromStr for Level {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LintError {
     /// A rule id that does not exist.
-    #[error("unknown lint rule `{id}` in {origin}")]
+    #[error("unknown lint rule `{id}` {origin}")]
     #[diagnostic(help("rules: {}; or `warnings` for all of them", rule_list()))]
     UnknownRule { id: String, origin: String },
     /// A level other than allow / warn / deny.
-    #[error("invalid level `{level}` for lint `{id}` in {origin}")]
+    #[error("invalid level `{level}` for lint `{id}` {origin}")]
     #[diagnostic(help("use \"allow\", \"warn\" or \"deny\""))]
     InvalidLevel { id: String, level: String, origin: String },
     /// The manifest could not be read as TOML.
@@ -190,7 +190,7 @@ impl LintLevels {
         let value: toml::Table =
             toml::from_str(&text).map_err(|source| LintError::Manifest { path: path.to_owned(), source })?;
         let mut levels = LintLevels::default();
-        let origin = format!("`{}`", path.display());
+        let origin = format!("in `{}`", path.display());
         if let Some(table) = value.get("lint").and_then(toml::Value::as_table) {
             for (id, level) in table {
                 let parsed = level.as_str().and_then(|s| s.parse().ok());
@@ -266,11 +266,10 @@ impl Lint<'_> {
         }
         for world in pkg.worlds.values() {
             for item in self.resolve.worlds[*world].imports.values().chain(self.resolve.worlds[*world].exports.values()) {
-                if let WorldItem::Type { id, .. } = item {
-                    if matches!(self.resolve.types[*id].owner, TypeOwner::World(w) if w == *world) {
+                if let WorldItem::Type { id, .. } = item
+                    && matches!(self.resolve.types[*id].owner, TypeOwner::World(w) if w == *world) {
                         ids.push(*id);
                     }
-                }
             }
         }
         ids
@@ -393,22 +392,19 @@ impl Lint<'_> {
         let mut refs = Vec::new();
         let interface_package = |id: wit_parser::InterfaceId| resolve.interfaces[id].package;
         for ty in self.own_types() {
-            if let TypeDefKind::Type(Type::Id(target)) = resolve.types[ty].kind {
-                if let TypeOwner::Interface(owner) = resolve.types[target].owner {
-                    if let Some(p) = interface_package(owner).filter(|p| *p != self.package) {
+            if let TypeDefKind::Type(Type::Id(target)) = resolve.types[ty].kind
+                && let TypeOwner::Interface(owner) = resolve.types[target].owner
+                    && let Some(p) = interface_package(owner).filter(|p| *p != self.package) {
                         refs.push((p, resolve.types[ty].span));
                     }
-                }
-            }
         }
         for world in pkg.worlds.values() {
             let world = &resolve.worlds[*world];
             for item in world.imports.values().chain(world.exports.values()) {
-                if let WorldItem::Interface { id, span, .. } = item {
-                    if let Some(p) = interface_package(*id).filter(|p| *p != self.package) {
+                if let WorldItem::Interface { id, span, .. } = item
+                    && let Some(p) = interface_package(*id).filter(|p| *p != self.package) {
                         refs.push((p, *span));
                     }
-                }
             }
         }
         refs
@@ -426,14 +422,33 @@ impl Lint<'_> {
         for (package, span) in refs {
             let name = &self.resolve.packages[package].name;
             if name.version.is_none() && reported.insert(package) {
-                self.warn(
-                    "unversioned-dependency",
-                    span,
-                    format!("dependency `{name}` has no version, but `{example}` has one"),
-                    "unversioned",
-                );
+                let message = format!("dependency `{name}` has no version, but `{example}` has one");
+                let mut location = self.locate(span);
+                if location.is_none() {
+                    // World imports of foreign interfaces carry no span after resolution;
+                    // find the reference in the text of the package's worlds.
+                    location = self.find_in_worlds(&format!("{}:{}/", name.namespace, name.name));
+                }
+                let help = rule("unversioned-dependency").map_or("", |rule| rule.help);
+                let mut diagnostic = Diagnostic::error("unversioned-dependency", message).at(location, "unversioned").with_help(help);
+                diagnostic.severity = Severity::Warning;
+                self.out.push(diagnostic);
             }
         }
+    }
+
+    /// The first occurrence of `needle` in a file that defines one of the package's worlds.
+    fn find_in_worlds(&mut self, needle: &str) -> Option<Location> {
+        let spans: Vec<wit_parser::Span> =
+            self.resolve.packages[self.package].worlds.values().map(|w| self.resolve.worlds[*w].span).collect();
+        for span in spans {
+            let Some(world) = self.locate(span) else { continue };
+            let Some(text) = self.sources.text(&world.path) else { continue };
+            if let Some(start) = text.find(needle) {
+                return self.sources.locate(&world.path, start..start + needle.len() - 1);
+            }
+        }
+        None
     }
 
     fn duplicate_package_versions(&mut self) {
@@ -515,12 +530,11 @@ impl Lint<'_> {
                 self.warn("shadows-wasi", world.span, format!("world `{name}` has the name of a WASI interface"), "WASI name");
             }
             for (key, item) in world.imports.iter().chain(world.exports.iter()) {
-                if let WorldKey::Name(item_name) = key {
-                    if shadows(item_name) && !matches!(item, WorldItem::Type { .. }) {
+                if let WorldKey::Name(item_name) = key
+                    && shadows(item_name) && !matches!(item, WorldItem::Type { .. }) {
                         let message = format!("world item `{item_name}` has the name of a WASI interface");
                         self.warn("shadows-wasi", item.span(), message, "WASI name");
                     }
-                }
             }
         }
     }

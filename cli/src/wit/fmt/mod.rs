@@ -167,8 +167,11 @@ fn values<'x, I: 'x, T: serde::Serialize + 'x>(items: impl Iterator<Item = (I, &
     items.map(|(_, item)| serde_json::to_value(item).ok()).collect()
 }
 
+/// An `include` reduced to what formatting must not change: stability, target, renames.
+type IncludeShape = (String, usize, Vec<(String, String)>);
+
 /// `include`s are left out of a world's serde form but matter before resolution.
-fn includes(package: &UnresolvedPackage) -> Vec<(String, usize, Vec<(String, String)>)> {
+fn includes(package: &UnresolvedPackage) -> Vec<IncludeShape> {
     package
         .worlds
         .iter()

@@ -72,12 +72,23 @@ impl<'a> Printer<'_, 'a> {
         Err(Unsupported { offset, message: format!("expected {what}, found {found}") })
     }
 
-    /// Whether a comment appears before the bracket that closes the one just written.
-    fn comment_before_close(&self) -> bool {
+    /// Whether the list whose opening bracket was just written needs one element per line:
+    /// it holds a line comment, or a block comment that spans lines or sits on a line of its
+    /// own. Short `/* … */` comments inside a line keep the list on one line.
+    fn needs_breaking(&self) -> bool {
         let mut depth = 0usize;
+        let mut after_comment = false;
         for token in &self.tokens[self.pos..] {
-            if token.is_comment() {
+            if after_comment && token.newlines_before > 0 {
                 return true;
+            }
+            after_comment = false;
+            if token.is_comment() {
+                if token.kind == Kind::LineComment || token.text.contains('\n') || token.newlines_before > 0 {
+                    return true;
+                }
+                after_comment = true;
+                continue;
             }
             if matches!(token.text, "(" | "{" | "<") && token.kind == Kind::Punct {
                 depth += 1;
@@ -187,9 +198,13 @@ impl<'a> Printer<'_, 'a> {
         }
     }
 
-    /// Drops a trailing comma in a list printed on one line (it has no comments around it).
-    fn skip(&mut self) {
-        self.pos += 1;
+    /// Drops a trailing comma in a list printed on one line, unless a comment comes first.
+    fn skip_comma(&mut self) -> bool {
+        let direct = self.tokens.get(self.pos).is_some_and(|t| t.is(","));
+        if direct {
+            self.pos += 1;
+        }
+        direct
     }
 
     /// Comments before a closing brace are indented with the block's contents.
@@ -403,6 +418,11 @@ impl<'a> Printer<'_, 'a> {
             item(self, sep)?;
         }
         self.close_block("}")
+    }
+
+    /// Whether the bracket just written is closed by the very next token (comments included).
+    fn empty_after_open(&self, close: &str) -> bool {
+        self.tokens.get(self.pos).is_some_and(|t| t.is(close))
     }
 
     /// Whether the next token opens a bracket that the very next token (comments included)
@@ -619,8 +639,8 @@ impl<'a> Printer<'_, 'a> {
         mut element: impl FnMut(&mut Self, Sep) -> Result,
     ) -> Result {
         self.expect(open, open_sep)?;
-        let broken = always_break || self.comment_before_close();
-        if self.peek_is(close) && !self.comment_before_close() {
+        let broken = always_break || self.needs_breaking();
+        if self.empty_after_open(close) {
             self.expect(close, Sep::None)?;
             return Ok(());
         }
@@ -635,17 +655,23 @@ impl<'a> Printer<'_, 'a> {
                 if self.peek_is(",") {
                     self.emit(Sep::None)?;
                 } else {
-                    // The last element gets a trailing comma, written before any comment
-                    // that follows it.
-                    self.out.push(',');
                     if !self.peek_is(close) {
                         return self.unsupported(&format!("`,` or `{close}`"));
+                    }
+                    // The last element gets a trailing comma, written before any comment
+                    // that follows it, except in `<…>`: `result<a, b,>` is not WIT.
+                    if close != ">" {
+                        self.out.push(',');
                     }
                 }
             }
             return self.close_block(close);
         }
         let inner = if spaced { Sep::Space } else { Sep::None };
+        if self.peek_is(close) {
+            // Only a short comment inside: `( /* nothing */ )`.
+            return self.expect(close, inner).map(drop);
+        }
         let mut sep = inner;
         loop {
             element(self, sep)?;
@@ -653,7 +679,9 @@ impl<'a> Printer<'_, 'a> {
                 break;
             }
             if self.peek_nth(1).is_some_and(|t| t.is(close)) {
-                self.skip();
+                if !self.skip_comma() {
+                    self.emit(Sep::None)?;
+                }
                 break;
             }
             self.emit(Sep::None)?;
