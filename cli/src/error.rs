@@ -139,6 +139,8 @@ fn diagnostic_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
         crate::wit::WitError,
         crate::wit::lint::LintError,
         crate::wit::fmt::FmtError,
+        crate::wit::diff::DiffError,
+        crate::commands::wit::WitUsageError,
         crate::compose::ComposeError,
         crate::runtime::RunError,
         crate::runtime::InvokeError,

@@ -119,6 +119,48 @@ fn lint_cases() {
 }
 
 #[test]
+fn diff_cases() {
+    run_cli_cases("diff");
+}
+
+/// `--against <ref>` reads the old version from git.
+#[test]
+fn diff_against_a_git_revision() {
+    if Command::new("git").arg("--version").output().is_err() {
+        eprintln!("skipped: git is not installed");
+        return;
+    }
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let output = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    let wit = repo.path().join("wit");
+    std::fs::create_dir_all(&wit).unwrap();
+    let case = fixtures().join("diff").join("field-added");
+    std::fs::copy(case.join("old.wit"), wit.join("shop.wit")).unwrap();
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "v1"]);
+    git(&["tag", "v1"]);
+    std::fs::copy(case.join("new.wit"), wit.join("shop.wit")).unwrap();
+    let output = wcomp(&["wit", "diff", "--against", "v1", "wit"], repo.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("field `zip` was added"), "{stdout}");
+    // Without a path, the project's `wit/` is compared; an unknown revision is explained.
+    assert_eq!(wcomp(&["wit", "diff", "--against", "HEAD"], repo.path()).status.code(), Some(1));
+    let output = wcomp(&["wit", "diff", "--against", "no-such-ref", "wit"], repo.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot read `wit` at git revision `no-such-ref`"), "{stderr}");
+}
+
+#[test]
 fn fmt_cases() {
     let cases = cases(&fixtures().join("fmt"), "input.wit");
     assert!(!cases.is_empty());
@@ -386,4 +428,14 @@ fn token_boundaries(text: &str) -> Vec<usize> {
 fn wit_command_line_is_consistent() {
     use clap::CommandFactory;
     wcomp::cli::Cli::command().debug_assert();
+}
+
+#[test]
+fn wasi_corpus_has_no_changes_against_itself() {
+    let corpus = corpus_or_skip!();
+    let dir = corpus.display().to_string();
+    let output = wcomp(&["wit", "diff", &dir, &dir], &corpus);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("No changes"), "{stdout}");
 }

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::cli::OutputFormat;
 use crate::wit::check::{self, CheckOptions};
 use crate::wit::diagnostics;
+use crate::wit::diff::{DiffError, DiffOptions, OldSide};
 use crate::wit::fmt::{FmtError, FmtOptions};
 use crate::wit::lint::{self, Level, LintLevels};
 use crate::{Context, ExitStatus};
@@ -23,6 +24,7 @@ pub struct WitArgs {
 pub enum WitCommand {
     Check(CheckArgs),
     Fmt(FmtArgs),
+    Diff(DiffArgs),
 }
 
 /// Check WIT packages: parse errors with file, line and column, plus lint warnings.
@@ -95,7 +97,71 @@ pub fn run(args: WitArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     match args.command {
         WitCommand::Check(args) => run_check(args, ctx),
         WitCommand::Fmt(args) => run_fmt(args, ctx),
+        WitCommand::Diff(args) => run_diff(args, ctx),
     }
+}
+
+/// Compare two versions of a WIT package: breaking and compatible changes, and the version.
+///
+/// Lists every change to interfaces, worlds, types and functions, each marked breaking (users
+/// of the old version can fail with the new one) or compatible, then checks the package's
+/// version against semver: breaking changes need a new major version (before 1.0, a new minor
+/// version). Exits 1 when the version does not match the changes.
+///
+/// Examples:
+///
+///   wcomp wit diff old/wit new/wit
+///
+///   wcomp wit diff --against main wit/
+///
+///   wcomp wit diff --against v1.2.0 --format json
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// `<old> <new>` paths, or with `--against`, the one path to compare (default: the
+    /// project's WIT).
+    #[arg(num_args = 0..=2, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Compare with the same path at this git revision (branch, tag or commit).
+    #[arg(long, value_name = "GIT_REF")]
+    pub against: Option<String>,
+}
+
+/// Mistakes in how `wit diff` was called.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum WitUsageError {
+    /// Neither two paths nor `--against` were given.
+    #[error("`wit diff` needs two versions to compare")]
+    #[diagnostic(help("pass `<old> <new>`, or `--against <git-ref>` with at most one path"))]
+    DiffSides,
+}
+
+fn run_diff(args: DiffArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let (old, new) = match (&args.against, args.paths.as_slice()) {
+        (Some(reference), []) => {
+            let mut defaults = crate::wit::default_wit_paths(&ctx.cwd)?;
+            (OldSide::GitRef(reference.clone()), defaults.remove(0))
+        }
+        (Some(reference), [path]) => (OldSide::GitRef(reference.clone()), ctx.path(path)),
+        (None, [old, new]) => (OldSide::Path(ctx.path(old)), ctx.path(new)),
+        _ => return Err(WitUsageError::DiffSides.into()),
+    };
+    let mut sources = diagnostics::SourceFiles::new(&ctx.cwd);
+    let report = match crate::wit::diff::diff(&DiffOptions { old, new }, &ctx.cwd, &mut sources) {
+        Ok(report) => report,
+        Err(err) => {
+            if let Some(DiffError::Invalid { diagnostic, .. }) = err.downcast_ref::<DiffError>() {
+                ctx.printer.raw_stderr(&diagnostics::render_human(diagnostic, &mut sources, ctx.printer.color()));
+            }
+            return Err(err);
+        }
+    };
+    if ctx.printer.is_json() {
+        ctx.printer.json(crate::wit::diff::to_json(&report));
+    } else {
+        ctx.printer.data(crate::wit::diff::render_human(&report).trim_end());
+    }
+    Ok(if report.semver.ok { ExitStatus::Success } else { ExitStatus::Failure })
 }
 
 fn run_fmt(args: FmtArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod diff;
 pub mod fmt;
 pub mod lexer;
 pub mod lint;
