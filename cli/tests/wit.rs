@@ -439,3 +439,66 @@ fn wasi_corpus_has_no_changes_against_itself() {
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("No changes"), "{stdout}");
 }
+
+/// A deterministic stand-in for the cargo-fuzz target that runs with the ordinary build:
+/// random token-level mutations of the fixtures and the WASI sources go through `check`
+/// and `fmt`. Nothing may panic, and valid WIT must never be refused by the formatter.
+/// `WIT_MUTATIONS=<n>` runs more, `WIT_MUTATION_SEED=<n>` varies them.
+#[test]
+fn check_and_fmt_survive_random_mutations() {
+    let mut seeds: Vec<String> = walkdir::WalkDir::new(fixtures())
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "wit"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    if let Some(corpus) = wasi_corpus() {
+        seeds.extend(corpus_files(&corpus).iter().filter_map(|p| std::fs::read_to_string(p).ok()));
+    }
+    let iterations: usize = std::env::var("WIT_MUTATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(1500);
+    let mut rng = std::env::var("WIT_MUTATION_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x2545_f491_4f6c_dd1du64) | 1;
+    let mut next = move |bound: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % bound.max(1) as u64) as usize
+    };
+    const PIECES: &[&str] = &[
+        "{", "}", "(", ")", "<", ">", ",", ";", ":", "@", "/", ".", "->", "=", "_", "*", "interface", "world", "func",
+        "record", "variant", "enum", "flags", "resource", "use", "type", "import", "export", "include", "with", "as",
+        "package", "static", "constructor", "async", "list", "result", "option", "tuple", "borrow", "own", "u32", "string",
+        "x", "%x", "a:b", "0", "1.0.0", "\"s\"", "// c\n", "/* c */", "/* a /* nested */ b */", "/// d\n", "\n", "\n\n", " ",
+    ];
+    let (mut valid, mut total) = (0, 0);
+    for _ in 0..iterations {
+        let seed = &seeds[next(seeds.len())];
+        let Ok(tokens) = wcomp::wit::lexer::tokenize(seed) else { continue };
+        if tokens.is_empty() {
+            continue;
+        }
+        let mut text = seed.clone();
+        for _ in 0..1 + next(3) {
+            let tokens = match wcomp::wit::lexer::tokenize(&text) {
+                Ok(tokens) if !tokens.is_empty() => tokens,
+                _ => break,
+            };
+            let token = tokens[next(tokens.len())];
+            let piece = PIECES[next(PIECES.len())];
+            text = match next(4) {
+                0 => format!("{}{}", &text[..token.start], &text[token.end()..]),
+                1 => format!("{} {piece} {}", &text[..token.start], &text[token.start..]),
+                2 => format!("{}{piece}{}", &text[..token.start], &text[token.start..]),
+                _ => format!("{}{}{}", &text[..token.end()], token.text, &text[token.end()..]),
+            };
+        }
+        total += 1;
+        let path = Path::new("mutated.wit");
+        let mut sources = wcomp::wit::diagnostics::SourceFiles::new(Path::new("/"));
+        for diagnostic in wcomp::wit::check::check_text(path, &text, &mut sources) {
+            wcomp::wit::diagnostics::render_human(&diagnostic, &mut sources, false);
+        }
+        valid += format_if_valid(path, &text);
+    }
+    eprintln!("{total} mutations, {valid} valid WIT formatted");
+    assert!(valid > 0);
+}

@@ -156,6 +156,17 @@ fn declared_package(file: &Path) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// Checks one in-memory file as a package of its own (no `deps/`): errors, then lint
+/// findings at their default levels. Used by the fuzz target and for text that is not on disk.
+pub fn check_text(path: &Path, text: &str, sources: &mut SourceFiles) -> Vec<Diagnostic> {
+    sources.insert(path, text);
+    let mut resolve = Resolve::default();
+    match resolve.push_str(path, text) {
+        Ok(package) => lint::apply_levels(lint::lint(&resolve, package, sources), &LintLevels::default()),
+        Err(err) => vec![diagnostics::from_wit_error(&err, &resolve.source_map, sources)],
+    }
+}
+
 /// wit-parser stops at the first error of a package. Parsing each other file of the package
 /// on its own finds further *grammar* errors (a file alone cannot resolve names from its
 /// siblings, so only errors the grammar alone produces are kept).
