@@ -3,14 +3,12 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
-
-use crate::cli::OutputFormat;
 use crate::wit::check::{self, CheckOptions};
-use crate::wit::diagnostics;
+use crate::wit::diagnostics::SourceFiles;
 use crate::wit::diff::{DiffError, DiffOptions, OldSide};
-use crate::wit::fmt::{FmtError, FmtOptions};
-use crate::wit::lint::{self, Level, LintLevels};
+use crate::wit::fmt::FmtOptions;
+use crate::wit::lint::{Level, LintLevels};
+use crate::wit::report;
 use crate::{Context, ExitStatus};
 
 /// Check, format and compare WIT packages.
@@ -136,138 +134,48 @@ pub enum WitUsageError {
     DiffSides,
 }
 
-fn run_diff(args: DiffArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
-    let (old, new) = match (&args.against, args.paths.as_slice()) {
-        (Some(reference), []) => {
-            let mut defaults = crate::wit::default_wit_paths(&ctx.cwd)?;
-            (OldSide::GitRef(reference.clone()), defaults.remove(0))
-        }
-        (Some(reference), [path]) => (OldSide::GitRef(reference.clone()), ctx.path(path)),
-        (None, [old, new]) => (OldSide::Path(ctx.path(old)), ctx.path(new)),
-        _ => return Err(WitUsageError::DiffSides.into()),
-    };
-    let mut sources = diagnostics::SourceFiles::new(&ctx.cwd);
-    let report = match crate::wit::diff::diff(&DiffOptions { old, new }, &ctx.cwd, &mut sources) {
-        Ok(report) => report,
-        Err(err) => {
-            if let Some(DiffError::Invalid { diagnostic, .. }) = err.downcast_ref::<DiffError>() {
-                ctx.printer.raw_stderr(&diagnostics::render_human(diagnostic, &mut sources, ctx.printer.color()));
-            }
-            return Err(err);
-        }
-    };
-    if ctx.printer.is_json() {
-        ctx.printer.json(crate::wit::diff::to_json(&report));
-    } else {
-        ctx.printer.data(crate::wit::diff::render_human(&report).trim_end());
-    }
-    Ok(if report.semver.ok { ExitStatus::Success } else { ExitStatus::Failure })
-}
-
-fn run_fmt(args: FmtArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
-    let paths = if args.paths.is_empty() {
-        crate::wit::default_wit_paths(&ctx.cwd)?
-    } else {
-        args.paths.iter().map(|p| ctx.path(p)).collect()
-    };
-    let options = FmtOptions { paths, check: args.check };
-    let outcome = crate::wit::fmt::run(&options, &ctx.cwd)?;
-    let mut sources = outcome.sources;
-    let failures = outcome.failures.len();
-    for failure in outcome.failures {
-        match failure {
-            FmtError::Invalid(diagnostic) => {
-                if ctx.printer.is_json() {
-                    ctx.printer.json(diagnostics::to_json(&diagnostic, &mut sources));
-                } else {
-                    ctx.printer.raw_stderr(&diagnostics::render_human(&diagnostic, &mut sources, ctx.printer.color()));
-                }
-            }
-            refused => {
-                crate::error::report(&ctx.printer, &anyhow::Error::new(refused));
-            }
-        }
-    }
-    for file in &outcome.files {
-        let shown = sources.display(&file.path);
-        if ctx.printer.is_json() {
-            ctx.printer.json(json!({"reason": "wit-formatted", "path": shown, "changed": file.changed(), "written": file.changed() && !args.check}));
-        } else if args.check && file.changed() {
-            let diff = similar::TextDiff::from_lines(&file.original, &file.formatted);
-            let text = diff.unified_diff().context_radius(3).header(&shown, &shown).to_string();
-            ctx.printer.data(text.trim_end());
-        }
-    }
-    let changed = outcome.files.iter().filter(|f| f.changed()).count();
-    let verb = if args.check { "would reformat" } else { "reformatted" };
-    ctx.printer.status(
-        if args.check { "Checked" } else { "Formatted" },
-        format_args!("{} file{} ({changed} {verb}, {failures} refused or invalid)", outcome.files.len(), plural(outcome.files.len())),
-    );
-    let failed = failures > 0 || (args.check && changed > 0);
-    Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+fn wit_paths(paths: &[PathBuf], ctx: &Context) -> anyhow::Result<Vec<PathBuf>> {
+    if paths.is_empty() { crate::wit::default_wit_paths(&ctx.cwd) } else { Ok(paths.iter().map(|p| ctx.path(p)).collect()) }
 }
 
 fn run_check(args: CheckArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     if args.list_rules {
-        for rule in lint::RULES {
-            if ctx.printer.is_json() {
-                ctx.printer.json(json!({"reason": "wit-lint-rule", "id": rule.id, "summary": rule.summary, "help": rule.help}));
-            } else {
-                ctx.printer.data(format_args!("{:<28}{}", rule.id, rule.summary));
-            }
-        }
+        report::print_rules(&ctx.printer);
         return Ok(ExitStatus::Success);
     }
-    // Later flags win over earlier kinds: allow, then warn, then deny.
+    // Later kinds win: allow, then warn, then deny.
     let mut levels = LintLevels::default();
     for (ids, level) in [(&args.allow, Level::Allow), (&args.warn, Level::Warn), (&args.deny, Level::Deny)] {
         for id in ids {
             levels.set(id, level, "on the command line")?;
         }
     }
-    let paths = if args.paths.is_empty() {
-        crate::wit::default_wit_paths(&ctx.cwd)?
-    } else {
-        args.paths.iter().map(|p| ctx.path(p)).collect()
-    };
-    let options = CheckOptions { paths, levels, all_packages: args.all_packages };
-    let mut report = check::check(&options, &ctx.cwd)?;
-    let (errors, warnings) = (report.errors(), report.warnings());
-    match ctx.printer.format() {
-        OutputFormat::Sarif => {
-            let sarif = crate::wit::sarif::to_sarif(&report.diagnostics, &report.levels, &ctx.cwd);
-            ctx.printer.data(serde_json::to_string_pretty(&sarif)?);
-        }
-        OutputFormat::Json => {
-            for diagnostic in &report.diagnostics {
-                ctx.printer.json(diagnostics::to_json(diagnostic, &mut report.sources));
-            }
-            ctx.printer.json(json!({
-                "reason": "wit-check-finished",
-                "packages": report.packages,
-                "files": report.files,
-                "errors": errors,
-                "warnings": warnings,
-                "success": errors == 0,
-            }));
-        }
-        OutputFormat::Human => {
-            for diagnostic in &report.diagnostics {
-                let text = diagnostics::render_human(diagnostic, &mut report.sources, ctx.printer.color());
-                ctx.printer.raw_stderr(&text);
-            }
-        }
-    }
-    let summary = match (errors, warnings) {
-        (0, 0) => "no problems".to_owned(),
-        (e, w) => format!("{} error{}, {} warning{}", e, plural(e), w, plural(w)),
-    };
-    let checked = if report.packages.is_empty() { "WIT".to_owned() } else { report.packages.join(", ") };
-    ctx.printer.status("Checked", format_args!("{checked} ({} file{}): {summary}", report.files, plural(report.files)));
-    Ok(if errors > 0 { ExitStatus::Failure } else { ExitStatus::Success })
+    let options = CheckOptions { paths: wit_paths(&args.paths, ctx)?, levels, all_packages: args.all_packages };
+    let mut found = check::check(&options, &ctx.cwd)?;
+    report::print_check(&mut found, &ctx.printer, &ctx.cwd)
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+fn run_fmt(args: FmtArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let options = FmtOptions { paths: wit_paths(&args.paths, ctx)?, check: args.check };
+    let outcome = crate::wit::fmt::run(&options, &ctx.cwd)?;
+    Ok(report::print_fmt(outcome, args.check, &ctx.printer))
+}
+
+fn run_diff(args: DiffArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let (old, new) = match (&args.against, args.paths.as_slice()) {
+        (Some(reference), []) => (OldSide::GitRef(reference.clone()), wit_paths(&[], ctx)?.remove(0)),
+        (Some(reference), [path]) => (OldSide::GitRef(reference.clone()), ctx.path(path)),
+        (None, [old, new]) => (OldSide::Path(ctx.path(old)), ctx.path(new)),
+        _ => return Err(WitUsageError::DiffSides.into()),
+    };
+    let mut sources = SourceFiles::new(&ctx.cwd);
+    match crate::wit::diff::diff(&DiffOptions { old, new }, &ctx.cwd, &mut sources) {
+        Ok(found) => Ok(report::print_diff(&found, &ctx.printer)),
+        Err(err) => {
+            if let Some(DiffError::Invalid { diagnostic, .. }) = err.downcast_ref::<DiffError>() {
+                report::print_diagnostic(diagnostic, &mut sources, &ctx.printer);
+            }
+            Err(err)
+        }
+    }
 }

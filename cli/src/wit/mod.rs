@@ -8,6 +8,7 @@ pub mod diff;
 pub mod fmt;
 pub mod lexer;
 pub mod lint;
+pub mod report;
 pub mod sarif;
 
 use std::path::{Path, PathBuf};
@@ -21,12 +22,18 @@ pub enum WitError {
     #[error("no WIT file or directory at `{path}`")]
     #[diagnostic(help("pass a `.wit` file or a directory of them (with an optional `deps/`)"))]
     NotFound { path: PathBuf },
-    /// wit-parser rejected the package; its message carries file, line and column.
-    #[error("invalid WIT in `{path}`")]
+    /// wit-parser rejected the package; the snippet shows where.
+    #[error("invalid WIT in `{path}`: {message}")]
     Invalid {
         path: PathBuf,
-        #[source]
-        source: anyhow::Error,
+        message: String,
+        #[source_code]
+        source_code: Option<miette::NamedSource<String>>,
+        #[label("{label}")]
+        span: Option<miette::SourceSpan>,
+        label: String,
+        #[help]
+        help: Option<String>,
     },
     /// The requested world is not in the package.
     #[error("package `{package}` has no world named `{world}`")]
@@ -46,6 +53,28 @@ pub enum WitError {
     NothingToCheck { dir: PathBuf },
 }
 
+impl WitError {
+    /// The located form of a wit-parser error, for commands that load WIT as a step.
+    fn invalid(path: &Path, err: &anyhow::Error, map: &wit_parser::SourceMap) -> Self {
+        let mut sources = diagnostics::SourceFiles::new(Path::new(""));
+        let diagnostic = diagnostics::from_wit_error(err, map, &mut sources);
+        let located = diagnostic.location.as_ref().and_then(|loc| {
+            let text = sources.text(&loc.path)?;
+            let span = miette::SourceSpan::new(loc.range.start.into(), loc.range.len());
+            Some((miette::NamedSource::new(&loc.display, text.to_string()), span))
+        });
+        let (source_code, span) = located.map_or((None, None), |(source, span)| (Some(source), Some(span)));
+        WitError::Invalid {
+            path: path.to_owned(),
+            message: diagnostic.message,
+            source_code,
+            span,
+            label: diagnostic.label.unwrap_or_default(),
+            help: diagnostic.help.or_else(|| Some("`wcomp wit check` lists every problem in the package".to_owned())),
+        }
+    }
+}
+
 /// A resolved WIT package with its dependencies.
 #[derive(Debug)]
 pub struct WitPackage {
@@ -55,6 +84,9 @@ pub struct WitPackage {
     pub sources: Vec<PathBuf>,
 }
 
+// `WitError::Invalid` carries its source snippet; errors are rare and rendered once, so the
+// size of the `Err` variant does not matter.
+#[allow(clippy::result_large_err)]
 impl WitPackage {
     /// Loads a `.wit` file, or a directory with an optional `deps/` folder.
     pub fn load(path: &Path) -> Result<Self, WitError> {
@@ -62,9 +94,10 @@ impl WitPackage {
             return Err(WitError::NotFound { path: path.to_owned() });
         }
         let mut resolve = Resolve::default();
-        let (package, sources) = resolve
-            .push_path(path)
-            .map_err(|source| WitError::Invalid { path: path.to_owned(), source })?;
+        let (package, sources) = match resolve.push_path(path) {
+            Ok(loaded) => loaded,
+            Err(err) => return Err(WitError::invalid(path, &err, &resolve.source_map)),
+        };
         let sources = sources.paths().map(Path::to_path_buf).collect();
         Ok(Self { resolve, package, sources })
     }
