@@ -84,12 +84,15 @@ pub fn print_fmt(outcome: FmtOutcome, check: bool, printer: &Printer) -> ExitSta
     }
     for file in &outcome.files {
         let shown = sources.display(&file.path);
-        if printer.is_json() {
-            printer.json(json!({"reason": "wit-formatted", "path": shown, "changed": file.changed(), "written": file.changed() && !check}));
-        } else if check && file.changed() {
+        let diff = (check && file.changed()).then(|| {
             let diff = similar::TextDiff::from_lines(&file.original, &file.formatted);
-            let text = diff.unified_diff().context_radius(3).header(&shown, &shown).to_string();
-            printer.data(text.trim_end());
+            diff.unified_diff().context_radius(3).header(&shown, &shown).to_string()
+        });
+        if printer.is_json() {
+            let written = file.changed() && !check;
+            printer.json(json!({"reason": "wit-formatted", "path": shown, "changed": file.changed(), "written": written, "diff": diff}));
+        } else if let Some(diff) = diff {
+            printer.data(diff.trim_end());
         }
     }
     let changed = outcome.files.iter().filter(|f| f.changed()).count();
