@@ -31,21 +31,23 @@ fi
 "$wcomp" wit check --quiet "$corpus" >/dev/null
 wasm-tools component wit "$corpus" >/dev/null
 
-# Mean wall time of `runs` runs of a command, in microseconds.
-time_runs() {
-    local start end
-    start=$(date +%s%N)
-    for ((i = 0; i < runs; i++)); do
-        "$@" >/dev/null 2>&1
-    done
-    end=$(date +%s%N)
-    echo $(((end - start) / runs / 1000))
-}
-
-# Warm the page cache, then measure.
-time_runs "$wcomp" wit check --quiet "$corpus" >/dev/null
-wcomp_us=$(time_runs "$wcomp" wit check --quiet "$corpus")
-tools_us=$(time_runs wasm-tools component wit "$corpus")
+# The two commands run alternately, so load from other processes (this is usually a shared
+# machine) hits both alike. Totals are wall time in nanoseconds.
+now() { date +%s%N; }
+wcomp_ns=0
+tools_ns=0
+"$wcomp" wit check --quiet "$corpus" >/dev/null 2>&1 # warm the page cache
+for ((i = 0; i < runs; i++)); do
+    t0=$(now)
+    "$wcomp" wit check --quiet "$corpus" >/dev/null 2>&1
+    t1=$(now)
+    wasm-tools component wit "$corpus" >/dev/null 2>&1
+    t2=$(now)
+    wcomp_ns=$((wcomp_ns + t1 - t0))
+    tools_ns=$((tools_ns + t2 - t1))
+done
+wcomp_us=$((wcomp_ns / runs / 1000))
+tools_us=$((tools_ns / runs / 1000))
 
 files=$(find "$corpus" -name '*.wit' | wc -l)
 echo "corpus: $corpus ($files files)"

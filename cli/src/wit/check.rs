@@ -68,7 +68,7 @@ pub fn check(options: &CheckOptions, cwd: &Path) -> anyhow::Result<CheckReport> 
             Some(manifest) => LintLevels::from_manifest(&manifest)?.merged(&options.levels),
             None => options.levels.clone(),
         };
-        let findings = check_path(&path, options.all_packages, &mut report);
+        let findings = check_path(&path, options.all_packages, &levels, &mut report);
         report.diagnostics.extend(lint::apply_levels(findings, &levels));
         report.levels = levels;
     }
@@ -78,7 +78,7 @@ pub fn check(options: &CheckOptions, cwd: &Path) -> anyhow::Result<CheckReport> 
 }
 
 /// Loads one path; returns its errors and (unlevelled) lint findings.
-fn check_path(path: &Path, all_packages: bool, report: &mut CheckReport) -> Vec<Diagnostic> {
+fn check_path(path: &Path, all_packages: bool, levels: &LintLevels, report: &mut CheckReport) -> Vec<Diagnostic> {
     let mut resolve = Resolve::default();
     match resolve.push_path(path) {
         Ok((package, source_map)) => {
@@ -86,7 +86,7 @@ fn check_path(path: &Path, all_packages: bool, report: &mut CheckReport) -> Vec<
             report.packages.push(resolve.packages[package].name.to_string());
             let packages: Vec<PackageId> =
                 if all_packages { resolve.topological_packages() } else { vec![package] };
-            packages.into_iter().flat_map(|p| lint::lint(&resolve, p, &mut report.sources)).collect()
+            packages.into_iter().flat_map(|p| lint::lint(&resolve, p, &mut report.sources, levels)).collect()
         }
         Err(err) => {
             report.files += package_files(path).len();
@@ -162,7 +162,10 @@ pub fn check_text(path: &Path, text: &str, sources: &mut SourceFiles) -> Vec<Dia
     sources.insert(path, text);
     let mut resolve = Resolve::default();
     match resolve.push_str(path, text) {
-        Ok(package) => lint::apply_levels(lint::lint(&resolve, package, sources), &LintLevels::default()),
+        Ok(package) => {
+            let levels = LintLevels::default();
+            lint::apply_levels(lint::lint(&resolve, package, sources, &levels), &levels)
+        }
         Err(err) => vec![diagnostics::from_wit_error(&err, &resolve.source_map, sources)],
     }
 }

@@ -220,11 +220,17 @@ pub fn apply_levels(findings: Vec<Diagnostic>, levels: &LintLevels) -> Vec<Diagn
         .collect()
 }
 
-/// Runs every rule over `package`. Findings are warnings; apply levels afterwards.
-pub fn lint(resolve: &Resolve, package: PackageId, sources: &mut SourceFiles) -> Vec<Diagnostic> {
-    let mut cx = Lint { resolve, package, sources, out: Vec::new() };
-    cx.missing_export_docs();
-    cx.missing_item_docs();
+/// Runs the rules `levels` does not allow over `package`. Findings are warnings; apply
+/// levels afterwards. Allowed rules are skipped, not filtered, since locating a finding
+/// costs more than finding it.
+pub fn lint(resolve: &Resolve, package: PackageId, sources: &mut SourceFiles, levels: &LintLevels) -> Vec<Diagnostic> {
+    let mut cx = Lint { resolve, package, sources, levels, out: Vec::new() };
+    if cx.enabled("missing-docs") {
+        cx.missing_export_docs();
+    }
+    if cx.enabled("missing-item-docs") {
+        cx.missing_item_docs();
+    }
     cx.unused_types();
     cx.unversioned_dependencies();
     cx.duplicate_package_versions();
@@ -237,15 +243,23 @@ struct Lint<'a> {
     resolve: &'a Resolve,
     package: PackageId,
     sources: &'a mut SourceFiles,
+    levels: &'a LintLevels,
     out: Vec<Diagnostic>,
 }
 
 impl Lint<'_> {
+    fn enabled(&self, id: &str) -> bool {
+        self.levels.level(id) != Level::Allow
+    }
+
     fn locate(&mut self, span: wit_parser::Span) -> Option<Location> {
         self.sources.locate_span(&self.resolve.source_map, span)
     }
 
     fn warn(&mut self, id: &'static str, span: wit_parser::Span, message: String, label: &str) {
+        if !self.enabled(id) {
+            return;
+        }
         let location = self.locate(span);
         let help = rule(id).map_or("", |rule| rule.help);
         let mut diagnostic = Diagnostic::error(id, message).at(location, label).with_help(help);
