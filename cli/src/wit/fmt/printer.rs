@@ -141,8 +141,11 @@ impl<'a> Printer<'_, 'a> {
             self.pos += 1;
             let text = if token.kind == Kind::LineComment { token.text.trim_end() } else { token.text };
             if token.newlines_before == 0 && !self.out.is_empty() && after != Some(Kind::LineComment) {
-                // A trailing comment stays on the line of what it followed.
-                self.out.push(' ');
+                // A trailing comment stays on the line of what it followed (right after an
+                // opening bracket, without a space: `func(/* none */)`).
+                if !self.out.ends_with(['(', '<']) {
+                    self.out.push(' ');
+                }
                 self.out.push_str(text);
                 self.after_open = false;
             } else {
