@@ -468,9 +468,21 @@ fn check_and_fmt_survive_random_mutations() {
         "record", "variant", "enum", "flags", "resource", "use", "type", "import", "export", "include", "with", "as",
         "package", "static", "constructor", "async", "list", "result", "option", "tuple", "borrow", "own", "u32", "string",
         "x", "%x", "a:b", "0", "1.0.0", "\"s\"", "// c\n", "/* c */", "/* a /* nested */ b */", "/// d\n", "\n", "\n\n", " ",
+        "\t", "\r\n", "\r", "é", "\u{28c}", "\u{3}", "\u{202e}", "\u{feff}", "/* é */", "// ʌ\n", "/*", "*/", "\"",
     ];
     let (mut valid, mut total) = (0, 0);
     for _ in 0..iterations {
+        // Every fourth input is a short string of pieces, the kind a fuzzer starts from.
+        if next(4) == 0 {
+            let text: String = (0..1 + next(6)).map(|_| PIECES[next(PIECES.len())]).collect();
+            total += 1;
+            let mut sources = wcomp::wit::diagnostics::SourceFiles::new(Path::new("/"));
+            for diagnostic in wcomp::wit::check::check_text(Path::new("short.wit"), &text, &mut sources) {
+                wcomp::wit::diagnostics::render_human(&diagnostic, &mut sources, false);
+            }
+            valid += format_if_valid(Path::new("short.wit"), &text);
+            continue;
+        }
         let seed = &seeds[next(seeds.len())];
         let Ok(tokens) = wcomp::wit::lexer::tokenize(seed) else { continue };
         if tokens.is_empty() {

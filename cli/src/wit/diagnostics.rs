@@ -241,7 +241,8 @@ fn refine_syntax_error(mut diagnostic: Diagnostic, sources: &mut SourceFiles) ->
     let Some(text) = sources.text(&location.path) else { return diagnostic };
     let offset = location.range.start;
     let before = &text[..offset];
-    let run_start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '@'))).map_or(0, |i| i + 1);
+    let in_version_run = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '@');
+    let run_start = before.char_indices().rev().find(|(_, c)| !in_version_run(*c)).map_or(0, |(i, c)| i + c.len_utf8());
     if before[run_start..].contains('@') {
         return diagnostic.with_help("versions are semver with three numbers: `@1.2.3`, optionally `-pre.1` or `+build`");
     }
@@ -442,6 +443,19 @@ pub fn to_json(diagnostic: &Diagnostic, sources: &mut SourceFiles) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzz target: a non-ASCII character before a lexer error.
+    #[test]
+    fn errors_after_non_ascii_text_do_not_panic() {
+        let mut sources = SourceFiles::new(Path::new("/"));
+        for text in ["\u{28c}\u{3}", "package a:b;\ninterface \u{e9}\u{e9} { f: func() -> \u{28c} $; }"] {
+            let found = crate::wit::check::check_text(Path::new("x.wit"), text, &mut sources);
+            assert!(!found.is_empty());
+            for diagnostic in &found {
+                render_human(diagnostic, &mut sources, false);
+            }
+        }
+    }
 
     #[test]
     fn suggestions_use_edit_distance() {
