@@ -49,6 +49,8 @@ pub struct GlobalArgs {
 pub enum OutputFormat {
     Human,
     Json,
+    /// A SARIF 2.1.0 log on stdout (`wit check` only; other commands print as `human`).
+    Sarif,
 }
 
 /// Whether stderr gets ANSI colors.
@@ -69,4 +71,5 @@ pub enum Command {
     Graph(commands::graph::GraphArgs),
     Doctor(commands::doctor::DoctorArgs),
     Completions(commands::completions::CompletionsArgs),
+    Wit(commands::wit::WitArgs),
 }

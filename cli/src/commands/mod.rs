@@ -9,6 +9,7 @@ pub mod graph;
 pub mod new;
 pub mod run;
 pub mod test;
+pub mod wit;
 
 use crate::cli::Command;
 use crate::{Context, ExitStatus};
@@ -24,6 +25,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Graph(args) => graph::run(args, ctx),
         Command::Test(args) => test::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
+        Command::Wit(args) => wit::run(args, ctx),
     }
 }
 

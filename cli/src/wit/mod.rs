@@ -2,6 +2,15 @@
 //! them. Everything else that reads WIT goes through [`WitPackage`]; this module must not know
 //! about languages or toolchains.
 
+pub mod check;
+pub mod diagnostics;
+pub mod diff;
+pub mod fmt;
+pub mod lexer;
+pub mod lint;
+pub mod report;
+pub mod sarif;
+
 use std::path::{Path, PathBuf};
 
 use wit_parser::{PackageId, Resolve, WorldId};
@@ -13,12 +22,18 @@ pub enum WitError {
     #[error("no WIT file or directory at `{path}`")]
     #[diagnostic(help("pass a `.wit` file or a directory of them (with an optional `deps/`)"))]
     NotFound { path: PathBuf },
-    /// wit-parser rejected the package; its message carries file, line and column.
-    #[error("invalid WIT in `{path}`")]
+    /// wit-parser rejected the package; the snippet shows where.
+    #[error("invalid WIT in `{path}`: {message}")]
     Invalid {
         path: PathBuf,
-        #[source]
-        source: anyhow::Error,
+        message: String,
+        #[source_code]
+        source_code: Option<miette::NamedSource<String>>,
+        #[label("{label}")]
+        span: Option<miette::SourceSpan>,
+        label: String,
+        #[help]
+        help: Option<String>,
     },
     /// The requested world is not in the package.
     #[error("package `{package}` has no world named `{world}`")]
@@ -36,6 +51,32 @@ pub enum WitError {
     #[error("package `{package}` defines several worlds; choose one")]
     #[diagnostic(help("pass `--world <name>`; worlds: {available}"))]
     AmbiguousWorld { package: String, available: String },
+    /// No path was given and the current directory has no WIT to default to.
+    #[error("no WIT to check in `{dir}`")]
+    #[diagnostic(help("pass a `.wit` file or package directory, or run inside a wcomp project (a `wcomp.toml`, or a `wit/` directory)"))]
+    NothingToCheck { dir: PathBuf },
+}
+
+impl WitError {
+    /// The located form of a wit-parser error, for commands that load WIT as a step.
+    fn invalid(path: &Path, err: &anyhow::Error, map: &wit_parser::SourceMap) -> Self {
+        let mut sources = diagnostics::SourceFiles::new(Path::new(""));
+        let diagnostic = diagnostics::from_wit_error(err, map, &mut sources);
+        let located = diagnostic.location.as_ref().and_then(|loc| {
+            let text = sources.text(&loc.path)?;
+            let span = miette::SourceSpan::new(loc.range.start.into(), loc.range.len());
+            Some((miette::NamedSource::new(&loc.display, text.to_string()), span))
+        });
+        let (source_code, span) = located.map_or((None, None), |(source, span)| (Some(source), Some(span)));
+        WitError::Invalid {
+            path: path.to_owned(),
+            message: diagnostic.message,
+            source_code,
+            span,
+            label: diagnostic.label.unwrap_or_default(),
+            help: diagnostic.help.or_else(|| Some("`wcomp wit check` lists every problem in the package".to_owned())),
+        }
+    }
 }
 
 /// A resolved WIT package with its dependencies.
@@ -47,6 +88,9 @@ pub struct WitPackage {
     pub sources: Vec<PathBuf>,
 }
 
+// `WitError::Invalid` carries its source snippet; errors are rare and rendered once, so the
+// size of the `Err` variant does not matter.
+#[allow(clippy::result_large_err)]
 impl WitPackage {
     /// Loads a `.wit` file, or a directory with an optional `deps/` folder.
     pub fn load(path: &Path) -> Result<Self, WitError> {
@@ -56,12 +100,10 @@ impl WitPackage {
             });
         }
         let mut resolve = Resolve::default();
-        let (package, sources) = resolve
-            .push_path(path)
-            .map_err(|source| WitError::Invalid {
-                path: path.to_owned(),
-                source,
-            })?;
+        let (package, sources) = match resolve.push_path(path) {
+            Ok(loaded) => loaded,
+            Err(err) => return Err(WitError::invalid(path, &err, &resolve.source_map)),
+        };
         let sources = sources.paths().map(Path::to_path_buf).collect();
         Ok(Self {
             resolve,
@@ -115,4 +157,41 @@ impl WitPackage {
             },
         }
     }
+}
+
+/// The WIT a command works on when no path is given: the `wit` directory of each member of a
+/// `[workspace]` in `wcomp.toml`, else the project's `[component] wit` directory, else `./wit`.
+pub fn default_wit_paths(cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let manifest = cwd.join(crate::toolchain::PROJECT_MANIFEST);
+    if manifest.is_file() {
+        let text = fs_err::read_to_string(&manifest)?;
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|err| anyhow::anyhow!("invalid `{}`: {err}", manifest.display()))?;
+        let members = table
+            .get("workspace")
+            .and_then(|w| w.get("members"))
+            .and_then(toml::Value::as_array)
+            .map(|members| members.iter().filter_map(toml::Value::as_str).map(|m| cwd.join(m)).collect::<Vec<_>>());
+        if let Some(members) = members {
+            let mut paths = Vec::new();
+            for member in members {
+                let project = crate::toolchain::Project::detect(&member)?;
+                if project.wit.exists() {
+                    paths.push(project.wit);
+                }
+            }
+            if !paths.is_empty() {
+                return Ok(paths);
+            }
+        }
+        if table.contains_key("component") {
+            let project = crate::toolchain::Project::detect(cwd)?;
+            return Ok(vec![project.wit]);
+        }
+    }
+    let wit = cwd.join("wit");
+    if wit.exists() {
+        return Ok(vec![wit]);
+    }
+    Err(WitError::NothingToCheck { dir: cwd.to_owned() }.into())
 }
