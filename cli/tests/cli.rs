@@ -122,6 +122,24 @@ fn new_lists_worlds_when_the_world_is_unknown() {
 }
 
 #[test]
+fn new_points_at_malformed_wit() {
+    let temp = tempdir();
+    std::fs::write(
+        temp.path().join("bad.wit"),
+        "package acme:bad;\n\ninterface a {\n    f: func(x: strin);\n}\n",
+    )
+    .unwrap();
+    let out = run(
+        temp.path(),
+        &["new", "thing", "--lang", "rust", "--wit", "bad.wit"],
+    )
+    .failure(1);
+    assert!(out.stderr.contains("bad.wit:4:16"), "{}", out.stderr);
+    assert!(out.stderr.contains("strin"), "{}", out.stderr);
+    assert!(!temp.path().join("thing").exists());
+}
+
+#[test]
 fn completions_are_generated() {
     let temp = tempdir();
     let out = run(temp.path(), &["completions", "bash"]).success();

@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("cli/ has a parent").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cli/ has a parent")
+        .to_owned()
 }
 
 fn fixtures() -> PathBuf {
@@ -44,7 +47,10 @@ fn redact(text: &str, dir: &Path) -> String {
     if let Some(corpus) = wasi_corpus() {
         text = text.replace(&corpus.display().to_string(), "$CORPUS");
     }
-    text.replace(&format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION")), "\"version\": \"$VERSION\"")
+    text.replace(
+        &format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION")),
+        "\"version\": \"$VERSION\"",
+    )
 }
 
 /// Directories below `root` that contain a file named `marker`, sorted.
@@ -75,7 +81,11 @@ fn compare(expected: &Path, actual: &str) -> Option<String> {
     let wanted = std::fs::read_to_string(expected).unwrap_or_default();
     (wanted != actual).then(|| {
         let diff = similar::TextDiff::from_lines(wanted.as_str(), actual);
-        format!("{}:\n{}", expected.display(), diff.unified_diff().header("expected", "actual"))
+        format!(
+            "{}:\n{}",
+            expected.display(),
+            diff.unified_diff().header("expected", "actual")
+        )
     })
 }
 
@@ -90,13 +100,22 @@ fn run_cli_cases(kind: &str) {
         let output = wcomp(&args, case);
         let actual = format!(
             "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            output.status.code().map_or("signal".to_owned(), |c| c.to_string()),
+            output
+                .status
+                .code()
+                .map_or("signal".to_owned(), |c| c.to_string()),
             redact(&String::from_utf8_lossy(&output.stdout), case),
             redact(&String::from_utf8_lossy(&output.stderr), case),
         );
         failures.extend(compare(&case.join("expected.txt"), &actual));
     }
-    assert!(failures.is_empty(), "{} of {} `{kind}` cases differ (BLESS=1 to update):\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} `{kind}` cases differ (BLESS=1 to update):\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -112,9 +131,21 @@ fn lint_cases() {
         let dir = fixtures().join("lint").join(rule.id);
         let fires = std::fs::read_to_string(dir.join("fires/expected.txt")).unwrap_or_default();
         let clean = std::fs::read_to_string(dir.join("clean/expected.txt")).unwrap_or_default();
-        assert!(fires.contains(&format!("[{}]", rule.id)), "`{}` does not fire in its `fires` case", rule.id);
-        assert!(!clean.contains(&format!("[{}]", rule.id)), "`{}` fires in its `clean` case", rule.id);
-        assert!(clean.starts_with("exit: 0\n"), "`{}` clean case is not clean", rule.id);
+        assert!(
+            fires.contains(&format!("[{}]", rule.id)),
+            "`{}` does not fire in its `fires` case",
+            rule.id
+        );
+        assert!(
+            !clean.contains(&format!("[{}]", rule.id)),
+            "`{}` fires in its `clean` case",
+            rule.id
+        );
+        assert!(
+            clean.starts_with("exit: 0\n"),
+            "`{}` clean case is not clean",
+            rule.id
+        );
     }
 }
 
@@ -133,12 +164,23 @@ fn diff_against_a_git_revision() {
     let repo = tempfile::tempdir().unwrap();
     let git = |args: &[&str]| {
         let output = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "commit.gpgsign=false",
+            ])
             .args(args)
             .current_dir(repo.path())
             .output()
             .unwrap();
-        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     };
     let wit = repo.path().join("wit");
     std::fs::create_dir_all(&wit).unwrap();
@@ -151,13 +193,29 @@ fn diff_against_a_git_revision() {
     std::fs::copy(case.join("new.wit"), wit.join("shop.wit")).unwrap();
     let output = wcomp(&["wit", "diff", "--against", "v1", "wit"], repo.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("field `zip` was added"), "{stdout}");
     // Without a path, the project's `wit/` is compared; an unknown revision is explained.
-    assert_eq!(wcomp(&["wit", "diff", "--against", "HEAD"], repo.path()).status.code(), Some(1));
-    let output = wcomp(&["wit", "diff", "--against", "no-such-ref", "wit"], repo.path());
+    assert_eq!(
+        wcomp(&["wit", "diff", "--against", "HEAD"], repo.path())
+            .status
+            .code(),
+        Some(1)
+    );
+    let output = wcomp(
+        &["wit", "diff", "--against", "no-such-ref", "wit"],
+        repo.path(),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("cannot read `wit` at git revision `no-such-ref`"), "{stderr}");
+    assert!(
+        stderr.contains("cannot read `wit` at git revision `no-such-ref`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -169,9 +227,18 @@ fn fmt_cases() {
         let input = std::fs::read_to_string(case.join("input.wit")).unwrap();
         let formatted = format_file(&case.join("input.wit"), &input);
         failures.extend(compare(&case.join("expected.wit"), &formatted));
-        assert_eq!(format_file(&case.join("expected.wit"), &formatted), formatted, "{}: not idempotent", case.display());
+        assert_eq!(
+            format_file(&case.join("expected.wit"), &formatted),
+            formatted,
+            "{}: not idempotent",
+            case.display()
+        );
     }
-    assert!(failures.is_empty(), "fmt cases differ (BLESS=1 to update):\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "fmt cases differ (BLESS=1 to update):\n{}",
+        failures.join("\n")
+    );
 }
 
 /// Formats one file as its own package, with every safety check.
@@ -192,12 +259,30 @@ fn fmt_check_reports_a_diff_and_fails() {
     let output = wcomp(&["wit", "fmt", "--check", "app.wit"], dir.path());
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("-    f: func( ) ;\n+  f: func();"), "{stdout}");
+    assert!(
+        stdout.contains("-    f: func( ) ;\n+  f: func();"),
+        "{stdout}"
+    );
     // `--check` writes nothing; plain `fmt` does, and then `--check` passes.
-    assert!(std::fs::read_to_string(&file).unwrap().contains("func( ) ;"));
-    assert_eq!(wcomp(&["wit", "fmt", "app.wit"], dir.path()).status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "package a:b;\n\ninterface i {\n  f: func();\n}\n");
-    assert_eq!(wcomp(&["wit", "fmt", "--check", "app.wit"], dir.path()).status.code(), Some(0));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("func( ) ;")
+    );
+    assert_eq!(
+        wcomp(&["wit", "fmt", "app.wit"], dir.path()).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "package a:b;\n\ninterface i {\n  f: func();\n}\n"
+    );
+    assert_eq!(
+        wcomp(&["wit", "fmt", "--check", "app.wit"], dir.path())
+            .status
+            .code(),
+        Some(0)
+    );
 }
 
 #[test]
@@ -209,7 +294,11 @@ fn fmt_refuses_invalid_wit_and_leaves_it_alone() {
     let output = wcomp(&["wit", "fmt", "app.wit"], dir.path());
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("error[unknown-name]: name `strin` does not exist") && stderr.contains("app.wit:3:14"), "{stderr}");
+    assert!(
+        stderr.contains("error[unknown-name]: name `strin` does not exist")
+            && stderr.contains("app.wit:3:14"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
 }
 
@@ -227,7 +316,12 @@ fn fmt_round_trips_every_fixture() {
         match wcomp::wit::fmt::format_package(&[(path.to_owned(), text.clone())], &mut sources) {
             Ok(files) => {
                 let once = &files[0].formatted;
-                assert_eq!(&format_file(path, once), once, "{}: not idempotent", path.display());
+                assert_eq!(
+                    &format_file(path, once),
+                    once,
+                    "{}: not idempotent",
+                    path.display()
+                );
                 checked += 1;
             }
             Err(wcomp::wit::fmt::FmtError::Invalid(_)) => {} // malformed on purpose, or needs siblings
@@ -245,8 +339,18 @@ fn wasi_corpus() -> Option<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(home.join("registry").join("src"))
         .ok()?
         .flatten()
-        .flat_map(|index| std::fs::read_dir(index.path()).into_iter().flatten().flatten())
-        .filter(|krate| krate.file_name().to_string_lossy().starts_with("wasmtime-wasi-4"))
+        .flat_map(|index| {
+            std::fs::read_dir(index.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .filter(|krate| {
+            krate
+                .file_name()
+                .to_string_lossy()
+                .starts_with("wasmtime-wasi-4")
+        })
         .map(|krate| krate.path().join("src").join("p2").join("wit"))
         .filter(|wit| wit.join("deps").is_dir())
         .collect();
@@ -270,8 +374,16 @@ macro_rules! corpus_or_skip {
 fn wasi_corpus_checks_cleanly() {
     let corpus = corpus_or_skip!();
     let dir = corpus.display().to_string();
-    let output = wcomp(&["wit", "check", "--all-packages", "--format", "json", &dir], &corpus);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = wcomp(
+        &["wit", "check", "--all-packages", "--format", "json", &dir],
+        &corpus,
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut wasi_findings = Vec::new();
     let mut finished = false;
@@ -280,7 +392,11 @@ fn wasi_corpus_checks_cleanly() {
         match value["reason"].as_str() {
             // Only the WASI packages are the corpus; wasmtime's own test worlds beside them
             // (`test.wit`, `world.wit`) are not documented and may be flagged.
-            Some("wit-diagnostic") if value["location"]["path"].as_str().is_some_and(|p| p.starts_with("deps")) => {
+            Some("wit-diagnostic")
+                if value["location"]["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("deps")) =>
+            {
                 wasi_findings.push(value["rendered"].as_str().unwrap_or_default().to_owned());
             }
             Some("wit-check-finished") => {
@@ -292,7 +408,11 @@ fn wasi_corpus_checks_cleanly() {
         }
     }
     assert!(finished);
-    assert!(wasi_findings.is_empty(), "WASI packages should check cleanly:\n{}", wasi_findings.join("\n"));
+    assert!(
+        wasi_findings.is_empty(),
+        "WASI packages should check cleanly:\n{}",
+        wasi_findings.join("\n")
+    );
 }
 
 fn corpus_files(corpus: &Path) -> Vec<PathBuf> {
@@ -315,18 +435,39 @@ fn wasi_corpus_formats_losslessly() {
     for path in files.iter().filter(|p| p.starts_with(corpus.join("deps"))) {
         let text = std::fs::read_to_string(path).unwrap();
         let formatted = format_file(path, &text);
-        assert_eq!(format_file(path, &formatted), formatted, "{}: not idempotent", path.display());
+        assert_eq!(
+            format_file(path, &formatted),
+            formatted,
+            "{}: not idempotent",
+            path.display()
+        );
         unchanged += usize::from(formatted == text);
     }
     // The WASI sources are already in the canonical style, up to blank lines between items.
-    assert!(unchanged >= 4, "only {unchanged} WASI files were already formatted");
+    assert!(
+        unchanged >= 4,
+        "only {unchanged} WASI files were already formatted"
+    );
     // The root package is two files formatted and checked together.
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&corpus, dir.path());
     let output = wcomp(&["wit", "fmt", "."], dir.path());
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(wcomp(&["wit", "fmt", "--check", "."], dir.path()).status.code(), Some(0));
-    assert_eq!(wcomp(&["wit", "check", "."], dir.path()).status.code(), Some(0));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        wcomp(&["wit", "fmt", "--check", "."], dir.path())
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        wcomp(&["wit", "check", "."], dir.path()).status.code(),
+        Some(0)
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -346,9 +487,18 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn fmt_keeps_comments_injected_at_every_token_boundary() {
     let corpus = corpus_or_skip!();
-    let comments = [" /* inline */ ", "\n// own line\n", " // trailing\n", "\n\n/* spaced\n   block */\n\n", "\n/// doc\n"];
+    let comments = [
+        " /* inline */ ",
+        "\n// own line\n",
+        " // trailing\n",
+        "\n\n/* spaced\n   block */\n\n",
+        "\n/// doc\n",
+    ];
     let mut formatted = 0;
-    for path in corpus_files(&corpus).iter().filter(|p| p.starts_with(corpus.join("deps"))) {
+    for path in corpus_files(&corpus)
+        .iter()
+        .filter(|p| p.starts_with(corpus.join("deps")))
+    {
         let text = std::fs::read_to_string(path).unwrap();
         let boundaries = token_boundaries(&text);
         for (round, comment) in comments.iter().enumerate() {
@@ -362,7 +512,12 @@ fn fmt_keeps_comments_injected_at_every_token_boundary() {
             }
             mutated.push_str(&text[last..]);
             let valid = format_if_valid(path, &mutated);
-            assert_eq!(valid, 1, "{}: comments at every boundary should stay valid WIT", path.display());
+            assert_eq!(
+                valid,
+                1,
+                "{}: comments at every boundary should stay valid WIT",
+                path.display()
+            );
             formatted += valid;
             // And one comment per boundary, on a sample of boundaries.
             for at in boundaries.iter().skip(round).step_by(37) {
@@ -372,7 +527,10 @@ fn fmt_keeps_comments_injected_at_every_token_boundary() {
         }
     }
     eprintln!("formatted {formatted} comment-injected variants of the WASI sources");
-    assert!(formatted > 100, "only {formatted} mutated files were valid WIT");
+    assert!(
+        formatted > 100,
+        "only {formatted} mutated files were valid WIT"
+    );
 }
 
 /// Formats `text` if wit-parser accepts it; panics if the formatter refuses it.
@@ -389,8 +547,13 @@ fn format_if_valid(path: &Path, text: &str) -> usize {
         Err(wcomp::wit::fmt::FmtError::Invalid(diagnostic)) => {
             if std::env::var_os("WIT_TEST_DEBUG").is_some() {
                 let line = diagnostic.location.as_ref().map_or(0, |l| l.line);
-                let context: Vec<&str> = text.lines().skip(line.saturating_sub(3)).take(5).collect();
-                eprintln!("invalid: {} at line {line}:\n{}", diagnostic.message, context.join("\n"));
+                let context: Vec<&str> =
+                    text.lines().skip(line.saturating_sub(3)).take(5).collect();
+                eprintln!(
+                    "invalid: {} at line {line}:\n{}",
+                    diagnostic.message,
+                    context.join("\n")
+                );
             }
             0
         }
@@ -405,14 +568,20 @@ fn format_if_valid(path: &Path, text: &str) -> usize {
 /// Byte offsets between tokens of `text`, except inside version numbers (`@0.2.0`), where a
 /// comment is not valid WIT.
 fn token_boundaries(text: &str) -> Vec<usize> {
-    let tokens: Vec<_> = wcomp::wit::lexer::tokenize(text).expect("corpus lexes").into_iter().filter(|t| !t.is_comment()).collect();
+    let tokens: Vec<_> = wcomp::wit::lexer::tokenize(text)
+        .expect("corpus lexes")
+        .into_iter()
+        .filter(|t| !t.is_comment())
+        .collect();
     let mut boundaries = Vec::new();
     let mut in_version = false;
     for (i, token) in tokens.iter().enumerate() {
         let previous = i.checked_sub(1).map(|p| tokens[p]);
-        let starts_version = previous.is_some_and(|p| p.is("@") || p.is("=")) && token.kind == wcomp::wit::lexer::Kind::Integer;
+        let starts_version = previous.is_some_and(|p| p.is("@") || p.is("="))
+            && token.kind == wcomp::wit::lexer::Kind::Integer;
         let continues = in_version
-            && (matches!(token.text, "." | "-" | "+") || previous.is_some_and(|p| matches!(p.text, "." | "-" | "+")))
+            && (matches!(token.text, "." | "-" | "+")
+                || previous.is_some_and(|p| matches!(p.text, "." | "-" | "+")))
             && !token.is(".{");
         if previous.is_some_and(|p| p.is("@")) || (in_version && continues) {
             in_version = starts_version || continues;
@@ -453,10 +622,21 @@ fn check_and_fmt_survive_random_mutations() {
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .collect();
     if let Some(corpus) = wasi_corpus() {
-        seeds.extend(corpus_files(&corpus).iter().filter_map(|p| std::fs::read_to_string(p).ok()));
+        seeds.extend(
+            corpus_files(&corpus)
+                .iter()
+                .filter_map(|p| std::fs::read_to_string(p).ok()),
+        );
     }
-    let iterations: usize = std::env::var("WIT_MUTATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(1500);
-    let mut rng = std::env::var("WIT_MUTATION_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x2545_f491_4f6c_dd1du64) | 1;
+    let iterations: usize = std::env::var("WIT_MUTATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1500);
+    let mut rng = std::env::var("WIT_MUTATION_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x2545_f491_4f6c_dd1du64)
+        | 1;
     let mut next = move |bound: usize| {
         rng ^= rng << 13;
         rng ^= rng >> 7;
@@ -464,27 +644,97 @@ fn check_and_fmt_survive_random_mutations() {
         (rng % bound.max(1) as u64) as usize
     };
     const PIECES: &[&str] = &[
-        "{", "}", "(", ")", "<", ">", ",", ";", ":", "@", "/", ".", "->", "=", "_", "*", "interface", "world", "func",
-        "record", "variant", "enum", "flags", "resource", "use", "type", "import", "export", "include", "with", "as",
-        "package", "static", "constructor", "async", "list", "result", "option", "tuple", "borrow", "own", "u32", "string",
-        "x", "%x", "a:b", "0", "1.0.0", "\"s\"", "// c\n", "/* c */", "/* a /* nested */ b */", "/// d\n", "\n", "\n\n", " ",
-        "\t", "\r\n", "\r", "é", "\u{28c}", "\u{3}", "\u{202e}", "\u{feff}", "/* é */", "// ʌ\n", "/*", "*/", "\"",
+        "{",
+        "}",
+        "(",
+        ")",
+        "<",
+        ">",
+        ",",
+        ";",
+        ":",
+        "@",
+        "/",
+        ".",
+        "->",
+        "=",
+        "_",
+        "*",
+        "interface",
+        "world",
+        "func",
+        "record",
+        "variant",
+        "enum",
+        "flags",
+        "resource",
+        "use",
+        "type",
+        "import",
+        "export",
+        "include",
+        "with",
+        "as",
+        "package",
+        "static",
+        "constructor",
+        "async",
+        "list",
+        "result",
+        "option",
+        "tuple",
+        "borrow",
+        "own",
+        "u32",
+        "string",
+        "x",
+        "%x",
+        "a:b",
+        "0",
+        "1.0.0",
+        "\"s\"",
+        "// c\n",
+        "/* c */",
+        "/* a /* nested */ b */",
+        "/// d\n",
+        "\n",
+        "\n\n",
+        " ",
+        "\t",
+        "\r\n",
+        "\r",
+        "é",
+        "\u{28c}",
+        "\u{3}",
+        "\u{202e}",
+        "\u{feff}",
+        "/* é */",
+        "// ʌ\n",
+        "/*",
+        "*/",
+        "\"",
     ];
     let (mut valid, mut total) = (0, 0);
     for _ in 0..iterations {
         // Every fourth input is a short string of pieces, the kind a fuzzer starts from.
         if next(4) == 0 {
-            let text: String = (0..1 + next(6)).map(|_| PIECES[next(PIECES.len())]).collect();
+            let text: String = (0..1 + next(6))
+                .map(|_| PIECES[next(PIECES.len())])
+                .collect();
             total += 1;
             let mut sources = wcomp::wit::diagnostics::SourceFiles::new(Path::new("/"));
-            for diagnostic in wcomp::wit::check::check_text(Path::new("short.wit"), &text, &mut sources) {
+            for diagnostic in
+                wcomp::wit::check::check_text(Path::new("short.wit"), &text, &mut sources)
+            {
                 wcomp::wit::diagnostics::render_human(&diagnostic, &mut sources, false);
             }
             valid += format_if_valid(Path::new("short.wit"), &text);
             continue;
         }
         let seed = &seeds[next(seeds.len())];
-        let Ok(tokens) = wcomp::wit::lexer::tokenize(seed) else { continue };
+        let Ok(tokens) = wcomp::wit::lexer::tokenize(seed) else {
+            continue;
+        };
         if tokens.is_empty() {
             continue;
         }
@@ -500,7 +750,12 @@ fn check_and_fmt_survive_random_mutations() {
                 0 => format!("{}{}", &text[..token.start], &text[token.end()..]),
                 1 => format!("{} {piece} {}", &text[..token.start], &text[token.start..]),
                 2 => format!("{}{piece}{}", &text[..token.start], &text[token.start..]),
-                _ => format!("{}{}{}", &text[..token.end()], token.text, &text[token.end()..]),
+                _ => format!(
+                    "{}{}{}",
+                    &text[..token.end()],
+                    token.text,
+                    &text[token.end()..]
+                ),
             };
         }
         total += 1;

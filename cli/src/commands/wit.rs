@@ -135,7 +135,11 @@ pub enum WitUsageError {
 }
 
 fn wit_paths(paths: &[PathBuf], ctx: &Context) -> anyhow::Result<Vec<PathBuf>> {
-    if paths.is_empty() { crate::wit::default_wit_paths(&ctx.cwd) } else { Ok(paths.iter().map(|p| ctx.path(p)).collect()) }
+    if paths.is_empty() {
+        crate::wit::default_wit_paths(&ctx.cwd)
+    } else {
+        Ok(paths.iter().map(|p| ctx.path(p)).collect())
+    }
 }
 
 fn run_check(args: CheckArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
@@ -145,25 +149,39 @@ fn run_check(args: CheckArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     }
     // Later kinds win: allow, then warn, then deny.
     let mut levels = LintLevels::default();
-    for (ids, level) in [(&args.allow, Level::Allow), (&args.warn, Level::Warn), (&args.deny, Level::Deny)] {
+    for (ids, level) in [
+        (&args.allow, Level::Allow),
+        (&args.warn, Level::Warn),
+        (&args.deny, Level::Deny),
+    ] {
         for id in ids {
             levels.set(id, level, "on the command line")?;
         }
     }
-    let options = CheckOptions { paths: wit_paths(&args.paths, ctx)?, levels, all_packages: args.all_packages };
+    let options = CheckOptions {
+        paths: wit_paths(&args.paths, ctx)?,
+        levels,
+        all_packages: args.all_packages,
+    };
     let mut found = check::check(&options, &ctx.cwd)?;
     report::print_check(&mut found, &ctx.printer, &ctx.cwd)
 }
 
 fn run_fmt(args: FmtArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
-    let options = FmtOptions { paths: wit_paths(&args.paths, ctx)?, check: args.check };
+    let options = FmtOptions {
+        paths: wit_paths(&args.paths, ctx)?,
+        check: args.check,
+    };
     let outcome = crate::wit::fmt::run(&options, &ctx.cwd)?;
     Ok(report::print_fmt(outcome, args.check, &ctx.printer))
 }
 
 fn run_diff(args: DiffArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let (old, new) = match (&args.against, args.paths.as_slice()) {
-        (Some(reference), []) => (OldSide::GitRef(reference.clone()), wit_paths(&[], ctx)?.remove(0)),
+        (Some(reference), []) => (
+            OldSide::GitRef(reference.clone()),
+            wit_paths(&[], ctx)?.remove(0),
+        ),
         (Some(reference), [path]) => (OldSide::GitRef(reference.clone()), ctx.path(path)),
         (None, [old, new]) => (OldSide::Path(ctx.path(old)), ctx.path(new)),
         _ => return Err(WitUsageError::DiffSides.into()),

@@ -36,18 +36,27 @@ pub struct CheckReport {
 
 impl CheckReport {
     pub fn errors(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     pub fn warnings(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
     }
 }
 
 /// The nearest `wcomp.toml` at or above `path`.
 pub fn find_manifest(path: &Path) -> Option<PathBuf> {
     let start = if path.is_dir() { path } else { path.parent()? };
-    start.ancestors().map(|dir| dir.join(crate::toolchain::PROJECT_MANIFEST)).find(|candidate| candidate.is_file())
+    start
+        .ancestors()
+        .map(|dir| dir.join(crate::toolchain::PROJECT_MANIFEST))
+        .find(|candidate| candidate.is_file())
 }
 
 /// Checks every path in `options`; `cwd` is where paths are shown relative to.
@@ -60,7 +69,11 @@ pub fn check(options: &CheckOptions, cwd: &Path) -> anyhow::Result<CheckReport> 
         levels: options.levels.clone(),
     };
     for path in &options.paths {
-        let path = if path.is_absolute() { path.clone() } else { cwd.join(path) };
+        let path = if path.is_absolute() {
+            path.clone()
+        } else {
+            cwd.join(path)
+        };
         if !path.exists() {
             return Err(WitError::NotFound { path }.into());
         }
@@ -69,57 +82,93 @@ pub fn check(options: &CheckOptions, cwd: &Path) -> anyhow::Result<CheckReport> 
             None => options.levels.clone(),
         };
         let findings = check_path(&path, options.all_packages, &levels, &mut report);
-        report.diagnostics.extend(lint::apply_levels(findings, &levels));
+        report
+            .diagnostics
+            .extend(lint::apply_levels(findings, &levels));
         report.levels = levels;
     }
     report.diagnostics.sort_by_key(Diagnostic::sort_key);
-    report.diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+    report
+        .diagnostics
+        .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     Ok(report)
 }
 
 /// Loads one path; returns its errors and (unlevelled) lint findings.
-fn check_path(path: &Path, all_packages: bool, levels: &LintLevels, report: &mut CheckReport) -> Vec<Diagnostic> {
+fn check_path(
+    path: &Path,
+    all_packages: bool,
+    levels: &LintLevels,
+    report: &mut CheckReport,
+) -> Vec<Diagnostic> {
     let mut resolve = Resolve::default();
     match resolve.push_path(path) {
         Ok((package, source_map)) => {
             report.files += source_map.paths().count();
-            report.packages.push(resolve.packages[package].name.to_string());
-            let packages: Vec<PackageId> =
-                if all_packages { resolve.topological_packages() } else { vec![package] };
-            packages.into_iter().flat_map(|p| lint::lint(&resolve, p, &mut report.sources, levels)).collect()
+            report
+                .packages
+                .push(resolve.packages[package].name.to_string());
+            let packages: Vec<PackageId> = if all_packages {
+                resolve.topological_packages()
+            } else {
+                vec![package]
+            };
+            packages
+                .into_iter()
+                .flat_map(|p| lint::lint(&resolve, p, &mut report.sources, levels))
+                .collect()
         }
         Err(err) => {
             report.files += package_files(path).len();
-            report.packages.push(format!("`{}`", report.sources.display(path)));
-            let mut first = diagnostics::from_wit_error(&err, &resolve.source_map, &mut report.sources);
-            if first.code == "unknown-package" && path.is_file()
-                && let Some(dir) = path.parent().filter(|dir| dir.join("deps").is_dir()) {
-                    first = first.with_note(format!(
+            report
+                .packages
+                .push(format!("`{}`", report.sources.display(path)));
+            let mut first =
+                diagnostics::from_wit_error(&err, &resolve.source_map, &mut report.sources);
+            if first.code == "unknown-package"
+                && path.is_file()
+                && let Some(dir) = path.parent().filter(|dir| dir.join("deps").is_dir())
+            {
+                first = first.with_note(format!(
                         "a single file is checked on its own; to resolve `deps/`, check the directory: `wcomp wit check {}`",
                         report.sources.display(dir)
                     ));
-                }
+            }
             if let Some(requested) = missing_package(&err) {
                 first = suggest_declared_version(first, path, &requested);
             }
             let mut found = vec![first];
-            found.extend(grammar_errors_in_other_files(path, &found[0], &mut report.sources));
+            found.extend(grammar_errors_in_other_files(
+                path,
+                &found[0],
+                &mut report.sources,
+            ));
             found
         }
     }
 }
 
 fn missing_package(err: &anyhow::Error) -> Option<wit_parser::PackageName> {
-    err.chain().find_map(|layer| match layer.downcast_ref::<wit_parser::ResolveError>()?.kind() {
-        wit_parser::ResolveErrorKind::PackageNotFound { requested, .. } => Some(requested.clone()),
-        _ => None,
-    })
+    err.chain().find_map(
+        |layer| match layer.downcast_ref::<wit_parser::ResolveError>()?.kind() {
+            wit_parser::ResolveErrorKind::PackageNotFound { requested, .. } => {
+                Some(requested.clone())
+            }
+            _ => None,
+        },
+    )
 }
 
 /// wit-parser lists only packages it had loaded when it failed; `deps/` may hold the package
 /// under another version (references must match versions exactly), which is the likely fix.
-fn suggest_declared_version(diagnostic: Diagnostic, path: &Path, requested: &wit_parser::PackageName) -> Diagnostic {
-    let Some(deps) = path.is_dir().then(|| path.join("deps")) else { return diagnostic };
+fn suggest_declared_version(
+    diagnostic: Diagnostic,
+    path: &Path,
+    requested: &wit_parser::PackageName,
+) -> Diagnostic {
+    let Some(deps) = path.is_dir().then(|| path.join("deps")) else {
+        return diagnostic;
+    };
     let prefix = format!("{}:{}", requested.namespace, requested.name);
     let declared: Vec<String> = walk_wit_files(&deps)
         .iter()
@@ -152,7 +201,10 @@ fn declared_package(file: &Path) -> Option<String> {
     let tokens = super::lexer::tokenize(&text).ok()?;
     let mut significant = tokens.iter().filter(|t| !t.is_comment());
     significant.find(|t| t.is("package"))?;
-    let name: String = significant.take_while(|t| !t.is(";") && !t.is("{")).map(|t| t.text).collect();
+    let name: String = significant
+        .take_while(|t| !t.is(";") && !t.is("{"))
+        .map(|t| t.text)
+        .collect();
     (!name.is_empty()).then_some(name)
 }
 
@@ -166,14 +218,22 @@ pub fn check_text(path: &Path, text: &str, sources: &mut SourceFiles) -> Vec<Dia
             let levels = LintLevels::default();
             lint::apply_levels(lint::lint(&resolve, package, sources, &levels), &levels)
         }
-        Err(err) => vec![diagnostics::from_wit_error(&err, &resolve.source_map, sources)],
+        Err(err) => vec![diagnostics::from_wit_error(
+            &err,
+            &resolve.source_map,
+            sources,
+        )],
     }
 }
 
 /// wit-parser stops at the first error of a package. Parsing each other file of the package
 /// on its own finds further *grammar* errors (a file alone cannot resolve names from its
 /// siblings, so only errors the grammar alone produces are kept).
-fn grammar_errors_in_other_files(path: &Path, first: &Diagnostic, sources: &mut SourceFiles) -> Vec<Diagnostic> {
+fn grammar_errors_in_other_files(
+    path: &Path,
+    first: &Diagnostic,
+    sources: &mut SourceFiles,
+) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let files = package_files(path);
     if files.len() < 2 {
@@ -184,13 +244,16 @@ fn grammar_errors_in_other_files(path: &Path, first: &Diagnostic, sources: &mut 
         if Some(&file) == first_file.as_ref() {
             continue;
         }
-        let Some(text) = sources.text(&file) else { continue };
+        let Some(text) = sources.text(&file) else {
+            continue;
+        };
         let mut map = SourceMap::new();
         map.push(&file, text.to_string());
         if let Err((map, err)) = map.parse()
-            && diagnostics::is_grammar_error(err.kind()) {
-                found.push(diagnostics::from_parse_error(err.kind(), &map, sources));
-            }
+            && diagnostics::is_grammar_error(err.kind())
+        {
+            found.push(diagnostics::from_parse_error(err.kind(), &map, sources));
+        }
     }
     found
 }

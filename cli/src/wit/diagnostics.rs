@@ -109,7 +109,10 @@ pub struct SourceFiles {
 
 impl SourceFiles {
     pub fn new(base: &Path) -> Self {
-        Self { base: base.to_owned(), files: HashMap::new() }
+        Self {
+            base: base.to_owned(),
+            files: HashMap::new(),
+        }
     }
 
     /// The contents of `path`, or `None` when it cannot be read as UTF-8.
@@ -138,7 +141,15 @@ impl SourceFiles {
         let end = floor_char_boundary(&text, range.end.clamp(start, text.len()));
         let (line, column) = line_column(&text, start);
         let (end_line, end_column) = line_column(&text, end);
-        Some(Location { path: path.to_owned(), display: self.display(path), range: start..end, line, column, end_line, end_column })
+        Some(Location {
+            path: path.to_owned(),
+            display: self.display(path),
+            range: start..end,
+            line,
+            column,
+            end_line,
+            end_column,
+        })
     }
 
     /// The location of a wit-parser span, resolved through the map it belongs to.
@@ -168,7 +179,11 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// Turns an error from `Resolve::push_*` into diagnostics with locations. wit-parser wraps
 /// its typed [`ParseError`] / [`ResolveError`] in context layers; the typed layer has the
 /// span, the outer layers only say which directory was being read.
-pub fn from_wit_error(err: &anyhow::Error, map: &SourceMap, sources: &mut SourceFiles) -> Diagnostic {
+pub fn from_wit_error(
+    err: &anyhow::Error,
+    map: &SourceMap,
+    sources: &mut SourceFiles,
+) -> Diagnostic {
     for layer in err.chain() {
         if let Some(parse) = layer.downcast_ref::<ParseError>() {
             return from_parse_error(parse.kind(), map, sources);
@@ -179,9 +194,17 @@ pub fn from_wit_error(err: &anyhow::Error, map: &SourceMap, sources: &mut Source
     }
     // No typed layer: an I/O problem or a check wit-parser reports as plain text. The
     // innermost message is the specific one; the outer ones name the directory.
-    let message = err.chain().last().map(ToString::to_string).unwrap_or_default();
+    let message = err
+        .chain()
+        .last()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     let mut diagnostic = Diagnostic::error("invalid-wit", message);
-    let context: Vec<String> = err.chain().take(err.chain().count().saturating_sub(1)).map(|l| l.to_string()).collect();
+    let context: Vec<String> = err
+        .chain()
+        .take(err.chain().count().saturating_sub(1))
+        .map(|l| l.to_string())
+        .collect();
     if !context.is_empty() {
         diagnostic = diagnostic.with_note(context.join(": "));
     }
@@ -197,10 +220,16 @@ pub fn is_grammar_error(kind: &ParseErrorKind) -> bool {
     }
 }
 
-pub fn from_parse_error(kind: &ParseErrorKind, map: &SourceMap, sources: &mut SourceFiles) -> Diagnostic {
+pub fn from_parse_error(
+    kind: &ParseErrorKind,
+    map: &SourceMap,
+    sources: &mut SourceFiles,
+) -> Diagnostic {
     let location = sources.locate_span(map, kind.span());
     let diagnostic = match kind {
-        ParseErrorKind::Lex(err) => Diagnostic::error("syntax-error", err.to_string()).at(location, ""),
+        ParseErrorKind::Lex(err) => {
+            Diagnostic::error("syntax-error", err.to_string()).at(location, "")
+        }
         ParseErrorKind::Syntax { message, .. } => {
             let code = if message.starts_with("expected ") {
                 "syntax-error"
@@ -216,47 +245,83 @@ pub fn from_parse_error(kind: &ParseErrorKind, map: &SourceMap, sources: &mut So
             }
             diagnostic
         }
-        ParseErrorKind::ItemNotFound { name, kind, hint, .. } => {
-            let diagnostic = Diagnostic::error("unknown-name", format!("{kind} `{name}` does not exist")).at(location, "not defined");
-            let suggestion = diagnostic.location.as_ref().and_then(|loc| suggest_name(name, &loc.path, sources));
+        ParseErrorKind::ItemNotFound {
+            name, kind, hint, ..
+        } => {
+            let diagnostic =
+                Diagnostic::error("unknown-name", format!("{kind} `{name}` does not exist"))
+                    .at(location, "not defined");
+            let suggestion = diagnostic
+                .location
+                .as_ref()
+                .and_then(|loc| suggest_name(name, &loc.path, sources));
             match (hint, suggestion) {
                 (Some(hint), _) => diagnostic.with_help(hint.clone()),
                 (None, Some(similar)) => diagnostic.with_help(format!("did you mean `{similar}`?")),
                 (None, None) => diagnostic.with_help(format!("define the {kind} in this package, or `use` it from the interface that defines it")),
             }
         }
-        ParseErrorKind::TypeCycle { name, kind, .. } => Diagnostic::error("cycle", format!("{kind} `{name}` depends on itself"))
-            .at(location, "part of the cycle")
-            .with_help("break the cycle: WIT types and `use` chains must form a tree"),
+        ParseErrorKind::TypeCycle { name, kind, .. } => {
+            Diagnostic::error("cycle", format!("{kind} `{name}` depends on itself"))
+                .at(location, "part of the cycle")
+                .with_help("break the cycle: WIT types and `use` chains must form a tree")
+        }
         other => Diagnostic::error("invalid-wit", other.to_string()).at(location, ""),
     };
-    if diagnostic.code == "syntax-error" { refine_syntax_error(diagnostic, sources) } else { diagnostic }
+    if diagnostic.code == "syntax-error" {
+        refine_syntax_error(diagnostic, sources)
+    } else {
+        diagnostic
+    }
 }
 
 /// Grammar errors point at the token that was not expected; when the real problem is what
 /// is missing at the end of the previous line (a `;`), point there instead, as rustc does,
 /// and explain version syntax when the error is inside a version.
 fn refine_syntax_error(mut diagnostic: Diagnostic, sources: &mut SourceFiles) -> Diagnostic {
-    let Some(location) = diagnostic.location.clone() else { return diagnostic };
-    let Some(text) = sources.text(&location.path) else { return diagnostic };
+    let Some(location) = diagnostic.location.clone() else {
+        return diagnostic;
+    };
+    let Some(text) = sources.text(&location.path) else {
+        return diagnostic;
+    };
     let offset = location.range.start;
     let before = &text[..offset];
     let in_version_run = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '@');
-    let run_start = before.char_indices().rev().find(|(_, c)| !in_version_run(*c)).map_or(0, |(i, c)| i + c.len_utf8());
+    let run_start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !in_version_run(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     if before[run_start..].contains('@') {
-        return diagnostic.with_help("versions are semver with three numbers: `@1.2.3`, optionally `-pre.1` or `+build`");
+        return diagnostic.with_help(
+            "versions are semver with three numbers: `@1.2.3`, optionally `-pre.1` or `+build`",
+        );
     }
-    let missing = diagnostic.message.strip_prefix("expected ").and_then(|rest| rest.split(", found").next()).unwrap_or("").to_owned();
+    let missing = diagnostic
+        .message
+        .strip_prefix("expected ")
+        .and_then(|rest| rest.split(", found").next())
+        .unwrap_or("")
+        .to_owned();
     let tokens = super::lexer::tokenize(&text).unwrap_or_default();
-    let previous = tokens.iter().rev().find(|t| t.end() <= offset && !t.is_comment());
+    let previous = tokens
+        .iter()
+        .rev()
+        .find(|t| t.end() <= offset && !t.is_comment());
     if let Some(previous) = previous
         && text[previous.end()..offset].contains('\n')
-            && let Some(moved) = sources.locate(&location.path, previous.end()..previous.end()) {
-                diagnostic.location = Some(moved);
-                diagnostic.label = Some(format!("expected {missing} here"));
-                diagnostic.notes.push(format!("found `{}` on line {} instead", token_at(&text, offset), location.line));
-                return diagnostic;
-            }
+        && let Some(moved) = sources.locate(&location.path, previous.end()..previous.end())
+    {
+        diagnostic.location = Some(moved);
+        diagnostic.label = Some(format!("expected {missing} here"));
+        diagnostic.notes.push(format!(
+            "found `{}` on line {} instead",
+            token_at(&text, offset),
+            location.line
+        ));
+        return diagnostic;
+    }
     if missing == "';'" {
         diagnostic = diagnostic.with_help("end the item with `;`");
     }
@@ -272,16 +337,48 @@ fn token_at(text: &str, offset: usize) -> &str {
 /// A defined or built-in name close to `name`, for "did you mean".
 fn suggest_name(name: &str, path: &Path, sources: &mut SourceFiles) -> Option<String> {
     const BUILTIN: &[&str] = &[
-        "bool", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "f32", "f64", "char", "string", "list", "option",
-        "result", "tuple", "future", "stream", "borrow", "own", "error-context",
+        "bool",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "s8",
+        "s16",
+        "s32",
+        "s64",
+        "f32",
+        "f64",
+        "char",
+        "string",
+        "list",
+        "option",
+        "result",
+        "tuple",
+        "future",
+        "stream",
+        "borrow",
+        "own",
+        "error-context",
     ];
     let text = sources.text(path)?;
     let tokens = super::lexer::tokenize(&text).ok()?;
     let defined = tokens.windows(2).filter(|pair| {
-        matches!(pair[0].text, "type" | "record" | "variant" | "enum" | "flags" | "resource" | "interface" | "world" | "as")
-            && pair[0].kind == super::lexer::Kind::Id
+        matches!(
+            pair[0].text,
+            "type"
+                | "record"
+                | "variant"
+                | "enum"
+                | "flags"
+                | "resource"
+                | "interface"
+                | "world"
+                | "as"
+        ) && pair[0].kind == super::lexer::Kind::Id
     });
-    let candidates = defined.map(|pair| pair[1].text.trim_start_matches('%')).chain(BUILTIN.iter().copied());
+    let candidates = defined
+        .map(|pair| pair[1].text.trim_start_matches('%'))
+        .chain(BUILTIN.iter().copied());
     let limit = if name.len() <= 3 { 1 } else { 2 };
     candidates
         .filter(|candidate| *candidate != name)
@@ -299,17 +396,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(current + 1);
+            row[j + 1] = (previous + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(current + 1);
             previous = current;
         }
     }
     row[b.len()]
 }
 
-pub fn from_resolve_error(kind: &ResolveErrorKind, map: &SourceMap, sources: &mut SourceFiles) -> Diagnostic {
+pub fn from_resolve_error(
+    kind: &ResolveErrorKind,
+    map: &SourceMap,
+    sources: &mut SourceFiles,
+) -> Diagnostic {
     let location = sources.locate_span(map, kind.span());
     match kind {
-        ResolveErrorKind::PackageNotFound { requested, known, .. } => {
+        ResolveErrorKind::PackageNotFound {
+            requested, known, ..
+        } => {
             let other_versions: Vec<String> = known
                 .iter()
                 .filter(|k| k.namespace == requested.namespace && k.name == requested.name)
@@ -321,32 +426,62 @@ pub fn from_resolve_error(kind: &ResolveErrorKind, map: &SourceMap, sources: &mu
                     requested.namespace, requested.name, requested.name, requested.name
                 )
             } else {
-                format!("loaded instead: {}; refer to that version, or add the one you need under `deps/`", other_versions.join(", "))
+                format!(
+                    "loaded instead: {}; refer to that version, or add the one you need under `deps/`",
+                    other_versions.join(", ")
+                )
             };
-            Diagnostic::error("unknown-package", format!("package `{requested}` not found")).at(location, "unknown package").with_help(help)
+            Diagnostic::error(
+                "unknown-package",
+                format!("package `{requested}` not found"),
+            )
+            .at(location, "unknown package")
+            .with_help(help)
         }
-        ResolveErrorKind::WorldNotFound { requested, package, .. } => {
-            Diagnostic::error("unknown-name", format!("world `{requested}` not found in package `{package}`")).at(location, "no such world")
-        }
-        ResolveErrorKind::InterfaceNotFound { requested, package, .. } => {
-            Diagnostic::error("unknown-name", format!("interface `{requested}` not found in package `{package}`")).at(location, "no such interface")
-        }
+        ResolveErrorKind::WorldNotFound {
+            requested, package, ..
+        } => Diagnostic::error(
+            "unknown-name",
+            format!("world `{requested}` not found in package `{package}`"),
+        )
+        .at(location, "no such world"),
+        ResolveErrorKind::InterfaceNotFound {
+            requested, package, ..
+        } => Diagnostic::error(
+            "unknown-name",
+            format!("interface `{requested}` not found in package `{package}`"),
+        )
+        .at(location, "no such interface"),
         ResolveErrorKind::DuplicatePackage { name, span2, .. } => {
             let second = sources.locate_span(map, *span2);
-            let mut diagnostic = Diagnostic::error("duplicate-package", format!("package `{name}` is defined in two places"))
-                .at(location, "first definition")
-                .with_help("keep one copy: a package may appear only once among the package and its `deps/`");
+            let mut diagnostic = Diagnostic::error(
+                "duplicate-package",
+                format!("package `{name}` is defined in two places"),
+            )
+            .at(location, "first definition")
+            .with_help(
+                "keep one copy: a package may appear only once among the package and its `deps/`",
+            );
             if let Some(second) = second {
-                diagnostic = diagnostic.with_note(format!("also defined at {}:{}:{}", second.display, second.line, second.column));
+                diagnostic = diagnostic.with_note(format!(
+                    "also defined at {}:{}:{}",
+                    second.display, second.line, second.column
+                ));
             }
             diagnostic
         }
-        ResolveErrorKind::PackageCycle { package, .. } => Diagnostic::error("cycle", format!("package `{package}` depends on itself"))
-            .at(location, "closes the cycle")
-            .with_help("packages in `deps/` must not depend on each other in a loop"),
-        ResolveErrorKind::ItemShadowing { item_type, name, .. } => {
-            Diagnostic::error("duplicate-name", format!("{item_type} of `{name}` clashes with an item of the same name")).at(location, "clashes")
+        ResolveErrorKind::PackageCycle { package, .. } => {
+            Diagnostic::error("cycle", format!("package `{package}` depends on itself"))
+                .at(location, "closes the cycle")
+                .with_help("packages in `deps/` must not depend on each other in a loop")
         }
+        ResolveErrorKind::ItemShadowing {
+            item_type, name, ..
+        } => Diagnostic::error(
+            "duplicate-name",
+            format!("{item_type} of `{name}` clashes with an item of the same name"),
+        )
+        .at(location, "clashes"),
         other => Diagnostic::error("invalid-wit", other.to_string()).at(location, ""),
     }
 }
@@ -373,13 +508,22 @@ impl miette::Diagnostic for SnippetView {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(self.label.clone(), self.span))))
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            self.label.clone(),
+            self.span,
+        ))))
     }
 }
 
 /// rustc-style text: a `severity[code]: message` header, the labelled snippet, notes, hint.
 pub fn render_human(diagnostic: &Diagnostic, sources: &mut SourceFiles, color: bool) -> String {
-    let paint = |style: &str, text: &str| if color { format!("{style}{text}\x1b[0m") } else { text.to_owned() };
+    let paint = |style: &str, text: &str| {
+        if color {
+            format!("{style}{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    };
     let mut out = String::new();
     let heading = match diagnostic.severity {
         Severity::Error => paint("\x1b[1;31m", &format!("error[{}]", diagnostic.code)),
@@ -401,7 +545,11 @@ pub fn render_human(diagnostic: &Diagnostic, sources: &mut SourceFiles, color: b
                 let _ = writeln!(out, "{}", line.trim_end());
             }),
             None => {
-                let _ = writeln!(out, " --> {}:{}:{}", location.display, location.line, location.column);
+                let _ = writeln!(
+                    out,
+                    " --> {}:{}:{}",
+                    location.display, location.line, location.column
+                );
             }
         }
     }
@@ -448,7 +596,10 @@ mod tests {
     #[test]
     fn errors_after_non_ascii_text_do_not_panic() {
         let mut sources = SourceFiles::new(Path::new("/"));
-        for text in ["\u{28c}\u{3}", "package a:b;\ninterface \u{e9}\u{e9} { f: func() -> \u{28c} $; }"] {
+        for text in [
+            "\u{28c}\u{3}",
+            "package a:b;\ninterface \u{e9}\u{e9} { f: func() -> \u{28c} $; }",
+        ] {
             let found = crate::wit::check::check_text(Path::new("x.wit"), text, &mut sources);
             assert!(!found.is_empty());
             for diagnostic in &found {

@@ -58,7 +58,11 @@ pub struct LexError {
 pub fn tokenize(source: &str) -> Result<Vec<Token<'_>>, LexError> {
     let mut tokens = Vec::new();
     let bytes = source.as_bytes();
-    let mut i = if source.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let mut i = if source.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let mut newlines = 0u32;
     while i < source.len() {
         let c = source[i..].chars().next().expect("in bounds");
@@ -85,7 +89,8 @@ pub fn tokenize(source: &str) -> Result<Vec<Token<'_>>, LexError> {
                 i += 2;
                 Kind::Punct
             }
-            '=' | ',' | ':' | '.' | ';' | '(' | ')' | '{' | '}' | '<' | '>' | '*' | '@' | '/' | '+' | '-' => {
+            '=' | ',' | ':' | '.' | ';' | '(' | ')' | '{' | '}' | '<' | '>' | '*' | '@' | '/'
+            | '+' | '-' => {
                 i += 1;
                 Kind::Punct
             }
@@ -101,21 +106,34 @@ pub fn tokenize(source: &str) -> Result<Vec<Token<'_>>, LexError> {
                 Kind::String
             }
             c if c.is_ascii_digit() => {
-                i = start + source[start..].find(|c: char| !c.is_ascii_digit()).unwrap_or(source.len() - start);
+                i = start
+                    + source[start..]
+                        .find(|c: char| !c.is_ascii_digit())
+                        .unwrap_or(source.len() - start);
                 Kind::Integer
             }
             c if is_keylike_start(c) => {
                 i = keylike_end(source, i);
                 Kind::Id
             }
-            c => return Err(LexError { offset: start, message: format!("unexpected character {c:?}") }),
+            c => {
+                return Err(LexError {
+                    offset: start,
+                    message: format!("unexpected character {c:?}"),
+                });
+            }
         };
         let mut text = &source[start..i];
         if kind == Kind::LineComment {
             // The `\r` of a CRLF line end is not part of the comment.
             text = text.trim_end_matches('\r');
         }
-        tokens.push(Token { kind, text, start, newlines_before: newlines });
+        tokens.push(Token {
+            kind,
+            text,
+            start,
+            newlines_before: newlines,
+        });
         newlines = 0;
     }
     Ok(tokens)
@@ -126,7 +144,9 @@ fn is_keylike_start(c: char) -> bool {
 }
 
 fn keylike_end(source: &str, from: usize) -> usize {
-    source[from..].find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).map_or(source.len(), |n| from + n)
+    source[from..]
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .map_or(source.len(), |n| from + n)
 }
 
 fn block_comment_end(source: &str, from: usize) -> Result<usize, LexError> {
@@ -149,7 +169,10 @@ fn block_comment_end(source: &str, from: usize) -> Result<usize, LexError> {
             _ => i += 1,
         }
     }
-    Err(LexError { offset: from, message: "unterminated block comment".to_owned() })
+    Err(LexError {
+        offset: from,
+        message: "unterminated block comment".to_owned(),
+    })
 }
 
 fn string_end(source: &str, from: usize) -> Result<usize, LexError> {
@@ -163,7 +186,10 @@ fn string_end(source: &str, from: usize) -> Result<usize, LexError> {
             _ => i += 1,
         }
     }
-    Err(LexError { offset: from, message: "unterminated string".to_owned() })
+    Err(LexError {
+        offset: from,
+        message: "unterminated string".to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -171,7 +197,11 @@ mod tests {
     use super::*;
 
     fn kinds(source: &str) -> Vec<(Kind, &str, u32)> {
-        tokenize(source).unwrap().into_iter().map(|t| (t.kind, t.text, t.newlines_before)).collect()
+        tokenize(source)
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.kind, t.text, t.newlines_before))
+            .collect()
     }
 
     #[test]
@@ -197,16 +227,19 @@ mod tests {
 
     #[test]
     fn minus_is_never_part_of_an_identifier_start() {
-        assert_eq!(kinds("@0.2.0-rc-1"), vec![
-            (Kind::Punct, "@", 0),
-            (Kind::Integer, "0", 0),
-            (Kind::Punct, ".", 0),
-            (Kind::Integer, "2", 0),
-            (Kind::Punct, ".", 0),
-            (Kind::Integer, "0", 0),
-            (Kind::Punct, "-", 0),
-            (Kind::Id, "rc-1", 0),
-        ]);
+        assert_eq!(
+            kinds("@0.2.0-rc-1"),
+            vec![
+                (Kind::Punct, "@", 0),
+                (Kind::Integer, "0", 0),
+                (Kind::Punct, ".", 0),
+                (Kind::Integer, "2", 0),
+                (Kind::Punct, ".", 0),
+                (Kind::Integer, "0", 0),
+                (Kind::Punct, "-", 0),
+                (Kind::Id, "rc-1", 0),
+            ]
+        );
     }
 
     #[test]

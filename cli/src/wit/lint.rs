@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use wit_parser::{
-    Function, FunctionKind, Handle, PackageId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldItem, WorldKey,
+    Function, FunctionKind, Handle, PackageId, Resolve, Type, TypeDefKind, TypeId, TypeOwner,
+    WorldItem, WorldKey,
 };
 
 use super::diagnostics::{Diagnostic, Location, Severity, SourceFiles};
@@ -88,11 +89,36 @@ pub const RULES: &[Rule] = &[
 /// WASI 0.2 interface names a package outside the `wasi` namespace should not reuse. `types`
 /// is left out on purpose: nearly every package has a `types` interface.
 const WASI_INTERFACES: &[&str] = &[
-    "error", "poll", "streams", "monotonic-clock", "wall-clock", "timezone", "random", "insecure",
-    "insecure-seed", "preopens", "network", "instance-network", "ip-name-lookup", "tcp",
-    "tcp-create-socket", "udp", "udp-create-socket", "environment", "exit", "run", "stdin", "stdout",
-    "stderr", "terminal-input", "terminal-output", "terminal-stdin", "terminal-stdout",
-    "terminal-stderr", "incoming-handler", "outgoing-handler",
+    "error",
+    "poll",
+    "streams",
+    "monotonic-clock",
+    "wall-clock",
+    "timezone",
+    "random",
+    "insecure",
+    "insecure-seed",
+    "preopens",
+    "network",
+    "instance-network",
+    "ip-name-lookup",
+    "tcp",
+    "tcp-create-socket",
+    "udp",
+    "udp-create-socket",
+    "environment",
+    "exit",
+    "run",
+    "stdin",
+    "stdout",
+    "stderr",
+    "terminal-input",
+    "terminal-output",
+    "terminal-stdin",
+    "terminal-stdout",
+    "terminal-stderr",
+    "incoming-handler",
+    "outgoing-handler",
 ];
 
 pub fn rule(id: &str) -> Option<&'static Rule> {
@@ -130,10 +156,16 @@ pub enum LintError {
     /// A level other than allow / warn / deny.
     #[error("invalid level `{level}` for lint `{id}` {origin}")]
     #[diagnostic(help("use \"allow\", \"warn\" or \"deny\""))]
-    InvalidLevel { id: String, level: String, origin: String },
+    InvalidLevel {
+        id: String,
+        level: String,
+        origin: String,
+    },
     /// The manifest could not be read as TOML.
     #[error("invalid `{path}`")]
-    #[diagnostic(help("`[lint]` maps rule ids to \"allow\", \"warn\" or \"deny\", e.g. `missing-docs = \"allow\"`"))]
+    #[diagnostic(help(
+        "`[lint]` maps rule ids to \"allow\", \"warn\" or \"deny\", e.g. `missing-docs = \"allow\"`"
+    ))]
     Manifest {
         path: PathBuf,
         #[source]
@@ -142,7 +174,11 @@ pub enum LintError {
 }
 
 fn rule_list() -> String {
-    RULES.iter().map(|rule| format!("`{}`", rule.id)).collect::<Vec<_>>().join(", ")
+    RULES
+        .iter()
+        .map(|rule| format!("`{}`", rule.id))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The level of every rule: all warn by default, then `[lint]` from `wcomp.toml`, then the
@@ -161,7 +197,10 @@ impl LintLevels {
         } else if rule(id).is_some() {
             self.rules.insert(id.to_owned(), level);
         } else {
-            return Err(LintError::UnknownRule { id: id.to_owned(), origin: origin.to_owned() });
+            return Err(LintError::UnknownRule {
+                id: id.to_owned(),
+                origin: origin.to_owned(),
+            });
         }
         Ok(())
     }
@@ -169,7 +208,9 @@ impl LintLevels {
     /// Layers `other` over `self` (later settings win).
     pub fn merged(&self, other: &LintLevels) -> LintLevels {
         let mut merged = self.clone();
-        merged.rules.extend(other.rules.iter().map(|(k, v)| (k.clone(), *v)));
+        merged
+            .rules
+            .extend(other.rules.iter().map(|(k, v)| (k.clone(), *v)));
         if other.warnings.is_some() {
             merged.warnings = other.warnings;
         }
@@ -177,7 +218,12 @@ impl LintLevels {
     }
 
     pub fn level(&self, id: &str) -> Level {
-        let level = self.rules.get(id).copied().or_else(|| rule(id).map(|rule| rule.default)).unwrap_or(Level::Warn);
+        let level = self
+            .rules
+            .get(id)
+            .copied()
+            .or_else(|| rule(id).map(|rule| rule.default))
+            .unwrap_or(Level::Warn);
         match (level, self.warnings) {
             (Level::Warn, Some(warnings)) => warnings,
             (level, _) => level,
@@ -187,15 +233,22 @@ impl LintLevels {
     /// Reads the `[lint]` table of a `wcomp.toml`, if it has one.
     pub fn from_manifest(path: &Path) -> anyhow::Result<LintLevels> {
         let text = fs_err::read_to_string(path)?;
-        let value: toml::Table =
-            toml::from_str(&text).map_err(|source| LintError::Manifest { path: path.to_owned(), source })?;
+        let value: toml::Table = toml::from_str(&text).map_err(|source| LintError::Manifest {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut levels = LintLevels::default();
         let origin = format!("in `{}`", path.display());
         if let Some(table) = value.get("lint").and_then(toml::Value::as_table) {
             for (id, level) in table {
                 let parsed = level.as_str().and_then(|s| s.parse().ok());
                 let Some(parsed) = parsed else {
-                    return Err(LintError::InvalidLevel { id: id.clone(), level: level.to_string(), origin }.into());
+                    return Err(LintError::InvalidLevel {
+                        id: id.clone(),
+                        level: level.to_string(),
+                        origin,
+                    }
+                    .into());
                 };
                 levels.set(id, parsed, &origin)?;
             }
@@ -213,7 +266,10 @@ pub fn apply_levels(findings: Vec<Diagnostic>, levels: &LintLevels) -> Vec<Diagn
             Level::Warn => Some(diagnostic),
             Level::Deny => {
                 diagnostic.severity = Severity::Error;
-                diagnostic.notes.push(format!("`{}` is denied (`--deny` or `[lint]` in `wcomp.toml`)", diagnostic.code));
+                diagnostic.notes.push(format!(
+                    "`{}` is denied (`--deny` or `[lint]` in `wcomp.toml`)",
+                    diagnostic.code
+                ));
                 Some(diagnostic)
             }
         })
@@ -223,8 +279,19 @@ pub fn apply_levels(findings: Vec<Diagnostic>, levels: &LintLevels) -> Vec<Diagn
 /// Runs the rules `levels` does not allow over `package`. Findings are warnings; apply
 /// levels afterwards. Allowed rules are skipped, not filtered, since locating a finding
 /// costs more than finding it.
-pub fn lint(resolve: &Resolve, package: PackageId, sources: &mut SourceFiles, levels: &LintLevels) -> Vec<Diagnostic> {
-    let mut cx = Lint { resolve, package, sources, levels, out: Vec::new() };
+pub fn lint(
+    resolve: &Resolve,
+    package: PackageId,
+    sources: &mut SourceFiles,
+    levels: &LintLevels,
+) -> Vec<Diagnostic> {
+    let mut cx = Lint {
+        resolve,
+        package,
+        sources,
+        levels,
+        out: Vec::new(),
+    };
     if cx.enabled("missing-docs") {
         cx.missing_export_docs();
     }
@@ -262,7 +329,9 @@ impl Lint<'_> {
         }
         let location = self.locate(span);
         let help = rule(id).map_or("", |rule| rule.help);
-        let mut diagnostic = Diagnostic::error(id, message).at(location, label).with_help(help);
+        let mut diagnostic = Diagnostic::error(id, message)
+            .at(location, label)
+            .with_help(help);
         diagnostic.severity = Severity::Warning;
         self.out.push(diagnostic);
     }
@@ -279,11 +348,16 @@ impl Lint<'_> {
             ids.extend(self.resolve.interfaces[*iface].types.values().copied());
         }
         for world in pkg.worlds.values() {
-            for item in self.resolve.worlds[*world].imports.values().chain(self.resolve.worlds[*world].exports.values()) {
+            for item in self.resolve.worlds[*world]
+                .imports
+                .values()
+                .chain(self.resolve.worlds[*world].exports.values())
+            {
                 if let WorldItem::Type { id, .. } = item
-                    && matches!(self.resolve.types[*id].owner, TypeOwner::World(w) if w == *world) {
-                        ids.push(*id);
-                    }
+                    && matches!(self.resolve.types[*id].owner, TypeOwner::World(w) if w == *world)
+                {
+                    ids.push(*id);
+                }
             }
         }
         ids
@@ -307,7 +381,9 @@ impl Lint<'_> {
             for item in resolve.worlds[*world].exports.values() {
                 match item {
                     WorldItem::Function(function) => self.function_docs("missing-docs", function),
-                    WorldItem::Interface { id, .. } if resolve.interfaces[*id].package == Some(self.package) => {
+                    WorldItem::Interface { id, .. }
+                        if resolve.interfaces[*id].package == Some(self.package) =>
+                    {
                         if !seen.insert(*id) {
                             continue;
                         }
@@ -332,7 +408,12 @@ impl Lint<'_> {
         for (name, id) in &pkg.interfaces {
             let iface = &resolve.interfaces[*id];
             if iface.docs.is_empty() {
-                self.warn("missing-item-docs", iface.span, format!("interface `{name}` has no doc comment"), "undocumented");
+                self.warn(
+                    "missing-item-docs",
+                    iface.span,
+                    format!("interface `{name}` has no doc comment"),
+                    "undocumented",
+                );
             }
             for function in iface.functions.values() {
                 self.function_docs("missing-item-docs", function);
@@ -344,7 +425,12 @@ impl Lint<'_> {
         for (name, id) in &pkg.worlds {
             let world = &resolve.worlds[*id];
             if world.docs.is_empty() {
-                self.warn("missing-item-docs", world.span, format!("world `{name}` has no doc comment"), "undocumented");
+                self.warn(
+                    "missing-item-docs",
+                    world.span,
+                    format!("world `{name}` has no doc comment"),
+                    "undocumented",
+                );
             }
             for item in world.exports.values().chain(world.imports.values()) {
                 if let WorldItem::Function(function) = item {
@@ -358,7 +444,12 @@ impl Lint<'_> {
         let def = &self.resolve.types[ty];
         if def.docs.is_empty() && !self.is_use_alias(ty) {
             let name = def.name.as_deref().unwrap_or("_");
-            self.warn(rule, def.span, format!("{} `{name}` has no doc comment", kind_word(&def.kind)), "undocumented");
+            self.warn(
+                rule,
+                def.span,
+                format!("{} `{name}` has no doc comment", kind_word(&def.kind)),
+                "undocumented",
+            );
         }
     }
 
@@ -368,7 +459,10 @@ impl Lint<'_> {
         }
         let what = match &function.kind {
             FunctionKind::Constructor(resource) => {
-                format!("the constructor of `{}`", self.resolve.types[*resource].name.as_deref().unwrap_or("_"))
+                format!(
+                    "the constructor of `{}`",
+                    self.resolve.types[*resource].name.as_deref().unwrap_or("_")
+                )
             }
             kind => match kind.resource() {
                 Some(resource) => format!(
@@ -379,7 +473,12 @@ impl Lint<'_> {
                 None => format!("function `{}`", function.item_name()),
             },
         };
-        self.warn(rule, function.span, format!("{what} has no doc comment"), "undocumented");
+        self.warn(
+            rule,
+            function.span,
+            format!("{what} has no doc comment"),
+            "undocumented",
+        );
     }
 
     fn unused_types(&mut self) {
@@ -391,10 +490,20 @@ impl Lint<'_> {
             let def = &self.resolve.types[ty];
             let name = def.name.as_deref().unwrap_or("_");
             if self.is_use_alias(ty) {
-                self.warn("unused-use", def.span, format!("`{name}` is brought in with `use` but never used"), "unused");
+                self.warn(
+                    "unused-use",
+                    def.span,
+                    format!("`{name}` is brought in with `use` but never used"),
+                    "unused",
+                );
             } else {
                 let kind = kind_word(&def.kind);
-                self.warn("unused-type", def.span, format!("{kind} `{name}` is defined but never used"), "unused");
+                self.warn(
+                    "unused-type",
+                    def.span,
+                    format!("{kind} `{name}` is defined but never used"),
+                    "unused",
+                );
             }
         }
     }
@@ -408,17 +517,19 @@ impl Lint<'_> {
         for ty in self.own_types() {
             if let TypeDefKind::Type(Type::Id(target)) = resolve.types[ty].kind
                 && let TypeOwner::Interface(owner) = resolve.types[target].owner
-                    && let Some(p) = interface_package(owner).filter(|p| *p != self.package) {
-                        refs.push((p, resolve.types[ty].span));
-                    }
+                && let Some(p) = interface_package(owner).filter(|p| *p != self.package)
+            {
+                refs.push((p, resolve.types[ty].span));
+            }
         }
         for world in pkg.worlds.values() {
             let world = &resolve.worlds[*world];
             for item in world.imports.values().chain(world.exports.values()) {
                 if let WorldItem::Interface { id, span, .. } = item
-                    && let Some(p) = interface_package(*id).filter(|p| *p != self.package) {
-                        refs.push((p, *span));
-                    }
+                    && let Some(p) = interface_package(*id).filter(|p| *p != self.package)
+                {
+                    refs.push((p, *span));
+                }
             }
         }
         refs
@@ -431,12 +542,15 @@ impl Lint<'_> {
             .filter(|(p, _)| self.resolve.packages[*p].name.version.is_some())
             .map(|(p, _)| self.resolve.packages[*p].name.to_string())
             .collect();
-        let Some(example) = versioned.first().cloned() else { return };
+        let Some(example) = versioned.first().cloned() else {
+            return;
+        };
         let mut reported = HashSet::new();
         for (package, span) in refs {
             let name = &self.resolve.packages[package].name;
             if name.version.is_none() && reported.insert(package) {
-                let message = format!("dependency `{name}` has no version, but `{example}` has one");
+                let message =
+                    format!("dependency `{name}` has no version, but `{example}` has one");
                 let mut location = self.locate(span);
                 if location.is_none() {
                     // World imports of foreign interfaces carry no span after resolution;
@@ -444,7 +558,9 @@ impl Lint<'_> {
                     location = self.find_in_worlds(&format!("{}:{}/", name.namespace, name.name));
                 }
                 let help = rule("unversioned-dependency").map_or("", |rule| rule.help);
-                let mut diagnostic = Diagnostic::error("unversioned-dependency", message).at(location, "unversioned").with_help(help);
+                let mut diagnostic = Diagnostic::error("unversioned-dependency", message)
+                    .at(location, "unversioned")
+                    .with_help(help);
                 diagnostic.severity = Severity::Warning;
                 self.out.push(diagnostic);
             }
@@ -453,13 +569,22 @@ impl Lint<'_> {
 
     /// The first occurrence of `needle` in a file that defines one of the package's worlds.
     fn find_in_worlds(&mut self, needle: &str) -> Option<Location> {
-        let spans: Vec<wit_parser::Span> =
-            self.resolve.packages[self.package].worlds.values().map(|w| self.resolve.worlds[*w].span).collect();
+        let spans: Vec<wit_parser::Span> = self.resolve.packages[self.package]
+            .worlds
+            .values()
+            .map(|w| self.resolve.worlds[*w].span)
+            .collect();
         for span in spans {
-            let Some(world) = self.locate(span) else { continue };
-            let Some(text) = self.sources.text(&world.path) else { continue };
+            let Some(world) = self.locate(span) else {
+                continue;
+            };
+            let Some(text) = self.sources.text(&world.path) else {
+                continue;
+            };
             if let Some(start) = text.find(needle) {
-                return self.sources.locate(&world.path, start..start + needle.len() - 1);
+                return self
+                    .sources
+                    .locate(&world.path, start..start + needle.len() - 1);
             }
         }
         None
@@ -468,18 +593,31 @@ impl Lint<'_> {
     fn duplicate_package_versions(&mut self) {
         let mut by_name: BTreeMap<(String, String), Vec<PackageId>> = BTreeMap::new();
         for (id, package) in self.resolve.packages.iter() {
-            by_name.entry((package.name.namespace.clone(), package.name.name.clone())).or_default().push(id);
+            by_name
+                .entry((package.name.namespace.clone(), package.name.name.clone()))
+                .or_default()
+                .push(id);
         }
         for ((namespace, name), ids) in by_name {
             if ids.len() < 2 {
                 continue;
             }
-            let versions: Vec<String> = ids.iter().map(|id| self.resolve.packages[*id].name.to_string()).collect();
-            let location = ids.iter().skip(1).find_map(|id| self.package_declaration(*id));
+            let versions: Vec<String> = ids
+                .iter()
+                .map(|id| self.resolve.packages[*id].name.to_string())
+                .collect();
+            let location = ids
+                .iter()
+                .skip(1)
+                .find_map(|id| self.package_declaration(*id));
             let help = rule("duplicate-package-version").map_or("", |rule| rule.help);
             let mut diagnostic = Diagnostic::error(
                 "duplicate-package-version",
-                format!("package `{namespace}:{name}` is loaded in {} versions: {}", ids.len(), versions.join(", ")),
+                format!(
+                    "package `{namespace}:{name}` is loaded in {} versions: {}",
+                    ids.len(),
+                    versions.join(", ")
+                ),
             )
             .at(location, "another version")
             .with_help(help);
@@ -495,13 +633,20 @@ impl Lint<'_> {
             .interfaces
             .values()
             .map(|i| self.resolve.interfaces[*i].span)
-            .chain(package.worlds.values().map(|w| self.resolve.worlds[*w].span))
+            .chain(
+                package
+                    .worlds
+                    .values()
+                    .map(|w| self.resolve.worlds[*w].span),
+            )
             .find(|span| span.is_known())?;
         let first_item = self.locate(span)?;
         let text = self.sources.text(&first_item.path)?;
         let needle = package.name.to_string();
         match text.find(&needle) {
-            Some(start) => self.sources.locate(&first_item.path, start..start + needle.len()),
+            Some(start) => self
+                .sources
+                .locate(&first_item.path, start..start + needle.len()),
             None => Some(first_item),
         }
     }
@@ -512,7 +657,12 @@ impl Lint<'_> {
         for (name, id) in &pkg.interfaces {
             let iface = &resolve.interfaces[*id];
             if iface.types.is_empty() && iface.functions.is_empty() {
-                self.warn("empty-interface", iface.span, format!("interface `{name}` is empty"), "exports nothing");
+                self.warn(
+                    "empty-interface",
+                    iface.span,
+                    format!("interface `{name}` is empty"),
+                    "exports nothing",
+                );
             }
         }
         // A world that only imports is a normal thing to `include` (WASI's `imports`
@@ -520,7 +670,12 @@ impl Lint<'_> {
         for (name, id) in &pkg.worlds {
             let world = &resolve.worlds[*id];
             if world.imports.is_empty() && world.exports.is_empty() {
-                self.warn("empty-world", world.span, format!("world `{name}` is empty"), "imports and exports nothing");
+                self.warn(
+                    "empty-world",
+                    world.span,
+                    format!("world `{name}` is empty"),
+                    "imports and exports nothing",
+                );
             }
         }
     }
@@ -535,20 +690,33 @@ impl Lint<'_> {
         for (name, id) in &pkg.interfaces {
             if shadows(name) {
                 let span = resolve.interfaces[*id].span;
-                self.warn("shadows-wasi", span, format!("interface `{name}` has the name of a WASI interface"), "WASI name");
+                self.warn(
+                    "shadows-wasi",
+                    span,
+                    format!("interface `{name}` has the name of a WASI interface"),
+                    "WASI name",
+                );
             }
         }
         for (name, id) in &pkg.worlds {
             let world = &resolve.worlds[*id];
             if shadows(name) {
-                self.warn("shadows-wasi", world.span, format!("world `{name}` has the name of a WASI interface"), "WASI name");
+                self.warn(
+                    "shadows-wasi",
+                    world.span,
+                    format!("world `{name}` has the name of a WASI interface"),
+                    "WASI name",
+                );
             }
             for (key, item) in world.imports.iter().chain(world.exports.iter()) {
                 if let WorldKey::Name(item_name) = key
-                    && shadows(item_name) && !matches!(item, WorldItem::Type { .. }) {
-                        let message = format!("world item `{item_name}` has the name of a WASI interface");
-                        self.warn("shadows-wasi", item.span(), message, "WASI name");
-                    }
+                    && shadows(item_name)
+                    && !matches!(item, WorldItem::Type { .. })
+                {
+                    let message =
+                        format!("world item `{item_name}` has the name of a WASI interface");
+                    self.warn("shadows-wasi", item.span(), message, "WASI name");
+                }
             }
         }
     }
@@ -565,27 +733,47 @@ fn used_types(resolve: &Resolve) -> HashSet<TypeId> {
     for (_, def) in resolve.types.iter() {
         match &def.kind {
             TypeDefKind::Record(r) => r.fields.iter().for_each(|f| add(&f.ty)),
-            TypeDefKind::Variant(v) => v.cases.iter().filter_map(|c| c.ty.as_ref()).for_each(&mut add),
+            TypeDefKind::Variant(v) => v
+                .cases
+                .iter()
+                .filter_map(|c| c.ty.as_ref())
+                .for_each(&mut add),
             TypeDefKind::Tuple(t) => t.types.iter().for_each(&mut add),
             TypeDefKind::Handle(Handle::Own(id) | Handle::Borrow(id)) => add(&Type::Id(*id)),
-            TypeDefKind::Option(t) | TypeDefKind::List(t) | TypeDefKind::FixedLengthList(t, _) | TypeDefKind::Type(t) => add(t),
+            TypeDefKind::Option(t)
+            | TypeDefKind::List(t)
+            | TypeDefKind::FixedLengthList(t, _)
+            | TypeDefKind::Type(t) => add(t),
             TypeDefKind::Map(k, v) => {
                 add(k);
                 add(v);
             }
             TypeDefKind::Result(r) => r.ok.iter().chain(r.err.iter()).for_each(&mut add),
             TypeDefKind::Future(t) | TypeDefKind::Stream(t) => t.iter().for_each(&mut add),
-            TypeDefKind::Resource | TypeDefKind::Flags(_) | TypeDefKind::Enum(_) | TypeDefKind::Unknown => {}
+            TypeDefKind::Resource
+            | TypeDefKind::Flags(_)
+            | TypeDefKind::Enum(_)
+            | TypeDefKind::Unknown => {}
         }
     }
-    let functions = resolve.interfaces.iter().flat_map(|(_, i)| i.functions.values()).chain(
-        resolve.worlds.iter().flat_map(|(_, w)| w.imports.values().chain(w.exports.values())).filter_map(|item| match item {
-            WorldItem::Function(f) => Some(f),
-            _ => None,
-        }),
-    );
+    let functions = resolve
+        .interfaces
+        .iter()
+        .flat_map(|(_, i)| i.functions.values())
+        .chain(
+            resolve
+                .worlds
+                .iter()
+                .flat_map(|(_, w)| w.imports.values().chain(w.exports.values()))
+                .filter_map(|item| match item {
+                    WorldItem::Function(f) => Some(f),
+                    _ => None,
+                }),
+        );
     for function in functions {
-        function.parameter_and_result_types().for_each(|ty| add(&ty));
+        function
+            .parameter_and_result_types()
+            .for_each(|ty| add(&ty));
         // A resource with any constructor, method or static function is in use.
         if let Some(resource) = function.kind.resource() {
             add(&Type::Id(resource));

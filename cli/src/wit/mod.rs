@@ -53,7 +53,9 @@ pub enum WitError {
     AmbiguousWorld { package: String, available: String },
     /// No path was given and the current directory has no WIT to default to.
     #[error("no WIT to check in `{dir}`")]
-    #[diagnostic(help("pass a `.wit` file or package directory, or run inside a wcomp project (a `wcomp.toml`, or a `wit/` directory)"))]
+    #[diagnostic(help(
+        "pass a `.wit` file or package directory, or run inside a wcomp project (a `wcomp.toml`, or a `wit/` directory)"
+    ))]
     NothingToCheck { dir: PathBuf },
 }
 
@@ -65,16 +67,22 @@ impl WitError {
         let located = diagnostic.location.as_ref().and_then(|loc| {
             let text = sources.text(&loc.path)?;
             let span = miette::SourceSpan::new(loc.range.start.into(), loc.range.len());
-            Some((miette::NamedSource::new(&loc.display, text.to_string()), span))
+            Some((
+                miette::NamedSource::new(&loc.display, text.to_string()),
+                span,
+            ))
         });
-        let (source_code, span) = located.map_or((None, None), |(source, span)| (Some(source), Some(span)));
+        let (source_code, span) =
+            located.map_or((None, None), |(source, span)| (Some(source), Some(span)));
         WitError::Invalid {
             path: path.to_owned(),
             message: diagnostic.message,
             source_code,
             span,
             label: diagnostic.label.unwrap_or_default(),
-            help: diagnostic.help.or_else(|| Some("`wcomp wit check` lists every problem in the package".to_owned())),
+            help: diagnostic.help.or_else(|| {
+                Some("`wcomp wit check` lists every problem in the package".to_owned())
+            }),
         }
     }
 }
@@ -159,39 +167,26 @@ impl WitPackage {
     }
 }
 
-/// The WIT a command works on when no path is given: the `wit` directory of each member of a
-/// `[workspace]` in `wcomp.toml`, else the project's `[component] wit` directory, else `./wit`.
+/// The WIT a command works on when no path is given: the shared `wit` directory of the
+/// enclosing workspace, else the project's `[component] wit` directory, else `./wit`.
 pub fn default_wit_paths(cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let manifest = cwd.join(crate::toolchain::PROJECT_MANIFEST);
-    if manifest.is_file() {
-        let text = fs_err::read_to_string(&manifest)?;
-        let table: toml::Table =
-            toml::from_str(&text).map_err(|err| anyhow::anyhow!("invalid `{}`: {err}", manifest.display()))?;
-        let members = table
-            .get("workspace")
-            .and_then(|w| w.get("members"))
-            .and_then(toml::Value::as_array)
-            .map(|members| members.iter().filter_map(toml::Value::as_str).map(|m| cwd.join(m)).collect::<Vec<_>>());
-        if let Some(members) = members {
-            let mut paths = Vec::new();
-            for member in members {
-                let project = crate::toolchain::Project::detect(&member)?;
-                if project.wit.exists() {
-                    paths.push(project.wit);
-                }
-            }
-            if !paths.is_empty() {
-                return Ok(paths);
-            }
+    if let Some(root) = crate::workspace::Workspace::find(cwd) {
+        // Only the manifest is read: a workspace with other problems can still check its WIT.
+        let manifest = crate::workspace::Manifest::load(&root.join(crate::workspace::MANIFEST))?;
+        if let Some(workspace) = manifest.workspace {
+            return Ok(vec![root.join(workspace.wit.get_ref())]);
         }
-        if table.contains_key("component") {
-            let project = crate::toolchain::Project::detect(cwd)?;
-            return Ok(vec![project.wit]);
-        }
+    }
+    if cwd.join(crate::toolchain::PROJECT_MANIFEST).is_file() {
+        let project = crate::toolchain::Project::detect(cwd)?;
+        return Ok(vec![project.wit]);
     }
     let wit = cwd.join("wit");
     if wit.exists() {
         return Ok(vec![wit]);
     }
-    Err(WitError::NothingToCheck { dir: cwd.to_owned() }.into())
+    Err(WitError::NothingToCheck {
+        dir: cwd.to_owned(),
+    }
+    .into())
 }

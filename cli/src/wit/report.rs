@@ -11,16 +11,20 @@ use super::diagnostics::{self, Diagnostic, SourceFiles};
 use super::diff::DiffReport;
 use super::fmt::{FmtError, FmtOutcome};
 use super::lint;
+use crate::ExitStatus;
 use crate::cli::OutputFormat;
 use crate::printer::Printer;
-use crate::ExitStatus;
 
 /// One diagnostic: a JSON object, or the rendered text on stderr.
 pub fn print_diagnostic(diagnostic: &Diagnostic, sources: &mut SourceFiles, printer: &Printer) {
     if printer.is_json() {
         printer.json(diagnostics::to_json(diagnostic, sources));
     } else {
-        printer.raw_stderr(&diagnostics::render_human(diagnostic, sources, printer.color()));
+        printer.raw_stderr(&diagnostics::render_human(
+            diagnostic,
+            sources,
+            printer.color(),
+        ));
     }
 }
 
@@ -37,7 +41,11 @@ pub fn print_rules(printer: &Printer) {
 }
 
 /// `wit check`: every diagnostic, then a summary; exit 1 on errors.
-pub fn print_check(report: &mut CheckReport, printer: &Printer, cwd: &Path) -> anyhow::Result<ExitStatus> {
+pub fn print_check(
+    report: &mut CheckReport,
+    printer: &Printer,
+    cwd: &Path,
+) -> anyhow::Result<ExitStatus> {
     let (errors, warnings) = (report.errors(), report.warnings());
     match printer.format() {
         OutputFormat::Sarif => {
@@ -64,9 +72,24 @@ pub fn print_check(report: &mut CheckReport, printer: &Printer, cwd: &Path) -> a
         (0, 0) => "no problems".to_owned(),
         (e, w) => format!("{} error{}, {} warning{}", e, plural(e), w, plural(w)),
     };
-    let checked = if report.packages.is_empty() { "WIT".to_owned() } else { report.packages.join(", ") };
-    printer.status("Checked", format_args!("{checked} ({} file{}): {summary}", report.files, plural(report.files)));
-    Ok(if errors > 0 { ExitStatus::Failure } else { ExitStatus::Success })
+    let checked = if report.packages.is_empty() {
+        "WIT".to_owned()
+    } else {
+        report.packages.join(", ")
+    };
+    printer.status(
+        "Checked",
+        format_args!(
+            "{checked} ({} file{}): {summary}",
+            report.files,
+            plural(report.files)
+        ),
+    );
+    Ok(if errors > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }
 
 /// `wit fmt`: refusals and invalid packages, diffs under `--check`, a summary. Exit 1 when
@@ -86,7 +109,10 @@ pub fn print_fmt(outcome: FmtOutcome, check: bool, printer: &Printer) -> ExitSta
         let shown = sources.display(&file.path);
         let diff = (check && file.changed()).then(|| {
             let diff = similar::TextDiff::from_lines(&file.original, &file.formatted);
-            diff.unified_diff().context_radius(3).header(&shown, &shown).to_string()
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&shown, &shown)
+                .to_string()
         });
         if printer.is_json() {
             let written = file.changed() && !check;
@@ -96,12 +122,24 @@ pub fn print_fmt(outcome: FmtOutcome, check: bool, printer: &Printer) -> ExitSta
         }
     }
     let changed = outcome.files.iter().filter(|f| f.changed()).count();
-    let verb = if check { "would reformat" } else { "reformatted" };
+    let verb = if check {
+        "would reformat"
+    } else {
+        "reformatted"
+    };
     printer.status(
         if check { "Checked" } else { "Formatted" },
-        format_args!("{} file{} ({changed} {verb}, {failures} refused or invalid)", outcome.files.len(), plural(outcome.files.len())),
+        format_args!(
+            "{} file{} ({changed} {verb}, {failures} refused or invalid)",
+            outcome.files.len(),
+            plural(outcome.files.len())
+        ),
     );
-    if failures > 0 || (check && changed > 0) { ExitStatus::Failure } else { ExitStatus::Success }
+    if failures > 0 || (check && changed > 0) {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
 }
 
 /// `wit diff`: the report; exit 1 when the version does not fit the changes.
@@ -111,7 +149,11 @@ pub fn print_diff(report: &DiffReport, printer: &Printer) -> ExitStatus {
     } else {
         printer.data(super::diff::render_human(report).trim_end());
     }
-    if report.semver.ok { ExitStatus::Success } else { ExitStatus::Failure }
+    if report.semver.ok {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    }
 }
 
 fn plural(n: usize) -> &'static str {

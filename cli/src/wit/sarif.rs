@@ -13,11 +13,20 @@ use super::lint::{self, Level, LintLevels};
 const ERROR_CLASSES: &[(&str, &str)] = &[
     ("syntax-error", "the WIT does not follow the grammar"),
     ("invalid-wit", "the WIT is well-formed but invalid"),
-    ("unknown-name", "a type, interface or world that does not exist is referenced"),
-    ("unknown-package", "a package that is not among the dependencies is referenced"),
+    (
+        "unknown-name",
+        "a type, interface or world that does not exist is referenced",
+    ),
+    (
+        "unknown-package",
+        "a package that is not among the dependencies is referenced",
+    ),
     ("duplicate-package", "a package is defined twice"),
     ("duplicate-name", "two items of one scope share a name"),
-    ("cycle", "types, interfaces or packages depend on themselves"),
+    (
+        "cycle",
+        "types, interfaces or packages depend on themselves",
+    ),
 ];
 
 /// The SARIF log for `diagnostics`; `base` is the directory relative URIs start from.
@@ -42,7 +51,10 @@ pub fn to_sarif(diagnostics: &[Diagnostic], levels: &LintLevels, base: &Path) ->
         }))
         .collect();
     let results: Vec<Value> = diagnostics.iter().map(result).collect();
-    let base_uri = format!("file://{}/", base.display().to_string().trim_end_matches('/'));
+    let base_uri = format!(
+        "file://{}/",
+        base.display().to_string().trim_end_matches('/')
+    );
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

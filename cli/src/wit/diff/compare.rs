@@ -8,7 +8,10 @@
 
 use std::collections::HashSet;
 
-use wit_parser::{Function, FunctionKind, Handle, Interface, PackageId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, World, WorldItem, WorldKey};
+use wit_parser::{
+    Function, FunctionKind, Handle, Interface, PackageId, Resolve, Type, TypeDefKind, TypeId,
+    TypeOwner, World, WorldItem, WorldKey,
+};
 
 /// Whether users of the old version keep working.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -37,25 +40,64 @@ pub struct Side<'a> {
 }
 
 pub fn compare(old: &Side<'_>, new: &Side<'_>) -> Vec<Change> {
-    let mut cx = Cx { old, new, changes: Vec::new() };
-    let (a, b) = (&old.resolve.packages[old.package], &new.resolve.packages[new.package]);
+    let mut cx = Cx {
+        old,
+        new,
+        changes: Vec::new(),
+    };
+    let (a, b) = (
+        &old.resolve.packages[old.package],
+        &new.resolve.packages[new.package],
+    );
     for (name, id) in &a.interfaces {
         match b.interfaces.get(name) {
-            None => cx.push(Compat::Breaking, "interface-removed", "package", format!("interface `{name}` was removed")),
-            Some(other) => cx.interface(&format!("interface {name}"), &old.resolve.interfaces[*id], &new.resolve.interfaces[*other]),
+            None => cx.push(
+                Compat::Breaking,
+                "interface-removed",
+                "package",
+                format!("interface `{name}` was removed"),
+            ),
+            Some(other) => cx.interface(
+                &format!("interface {name}"),
+                &old.resolve.interfaces[*id],
+                &new.resolve.interfaces[*other],
+            ),
         }
     }
-    for name in b.interfaces.keys().filter(|n| !a.interfaces.contains_key(*n)) {
-        cx.push(Compat::Compatible, "interface-added", "package", format!("interface `{name}` was added"));
+    for name in b
+        .interfaces
+        .keys()
+        .filter(|n| !a.interfaces.contains_key(*n))
+    {
+        cx.push(
+            Compat::Compatible,
+            "interface-added",
+            "package",
+            format!("interface `{name}` was added"),
+        );
     }
     for (name, id) in &a.worlds {
         match b.worlds.get(name) {
-            None => cx.push(Compat::Breaking, "world-removed", "package", format!("world `{name}` was removed")),
-            Some(other) => cx.world(&format!("world {name}"), &old.resolve.worlds[*id], &new.resolve.worlds[*other]),
+            None => cx.push(
+                Compat::Breaking,
+                "world-removed",
+                "package",
+                format!("world `{name}` was removed"),
+            ),
+            Some(other) => cx.world(
+                &format!("world {name}"),
+                &old.resolve.worlds[*id],
+                &new.resolve.worlds[*other],
+            ),
         }
     }
     for name in b.worlds.keys().filter(|n| !a.worlds.contains_key(*n)) {
-        cx.push(Compat::Compatible, "world-added", "package", format!("world `{name}` was added"));
+        cx.push(
+            Compat::Compatible,
+            "world-added",
+            "package",
+            format!("world `{name}` was added"),
+        );
     }
     cx.changes
 }
@@ -68,27 +110,55 @@ struct Cx<'a, 'b> {
 
 impl Cx<'_, '_> {
     fn push(&mut self, compat: Compat, kind: &'static str, item: &str, message: String) {
-        self.changes.push(Change { compat, kind, item: item.to_owned(), message });
+        self.changes.push(Change {
+            compat,
+            kind,
+            item: item.to_owned(),
+            message,
+        });
     }
 
     fn interface(&mut self, item: &str, a: &Interface, b: &Interface) {
         for (name, ty) in &a.types {
             match b.types.get(name) {
-                None => self.push(Compat::Breaking, "type-removed", item, format!("type `{name}` was removed")),
+                None => self.push(
+                    Compat::Breaking,
+                    "type-removed",
+                    item,
+                    format!("type `{name}` was removed"),
+                ),
                 Some(other) => self.typedef(&format!("{item}, type {name}"), *ty, *other),
             }
         }
         for name in b.types.keys().filter(|n| !a.types.contains_key(*n)) {
-            self.push(Compat::Compatible, "type-added", item, format!("type `{name}` was added"));
+            self.push(
+                Compat::Compatible,
+                "type-added",
+                item,
+                format!("type `{name}` was added"),
+            );
         }
-        self.functions(item, &a.functions, &b.functions, "implementations of the interface must add it");
+        self.functions(
+            item,
+            &a.functions,
+            &b.functions,
+            "implementations of the interface must add it",
+        );
     }
 
-    fn functions(&mut self, item: &str, a: &wit_parser::IndexMap<String, Function>, b: &wit_parser::IndexMap<String, Function>, note: &str) {
+    fn functions(
+        &mut self,
+        item: &str,
+        a: &wit_parser::IndexMap<String, Function>,
+        b: &wit_parser::IndexMap<String, Function>,
+        note: &str,
+    ) {
         for (name, f) in a {
             match b.get(name) {
                 None => {
-                    let renamed = b.iter().find(|(n, g)| !a.contains_key(*n) && self.same_signature(f, g));
+                    let renamed = b
+                        .iter()
+                        .find(|(n, g)| !a.contains_key(*n) && self.same_signature(f, g));
                     match renamed {
                         Some((_, g)) => self.push(
                             Compat::Breaking,
@@ -100,17 +170,29 @@ impl Cx<'_, '_> {
                                 g.item_name()
                             ),
                         ),
-                        None => self.push(Compat::Breaking, "function-removed", item, format!("{} was removed", describe_function(self.old.resolve, f))),
+                        None => self.push(
+                            Compat::Breaking,
+                            "function-removed",
+                            item,
+                            format!("{} was removed", describe_function(self.old.resolve, f)),
+                        ),
                     }
                 }
                 Some(g) => self.function(item, f, g),
             }
         }
         for (_, g) in b.iter().filter(|(n, _)| !a.contains_key(*n)) {
-            let renamed = a.iter().any(|(n, f)| !b.contains_key(n) && self.same_signature(f, g));
+            let renamed = a
+                .iter()
+                .any(|(n, f)| !b.contains_key(n) && self.same_signature(f, g));
             if !renamed {
                 let what = describe_function(self.new.resolve, g);
-                self.push(Compat::Compatible, "function-added", item, format!("{what} was added ({note})"));
+                self.push(
+                    Compat::Compatible,
+                    "function-added",
+                    item,
+                    format!("{what} was added ({note})"),
+                );
             }
         }
     }
@@ -118,7 +200,10 @@ impl Cx<'_, '_> {
     fn same_signature(&self, f: &Function, g: &Function) -> bool {
         std::mem::discriminant(&f.kind) == std::mem::discriminant(&g.kind)
             && f.params.len() == g.params.len()
-            && f.params.iter().zip(&g.params).all(|(p, q)| p.name == q.name && self.same_type(p.ty, q.ty))
+            && f.params
+                .iter()
+                .zip(&g.params)
+                .all(|(p, q)| p.name == q.name && self.same_type(p.ty, q.ty))
             && match (f.result, g.result) {
                 (None, None) => true,
                 (Some(a), Some(b)) => self.same_type(a, b),
@@ -129,11 +214,27 @@ impl Cx<'_, '_> {
     fn function(&mut self, item: &str, f: &Function, g: &Function) {
         let what = describe_function(self.old.resolve, f);
         if f.kind.is_async() != g.kind.is_async() {
-            let now = if g.kind.is_async() { "async" } else { "no longer async" };
-            self.push(Compat::Breaking, "function-changed", item, format!("{what} is now {now}"));
+            let now = if g.kind.is_async() {
+                "async"
+            } else {
+                "no longer async"
+            };
+            self.push(
+                Compat::Breaking,
+                "function-changed",
+                item,
+                format!("{what} is now {now}"),
+            );
         }
-        if std::mem::discriminant(&strip_async(&f.kind)) != std::mem::discriminant(&strip_async(&g.kind)) {
-            self.push(Compat::Breaking, "function-changed", item, format!("{what} changed kind (function, method, static or constructor)"));
+        if std::mem::discriminant(&strip_async(&f.kind))
+            != std::mem::discriminant(&strip_async(&g.kind))
+        {
+            self.push(
+                Compat::Breaking,
+                "function-changed",
+                item,
+                format!("{what} changed kind (function, method, static or constructor)"),
+            );
             return;
         }
         // The implicit `self` of methods is compared through the resource's name.
@@ -162,7 +263,16 @@ impl Cx<'_, '_> {
             }
         }
         for q in g.params.iter().skip(f.params.len()) {
-            self.push(Compat::Breaking, "parameter-added", item, format!("{what} gained parameter `{}: {}`", q.name, self.new_type(q.ty)));
+            self.push(
+                Compat::Breaking,
+                "parameter-added",
+                item,
+                format!(
+                    "{what} gained parameter `{}: {}`",
+                    q.name,
+                    self.new_type(q.ty)
+                ),
+            );
         }
         let same_result = match (f.result, g.result) {
             (None, None) => true,
@@ -171,8 +281,16 @@ impl Cx<'_, '_> {
         };
         if !same_result {
             let show = |ty: Option<String>| ty.map_or("nothing".to_owned(), |t| format!("`{t}`"));
-            let (before, after) = (show(f.result.map(|t| self.old_type(t))), show(g.result.map(|t| self.new_type(t))));
-            self.push(Compat::Breaking, "result-changed", item, format!("{what}: result changed from {before} to {after}"));
+            let (before, after) = (
+                show(f.result.map(|t| self.old_type(t))),
+                show(g.result.map(|t| self.new_type(t))),
+            );
+            self.push(
+                Compat::Breaking,
+                "result-changed",
+                item,
+                format!("{what}: result changed from {before} to {after}"),
+            );
         }
     }
 
@@ -180,30 +298,98 @@ impl Cx<'_, '_> {
         let (da, db) = (&self.old.resolve.types[a], &self.new.resolve.types[b]);
         match (&da.kind, &db.kind) {
             (TypeDefKind::Record(ra), TypeDefKind::Record(rb)) => {
-                let fields = |r: &wit_parser::Record| r.fields.iter().map(|f| (f.name.clone(), Some(f.ty))).collect::<Vec<_>>();
-                self.members(item, "field", &fields(ra), &fields(rb), Compat::Breaking, "every value of the record must now carry it");
+                let fields = |r: &wit_parser::Record| {
+                    r.fields
+                        .iter()
+                        .map(|f| (f.name.clone(), Some(f.ty)))
+                        .collect::<Vec<_>>()
+                };
+                self.members(
+                    item,
+                    "field",
+                    &fields(ra),
+                    &fields(rb),
+                    Compat::Breaking,
+                    "every value of the record must now carry it",
+                );
             }
             (TypeDefKind::Variant(va), TypeDefKind::Variant(vb)) => {
-                let cases = |v: &wit_parser::Variant| v.cases.iter().map(|c| (c.name.clone(), c.ty)).collect::<Vec<_>>();
-                self.members(item, "case", &cases(va), &cases(vb), Compat::Breaking, "code that handles every case does not handle it");
+                let cases = |v: &wit_parser::Variant| {
+                    v.cases
+                        .iter()
+                        .map(|c| (c.name.clone(), c.ty))
+                        .collect::<Vec<_>>()
+                };
+                self.members(
+                    item,
+                    "case",
+                    &cases(va),
+                    &cases(vb),
+                    Compat::Breaking,
+                    "code that handles every case does not handle it",
+                );
             }
             (TypeDefKind::Enum(ea), TypeDefKind::Enum(eb)) => {
-                let cases = |e: &wit_parser::Enum| e.cases.iter().map(|c| (c.name.clone(), None)).collect::<Vec<_>>();
-                self.members(item, "case", &cases(ea), &cases(eb), Compat::Breaking, "code that handles every case does not handle it");
+                let cases = |e: &wit_parser::Enum| {
+                    e.cases
+                        .iter()
+                        .map(|c| (c.name.clone(), None))
+                        .collect::<Vec<_>>()
+                };
+                self.members(
+                    item,
+                    "case",
+                    &cases(ea),
+                    &cases(eb),
+                    Compat::Breaking,
+                    "code that handles every case does not handle it",
+                );
             }
             (TypeDefKind::Flags(fa), TypeDefKind::Flags(fb)) => {
-                let flags = |f: &wit_parser::Flags| f.flags.iter().map(|f| (f.name.clone(), None)).collect::<Vec<_>>();
-                self.members(item, "flag", &flags(fa), &flags(fb), Compat::Breaking, "the flags' binary layout changes");
+                let flags = |f: &wit_parser::Flags| {
+                    f.flags
+                        .iter()
+                        .map(|f| (f.name.clone(), None))
+                        .collect::<Vec<_>>()
+                };
+                self.members(
+                    item,
+                    "flag",
+                    &flags(fa),
+                    &flags(fb),
+                    Compat::Breaking,
+                    "the flags' binary layout changes",
+                );
             }
             (TypeDefKind::Resource, TypeDefKind::Resource) => {}
-            (ka, kb) if std::mem::discriminant(ka) != std::mem::discriminant(kb) && !(is_alias_like(ka) && is_alias_like(kb)) => {
-                self.push(Compat::Breaking, "type-changed", item, format!("changed from {} to {}", with_article(kind_name(ka)), with_article(kind_name(kb))));
+            (ka, kb)
+                if std::mem::discriminant(ka) != std::mem::discriminant(kb)
+                    && !(is_alias_like(ka) && is_alias_like(kb)) =>
+            {
+                self.push(
+                    Compat::Breaking,
+                    "type-changed",
+                    item,
+                    format!(
+                        "changed from {} to {}",
+                        with_article(kind_name(ka)),
+                        with_article(kind_name(kb))
+                    ),
+                );
             }
             _ => {
                 if !self.same_structure(a, b) {
                     let (before, after) = (self.old_type(Type::Id(a)), self.new_type(Type::Id(b)));
-                    let (before, after) = (self.definition(self.old.resolve, a).unwrap_or(before), self.definition(self.new.resolve, b).unwrap_or(after));
-                    self.push(Compat::Breaking, "type-changed", item, format!("definition changed from `{before}` to `{after}`"));
+                    let (before, after) = (
+                        self.definition(self.old.resolve, a).unwrap_or(before),
+                        self.definition(self.new.resolve, b).unwrap_or(after),
+                    );
+                    self.push(
+                        Compat::Breaking,
+                        "type-changed",
+                        item,
+                        format!("definition changed from `{before}` to `{after}`"),
+                    );
                 }
             }
         }
@@ -215,7 +401,15 @@ impl Cx<'_, '_> {
     }
 
     /// Fields, cases or flags: removed, added, retyped or reordered.
-    fn members(&mut self, item: &str, noun: &'static str, a: &[(String, Option<Type>)], b: &[(String, Option<Type>)], added: Compat, why: &str) {
+    fn members(
+        &mut self,
+        item: &str,
+        noun: &'static str,
+        a: &[(String, Option<Type>)],
+        b: &[(String, Option<Type>)],
+        added: Compat,
+        why: &str,
+    ) {
         let names_b: HashSet<&str> = b.iter().map(|(n, _)| n.as_str()).collect();
         let names_a: HashSet<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
         let (removed_kind, added_kind, changed_kind) = match noun {
@@ -225,7 +419,12 @@ impl Cx<'_, '_> {
         };
         for (name, ty) in a {
             match b.iter().find(|(n, _)| n == name) {
-                None => self.push(Compat::Breaking, removed_kind, item, format!("{noun} `{name}` was removed")),
+                None => self.push(
+                    Compat::Breaking,
+                    removed_kind,
+                    item,
+                    format!("{noun} `{name}` was removed"),
+                ),
                 Some((_, other)) => {
                     let same = match (ty, other) {
                         (None, None) => true,
@@ -233,26 +432,66 @@ impl Cx<'_, '_> {
                         _ => false,
                     };
                     if !same {
-                        let show = |t: &Option<Type>, r: &Resolve| t.map_or("no payload".to_owned(), |t| format!("`{}`", describe(r, t)));
-                        let (before, after) = (show(ty, self.old.resolve), show(other, self.new.resolve));
-                        self.push(Compat::Breaking, changed_kind, item, format!("{noun} `{name}` changed from {before} to {after}"));
+                        let show = |t: &Option<Type>, r: &Resolve| {
+                            t.map_or("no payload".to_owned(), |t| format!("`{}`", describe(r, t)))
+                        };
+                        let (before, after) =
+                            (show(ty, self.old.resolve), show(other, self.new.resolve));
+                        self.push(
+                            Compat::Breaking,
+                            changed_kind,
+                            item,
+                            format!("{noun} `{name}` changed from {before} to {after}"),
+                        );
                     }
                 }
             }
         }
         for (name, _) in b.iter().filter(|(n, _)| !names_a.contains(n.as_str())) {
-            self.push(added, added_kind, item, format!("{noun} `{name}` was added; {why}"));
+            self.push(
+                added,
+                added_kind,
+                item,
+                format!("{noun} `{name}` was added; {why}"),
+            );
         }
-        let order_a: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).filter(|n| names_b.contains(n)).collect();
-        let order_b: Vec<&str> = b.iter().map(|(n, _)| n.as_str()).filter(|n| names_a.contains(n)).collect();
+        let order_a: Vec<&str> = a
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .filter(|n| names_b.contains(n))
+            .collect();
+        let order_b: Vec<&str> = b
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .filter(|n| names_a.contains(n))
+            .collect();
         if order_a != order_b {
-            self.push(Compat::Breaking, "reordered", item, format!("{noun}s were reordered; their order is part of the binary layout"));
+            self.push(
+                Compat::Breaking,
+                "reordered",
+                item,
+                format!("{noun}s were reordered; their order is part of the binary layout"),
+            );
         }
     }
 
     fn world(&mut self, item: &str, a: &World, b: &World) {
-        self.world_items(item, "import", &a.imports, self.old.resolve, &b.imports, self.new.resolve);
-        self.world_items(item, "export", &a.exports, self.old.resolve, &b.exports, self.new.resolve);
+        self.world_items(
+            item,
+            "import",
+            &a.imports,
+            self.old.resolve,
+            &b.imports,
+            self.new.resolve,
+        );
+        self.world_items(
+            item,
+            "export",
+            &a.exports,
+            self.old.resolve,
+            &b.exports,
+            self.new.resolve,
+        );
     }
 
     fn world_items(
@@ -265,44 +504,105 @@ impl Cx<'_, '_> {
         rb: &Resolve,
     ) {
         let keyed = |items: &wit_parser::IndexMap<WorldKey, WorldItem>, r: &Resolve| {
-            items.iter().map(|(k, v)| (world_key(r, k), (k.clone(), v.clone()))).collect::<Vec<_>>()
+            items
+                .iter()
+                .map(|(k, v)| (world_key(r, k), (k.clone(), v.clone())))
+                .collect::<Vec<_>>()
         };
         let (a, b) = (keyed(a, ra), keyed(b, rb));
         // From the side of a component that targets the world: losing an import or gaining
         // an export breaks it; gaining an import or losing an export does not.
-        let (lost, gained) = if direction == "import" { (Compat::Breaking, Compat::Compatible) } else { (Compat::Compatible, Compat::Breaking) };
+        let (lost, gained) = if direction == "import" {
+            (Compat::Breaking, Compat::Compatible)
+        } else {
+            (Compat::Compatible, Compat::Breaking)
+        };
         for (name, (_, old_item)) in &a {
             match b.iter().find(|(n, _)| n == name) {
-                None => self.push(lost, if direction == "import" { "import-removed" } else { "export-removed" }, item, format!("{direction} `{name}` was removed")),
-                Some((_, (_, new_item))) => self.world_item(item, direction, name, old_item, new_item),
+                None => self.push(
+                    lost,
+                    if direction == "import" {
+                        "import-removed"
+                    } else {
+                        "export-removed"
+                    },
+                    item,
+                    format!("{direction} `{name}` was removed"),
+                ),
+                Some((_, (_, new_item))) => {
+                    self.world_item(item, direction, name, old_item, new_item)
+                }
             }
         }
         for (name, _) in b.iter().filter(|(n, _)| !a.iter().any(|(m, _)| m == n)) {
-            let why = if direction == "import" { "components may use it; hosts must provide it" } else { "components targeting the world must now provide it" };
-            self.push(gained, if direction == "import" { "import-added" } else { "export-added" }, item, format!("{direction} `{name}` was added ({why})"));
+            let why = if direction == "import" {
+                "components may use it; hosts must provide it"
+            } else {
+                "components targeting the world must now provide it"
+            };
+            self.push(
+                gained,
+                if direction == "import" {
+                    "import-added"
+                } else {
+                    "export-added"
+                },
+                item,
+                format!("{direction} `{name}` was added ({why})"),
+            );
         }
     }
 
-    fn world_item(&mut self, item: &str, direction: &str, name: &str, a: &WorldItem, b: &WorldItem) {
+    fn world_item(
+        &mut self,
+        item: &str,
+        direction: &str,
+        name: &str,
+        a: &WorldItem,
+        b: &WorldItem,
+    ) {
         let item = format!("{item}, {direction} {name}");
         match (a, b) {
             (WorldItem::Function(f), WorldItem::Function(g)) => self.function(&item, f, g),
             (WorldItem::Interface { id: ia, .. }, WorldItem::Interface { id: ib, .. }) => {
-                let (x, y) = (&self.old.resolve.interfaces[*ia], &self.new.resolve.interfaces[*ib]);
+                let (x, y) = (
+                    &self.old.resolve.interfaces[*ia],
+                    &self.new.resolve.interfaces[*ib],
+                );
                 // Named interfaces are compared where they are defined; inline ones here.
                 // For interfaces of other packages, the dependency's version may move.
                 if x.name.is_none() {
                     self.interface(&item, x, y);
                 } else if let (Some(pa), Some(pb)) = (x.package, y.package) {
-                    let (na, nb) = (&self.old.resolve.packages[pa].name, &self.new.resolve.packages[pb].name);
-                    if pa != self.old.package && pb != self.new.package && na.version != nb.version {
-                        let compat = if super::semver_compatible(na, nb) { Compat::Compatible } else { Compat::Breaking };
-                        self.push(compat, "dependency-version-changed", &item, format!("now refers to `{nb}` instead of `{na}`"));
+                    let (na, nb) = (
+                        &self.old.resolve.packages[pa].name,
+                        &self.new.resolve.packages[pb].name,
+                    );
+                    if pa != self.old.package && pb != self.new.package && na.version != nb.version
+                    {
+                        let compat = if super::semver_compatible(na, nb) {
+                            Compat::Compatible
+                        } else {
+                            Compat::Breaking
+                        };
+                        self.push(
+                            compat,
+                            "dependency-version-changed",
+                            &item,
+                            format!("now refers to `{nb}` instead of `{na}`"),
+                        );
                     }
                 }
             }
-            (WorldItem::Type { id: ta, .. }, WorldItem::Type { id: tb, .. }) => self.typedef(&item, *ta, *tb),
-            _ => self.push(Compat::Breaking, "world-item-changed", &item, "changed between function, interface and type".to_owned()),
+            (WorldItem::Type { id: ta, .. }, WorldItem::Type { id: tb, .. }) => {
+                self.typedef(&item, *ta, *tb)
+            }
+            _ => self.push(
+                Compat::Breaking,
+                "world-item-changed",
+                &item,
+                "changed between function, interface and type".to_owned(),
+            ),
         }
     }
 
@@ -323,7 +623,9 @@ impl Cx<'_, '_> {
             (Type::Id(x), Type::Id(y)) => {
                 let (dx, dy) = (&self.old.resolve.types[x], &self.new.resolve.types[y]);
                 match (&dx.name, &dy.name) {
-                    (Some(_), Some(_)) => qualified_name(self.old.resolve, x) == qualified_name(self.new.resolve, y),
+                    (Some(_), Some(_)) => {
+                        qualified_name(self.old.resolve, x) == qualified_name(self.new.resolve, y)
+                    }
                     (None, None) => self.same_structure(x, y),
                     _ => false,
                 }
@@ -340,16 +642,27 @@ impl Cx<'_, '_> {
             _ => false,
         };
         match (&dx.kind, &dy.kind) {
-            (TypeDefKind::Type(a), TypeDefKind::Type(b)) | (TypeDefKind::List(a), TypeDefKind::List(b)) | (TypeDefKind::Option(a), TypeDefKind::Option(b)) => {
-                self.same_type(*a, *b)
+            (TypeDefKind::Type(a), TypeDefKind::Type(b))
+            | (TypeDefKind::List(a), TypeDefKind::List(b))
+            | (TypeDefKind::Option(a), TypeDefKind::Option(b)) => self.same_type(*a, *b),
+            (TypeDefKind::FixedLengthList(a, n), TypeDefKind::FixedLengthList(b, m)) => {
+                n == m && self.same_type(*a, *b)
             }
-            (TypeDefKind::FixedLengthList(a, n), TypeDefKind::FixedLengthList(b, m)) => n == m && self.same_type(*a, *b),
-            (TypeDefKind::Map(ka, va), TypeDefKind::Map(kb, vb)) => self.same_type(*ka, *kb) && self.same_type(*va, *vb),
-            (TypeDefKind::Result(a), TypeDefKind::Result(b)) => opt(&a.ok, &b.ok) && opt(&a.err, &b.err),
+            (TypeDefKind::Map(ka, va), TypeDefKind::Map(kb, vb)) => {
+                self.same_type(*ka, *kb) && self.same_type(*va, *vb)
+            }
+            (TypeDefKind::Result(a), TypeDefKind::Result(b)) => {
+                opt(&a.ok, &b.ok) && opt(&a.err, &b.err)
+            }
             (TypeDefKind::Tuple(a), TypeDefKind::Tuple(b)) => {
-                a.types.len() == b.types.len() && a.types.iter().zip(&b.types).all(|(a, b)| self.same_type(*a, *b))
+                a.types.len() == b.types.len()
+                    && a.types
+                        .iter()
+                        .zip(&b.types)
+                        .all(|(a, b)| self.same_type(*a, *b))
             }
-            (TypeDefKind::Future(a), TypeDefKind::Future(b)) | (TypeDefKind::Stream(a), TypeDefKind::Stream(b)) => opt(a, b),
+            (TypeDefKind::Future(a), TypeDefKind::Future(b))
+            | (TypeDefKind::Stream(a), TypeDefKind::Stream(b)) => opt(a, b),
             (TypeDefKind::Handle(a), TypeDefKind::Handle(b)) => match (a, b) {
                 (Handle::Own(a), Handle::Own(b)) | (Handle::Borrow(a), Handle::Borrow(b)) => {
                     qualified_name(self.old.resolve, *a) == qualified_name(self.new.resolve, *b)
@@ -358,7 +671,11 @@ impl Cx<'_, '_> {
             },
             // Records, variants and friends with a name are compared member by member in
             // `typedef`; here only their identity matters.
-            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b) && dx.name.is_some() && dx.name == dy.name,
+            (a, b) => {
+                std::mem::discriminant(a) == std::mem::discriminant(b)
+                    && dx.name.is_some()
+                    && dx.name == dy.name
+            }
         }
     }
 }
@@ -373,12 +690,23 @@ fn strip_async(kind: &FunctionKind) -> FunctionKind {
 }
 
 fn with_article(noun: &str) -> String {
-    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     format!("{article} {noun}")
 }
 
 fn is_alias_like(kind: &TypeDefKind) -> bool {
-    !matches!(kind, TypeDefKind::Record(_) | TypeDefKind::Variant(_) | TypeDefKind::Enum(_) | TypeDefKind::Flags(_) | TypeDefKind::Resource)
+    !matches!(
+        kind,
+        TypeDefKind::Record(_)
+            | TypeDefKind::Variant(_)
+            | TypeDefKind::Enum(_)
+            | TypeDefKind::Flags(_)
+            | TypeDefKind::Resource
+    )
 }
 
 fn kind_name(kind: &TypeDefKind) -> &'static str {
@@ -400,7 +728,11 @@ fn qualified_name(resolve: &Resolve, id: TypeId) -> String {
                 let n = &resolve.packages[p].name;
                 format!("{}:{}/", n.namespace, n.name)
             });
-            format!("{}{}.{name}", package.unwrap_or_default(), iface.name.as_deref().unwrap_or("<inline>"))
+            format!(
+                "{}{}.{name}",
+                package.unwrap_or_default(),
+                iface.name.as_deref().unwrap_or("<inline>")
+            )
         }
         TypeOwner::World(w) => format!("world {}.{name}", resolve.worlds[w].name),
         TypeOwner::None => name.to_owned(),
@@ -429,7 +761,9 @@ pub fn describe_function(resolve: &Resolve, f: &Function) -> String {
     let resource = |id: TypeId| resolve.types[id].name.clone().unwrap_or_default();
     match &f.kind {
         FunctionKind::Constructor(r) => format!("the constructor of `{}`", resource(*r)),
-        FunctionKind::Static(r) | FunctionKind::AsyncStatic(r) => format!("static function `{}.{}`", resource(*r), f.item_name()),
+        FunctionKind::Static(r) | FunctionKind::AsyncStatic(r) => {
+            format!("static function `{}.{}`", resource(*r), f.item_name())
+        }
         kind => match kind.resource() {
             Some(r) => format!("method `{}.{}`", resource(r), f.item_name()),
             None => format!("function `{}`", f.item_name()),
@@ -478,11 +812,17 @@ fn describe_kind(resolve: &Resolve, kind: &TypeDefKind) -> String {
             (Some(ok), None) => format!("result<{}>", d(ok)),
             (ok, Some(err)) => format!("result<{}, {}>", opt(ok), d(err)),
         },
-        TypeDefKind::Tuple(t) => format!("tuple<{}>", t.types.iter().map(|t| d(*t)).collect::<Vec<_>>().join(", ")),
+        TypeDefKind::Tuple(t) => format!(
+            "tuple<{}>",
+            t.types.iter().map(|t| d(*t)).collect::<Vec<_>>().join(", ")
+        ),
         TypeDefKind::Future(t) => t.map_or("future".into(), |t| format!("future<{}>", d(t))),
         TypeDefKind::Stream(t) => t.map_or("stream".into(), |t| format!("stream<{}>", d(t))),
         TypeDefKind::Handle(Handle::Own(r)) => resolve.types[*r].name.clone().unwrap_or_default(),
-        TypeDefKind::Handle(Handle::Borrow(r)) => format!("borrow<{}>", resolve.types[*r].name.clone().unwrap_or_default()),
+        TypeDefKind::Handle(Handle::Borrow(r)) => format!(
+            "borrow<{}>",
+            resolve.types[*r].name.clone().unwrap_or_default()
+        ),
         TypeDefKind::Type(t) => d(*t),
         other => other.as_str().to_owned(),
     }

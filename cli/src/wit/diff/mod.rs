@@ -37,11 +37,18 @@ pub enum DiffError {
     /// One side is not valid WIT; the diagnostic has the location.
     #[error("the {side} version is not valid WIT")]
     #[diagnostic(help("fix it first: `wcomp wit check` shows every error"))]
-    Invalid { side: &'static str, diagnostic: Box<Diagnostic> },
+    Invalid {
+        side: &'static str,
+        diagnostic: Box<Diagnostic>,
+    },
     /// `git` failed while reading the old version.
     #[error("cannot read `{path}` at git revision `{reference}`")]
     #[diagnostic(help("{advice}"))]
-    Git { reference: String, path: String, advice: String },
+    Git {
+        reference: String,
+        path: String,
+        advice: String,
+    },
 }
 
 /// The outcome of the semver check.
@@ -65,7 +72,10 @@ pub struct DiffReport {
 
 impl DiffReport {
     pub fn breaking(&self) -> usize {
-        self.changes.iter().filter(|c| c.compat == Compat::Breaking).count()
+        self.changes
+            .iter()
+            .filter(|c| c.compat == Compat::Breaking)
+            .count()
     }
 
     pub fn compatible(&self) -> usize {
@@ -74,58 +84,117 @@ impl DiffReport {
 }
 
 /// Loads both sides and compares them.
-pub fn diff(options: &DiffOptions, cwd: &Path, sources: &mut SourceFiles) -> anyhow::Result<DiffReport> {
+pub fn diff(
+    options: &DiffOptions,
+    cwd: &Path,
+    sources: &mut SourceFiles,
+) -> anyhow::Result<DiffReport> {
     let checkout = tempfile::tempdir()?;
     let old_path = match &options.old {
         OldSide::Path(path) => path.clone(),
-        OldSide::GitRef(reference) => read_at_revision(reference, &options.new, checkout.path(), cwd)?,
+        OldSide::GitRef(reference) => {
+            read_at_revision(reference, &options.new, checkout.path(), cwd)?
+        }
     };
     let (old_resolve, old_id) = load(&old_path, "old", sources)?;
     let (new_resolve, new_id) = load(&options.new, "new", sources)?;
     let changes = compare::compare(
-        &compare::Side { resolve: &old_resolve, package: old_id },
-        &compare::Side { resolve: &new_resolve, package: new_id },
+        &compare::Side {
+            resolve: &old_resolve,
+            package: old_id,
+        },
+        &compare::Side {
+            resolve: &new_resolve,
+            package: new_id,
+        },
     );
-    let (old, new) = (old_resolve.packages[old_id].name.clone(), new_resolve.packages[new_id].name.clone());
+    let (old, new) = (
+        old_resolve.packages[old_id].name.clone(),
+        new_resolve.packages[new_id].name.clone(),
+    );
     let breaking = changes.iter().any(|c| c.compat == Compat::Breaking);
     let semver = judge(&old, &new, breaking, !changes.is_empty());
-    Ok(DiffReport { old, new, changes, semver })
+    Ok(DiffReport {
+        old,
+        new,
+        changes,
+        semver,
+    })
 }
 
-fn load(path: &Path, side: &'static str, sources: &mut SourceFiles) -> anyhow::Result<(Resolve, PackageId)> {
+fn load(
+    path: &Path,
+    side: &'static str,
+    sources: &mut SourceFiles,
+) -> anyhow::Result<(Resolve, PackageId)> {
     if !path.exists() {
-        return Err(super::WitError::NotFound { path: path.to_owned() }.into());
+        return Err(super::WitError::NotFound {
+            path: path.to_owned(),
+        }
+        .into());
     }
     let mut resolve = Resolve::default();
     match resolve.push_path(path) {
         Ok((id, _)) => Ok((resolve, id)),
         Err(err) => {
             let diagnostic = diagnostics::from_wit_error(&err, &resolve.source_map, sources);
-            Err(DiffError::Invalid { side, diagnostic: Box::new(diagnostic) }.into())
+            Err(DiffError::Invalid {
+                side,
+                diagnostic: Box::new(diagnostic),
+            }
+            .into())
         }
     }
 }
 
 /// Writes the files under `path` as of git revision `reference` into `into`; returns the
 /// path there that corresponds to `path`.
-fn read_at_revision(reference: &str, path: &Path, into: &Path, cwd: &Path) -> anyhow::Result<PathBuf> {
+fn read_at_revision(
+    reference: &str,
+    path: &Path,
+    into: &Path,
+    cwd: &Path,
+) -> anyhow::Result<PathBuf> {
     let shown = path.strip_prefix(cwd).unwrap_or(path).display().to_string();
-    let fail = |advice: String| DiffError::Git { reference: reference.to_owned(), path: shown.clone(), advice };
-    let git_error = |err: ProcessError| match err {
+    let fail = |advice: String| DiffError::Git {
+        reference: reference.to_owned(),
+        path: shown.clone(),
+        advice,
+    };
+    let git_error = |err: ProcessError| {
+        match err {
         ProcessError::NotFound { .. } => fail("install git (https://git-scm.com/downloads), or compare two paths: `wcomp wit diff <old> <new>`".to_owned()),
         other => {
             let stderr = other.stderr().trim().to_owned();
             fail(if stderr.is_empty() { other.to_string() } else { format!("git says: {stderr}") })
         }
+    }
     };
-    let dir = if path.is_dir() { path } else { path.parent().unwrap_or(cwd) };
-    let root = ProcessBuilder::new("git").args(["rev-parse", "--show-toplevel"]).cwd(dir).output().map_err(git_error)?;
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(cwd)
+    };
+    let root = ProcessBuilder::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .cwd(dir)
+        .output()
+        .map_err(git_error)?;
     let root = PathBuf::from(root.stdout.trim());
     let canonical = fs_err::canonicalize(path)?;
-    let relative = canonical.strip_prefix(fs_err::canonicalize(&root)?).map_err(|_| fail("the path is not inside the git repository".to_owned()))?;
+    let relative = canonical
+        .strip_prefix(fs_err::canonicalize(&root)?)
+        .map_err(|_| fail("the path is not inside the git repository".to_owned()))?;
     let relative = relative.to_string_lossy().replace('\\', "/");
     let listing = ProcessBuilder::new("git")
-        .args(["ls-tree", "-r", "--name-only", reference, "--", if relative.is_empty() { "." } else { &relative }])
+        .args([
+            "ls-tree",
+            "-r",
+            "--name-only",
+            reference,
+            "--",
+            if relative.is_empty() { "." } else { &relative },
+        ])
         .cwd(&root)
         .output()
         .map_err(git_error)?;
@@ -134,7 +203,11 @@ fn read_at_revision(reference: &str, path: &Path, into: &Path, cwd: &Path) -> an
         return Err(fail(format!("`{relative}` does not exist at `{reference}`; check the revision with `git log -- {relative}`")).into());
     }
     for file in files {
-        let content = ProcessBuilder::new("git").args(["show", &format!("{reference}:{file}")]).cwd(&root).output().map_err(git_error)?;
+        let content = ProcessBuilder::new("git")
+            .args(["show", &format!("{reference}:{file}")])
+            .cwd(&root)
+            .output()
+            .map_err(git_error)?;
         let target = into.join(file);
         if let Some(parent) = target.parent() {
             fs_err::create_dir_all(parent)?;
@@ -147,7 +220,9 @@ fn read_at_revision(reference: &str, path: &Path, into: &Path, cwd: &Path) -> an
 /// Whether a consumer of `old` can take `new` without opting in (cargo's rule: same major;
 /// before 1.0, same minor; before 0.1, the same version).
 fn semver_compatible(old: &PackageName, new: &PackageName) -> bool {
-    let (Some(o), Some(n)) = (&old.version, &new.version) else { return false };
+    let (Some(o), Some(n)) = (&old.version, &new.version) else {
+        return false;
+    };
     if o.major > 0 {
         o.major == n.major
     } else if o.minor > 0 {
@@ -159,7 +234,11 @@ fn semver_compatible(old: &PackageName, new: &PackageName) -> bool {
 
 /// Judges the version bump from `old` to `new` given what changed.
 fn judge(old: &PackageName, new: &PackageName, breaking: bool, changed: bool) -> Semver {
-    let ok = |message: String| Semver { ok: true, message, suggested: None };
+    let ok = |message: String| Semver {
+        ok: true,
+        message,
+        suggested: None,
+    };
     let (Some(o), Some(n)) = (&old.version, &new.version) else {
         if breaking && new.version.is_none() {
             return Semver {
@@ -174,7 +253,11 @@ fn judge(old: &PackageName, new: &PackageName, breaking: bool, changed: bool) ->
         });
     };
     if n < o {
-        return Semver { ok: false, message: format!("the version went backwards: {o} → {n}"), suggested: None };
+        return Semver {
+            ok: false,
+            message: format!("the version went backwards: {o} → {n}"),
+            suggested: None,
+        };
     }
     let next_breaking = if o.major > 0 {
         format!("{}.0.0", o.major + 1)
@@ -193,7 +276,9 @@ fn judge(old: &PackageName, new: &PackageName, breaking: bool, changed: bool) ->
         };
         return Semver {
             ok: false,
-            message: format!("{o} → {n} promises compatibility, but there are breaking changes: release them as {next_breaking} or later ({bump})"),
+            message: format!(
+                "{o} → {n} promises compatibility, but there are breaking changes: release them as {next_breaking} or later ({bump})"
+            ),
             suggested: Some(next_breaking),
         };
     }
@@ -201,18 +286,42 @@ fn judge(old: &PackageName, new: &PackageName, breaking: bool, changed: bool) ->
         return ok(format!("{o} → {n} signals the breaking changes"));
     }
     if changed && n == o {
-        let next_minor = if o.major > 0 { format!("{}.{}.0", o.major, o.minor + 1) } else { format!("0.{}.{}", o.minor, o.patch + 1) };
-        return ok(format!("compatible changes under the same version {o}; consider releasing them as {next_minor}"));
+        let next_minor = if o.major > 0 {
+            format!("{}.{}.0", o.major, o.minor + 1)
+        } else {
+            format!("0.{}.{}", o.minor, o.patch + 1)
+        };
+        return ok(format!(
+            "compatible changes under the same version {o}; consider releasing them as {next_minor}"
+        ));
     }
-    ok(format!("{o} → {n} is fine for {}", if changed { "compatible changes" } else { "no changes" }))
+    ok(format!(
+        "{o} → {n} is fine for {}",
+        if changed {
+            "compatible changes"
+        } else {
+            "no changes"
+        }
+    ))
 }
 
 /// The report for people.
 pub fn render_human(report: &DiffReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Comparing {} (old) with {} (new)", report.old, report.new);
-    for (compat, title) in [(Compat::Breaking, "Breaking changes"), (Compat::Compatible, "Compatible changes")] {
-        let changes: Vec<&Change> = report.changes.iter().filter(|c| c.compat == compat).collect();
+    let _ = writeln!(
+        out,
+        "Comparing {} (old) with {} (new)",
+        report.old, report.new
+    );
+    for (compat, title) in [
+        (Compat::Breaking, "Breaking changes"),
+        (Compat::Compatible, "Compatible changes"),
+    ] {
+        let changes: Vec<&Change> = report
+            .changes
+            .iter()
+            .filter(|c| c.compat == compat)
+            .collect();
         if changes.is_empty() {
             continue;
         }
@@ -222,7 +331,10 @@ pub fn render_human(report: &DiffReport) -> String {
         }
     }
     if report.changes.is_empty() {
-        let _ = writeln!(out, "\nNo changes to interfaces, worlds, types or functions.");
+        let _ = writeln!(
+            out,
+            "\nNo changes to interfaces, worlds, types or functions."
+        );
     }
     let verdict = if report.semver.ok { "ok" } else { "error" };
     let _ = writeln!(out, "\nVersion: {verdict}: {}", report.semver.message);
@@ -263,7 +375,12 @@ mod tests {
         assert!(!judge(&name(Some("0.2.0")), &name(Some("0.2.5")), true, true).ok);
         assert!(judge(&name(Some("0.2.0")), &name(Some("0.3.0")), true, true).ok);
         assert!(judge(&name(Some("0.0.1")), &name(Some("0.0.2")), true, true).ok);
-        assert_eq!(judge(&name(Some("1.2.0")), &name(Some("1.3.0")), true, true).suggested.as_deref(), Some("2.0.0"));
+        assert_eq!(
+            judge(&name(Some("1.2.0")), &name(Some("1.3.0")), true, true)
+                .suggested
+                .as_deref(),
+            Some("2.0.0")
+        );
         assert!(!judge(&name(None), &name(None), true, true).ok);
         assert!(judge(&name(None), &name(None), false, true).ok);
         assert!(!judge(&name(Some("1.0.0")), &name(Some("0.9.0")), false, false).ok);

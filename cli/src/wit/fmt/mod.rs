@@ -27,7 +27,9 @@ pub enum FmtError {
     Invalid(Box<Diagnostic>),
     /// Formatting could not be proven safe for this file, so it was left unchanged.
     #[error("refusing to format `{path}`: {reason}")]
-    #[diagnostic(help("the file was left unchanged; this is a limitation or bug of `wcomp wit fmt`, please report it with the file"))]
+    #[diagnostic(help(
+        "the file was left unchanged; this is a limitation or bug of `wcomp wit fmt`, please report it with the file"
+    ))]
     Refused { path: String, reason: String },
 }
 
@@ -58,23 +60,34 @@ pub fn format_text(source: &str) -> Result<String, TextError> {
     let formatted = format_once(source)?;
     let (before, after) = (tokens_of(source)?, tokens_of(&formatted)?);
     if let Some(reason) = compare_tokens(&before, &after) {
-        return Err(TextError { offset: None, reason });
+        return Err(TextError {
+            offset: None,
+            reason,
+        });
     }
     let again = format_once(&formatted)?;
     if again != formatted {
-        return Err(TextError { offset: None, reason: "formatting is not stable (a second pass changes the output)".to_owned() });
+        return Err(TextError {
+            offset: None,
+            reason: "formatting is not stable (a second pass changes the output)".to_owned(),
+        });
     }
     Ok(formatted)
 }
 
 fn format_once(source: &str) -> Result<String, TextError> {
     let tokens = tokens_of(source)?;
-    printer::format_tokens(&tokens, source.len())
-        .map_err(|err| TextError { offset: Some(err.offset), reason: format!("unsupported syntax: {}", err.message) })
+    printer::format_tokens(&tokens, source.len()).map_err(|err| TextError {
+        offset: Some(err.offset),
+        reason: format!("unsupported syntax: {}", err.message),
+    })
 }
 
 fn tokens_of(source: &str) -> Result<Vec<Token<'_>>, TextError> {
-    lexer::tokenize(source).map_err(|err| TextError { offset: Some(err.offset), reason: err.message })
+    lexer::tokenize(source).map_err(|err| TextError {
+        offset: Some(err.offset),
+        reason: err.message,
+    })
 }
 
 /// The tokens that must survive formatting: everything except commas right before a closing
@@ -85,9 +98,22 @@ fn comparable<'a>(tokens: &[Token<'a>]) -> Vec<(Kind, &'a str)> {
         .iter()
         .enumerate()
         .filter(|(i, t)| {
-            !(t.is(",") && tokens[i + 1..].iter().find(|n| !n.is_comment()).is_some_and(closes))
+            !(t.is(",")
+                && tokens[i + 1..]
+                    .iter()
+                    .find(|n| !n.is_comment())
+                    .is_some_and(closes))
         })
-        .map(|(_, t)| (t.kind, if t.kind == Kind::LineComment { t.text.trim_end() } else { t.text }))
+        .map(|(_, t)| {
+            (
+                t.kind,
+                if t.kind == Kind::LineComment {
+                    t.text.trim_end()
+                } else {
+                    t.text
+                },
+            )
+        })
         .collect()
 }
 
@@ -96,8 +122,13 @@ fn compare_tokens(before: &[Token<'_>], after: &[Token<'_>]) -> Option<String> {
     if before == after {
         return None;
     }
-    let index = before.iter().zip(&after).position(|(a, b)| a != b).unwrap_or(before.len().min(after.len()));
-    let describe = |t: Option<&(Kind, &str)>| t.map_or("nothing".to_owned(), |(_, text)| format!("`{text}`"));
+    let index = before
+        .iter()
+        .zip(&after)
+        .position(|(a, b)| a != b)
+        .unwrap_or(before.len().min(after.len()));
+    let describe =
+        |t: Option<&(Kind, &str)>| t.map_or("nothing".to_owned(), |(_, text)| format!("`{text}`"));
     Some(format!(
         "the output would change token {} from {} to {} (comments must survive unchanged)",
         index + 1,
@@ -108,34 +139,63 @@ fn compare_tokens(before: &[Token<'_>], after: &[Token<'_>]) -> Option<String> {
 
 /// Formats `files`, which together form one WIT package, and proves that the formatted
 /// package is the same package. Returns every file, changed or not.
-pub fn format_package(files: &[(PathBuf, String)], sources: &mut SourceFiles) -> Result<Vec<Formatted>, FmtError> {
+pub fn format_package(
+    files: &[(PathBuf, String)],
+    sources: &mut SourceFiles,
+) -> Result<Vec<Formatted>, FmtError> {
     let original = parse_group(files).map_err(|(map, err)| {
         for (path, text) in files {
             sources.insert(path, text);
         }
-        FmtError::Invalid(Box::new(diagnostics::from_parse_error(err.kind(), &map, sources)))
+        FmtError::Invalid(Box::new(diagnostics::from_parse_error(
+            err.kind(),
+            &map,
+            sources,
+        )))
     })?;
     let mut formatted = Vec::new();
     for (path, text) in files {
         let output = format_text(text).map_err(|err| {
-            let at = err.offset.and_then(|offset| sources.locate(path, offset..offset)).map(|l| format!(" (at line {}, column {})", l.line, l.column));
-            FmtError::Refused { path: sources.display(path), reason: format!("{}{}", err.reason, at.unwrap_or_default()) }
+            let at = err
+                .offset
+                .and_then(|offset| sources.locate(path, offset..offset))
+                .map(|l| format!(" (at line {}, column {})", l.line, l.column));
+            FmtError::Refused {
+                path: sources.display(path),
+                reason: format!("{}{}", err.reason, at.unwrap_or_default()),
+            }
         })?;
-        formatted.push(Formatted { path: path.clone(), original: text.clone(), formatted: output });
+        formatted.push(Formatted {
+            path: path.clone(),
+            original: text.clone(),
+            formatted: output,
+        });
     }
     let refused = |reason: String| FmtError::Refused {
-        path: files.iter().map(|(p, _)| sources.display(p)).collect::<Vec<_>>().join("`, `"),
+        path: files
+            .iter()
+            .map(|(p, _)| sources.display(p))
+            .collect::<Vec<_>>()
+            .join("`, `"),
         reason,
     };
-    let after: Vec<(PathBuf, String)> = formatted.iter().map(|f| (f.path.clone(), f.formatted.clone())).collect();
-    let reparsed = parse_group(&after).map_err(|(_, err)| refused(format!("the formatted text does not parse: {err}")))?;
+    let after: Vec<(PathBuf, String)> = formatted
+        .iter()
+        .map(|f| (f.path.clone(), f.formatted.clone()))
+        .collect();
+    let reparsed = parse_group(&after)
+        .map_err(|(_, err)| refused(format!("the formatted text does not parse: {err}")))?;
     if let Some(difference) = package_difference(original, reparsed) {
-        return Err(refused(format!("the formatted text defines a different package ({difference})")));
+        return Err(refused(format!(
+            "the formatted text defines a different package ({difference})"
+        )));
     }
     Ok(formatted)
 }
 
-fn parse_group(files: &[(PathBuf, String)]) -> Result<UnresolvedPackageGroup, (SourceMap, wit_parser::ParseError)> {
+fn parse_group(
+    files: &[(PathBuf, String)],
+) -> Result<UnresolvedPackageGroup, (SourceMap, wit_parser::ParseError)> {
     let mut map = SourceMap::new();
     for (path, text) in files {
         map.push(path, text.clone());
@@ -151,20 +211,38 @@ fn package_difference(a: UnresolvedPackageGroup, b: UnresolvedPackageGroup) -> O
     if a.nested.len() != b.nested.len() {
         return Some("a different number of nested packages".to_owned());
     }
-    std::iter::once((a.main, b.main)).chain(a.nested.into_iter().zip(b.nested)).find_map(|(a, b)| {
-        let differs = |what: &str, same: bool| (!same).then(|| format!("{what} differ in `{}`", a.name));
-        differs("package names", a.name == b.name)
-            .or_else(|| differs("package docs", a.docs == b.docs))
-            .or_else(|| differs("interfaces", values(a.interfaces.iter()) == values(b.interfaces.iter())))
-            .or_else(|| differs("worlds", values(a.worlds.iter()) == values(b.worlds.iter())))
-            .or_else(|| differs("world includes", includes(&a) == includes(&b)))
-            .or_else(|| differs("types", values(a.types.iter()) == values(b.types.iter())))
-            .or_else(|| differs("dependencies", serde_json::to_value(&a.foreign_deps).ok() == serde_json::to_value(&b.foreign_deps).ok()))
-    })
+    std::iter::once((a.main, b.main))
+        .chain(a.nested.into_iter().zip(b.nested))
+        .find_map(|(a, b)| {
+            let differs =
+                |what: &str, same: bool| (!same).then(|| format!("{what} differ in `{}`", a.name));
+            differs("package names", a.name == b.name)
+                .or_else(|| differs("package docs", a.docs == b.docs))
+                .or_else(|| {
+                    differs(
+                        "interfaces",
+                        values(a.interfaces.iter()) == values(b.interfaces.iter()),
+                    )
+                })
+                .or_else(|| differs("worlds", values(a.worlds.iter()) == values(b.worlds.iter())))
+                .or_else(|| differs("world includes", includes(&a) == includes(&b)))
+                .or_else(|| differs("types", values(a.types.iter()) == values(b.types.iter())))
+                .or_else(|| {
+                    differs(
+                        "dependencies",
+                        serde_json::to_value(&a.foreign_deps).ok()
+                            == serde_json::to_value(&b.foreign_deps).ok(),
+                    )
+                })
+        })
 }
 
-fn values<'x, I: 'x, T: serde::Serialize + 'x>(items: impl Iterator<Item = (I, &'x T)>) -> Vec<Option<serde_json::Value>> {
-    items.map(|(_, item)| serde_json::to_value(item).ok()).collect()
+fn values<'x, I: 'x, T: serde::Serialize + 'x>(
+    items: impl Iterator<Item = (I, &'x T)>,
+) -> Vec<Option<serde_json::Value>> {
+    items
+        .map(|(_, item)| serde_json::to_value(item).ok())
+        .collect()
 }
 
 /// An `include` reduced to what formatting must not change: stability, target, renames.
@@ -177,8 +255,16 @@ fn includes(package: &UnresolvedPackage) -> Vec<IncludeShape> {
         .iter()
         .flat_map(|(_, world)| &world.includes)
         .map(|include| {
-            let names = include.names.iter().map(|n| (n.name.clone(), n.as_.clone())).collect();
-            (format!("{:?}", include.stability), include.id.index(), names)
+            let names = include
+                .names
+                .iter()
+                .map(|n| (n.name.clone(), n.as_.clone()))
+                .collect();
+            (
+                format!("{:?}", include.stability),
+                include.id.index(),
+                names,
+            )
         })
         .collect()
 }
@@ -204,7 +290,11 @@ pub struct FmtOutcome {
 
 /// Formats every path; writes changed files unless `check`.
 pub fn run(options: &FmtOptions, cwd: &Path) -> anyhow::Result<FmtOutcome> {
-    let mut outcome = FmtOutcome { files: Vec::new(), failures: Vec::new(), sources: SourceFiles::new(cwd) };
+    let mut outcome = FmtOutcome {
+        files: Vec::new(),
+        failures: Vec::new(),
+        sources: SourceFiles::new(cwd),
+    };
     for path in &options.paths {
         if !path.exists() {
             return Err(super::WitError::NotFound { path: path.clone() }.into());
@@ -243,9 +333,17 @@ pub fn files_for(path: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
     // A file that parses on its own is checked on its own (files under `deps/` are separate
     // packages); one that needs its siblings' definitions is checked with them.
     let alone = vec![path.to_owned()];
-    let parses_alone = fs_err::read_to_string(path).is_ok_and(|text| parse_group(&[(path.to_owned(), text)]).is_ok());
-    let siblings = path.parent().map(super::check::package_files).unwrap_or_default();
-    let package = if parses_alone || !siblings.iter().any(|s| s == path) { alone.clone() } else { siblings };
+    let parses_alone = fs_err::read_to_string(path)
+        .is_ok_and(|text| parse_group(&[(path.to_owned(), text)]).is_ok());
+    let siblings = path
+        .parent()
+        .map(super::check::package_files)
+        .unwrap_or_default();
+    let package = if parses_alone || !siblings.iter().any(|s| s == path) {
+        alone.clone()
+    } else {
+        siblings
+    };
     (alone, package)
 }
 
@@ -280,7 +378,9 @@ mod tests {
     #[test]
     fn records_get_one_field_per_line_and_trailing_commas() {
         assert_eq!(
-            fmt("package a:b;\ninterface i { record r { a: u32, b: u32 } enum e { x } resource s; resource t {} }"),
+            fmt(
+                "package a:b;\ninterface i { record r { a: u32, b: u32 } enum e { x } resource s; resource t {} }"
+            ),
             "package a:b;\n\ninterface i {\n  record r {\n    a: u32,\n    b: u32,\n  }\n  enum e {\n    x,\n  }\n  resource s;\n  resource t {}\n}\n"
         );
     }

@@ -30,7 +30,15 @@ const INDENT: &str = "  ";
 
 /// Formats one file's tokens.
 pub fn format_tokens(tokens: &[Token<'_>], source_len: usize) -> Result<String> {
-    let mut printer = Printer { tokens, pos: 0, out: String::new(), indent: 0, after_open: false, flushed: None, source_len };
+    let mut printer = Printer {
+        tokens,
+        pos: 0,
+        out: String::new(),
+        indent: 0,
+        after_open: false,
+        flushed: None,
+        source_len,
+    };
     printer.file()?;
     Ok(printer.out)
 }
@@ -53,7 +61,11 @@ impl<'a> Printer<'_, 'a> {
 
     /// The `n`-th upcoming non-comment token.
     fn peek_nth(&self, n: usize) -> Option<Token<'a>> {
-        self.tokens[self.pos..].iter().filter(|t| !t.is_comment()).nth(n).copied()
+        self.tokens[self.pos..]
+            .iter()
+            .filter(|t| !t.is_comment())
+            .nth(n)
+            .copied()
     }
 
     fn peek(&self) -> Option<Token<'a>> {
@@ -69,7 +81,10 @@ impl<'a> Printer<'_, 'a> {
             Some(token) => (token.start, format!("`{}`", token.text)),
             None => (self.source_len, "the end of the file".to_owned()),
         };
-        Err(Unsupported { offset, message: format!("expected {what}, found {found}") })
+        Err(Unsupported {
+            offset,
+            message: format!("expected {what}, found {found}"),
+        })
     }
 
     /// Whether the list whose opening bracket was just written needs one element per line:
@@ -84,7 +99,10 @@ impl<'a> Printer<'_, 'a> {
             }
             after_comment = false;
             if token.is_comment() {
-                if token.kind == Kind::LineComment || token.text.contains('\n') || token.newlines_before > 0 {
+                if token.kind == Kind::LineComment
+                    || token.text.contains('\n')
+                    || token.newlines_before > 0
+                {
                     return true;
                 }
                 after_comment = true;
@@ -127,7 +145,11 @@ impl<'a> Printer<'_, 'a> {
     /// The separator for something that starts a line, keeping one blank line from the
     /// source where blank lines are allowed.
     fn line_sep(&self, requested: Sep, newlines: u32, allow_blank: bool) -> Sep {
-        if requested == Sep::Blank || (newlines >= 2 && allow_blank && !self.after_open) { Sep::Blank } else { Sep::Newline }
+        if requested == Sep::Blank || (newlines >= 2 && allow_blank && !self.after_open) {
+            Sep::Blank
+        } else {
+            Sep::Newline
+        }
     }
 
     /// Writes the comments before the next token; returns the token's separator and whether
@@ -139,8 +161,15 @@ impl<'a> Printer<'_, 'a> {
         let mut after: Option<Kind> = None;
         while let Some(token) = self.tokens.get(self.pos).copied().filter(Token::is_comment) {
             self.pos += 1;
-            let text = if token.kind == Kind::LineComment { token.text.trim_end() } else { token.text };
-            if token.newlines_before == 0 && !self.out.is_empty() && after != Some(Kind::LineComment) {
+            let text = if token.kind == Kind::LineComment {
+                token.text.trim_end()
+            } else {
+                token.text
+            };
+            if token.newlines_before == 0
+                && !self.out.is_empty()
+                && after != Some(Kind::LineComment)
+            {
                 // A trailing comment stays on the line of what it followed (right after an
                 // opening bracket, without a space: `func(/* none */)`).
                 if !self.out.ends_with(['(', '<']) {
@@ -149,7 +178,8 @@ impl<'a> Printer<'_, 'a> {
                 self.out.push_str(text);
                 self.after_open = false;
             } else {
-                let (sep, continuation) = self.sep_for(requested, token.newlines_before, allow_blank, after, true);
+                let (sep, continuation) =
+                    self.sep_for(requested, token.newlines_before, allow_blank, after, true);
                 self.write(text, sep, continuation);
                 // A forced blank line goes before the first line of the item only.
                 requested = requested.min(Sep::Newline);
@@ -164,14 +194,22 @@ impl<'a> Printer<'_, 'a> {
     /// that a line comment ends its line, and a comment that sat on its own line (or code that
     /// followed a block comment on the next line) keeps its line break. A line broken only
     /// for a comment continues one level deeper.
-    fn sep_for(&self, requested: Sep, newlines: u32, allow_blank: bool, after: Option<Kind>, is_comment: bool) -> (Sep, bool) {
+    fn sep_for(
+        &self,
+        requested: Sep,
+        newlines: u32,
+        allow_blank: bool,
+        after: Option<Kind>,
+        is_comment: bool,
+    ) -> (Sep, bool) {
         if requested >= Sep::Newline {
             if after == Some(Kind::BlockComment) && newlines == 0 {
                 return (Sep::Space, false);
             }
             return (self.line_sep(requested, newlines, allow_blank), false);
         }
-        let must_break = after == Some(Kind::LineComment) || (newlines > 0 && (is_comment || after.is_some()));
+        let must_break =
+            after == Some(Kind::LineComment) || (newlines > 0 && (is_comment || after.is_some()));
         if must_break {
             return (Sep::Newline, true);
         }
@@ -180,7 +218,9 @@ impl<'a> Printer<'_, 'a> {
 
     /// Writes the next token after `requested` space; it must be `expected` when given.
     fn emit(&mut self, requested: Sep) -> Result<Token<'a>> {
-        let Some(token) = self.peek() else { return self.unsupported("more input") };
+        let Some(token) = self.peek() else {
+            return self.unsupported("more input");
+        };
         let (sep, continuation) = self.flush_comments(requested, true);
         self.pos += 1;
         self.write(token.text, sep, continuation);
@@ -279,7 +319,11 @@ impl<'a> Printer<'_, 'a> {
 
     /// Whether `package a:b … {` (a nested package) rather than `package a:b;` follows.
     fn nested_package_ahead(&self) -> bool {
-        (1..64).map(|n| self.peek_nth(n)).find(|t| t.is_none_or(|t| t.is(";") || t.is("{"))).flatten().is_some_and(|t| t.is("{"))
+        (1..64)
+            .map(|n| self.peek_nth(n))
+            .find(|t| t.is_none_or(|t| t.is(";") || t.is("{")))
+            .flatten()
+            .is_some_and(|t| t.is("{"))
     }
 
     /// The keyword of the next item, after any `@attribute(…)`s.
@@ -341,7 +385,11 @@ impl<'a> Printer<'_, 'a> {
         }
         self.emit(Sep::None)?;
         for part in ["0", ".", "0", ".", "0"] {
-            let ok = if part == "." { self.peek_is(".") } else { self.peek().is_some_and(|t| t.kind == Kind::Integer) };
+            let ok = if part == "." {
+                self.peek_is(".")
+            } else {
+                self.peek().is_some_and(|t| t.kind == Kind::Integer)
+            };
             if !ok {
                 return self.unsupported("a version");
             }
@@ -353,7 +401,9 @@ impl<'a> Printer<'_, 'a> {
             }
             self.emit(Sep::None)?;
             loop {
-                let part = |t: Option<Token<'_>>| t.is_some_and(|t| matches!(t.kind, Kind::Id | Kind::Integer) || t.is("-"));
+                let part = |t: Option<Token<'_>>| {
+                    t.is_some_and(|t| matches!(t.kind, Kind::Id | Kind::Integer) || t.is("-"))
+                };
                 if part(self.peek()) {
                     self.emit(Sep::None)?;
                 } else if self.peek_is(".") && part(self.peek_nth(1)) {
@@ -431,14 +481,27 @@ impl<'a> Printer<'_, 'a> {
     /// Whether the next token opens a bracket that the very next token (comments included)
     /// closes: `{}`.
     fn empty_brackets_ahead(&self) -> bool {
-        let Some(open) = self.tokens[self.pos..].iter().position(|t| !t.is_comment()) else { return false };
-        self.tokens.get(self.pos + open + 1).is_some_and(|t| t.kind == Kind::Punct && matches!(t.text, "}" | ")" | ">"))
+        let Some(open) = self.tokens[self.pos..].iter().position(|t| !t.is_comment()) else {
+            return false;
+        };
+        self.tokens
+            .get(self.pos + open + 1)
+            .is_some_and(|t| t.kind == Kind::Punct && matches!(t.text, "}" | ")" | ">"))
     }
 
     fn interface_item(&mut self, sep: Sep) -> Result {
         match self.peek() {
             Some(t) if t.is("use") => self.use_item(sep),
-            Some(t) if t.is("type") || t.is("record") || t.is("variant") || t.is("enum") || t.is("flags") || t.is("resource") => self.typedef(sep),
+            Some(t)
+                if t.is("type")
+                    || t.is("record")
+                    || t.is("variant")
+                    || t.is("enum")
+                    || t.is("flags")
+                    || t.is("resource") =>
+            {
+                self.typedef(sep)
+            }
             Some(t) if matches!(t.kind, Kind::Id | Kind::ExplicitId) => {
                 self.expect_name(sep)?;
                 self.expect(":", Sep::None)?;
@@ -458,7 +521,16 @@ impl<'a> Printer<'_, 'a> {
             }
             Some(t) if t.is("include") => self.include(sep),
             Some(t) if t.is("use") => self.use_item(sep),
-            Some(t) if t.is("type") || t.is("record") || t.is("variant") || t.is("enum") || t.is("flags") || t.is("resource") => self.typedef(sep),
+            Some(t)
+                if t.is("type")
+                    || t.is("record")
+                    || t.is("variant")
+                    || t.is("enum")
+                    || t.is("flags")
+                    || t.is("resource") =>
+            {
+                self.typedef(sep)
+            }
             _ => self.unsupported("`import`, `export`, `include`, `use` or a type"),
         }
     }
@@ -469,7 +541,8 @@ impl<'a> Printer<'_, 'a> {
         if named {
             let after = self.peek_nth(2);
             let is_func = after.is_some_and(|t| t.is("func") || t.is("async"))
-                || (after.is_some_and(|t| t.kind == Kind::Id && (t.text == "get" || t.text == "set"))
+                || (after
+                    .is_some_and(|t| t.kind == Kind::Id && (t.text == "get" || t.text == "set"))
                     && self.peek_nth(3).is_some_and(|t| t.is("(")));
             if is_func {
                 self.expect_name(Sep::Space)?;
@@ -483,7 +556,8 @@ impl<'a> Printer<'_, 'a> {
                 self.expect("interface", Sep::Space)?;
                 return self.items_block(Self::interface_item);
             }
-            let qualified = after.is_some_and(|t| matches!(t.kind, Kind::Id | Kind::ExplicitId)) && self.peek_nth(3).is_some_and(|t| t.is("/"));
+            let qualified = after.is_some_and(|t| matches!(t.kind, Kind::Id | Kind::ExplicitId))
+                && self.peek_nth(3).is_some_and(|t| t.is("/"));
             if !qualified {
                 self.expect_name(Sep::Space)?;
                 self.expect(":", Sep::None)?;
@@ -550,7 +624,9 @@ impl<'a> Printer<'_, 'a> {
                 }
                 Ok(())
             }),
-            "enum" | "flags" => self.list("{", "}", Sep::Space, true, true, |p, sep| p.expect_name(sep).map(drop)),
+            "enum" | "flags" => self.list("{", "}", Sep::Space, true, true, |p, sep| {
+                p.expect_name(sep).map(drop)
+            }),
             "resource" => {
                 if self.peek_is(";") {
                     return self.emit(Sep::None).map(drop);
@@ -588,7 +664,9 @@ impl<'a> Printer<'_, 'a> {
             sep = Sep::Space;
         }
         match self.peek() {
-            Some(t) if t.is("func") || (t.kind == Kind::Id && (t.text == "get" || t.text == "set")) => {
+            Some(t)
+                if t.is("func") || (t.kind == Kind::Id && (t.text == "get" || t.text == "set")) =>
+            {
                 self.emit(sep)?;
             }
             _ => return self.unsupported("`func`"),
@@ -610,13 +688,26 @@ impl<'a> Printer<'_, 'a> {
     }
 
     fn ty(&mut self, sep: Sep) -> Result {
-        let Some(token) = self.peek() else { return self.unsupported("a type") };
+        let Some(token) = self.peek() else {
+            return self.unsupported("a type");
+        };
         if !matches!(token.kind, Kind::Id | Kind::ExplicitId) {
             return self.unsupported("a type");
         }
         self.emit(sep)?;
         let generic = token.kind == Kind::Id
-            && matches!(token.text, "list" | "map" | "option" | "result" | "tuple" | "future" | "stream" | "own" | "borrow");
+            && matches!(
+                token.text,
+                "list"
+                    | "map"
+                    | "option"
+                    | "result"
+                    | "tuple"
+                    | "future"
+                    | "stream"
+                    | "own"
+                    | "borrow"
+            );
         if generic && self.peek_is("<") {
             self.list("<", ">", Sep::None, false, false, |p, sep| {
                 if p.peek_is("_") || p.peek().is_some_and(|t| t.kind == Kind::Integer) {
