@@ -66,5 +66,7 @@ pub enum Command {
     Compose(commands::compose::ComposeArgs),
     Run(commands::run::RunArgs),
     Doctor(commands::doctor::DoctorArgs),
+    Bench(commands::bench::BenchArgs),
+    Cache(commands::cache::CacheArgs),
     Completions(commands::completions::CompletionsArgs),
 }
