@@ -186,13 +186,16 @@ fn print_report(ctx: &Context, report: &BenchReport) {
                 }
             ));
         }
+        // Part of the result, not a passing remark: on stdout even under `-q`.
         if let Some(stop) = &density.stopped_by {
-            p.warning(format_args!(
-                "stopped at {} instances by {}: {}",
-                density.live, stop.limit, stop.message
+            p.data(format_args!(
+                "stopped       at {} instances by {}: {}",
+                thousands(u64::from(density.live)),
+                stop.limit,
+                stop.message
             ));
             if let Some(fix) = &stop.fix {
-                p.note(fix);
+                p.data(format_args!("fix           {fix}"));
             }
         }
     }

@@ -202,7 +202,11 @@ fn config(options: &BenchOptions, pool: Option<(u32, Needs)>) -> Config {
         let mut pooling = PoolingAllocationConfig::new();
         pooling
             .total_component_instances(instances)
-            .total_core_instances(instances.saturating_mul(needs.core_instances.max(1)))
+            // Only a counter (no reservation), and wasmtime adds core instances of its own
+            // (fused adapters between composed components), so leave ample room.
+            .total_core_instances(
+                instances.saturating_mul(needs.core_instances.saturating_mul(2).saturating_add(8)),
+            )
             .total_memories(instances.saturating_mul(needs.memories.max(1)))
             .total_tables(instances.saturating_mul(needs.tables.max(1)))
             .total_stacks(0)
@@ -283,6 +287,11 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     let params = call.params(&ty, &target.qualified_name)?;
     let results = ty.results().len();
     probe_instance.call(&params, results)?;
+    let core_instances = engine
+        .pooling_allocator_metrics()
+        .map_or(needs.core_instances, |metrics| {
+            u32::try_from(metrics.core_instances()).unwrap_or(u32::MAX)
+        });
 
     options.progress.phase("timing instantiation");
     let instantiate = time_instantiation(&pre, &limits, options.duration)?;
@@ -309,7 +318,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         component_bytes: bytes.len() as u64,
         call: options.invoke.clone(),
         memories_per_instance: needs.memories,
-        core_instances_per_instance: needs.core_instances,
+        core_instances_per_instance: core_instances,
         compile_cold_ms: compile_cold.as_secs_f64() * 1e3,
         compile_cached_ms: compile_cached.map(|d| d.as_secs_f64() * 1e3),
         cache_note,
