@@ -435,12 +435,14 @@ fn allows(grants: &[Resolved], addr: SocketAddr, use_: SocketAddrUse) -> bool {
     match use_ {
         // Listening was already checked; a client that reaches the socket may connect.
         SocketAddrUse::TcpAccept => true,
-        // Before `connect` or `send` the system binds an ephemeral port on every interface;
-        // with any grant at all, that implicit bind is part of using the grant.
+        // Before `connect` or `send`, WASI checks an implicit bind of an ephemeral port on
+        // every interface. Allowing it exposes nothing: the connect or send that follows is
+        // checked against the grants (and logged with its real address when denied), a
+        // listen on it is checked as `TcpListen`, and datagrams into it as `UdpReceive`.
         SocketAddrUse::TcpBind | SocketAddrUse::UdpBind
             if addr.ip().is_unspecified() && addr.port() == 0 =>
         {
-            !grants.is_empty()
+            true
         }
         _ => grants.iter().any(|grant| grant.matches(addr)),
     }
@@ -524,12 +526,15 @@ mod tests {
     }
 
     #[test]
-    fn implicit_binds_need_some_grant() {
+    fn only_the_implicit_bind_is_free() {
         let any: SocketAddr = "0.0.0.0:0".parse().unwrap();
-        assert!(!allows(&[], any, SocketAddrUse::TcpBind));
+        assert!(allows(&[], any, SocketAddrUse::TcpBind));
+        assert!(!allows(&[], any, SocketAddrUse::TcpListen));
+        let target: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        assert!(!allows(&[], target, SocketAddrUse::TcpConnect));
         let grant: NetGrant = "127.0.0.1:80".parse().unwrap();
         let grants = [grant.resolve().unwrap()];
-        assert!(allows(&grants, any, SocketAddrUse::TcpBind));
+        assert!(allows(&grants, target, SocketAddrUse::TcpConnect));
         assert!(!allows(&grants, any, SocketAddrUse::TcpListen));
         let listen: SocketAddr = "0.0.0.0:8080".parse().unwrap();
         assert!(!allows(&grants, listen, SocketAddrUse::TcpBind));
