@@ -352,3 +352,54 @@ fn concurrent_cold_runs_both_succeed() {
         "hit"
     );
 }
+
+#[test]
+fn bench_measures_start_calls_and_density() {
+    let temp = tempdir();
+    let wat = repo_root().join("tests/runner/limits.wat");
+    let wat = wat.to_str().unwrap();
+    let out = run(
+        temp.path(),
+        &[
+            "--format", "json", "bench", wat, "--invoke", "grow-to(1)", "--instances", "200",
+            "--duration", "100ms", "--threads", "2",
+        ],
+    )
+    .success();
+    let report = out
+        .stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|value| value["reason"] == "bench")
+        .unwrap_or_else(|| panic!("no bench report in\n{}", out.stdout));
+    assert!(report["compile_cold_ms"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(report["compile_cached_ms"].as_f64().is_some(), "{report}");
+    for phase in ["instantiate", "call_latency"] {
+        assert!(report[phase]["samples"].as_u64().unwrap() > 0, "{report}");
+        let p50 = report[phase]["p50_us"].as_f64().unwrap();
+        let p99 = report[phase]["p99_us"].as_f64().unwrap();
+        assert!(p50 > 0.0 && p99 >= p50, "{report}");
+    }
+    assert!(report["calls_per_second"].as_f64().unwrap() > 0.0, "{report}");
+    assert_eq!(report["threads"], 2);
+    assert_eq!(report["memories_per_instance"], 1);
+    let density = &report["density"];
+    assert_eq!(density["requested"], 200);
+    assert_eq!(density["live"], 200, "{report}");
+    assert!(density["stopped_by"].is_null(), "{report}");
+
+    let out = run(
+        temp.path(),
+        &["bench", wat, "--invoke", "grow-to(1)", "--duration", "50ms"],
+    )
+    .success();
+    assert!(out.stdout.contains("instantiate   p50 "), "{}", out.stdout);
+    assert!(out.stdout.contains("calls/s on "), "{}", out.stdout);
+
+    let out = run(temp.path(), &["bench", wat, "--invoke", "triple(1)"]).failure(1);
+    assert!(
+        out.stderr.contains("the component exports no function named `triple`"),
+        "{}",
+        out.stderr
+    );
+}
