@@ -65,6 +65,8 @@ pub enum Command {
     Build(commands::build::BuildArgs),
     Compose(commands::compose::ComposeArgs),
     Run(commands::run::RunArgs),
+    Test(commands::test::TestArgs),
+    Graph(commands::graph::GraphArgs),
     Doctor(commands::doctor::DoctorArgs),
     Bench(commands::bench::BenchArgs),
     Cache(commands::cache::CacheArgs),

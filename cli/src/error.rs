@@ -192,6 +192,7 @@ fn diagnostic_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
         crate::runtime::SandboxError,
         crate::runtime::bench::BenchError,
         crate::commands::CommandError,
+        crate::commands::test::NoTests,
         crate::workspace::WorkspaceError,
         crate::workspace::ManifestError,
         crate::workspace::compose::BuildFailed,

@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod printer;
 pub mod runtime;
 pub mod scaffold;
+pub mod testing;
 pub mod toolchain;
 pub mod wit;
 pub mod workspace;

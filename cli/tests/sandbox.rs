@@ -67,19 +67,34 @@ fn files_are_invisible_without_dir_and_read_only_unless_rw() {
     let host_file = dir.join("data/hello.txt");
 
     // Neither the absolute host path nor a relative one is reachable without a grant.
-    let out = probe(dir, &format!("read-file({:?})", host_file.to_str().unwrap()), &[]).success();
+    let out = probe(
+        dir,
+        &format!("read-file({:?})", host_file.to_str().unwrap()),
+        &[],
+    )
+    .success();
     assert!(out.stdout.starts_with("err("), "{}", out.stdout);
     let out = probe(dir, r#"read-file("data/hello.txt")"#, &[]).success();
     assert!(out.stdout.starts_with("err("), "{}", out.stdout);
 
-    let out = probe(dir, r#"read-file("/data/hello.txt")"#, &["--dir", "data::/data"]).success();
+    let out = probe(
+        dir,
+        r#"read-file("/data/hello.txt")"#,
+        &["--dir", "data::/data"],
+    )
+    .success();
     assert_eq!(out.stdout, "ok(\"secret\\n\")\n");
     // The guest path defaults to the host path as written.
     let out = probe(dir, r#"read-file("data/hello.txt")"#, &["--dir", "data"]).success();
     assert_eq!(out.stdout, "ok(\"secret\\n\")\n");
 
     // Read-only unless `:rw`.
-    let out = probe(dir, r#"write-file("/data/new.txt", "x")"#, &["--dir", "data::/data"]).success();
+    let out = probe(
+        dir,
+        r#"write-file("/data/new.txt", "x")"#,
+        &["--dir", "data::/data"],
+    )
+    .success();
     assert!(out.stdout.starts_with("err("), "{}", out.stdout);
     assert!(!dir.join("data/new.txt").exists());
     let out = probe(
@@ -113,7 +128,12 @@ fn the_environment_is_empty_unless_granted() {
 
     let out = wcomp(dir)
         .env("WCOMP_PROBE", "from the host")
-        .args(["run", prober().to_str().unwrap(), "--invoke", r#"get-env("WCOMP_PROBE")"#])
+        .args([
+            "run",
+            prober().to_str().unwrap(),
+            "--invoke",
+            r#"get-env("WCOMP_PROBE")"#,
+        ])
         .args(["--env", "WCOMP_PROBE"])
         .output()
         .unwrap();
@@ -125,7 +145,11 @@ fn the_environment_is_empty_unless_granted() {
     assert_eq!(out.stdout, "1\n");
 
     let out = probe(dir, "env-count()", &["--env", "=x"]).failure(1);
-    assert!(out.stderr.contains("invalid environment grant `=x`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid environment grant `=x`"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -167,12 +191,18 @@ fn sockets_and_name_lookup_are_denied_without_allow_net() {
 
     let out = probe(dir, r#"lookup("localhost")"#, &[]).success();
     assert!(out.stdout.starts_with("err("), "{}", out.stdout);
-    let out = probe(dir, r#"lookup("localhost")"#, &["--allow-net", "localhost:80"]).success();
+    let out = probe(
+        dir,
+        r#"lookup("localhost")"#,
+        &["--allow-net", "localhost:80"],
+    )
+    .success();
     assert!(out.stdout.starts_with("ok("), "{}", out.stdout);
 
     let out = probe(dir, &call, &["--allow-net", "localhost"]).failure(1);
     assert!(
-        out.stderr.contains("invalid network grant `localhost`: missing `:<port>`"),
+        out.stderr
+            .contains("invalid network grant `localhost`: missing `:<port>`"),
         "{}",
         out.stderr
     );
@@ -188,7 +218,11 @@ fn a_real_allocator_stops_at_the_memory_cap() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("hint: raise it with `--max-memory"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("hint: raise it with `--max-memory"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     let out = probe(temp.path(), "allocate(8)", &["--max-memory", "32MiB"]).success();
     assert_eq!(out.stdout, "8\n");
@@ -208,7 +242,12 @@ fn an_endless_guest_is_stopped_by_the_timeout() {
     // Generous: the point is that it ended, not how precisely (no timing assertions).
     assert!(started.elapsed() < Duration::from_secs(60));
     let out = probe(temp.path(), "spin()", &["--fuel", "1000000"]).failure(123);
-    assert!(out.stderr.contains("guest ran out of fuel after 1000000 units"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("guest ran out of fuel after 1000000 units"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -236,7 +275,11 @@ fn run_grants_and_limits_come_from_wcomp_toml() {
 
     std::fs::write(dir.join("wcomp.toml"), "[run]\nmax-memory = \"a lot\"\n").unwrap();
     let out = probe(dir, "env-count()", &[]).failure(1);
-    assert!(out.stderr.contains("invalid size `a lot`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid size `a lot`"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("wcomp.toml:2:"), "{}", out.stderr);
 }
 
@@ -269,7 +312,11 @@ fn the_second_run_loads_compiled_code_and_corrupt_entries_are_rebuilt() {
     let second = cached_run(temp.path(), &cache, &[]).success();
     let event = compiled_event(&second);
     assert_eq!(event["cache"], "hit");
-    assert!(second.stdout.contains(r#"{"reason":"returned","results":["none"]}"#));
+    assert!(
+        second
+            .stdout
+            .contains(r#"{"reason":"returned","results":["none"]}"#)
+    );
 
     // Flip bytes in the middle of the entry: detected, compiled again, replaced.
     let entry = PathBuf::from(event["entry"].as_str().unwrap());
@@ -333,7 +380,10 @@ fn concurrent_cold_runs_both_succeed() {
         .collect();
     for child in runs {
         let out = Run::from_output(child.wait_with_output().unwrap()).success();
-        assert!(out.stdout.contains(r#"{"reason":"returned","results":["none"]}"#));
+        assert!(
+            out.stdout
+                .contains(r#"{"reason":"returned","results":["none"]}"#)
+        );
         let event = compiled_event(&out);
         assert!(
             event["cache"] == "miss" || event["cache"] == "hit",
@@ -361,8 +411,18 @@ fn bench_measures_start_calls_and_density() {
     let out = run(
         temp.path(),
         &[
-            "--format", "json", "bench", wat, "--invoke", "grow-to(1)", "--instances", "200",
-            "--duration", "100ms", "--threads", "2",
+            "--format",
+            "json",
+            "bench",
+            wat,
+            "--invoke",
+            "grow-to(1)",
+            "--instances",
+            "200",
+            "--duration",
+            "100ms",
+            "--threads",
+            "2",
         ],
     )
     .success();
@@ -372,7 +432,10 @@ fn bench_measures_start_calls_and_density() {
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .find(|value| value["reason"] == "bench")
         .unwrap_or_else(|| panic!("no bench report in\n{}", out.stdout));
-    assert!(report["compile_cold_ms"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(
+        report["compile_cold_ms"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
     assert!(report["compile_cached_ms"].as_f64().is_some(), "{report}");
     for phase in ["instantiate", "call_latency"] {
         assert!(report[phase]["samples"].as_u64().unwrap() > 0, "{report}");
@@ -380,7 +443,10 @@ fn bench_measures_start_calls_and_density() {
         let p99 = report[phase]["p99_us"].as_f64().unwrap();
         assert!(p50 > 0.0 && p99 >= p50, "{report}");
     }
-    assert!(report["calls_per_second"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(
+        report["calls_per_second"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
     assert_eq!(report["threads"], 2);
     assert_eq!(report["memories_per_instance"], 1);
     let density = &report["density"];
@@ -398,7 +464,8 @@ fn bench_measures_start_calls_and_density() {
 
     let out = run(temp.path(), &["bench", wat, "--invoke", "triple(1)"]).failure(1);
     assert!(
-        out.stderr.contains("the component exports no function named `triple`"),
+        out.stderr
+            .contains("the component exports no function named `triple`"),
         "{}",
         out.stderr
     );

@@ -92,6 +92,53 @@ fn workspace_builds_incrementally_composes_and_runs() {
     let composed = json_lines(&run(&ws, &["--format", "json", "compose"]).success().stdout);
     assert_eq!(composed.last().unwrap()["fresh"], true);
 
+    // Pictures of the graph: Mermaid (sizes redacted), and an SVG that is well-formed XML
+    // naming every component.
+    let mermaid = run(&ws, &["-q", "graph"]).success().stdout;
+    let redacted: String = mermaid
+        .lines()
+        .map(|line| match line.split_once(" · rust · ") {
+            Some((head, tail)) => {
+                format!("{head} · rust · <size>{}", &tail[tail.find('"').unwrap()..])
+            }
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(
+        redacted,
+        [
+            "flowchart LR",
+            "    n_reporter[[\"reporter · rust · <size>\"]]",
+            "    n_analyzer[\"analyzer · rust · <size>\"]",
+            "    host{{\"host (WASI)\"}}",
+            "    n_reporter -->|\"example:ws/stats@0.1.0\"| n_analyzer",
+            "    n_reporter -.->|\"wasi:cli, wasi:io\"| host",
+            "    n_analyzer -.->|\"wasi:cli, wasi:io\"| host",
+        ]
+        .join("\n")
+    );
+    run(&ws, &["-q", "graph", "--as", "svg", "-o", "graph.svg"]).success();
+    let svg = std::fs::read_to_string(ws.join("graph.svg")).unwrap();
+    let document = roxmltree::Document::parse(&svg).expect("the SVG is well-formed XML");
+    let text: String = document.descendants().filter_map(|n| n.text()).collect();
+    for name in [
+        "reporter",
+        "analyzer",
+        "host (WASI)",
+        "example:ws/stats@0.1.0",
+    ] {
+        assert!(
+            text.contains(name),
+            "{name} missing from the SVG text: {text}"
+        );
+    }
+    let dot = run(&ws, &["-q", "graph", "--as", "dot"]).success().stdout;
+    assert!(
+        dot.contains("n_reporter -> n_analyzer [label=\"example:ws/stats@0.1.0\"];"),
+        "{dot}"
+    );
+
     // Changing the shared WIT makes every component stale.
     let wit = ws.join("wit/world.wit");
     let text = std::fs::read_to_string(&wit).unwrap();

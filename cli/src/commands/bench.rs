@@ -77,7 +77,7 @@ pub fn run(args: BenchArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 .ok_or(CommandError::NotInWorkspace { command: "bench" })?;
             let workspace = Workspace::load(&root)?;
             let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-            workspace::compose::compose(&workspace, jobs, ctx)?.output
+            workspace::compose::compose(&workspace, jobs, false, ctx)?.output
         }
     };
     let printer = ctx.printer.clone();
@@ -206,7 +206,7 @@ fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);

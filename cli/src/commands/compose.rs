@@ -40,6 +40,11 @@ pub struct ComposeArgs {
     #[arg(short, long, requires = "socket")]
     pub output: Option<PathBuf>,
 
+    /// Explain the wiring: for every instance and import, what satisfied it or why it stays
+    /// an import (type mismatches in WIT terms). Printed on stdout.
+    #[arg(long)]
+    pub explain: bool,
+
     /// How many components to build at once in a workspace (default: CPU cores).
     #[arg(short, long)]
     pub jobs: Option<usize>,
@@ -62,10 +67,16 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         let jobs = args
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let result = workspace::compose::compose(&workspace, jobs, ctx)?;
+        let result = workspace::compose::compose(&workspace, jobs, args.explain, ctx)?;
         report_workspace(&result, &workspace, ctx);
+        if args.explain
+            && let Some(composition) = &result.composition
+        {
+            print_explanation(composition, ctx);
+        }
         return Ok(ExitStatus::Success);
     };
+    let explain = args.explain;
     let args = ExplicitCompose {
         socket,
         plugs: &args.plugs,
@@ -88,12 +99,15 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let composition = compose::compose(&options)?;
 
     print_unresolved(&composition, ctx);
+    if explain {
+        print_explanation(&composition, ctx);
+    }
 
     if to_stdout {
         use std::io::Write as _;
         std::io::stdout().lock().write_all(&composition.bytes)?;
     } else {
-        let output = ctx.path(&args.output);
+        let output = ctx.path(args.output);
         crate::fsutil::write_atomic(&output, &composition.bytes)?;
         if ctx.printer.is_json() {
             ctx.printer.json(json!({
@@ -200,5 +214,16 @@ fn print_unresolved(composition: &Composition, ctx: &Context) {
                 left.importer, left.import
             )),
         }
+    }
+}
+
+fn print_explanation(composition: &Composition, ctx: &Context) {
+    let report = crate::compose::explain::explain(composition);
+    if ctx.printer.is_json() {
+        ctx.printer
+            .json(json!({"reason": "explain", "instances": report}));
+    } else {
+        ctx.printer
+            .data(crate::compose::explain::render(&report).trim_end());
     }
 }

@@ -7,8 +7,10 @@ pub mod cache;
 pub mod completions;
 pub mod compose;
 pub mod doctor;
+pub mod graph;
 pub mod new;
 pub mod run;
+pub mod test;
 
 use crate::cli::Command;
 use crate::{Context, ExitStatus};
@@ -21,6 +23,8 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Compose(args) => compose::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
+        Command::Graph(args) => graph::run(args, ctx),
+        Command::Test(args) => test::run(args, ctx),
         Command::Bench(args) => bench::run(args, ctx),
         Command::Cache(args) => cache::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),

@@ -96,14 +96,16 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 Workspace::find(&ctx.cwd).ok_or(CommandError::NotInWorkspace { command: "run" })?;
             let workspace = Workspace::load(&root)?;
             let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-            workspace::compose::compose(&workspace, jobs, ctx)?.output
+            workspace::compose::compose(&workspace, jobs, false, ctx)?.output
         }
     };
     let profile = match nearest_manifest(&ctx.cwd) {
         Some(path) => {
             let manifest = Manifest::load(&path)?;
-            ctx.printer
-                .verbose(format_args!("grants and limits from `{}` [run]", path.display()));
+            ctx.printer.verbose(format_args!(
+                "grants and limits from `{}` [run]",
+                path.display()
+            ));
             RunProfile::from_manifest(&manifest)?
         }
         None => RunProfile::default(),

@@ -6,6 +6,9 @@
 //! are always left to the host. Only component bytes cross into this module, because wac-graph
 //! carries its own wasm-tools versions.
 
+pub mod explain;
+pub mod graph;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use wac_graph::types::{Package, SubtypeChecker, are_semver_compatible};
@@ -23,10 +26,12 @@ pub enum ComposeError {
     },
     /// A plug was given that no instance in the graph imports from.
     #[error("plug `{name}` satisfies no import of the socket or of the other plugs")]
-    #[diagnostic(help(
-        "`{name}` exports {exports}; no component in the composition imports any of these"
-    ))]
-    UnusedPlug { name: String, exports: String },
+    #[diagnostic(help("`{name}` exports {exports}; {why}"))]
+    UnusedPlug {
+        name: String,
+        exports: String,
+        why: String,
+    },
     /// More than one plug could satisfy an import.
     #[error("`{importer}` imports `{import}`, and several components export it: {candidates}")]
     #[diagnostic(help(
@@ -118,12 +123,25 @@ pub struct LeftImport {
     pub reason: LeftReason,
 }
 
+/// An export that matched an import by name but not by type.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rejection {
+    pub importer: String,
+    pub import: String,
+    pub exporter: String,
+    /// The mismatch in WIT terms: `function `analyze`, its result, field `longest`: …`.
+    pub reason: String,
+}
+
 /// The composed component and how it was wired.
 #[derive(Debug)]
 pub struct Composition {
     pub bytes: Vec<u8>,
+    /// Components instantiated in the graph, the socket first.
+    pub instances: Vec<String>,
     pub links: Vec<Link>,
     pub left: Vec<LeftImport>,
+    pub rejected: Vec<Rejection>,
 }
 
 /// Composes `options.socket` with `options.plugs`.
@@ -155,6 +173,7 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
     let mut queue = VecDeque::from([0usize]);
     let mut links = Vec::new();
     let mut left = Vec::new();
+    let mut rejected = Vec::new();
 
     while let Some(importer) = queue.pop_front() {
         let imports: Vec<String> = graph.types()[graph[packages[importer]].ty()]
@@ -184,7 +203,8 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
                     &import,
                 ) {
                     Some(Ok(export)) => export,
-                    Some(Err(detail)) => {
+                    Some(Err(chain)) => {
+                        let detail = describe_mismatch(&chain, &wire.exporter, &wire.importer);
                         return Err(bad(&format!(
                             "exports it with an incompatible type: {detail}"
                         )));
@@ -225,7 +245,20 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
                 }
                 match matching_export(&graph, packages[exporter], packages[importer], &import) {
                     Some(Ok(export)) => candidates.push((exporter, export)),
-                    Some(Err(detail)) => mismatch = Some((exporter, detail)),
+                    Some(Err(chain)) => {
+                        let detail = describe_mismatch(
+                            &chain,
+                            &inputs[exporter].name,
+                            &inputs[importer].name,
+                        );
+                        rejected.push(Rejection {
+                            importer: inputs[importer].name.clone(),
+                            import: import.clone(),
+                            exporter: inputs[exporter].name.clone(),
+                            reason: detail.clone(),
+                        });
+                        mismatch = Some((exporter, detail));
+                    }
                     None => {}
                 }
             }
@@ -290,9 +323,25 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
             } else {
                 exports.join(", ")
             };
+            let rejections: Vec<String> = rejected
+                .iter()
+                .filter(|r| r.exporter == input.name)
+                .map(|r| {
+                    format!(
+                        "`{}` import `{}` does not fit: {}",
+                        r.importer, r.import, r.reason
+                    )
+                })
+                .collect();
+            let why = if rejections.is_empty() {
+                "no component in the composition imports any of these".to_owned()
+            } else {
+                rejections.join("; ")
+            };
             return Err(ComposeError::UnusedPlug {
                 name: input.name.clone(),
                 exports,
+                why,
             });
         }
     }
@@ -323,7 +372,17 @@ pub fn compose(options: &ComposeOptions) -> Result<Composition, ComposeError> {
         wac_graph::EncodeError::GraphContainsCycle { .. } => ComposeError::Cycle,
         err => ComposeError::Graph { source: err.into() },
     })?;
-    Ok(Composition { bytes, links, left })
+    let instances = instances
+        .keys()
+        .map(|index| inputs[*index].name.clone())
+        .collect();
+    Ok(Composition {
+        bytes,
+        instances,
+        links,
+        left,
+        rejected,
+    })
 }
 
 /// Instantiates `exporter` (once) and feeds its `export` to `importer`'s `import`.
@@ -351,6 +410,47 @@ fn link_instances(
     Ok(())
 }
 
+/// Describes a subtype failure from wac's checker (a chain of contexts ending in the cause)
+/// in WIT terms, with who holds which type:
+/// `function `analyze`, its result, field `longest`: `string` in `analyzer`, `u32` in `report``.
+pub fn describe_mismatch(chain: &[String], exporter: &str, importer: &str) -> String {
+    let mut path = Vec::new();
+    let mut cause = String::new();
+    for message in chain {
+        let step = message.strip_prefix("mismatched type for ");
+        match step {
+            Some(step) => path.push(match step {
+                "function result" => "its result".to_owned(),
+                "list element" => "the list element".to_owned(),
+                "option" => "the option's value".to_owned(),
+                other => other
+                    .replace("export ", "")
+                    .replace("function parameter ", "parameter ")
+                    .replace("record field ", "field ")
+                    .replace("variant case ", "case "),
+            }),
+            None => {
+                cause = message.clone();
+                break;
+            }
+        }
+    }
+    let cause = match cause
+        .strip_prefix("expected ")
+        .and_then(|rest| rest.split_once(", found "))
+    {
+        Some((expected, found)) => {
+            format!("`{found}` in `{exporter}`, `{expected}` in `{importer}`")
+        }
+        None => format!("{cause} (`{exporter}` exports, `{importer}` imports)"),
+    };
+    if path.is_empty() {
+        cause
+    } else {
+        format!("{}: {cause}", path.join(", "))
+    }
+}
+
 /// WASI interfaces are the host's business.
 pub fn is_wasi(name: &str) -> bool {
     name.starts_with("wasi:")
@@ -363,7 +463,7 @@ fn matching_export(
     exporter: PackageId,
     importer: PackageId,
     import: &str,
-) -> Option<Result<String, String>> {
+) -> Option<Result<String, Vec<String>>> {
     let types = graph.types();
     let exports = &types[graph[exporter].ty()].exports;
     let import_ty = types[graph[importer].ty()].imports[import];
@@ -377,7 +477,7 @@ fn matching_export(
     Some(
         match checker.is_subtype(*export_ty, types, import_ty, types) {
             Ok(()) => Ok(name.clone()),
-            Err(err) => Err(format!("{err:#}")),
+            Err(err) => Err(err.chain().map(ToString::to_string).collect()),
         },
     )
 }

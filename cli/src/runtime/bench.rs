@@ -78,7 +78,9 @@ pub enum MemoryInit {
 
 /// Reports phases to the caller.
 #[derive(Clone, Default)]
-pub struct Progress(Option<Arc<dyn Fn(&str) + Send + Sync>>);
+pub struct Progress(Option<Arc<ProgressFn>>);
+
+type ProgressFn = dyn Fn(&str) + Send + Sync;
 
 impl Progress {
     pub fn new(report: impl Fn(&str) + Send + Sync + 'static) -> Self {
@@ -301,7 +303,15 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     drop(probe_instance);
 
     options.progress.phase("measuring throughput");
-    let calls_per_second = throughput(&pre, &target, &limits, &params, results, threads, options.duration)?;
+    let calls_per_second = throughput(
+        &pre,
+        &target,
+        &limits,
+        &params,
+        results,
+        threads,
+        options.duration,
+    )?;
 
     let density = match options.instances {
         Some(requested) => {
@@ -524,19 +534,29 @@ fn density(
     let rss_after = rss_bytes();
     let maps_after = mappings();
     let count = live.len() as u32;
-    let per = |total: Option<u64>| total.filter(|_| count > 0).map(|t| t as f64 / f64::from(count));
+    let per = |total: Option<u64>| {
+        total
+            .filter(|_| count > 0)
+            .map(|t| t as f64 / f64::from(count))
+    };
     let rss = rss_before.zip(rss_after).map(|(b, a)| a.saturating_sub(b));
     let mut after_call = None;
     if stopped_by.is_none() {
-        let called = live.iter_mut().try_for_each(|instance| instance.call(params, results));
+        let called = live
+            .iter_mut()
+            .try_for_each(|instance| instance.call(params, results));
         match called {
             Ok(()) => {
-                after_call = per(rss_before.zip(rss_bytes()).map(|(b, a)| a.saturating_sub(b)));
+                after_call = per(rss_before
+                    .zip(rss_bytes())
+                    .map(|(b, a)| a.saturating_sub(b)));
             }
             Err(err) => stopped_by = Some(classify(&err)),
         }
     }
-    let mapping_delta = maps_before.zip(maps_after).map(|(b, a)| a.saturating_sub(b));
+    let mapping_delta = maps_before
+        .zip(maps_after)
+        .map(|(b, a)| a.saturating_sub(b));
     drop(live);
     Density {
         requested,
@@ -555,10 +575,11 @@ fn density(
 /// Names the limit behind an instantiation failure, and what to raise.
 fn classify(err: &anyhow::Error) -> Stop {
     let message = format!("{err:#}");
-    if err
-        .chain()
-        .any(|cause| cause.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some())
-    {
+    if err.chain().any(|cause| {
+        cause
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+    }) {
         return Stop {
             limit: "pool".into(),
             message,

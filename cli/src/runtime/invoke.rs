@@ -2,10 +2,6 @@
 //! arguments to the function's parameter types, pointing at the offending argument when one
 //! does not fit.
 
-// The error carries its source text for the snippet; it is built at most once per run, so
-// its size is not worth boxing.
-#![allow(clippy::result_large_err)]
-
 use std::ops::Range;
 
 use miette::{NamedSource, SourceSpan};

@@ -88,7 +88,9 @@ pub enum LimitError {
     Duration { text: String },
     /// Not a size.
     #[error("invalid size `{text}`")]
-    #[diagnostic(help("write a number with a unit: `64MiB`, `1GiB`, `512KiB` (plain numbers are bytes)"))]
+    #[diagnostic(help(
+        "write a number with a unit: `64MiB`, `1GiB`, `512KiB` (plain numbers are bytes)"
+    ))]
     Size { text: String },
 }
 
@@ -160,7 +162,7 @@ pub fn format_duration(duration: Duration) -> String {
     if millis == 0 {
         return format!("{}µs", duration.as_micros());
     }
-    if millis % 1000 != 0 {
+    if !millis.is_multiple_of(1000) {
         return format!("{millis}ms");
     }
     let seconds = millis / 1000;
@@ -332,7 +334,9 @@ pub fn exceeded<T: LimitedHost>(
         Some(wasmtime::Trap::OutOfFuel) => Some(LimitExceeded::Fuel {
             fuel: limits.fuel.unwrap_or_default(),
         }),
-        Some(wasmtime::Trap::Interrupt) => limits.timeout.map(|limit| LimitExceeded::Time { limit }),
+        Some(wasmtime::Trap::Interrupt) => {
+            limits.timeout.map(|limit| LimitExceeded::Time { limit })
+        }
         _ => None,
     }
 }
@@ -386,9 +390,15 @@ mod tests {
 
     #[test]
     fn parses_durations() {
-        assert_eq!(parse_timeout("500ms").unwrap(), Some(Duration::from_millis(500)));
+        assert_eq!(
+            parse_timeout("500ms").unwrap(),
+            Some(Duration::from_millis(500))
+        );
         assert_eq!(parse_timeout("1s").unwrap(), Some(Duration::from_secs(1)));
-        assert_eq!(parse_timeout("1.5s").unwrap(), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_timeout("1.5s").unwrap(),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(parse_timeout("2m").unwrap(), Some(Duration::from_secs(120)));
         assert_eq!(parse_timeout("none").unwrap(), None);
         assert!(parse_timeout("10").is_err());

@@ -114,7 +114,9 @@ pub enum RunEvent {
 
 /// A sink for [`RunEvent`]s; the default drops them.
 #[derive(Clone, Default)]
-pub struct Events(Option<Arc<dyn Fn(&RunEvent) + Send + Sync>>);
+pub struct Events(Option<Arc<EventSink>>);
+
+type EventSink = dyn Fn(&RunEvent) + Send + Sync;
 
 impl Events {
     pub fn new(sink: impl Fn(&RunEvent) + Send + Sync + 'static) -> Self {

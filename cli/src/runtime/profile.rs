@@ -33,17 +33,20 @@ impl RunProfile {
             sandbox.dirs.push(grant.relative_to(base));
         }
         for text in &table.env {
-            sandbox.env.push(parse::<EnvGrant>(manifest, text, "environment grant")?);
+            sandbox
+                .env
+                .push(parse::<EnvGrant>(manifest, text, "environment grant")?);
         }
         for text in &table.allow_net {
-            sandbox.net.push(parse::<NetGrant>(manifest, text, "network grant")?);
+            sandbox
+                .net
+                .push(parse::<NetGrant>(manifest, text, "network grant")?);
         }
         let timeout = table
             .timeout
             .as_ref()
             .map(|text| {
-                limits::parse_timeout(text.get_ref())
-                    .map_err(|err| located(manifest, text, &err))
+                limits::parse_timeout(text.get_ref()).map_err(|err| located(manifest, text, &err))
             })
             .transpose()?;
         let max_memory = table
@@ -78,15 +81,16 @@ where
 {
     text.get_ref().parse::<T>().map_err(|err| {
         let help = miette::Diagnostic::help(&err).map(|help| help.to_string());
-        manifest.error(text.span(), err.to_string(), format!("invalid {what}"), help)
+        manifest.error(
+            text.span(),
+            err.to_string(),
+            format!("invalid {what}"),
+            help,
+        )
     })
 }
 
-fn located(
-    manifest: &Manifest,
-    text: &Spanned<String>,
-    err: &limits::LimitError,
-) -> ManifestError {
+fn located(manifest: &Manifest, text: &Spanned<String>, err: &limits::LimitError) -> ManifestError {
     let help = miette::Diagnostic::help(err).map(|help| help.to_string());
     manifest.error(text.span(), err.to_string(), "here", help)
 }
@@ -120,11 +124,19 @@ mod tests {
     #[test]
     fn bad_values_point_at_the_manifest() {
         let err = profile("[run]\ntimeout = \"soon\"\n").unwrap_err();
-        assert!(err.message.contains("invalid duration `soon`"), "{}", err.message);
+        assert!(
+            err.message.contains("invalid duration `soon`"),
+            "{}",
+            err.message
+        );
         assert_eq!(err.span.offset(), "[run]\ntimeout = ".len());
         let err = profile("[run]\nallow-net = [\"example.com\"]\n").unwrap_err();
         assert!(err.message.contains("missing `:<port>`"), "{}", err.message);
         let err = profile("[run]\ntimeuot = \"1s\"\n").unwrap_err();
-        assert!(err.message.contains("unknown field `timeuot`"), "{}", err.message);
+        assert!(
+            err.message.contains("unknown field `timeuot`"),
+            "{}",
+            err.message
+        );
     }
 }

@@ -269,9 +269,7 @@ impl Resolved {
 /// IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) are the IPv4 address they carry.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -296,13 +294,13 @@ impl NetGrant {
             NetHost::Any => Vec::new(),
             NetHost::Block(ip, bits) => vec![(*ip, *bits)],
             NetHost::Name(name) => {
-                let addrs = (name.as_str(), 0)
-                    .to_socket_addrs()
-                    .map_err(|source| SandboxError::Resolve {
+                let addrs = (name.as_str(), 0).to_socket_addrs().map_err(|source| {
+                    SandboxError::Resolve {
                         host: name.clone(),
                         text: self.text.clone(),
                         source,
-                    })?;
+                    }
+                })?;
                 let ips: BTreeSet<IpAddr> = addrs.map(|addr| addr.ip()).collect();
                 ips.into_iter()
                     .map(|ip| (ip, if ip.is_ipv4() { 32 } else { 128 }))
@@ -341,7 +339,8 @@ impl Sandbox {
     pub fn describe(&self) -> Vec<String> {
         let mut lines = Vec::new();
         if self.dirs.is_empty() {
-            lines.push("sandbox: no directories (grant with `--dir <host>[::<guest>][:rw]`)".into());
+            lines
+                .push("sandbox: no directories (grant with `--dir <host>[::<guest>][:rw]`)".into());
         }
         for dir in &self.dirs {
             lines.push(format!("sandbox: directory {dir}"));
@@ -360,7 +359,8 @@ impl Sandbox {
         }
         if self.net.is_empty() {
             lines.push(
-                "sandbox: no network, no name lookup (grant with `--allow-net <host>:<port>`)".into(),
+                "sandbox: no network, no name lookup (grant with `--allow-net <host>:<port>`)"
+                    .into(),
             );
         }
         for net in &self.net {

@@ -62,10 +62,12 @@ pub fn check_builds(builds: &[MemberBuild], ctx: &Context) -> Result<(), BuildFa
     }
 }
 
-/// Builds stale components and composes the workspace.
+/// Builds stale components and composes the workspace; `force` recomposes even when the
+/// output is up to date (to report how it was wired).
 pub fn compose(
     workspace: &Workspace,
     jobs: usize,
+    force: bool,
     ctx: &Context,
 ) -> anyhow::Result<WorkspaceComposition> {
     let builds = build::build(
@@ -105,7 +107,8 @@ pub fn compose(
         hasher.update(record.map(|r| r.inputs).unwrap_or_default().as_bytes());
     }
     let inputs = fingerprint::hex(hasher);
-    if let Some(record) = Record::read(&record_file)
+    if !force
+        && let Some(record) = Record::read(&record_file)
         && record.output == output
         && record.is_fresh(&inputs)
     {

@@ -38,6 +38,50 @@ pub struct Manifest {
     pub run: RunTable,
     /// Read by `wcomp wit check`; kept here so it is not an unknown key.
     pub lint: Option<toml::Table>,
+    /// `[[test]]` smoke tests run by `wcomp test`.
+    pub tests: Vec<Spanned<TestEntry>>,
+}
+
+/// One `[[test]]`: a single call, or several `steps` on one instance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TestEntry {
+    pub name: Spanned<String>,
+    pub invoke: Option<String>,
+    pub expect: Option<String>,
+    pub expect_trap: Option<String>,
+    pub expect_error: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<StepEntry>,
+}
+
+impl TestEntry {
+    /// The steps of the test: `steps`, or the single call written inline.
+    pub fn all_steps(&self) -> Vec<StepEntry> {
+        if !self.steps.is_empty() {
+            return self.steps.clone();
+        }
+        vec![StepEntry {
+            invoke: self.invoke.clone(),
+            expect: self.expect.clone(),
+            expect_trap: self.expect_trap.clone(),
+            expect_error: self.expect_error.clone(),
+        }]
+    }
+}
+
+/// A call and what it must produce.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StepEntry {
+    /// A WAVE call, e.g. `render("hi")`.
+    pub invoke: Option<String>,
+    /// The result, as WAVE.
+    pub expect: Option<String>,
+    /// The call must trap, with this text in the trap message or the guest's stderr.
+    pub expect_trap: Option<String>,
+    /// The call must return `result::err`, with this payload (WAVE; empty for none).
+    pub expect_error: Option<String>,
 }
 
 /// `[workspace]`
@@ -112,6 +156,8 @@ struct RawWorkspace {
     #[serde(default)]
     run: RunTable,
     lint: Option<toml::Table>,
+    #[serde(default)]
+    test: Vec<Spanned<TestEntry>>,
 }
 
 /// A single project's manifest as written.
@@ -153,6 +199,7 @@ impl Manifest {
                 compose: raw.compose,
                 run: raw.run,
                 lint: raw.lint,
+                tests: raw.test,
             })
         } else {
             let raw: RawProject = toml::from_str(&source).map_err(syntax)?;
@@ -165,6 +212,7 @@ impl Manifest {
                 compose: ComposeTable::default(),
                 run: raw.run,
                 lint: raw.lint,
+                tests: Vec::new(),
             })
         }
     }

@@ -1,0 +1,216 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::commands::CommandError;
+use crate::testing::{self, TestCase, TestOptions, report};
+use crate::workspace::build::{self as workspace_build, BuildOptions};
+use crate::workspace::compose::check_builds;
+use crate::workspace::{self, Workspace};
+use crate::{Context, ExitStatus};
+
+/// Run the smoke tests declared in wcomp.toml.
+///
+/// Each `[[test]]` calls exported functions with WAVE arguments and checks the result
+/// (`expect`), a trap (`expect-trap`, a substring of the trap or of the guest's stderr),
+/// or an error result (`expect-error`, the WAVE of the `err` payload). `steps` run on one
+/// instance, for stateful scenarios; every test gets a fresh instance, a time limit and a
+/// memory cap.
+///
+/// Tests run against the composed workspace (building and composing first if stale), or
+/// with `-p` against one component alone: imports that nothing provides are stubbed with
+/// functions that trap and name the import.
+///
+/// Examples:
+///
+///   wcomp test
+///
+///   wcomp test -p analyzer --junit target/junit.xml
+///
+///   wcomp test words        # only tests whose name contains "words"
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Run only tests whose name contains this text.
+    pub filter: Option<String>,
+
+    /// Test one component alone instead of the composition.
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub package: Option<String>,
+
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Time limit per test, e.g. `500ms`, `10s`, `2m`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+/// `500ms`, `10s`, `2m`, `1h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like `500ms`, `10s` or `2m`"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" | "" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`; use ms, s, m or h"
+            ));
+        }
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let root = Workspace::find(&ctx.cwd).ok_or(CommandError::NotInWorkspace { command: "test" })?;
+    let workspace = Workspace::load(&root)?;
+    let cases = cases(&workspace, args.filter.as_deref())?;
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (subject, component) = match &args.package {
+        Some(name) => {
+            let builds = workspace_build::build(
+                &workspace,
+                &BuildOptions {
+                    packages: vec![name.clone()],
+                    jobs,
+                    force: false,
+                },
+                ctx,
+            )?;
+            check_builds(&builds, ctx)?;
+            let output = builds
+                .into_iter()
+                .next()
+                .and_then(|b| b.output)
+                .expect("a successful build has an output");
+            (name.clone(), output)
+        }
+        None => (
+            workspace.name.clone(),
+            workspace::compose::compose(&workspace, jobs, false, ctx)?.output,
+        ),
+    };
+    ctx.printer.status(
+        "Testing",
+        format_args!("`{subject}` ({} tests)", cases.len()),
+    );
+    let options = TestOptions {
+        stub_imports: true,
+        timeout: args.timeout,
+        ..TestOptions::default()
+    };
+    let results = testing::run(&fs_err::read(&component)?, &cases, &options)?;
+
+    if ctx.printer.is_json() {
+        for result in &results {
+            ctx.printer
+                .json(json!({"reason": "test", "passed": result.passed(), "result": result}));
+        }
+        let passed = results.iter().filter(|r| r.passed()).count();
+        ctx.printer.json(
+            json!({"reason": "test-summary", "passed": passed, "failed": results.len() - passed}),
+        );
+    } else {
+        ctx.printer.data(report::human(&results).trim_end());
+        ctx.printer.data(report::summary(&results));
+    }
+    if let Some(junit) = &args.junit {
+        crate::fsutil::write_atomic(
+            &ctx.path(junit),
+            report::junit(&subject, &results).as_bytes(),
+        )?;
+    }
+    Ok(if results.iter().all(|r| r.passed()) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// The manifest's tests, checked and filtered.
+fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<TestCase>> {
+    let manifest = &workspace.manifest;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cases = Vec::new();
+    for entry in &manifest.tests {
+        let test = entry.get_ref();
+        let name = test.name.get_ref();
+        if !seen.insert(name.clone()) {
+            return Err(manifest
+                .error(
+                    test.name.span(),
+                    format!("two tests are named `{name}`"),
+                    "duplicate name",
+                    None,
+                )
+                .into());
+        }
+        if !test.steps.is_empty() && test.invoke.is_some() {
+            return Err(manifest
+                .error(
+                    entry.span(),
+                    format!("test `{name}` has both `invoke` and `steps`"),
+                    "in this test",
+                    Some("put every call in `steps`, or use a single `invoke`".into()),
+                )
+                .into());
+        }
+        let steps = test.all_steps();
+        for step in &steps {
+            if step.invoke.is_none() {
+                return Err(manifest
+                    .error(
+                        entry.span(),
+                        format!("test `{name}` has a step without `invoke`"),
+                        "in this test",
+                        Some("each step needs `invoke = '<function>(<args>)'`".into()),
+                    )
+                    .into());
+            }
+            let expectations = [&step.expect, &step.expect_trap, &step.expect_error]
+                .iter()
+                .filter(|e| e.is_some())
+                .count();
+            if expectations > 1 {
+                return Err(manifest
+                    .error(
+                        entry.span(),
+                        format!("test `{name}` expects more than one outcome of one call"),
+                        "in this test",
+                        Some(
+                            "use one of `expect`, `expect-trap` and `expect-error` per call".into(),
+                        ),
+                    )
+                    .into());
+            }
+        }
+        if filter.is_none_or(|filter| name.contains(filter)) {
+            cases.push(TestCase {
+                name: name.clone(),
+                steps,
+            });
+        }
+    }
+    if cases.is_empty() && manifest.tests.is_empty() {
+        return Err(NoTests.into());
+    }
+    Ok(cases)
+}
+
+/// The manifest declares no tests.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("wcomp.toml declares no tests")]
+#[diagnostic(help(
+    "add one: `[[test]]` with `name = \"...\"`, `invoke = 'render(\"hi\")'` and `expect = '\"...\"'`"
+))]
+pub struct NoTests;
