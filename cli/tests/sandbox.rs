@@ -470,3 +470,69 @@ fn bench_measures_start_calls_and_density() {
         out.stderr
     );
 }
+
+/// Damaged components through the library entry: every one is an error or a result, never a
+/// panic. (The `fuzz/` target does the same with libFuzzer; this runs in every `cargo test`.)
+#[test]
+fn damaged_components_never_panic() {
+    use wcomp::runtime::{self, Limits, RunOptions};
+
+    let fixtures = [
+        ("limits.wat", "grow-to(3)"),
+        ("double.wat", "double(21)"),
+        ("ambiguous.wat", "first#get()"),
+        ("command-exit.wat", ""),
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        // xorshift64: reproducible without a dependency.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut outcomes = [0usize; 2];
+    for (file, call) in fixtures {
+        let text = std::fs::read_to_string(repo_root().join("tests/runner").join(file)).unwrap();
+        let original = wat::parse_str(&text).unwrap();
+        for round in 0..120 {
+            let mut bytes = original.clone();
+            match round % 3 {
+                0 => {
+                    for _ in 0..1 + next() % 4 {
+                        let at = (next() as usize) % bytes.len();
+                        bytes[at] ^= 1 << (next() % 8);
+                    }
+                }
+                1 => bytes.truncate((next() as usize) % bytes.len()),
+                _ => {
+                    let at = (next() as usize) % bytes.len();
+                    bytes.insert(at, next() as u8);
+                }
+            }
+            let options = RunOptions {
+                component: file.into(),
+                invoke: (!call.is_empty()).then(|| call.to_owned()),
+                limits: Limits {
+                    timeout: Some(Duration::from_secs(2)),
+                    fuel: Some(10_000_000),
+                    max_memory: 64 << 20,
+                },
+                ..RunOptions::default()
+            };
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                runtime::run_bytes(&options, &bytes)
+            }));
+            match result {
+                Ok(Ok(_)) => outcomes[0] += 1,
+                Ok(Err(err)) => {
+                    assert!(!format!("{err:#}").is_empty());
+                    outcomes[1] += 1;
+                }
+                Err(_) => panic!("`{file}` mutation {round} panicked"),
+            }
+        }
+    }
+    // Most damage is caught by validation; some leaves a runnable component.
+    assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+}

@@ -152,9 +152,15 @@ pub enum RunOutcome {
 /// Loads, instantiates and runs a component.
 pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     let bytes = load(&options.component)?;
-    check_component(&options.component, &bytes)?;
+    run_bytes(options, &bytes)
+}
+
+/// Runs `bytes` as the component `options.component` names (the path is only used in
+/// messages and as the guest's program name). Any bytes at all give an error, never a panic.
+pub fn run_bytes(options: &RunOptions, bytes: &[u8]) -> anyhow::Result<RunOutcome> {
+    check_component(&options.component, bytes)?;
     let engine = engine::engine_for(&options.limits)?;
-    let compiled = cache::load_or_compile(&engine, &bytes, &options.cache)
+    let compiled = cache::load_or_compile(&engine, bytes, &options.cache)
         .with_context(|| format!("cannot compile `{}`", options.component.display()))?;
     options.events.emit(&RunEvent::Compiled {
         cache: compiled.outcome.clone(),
