@@ -241,6 +241,17 @@ fn an_endless_guest_is_stopped_by_the_timeout() {
     );
     // Generous: the point is that it ended, not how precisely (no timing assertions).
     assert!(started.elapsed() < Duration::from_secs(60));
+    // A guest blocked in the host (sleeping) cannot be interrupted; the run still ends, with
+    // the same message, soon after the limit instead of when the sleep would.
+    let started = std::time::Instant::now();
+    let out = probe(temp.path(), "sleep(600000)", &["--timeout", "300ms"]).failure(124);
+    assert!(
+        out.stderr
+            .contains("error: guest exceeded its time limit of 300ms"),
+        "{}",
+        out.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(300));
     let out = probe(temp.path(), "spin()", &["--fuel", "1000000"]).failure(123);
     assert!(
         out.stderr

@@ -44,6 +44,10 @@ impl Guest for Component {
         held.len() as u32
     }
 
+    fn sleep(ms: u32) {
+        std::thread::sleep(std::time::Duration::from_millis(ms.into()));
+    }
+
     fn spin() -> u64 {
         let mut count = 0u64;
         loop {

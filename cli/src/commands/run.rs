@@ -246,6 +246,16 @@ pub fn printer_events(ctx: &Context) -> Events {
                 }
             }
             RunEvent::Note { message } => printer.note(message),
+            RunEvent::Overdue { limit } => {
+                // The guest cannot be interrupted inside a host call; a command-line run
+                // ends here rather than outliving its limit.
+                let err = anyhow::Error::new(limit.clone());
+                let status = crate::error::report(&printer, &err);
+                std::process::exit(i32::from(match status {
+                    ExitStatus::Code(code) => code,
+                    _ => limit.exit_code(),
+                }));
+            }
         }
     })
 }

@@ -417,7 +417,7 @@ impl Live {
 
 /// A store like `wcomp run`'s, minus stdio: the guest's output would drown the numbers.
 fn new_store(engine: &Engine, limits: &Limits) -> anyhow::Result<Store<Host>> {
-    let (store, _) = engine::store(engine, WasiCtx::builder().build(), limits)?;
+    let (store, _) = engine::store(engine, WasiCtx::builder().build(), limits, None)?;
     Ok(store)
 }
 

@@ -96,14 +96,15 @@ pub fn linker(
 }
 
 /// A store for one guest, with `limits` applied. Keep the returned deadline alive while the
-/// guest runs.
+/// guest runs; `overdue` is called if the guest is stuck in a host call past its time limit.
 pub fn store(
     engine: &Engine,
     wasi: WasiCtx,
     limits: &Limits,
+    overdue: Option<limits::Overdue>,
 ) -> anyhow::Result<(Store<Host>, Option<limits::Deadline>)> {
     let mut store = Store::new(engine, Host::new(wasi, limits));
-    let deadline = limits::apply(&mut store, limits)?;
+    let deadline = limits::apply(&mut store, limits, overdue)?;
     Ok((store, deadline))
 }
 
@@ -118,7 +119,7 @@ pub fn store_and_linker(
         ..Limits::default()
     };
     let wasi = WasiCtx::builder().inherit_stdio().args(argv).build();
-    let (store, _) = store(engine, wasi, &limits)?;
+    let (store, _) = store(engine, wasi, &limits, None)?;
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     Ok((store, linker))

@@ -282,11 +282,19 @@ pub trait LimitedHost: Send + 'static {
     fn time_exceeded(&mut self) -> &mut Option<LimitExceeded>;
 }
 
+/// Called when a guest is still running [`OVERDUE_GRACE`] after its time limit: it is blocked
+/// in a host call (a sleep, a read) where epoch interruption cannot reach it.
+pub type Overdue = Box<dyn FnOnce() + Send>;
+
+/// How long after its deadline a guest may take to reach an interruption point.
+pub const OVERDUE_GRACE: Duration = Duration::from_secs(1);
+
 /// Applies `limits` to a fresh store: the memory limiter, fuel, and a time deadline. The
 /// returned [`Deadline`] must live as long as the guest runs; dropping it stops its timer.
 pub fn apply<T: LimitedHost>(
     store: &mut Store<T>,
     limits: &Limits,
+    overdue: Option<Overdue>,
 ) -> anyhow::Result<Option<Deadline>> {
     store.limiter(|host| host.limiter());
     if let Some(fuel) = limits.fuel {
@@ -300,7 +308,7 @@ pub fn apply<T: LimitedHost>(
             Ok(None)
         }
         Some(limit) => {
-            let deadline = Deadline::start(store.engine(), limit);
+            let deadline = Deadline::start(store.engine(), limit, overdue);
             let at = deadline.at;
             store.set_epoch_deadline(1);
             store.epoch_deadline_callback(move |mut context| {
@@ -356,17 +364,26 @@ impl fmt::Debug for Deadline {
 }
 
 impl Deadline {
-    fn start(engine: &Engine, limit: Duration) -> Self {
+    fn start(engine: &Engine, limit: Duration, overdue: Option<Overdue>) -> Self {
         let at = Instant::now() + limit;
         let (stop, stopped) = mpsc::channel::<()>();
         let engine = engine.clone();
         let spawned = std::thread::Builder::new()
             .name("wcomp-deadline".into())
             .spawn(move || {
-                if let Err(mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(at.saturating_duration_since(Instant::now()))
-                {
+                let timed_out = |wait| {
+                    matches!(
+                        stopped.recv_timeout(wait),
+                        Err(mpsc::RecvTimeoutError::Timeout)
+                    )
+                };
+                if timed_out(at.saturating_duration_since(Instant::now())) {
                     engine.increment_epoch();
+                    if timed_out(OVERDUE_GRACE)
+                        && let Some(overdue) = overdue
+                    {
+                        overdue();
+                    }
                 }
             });
         // Without a thread (the system refused one) the limit cannot be enforced; the guest

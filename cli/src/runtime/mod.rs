@@ -110,6 +110,10 @@ pub enum RunEvent {
     Denied { what: String, grant: String },
     /// Something worth telling the user that is not an error.
     Note { message: String },
+    /// The time limit passed a while ago and the guest is still blocked in a host call
+    /// (sleeping, reading), where it cannot be interrupted; it ends when the call returns.
+    /// Sent from the timer thread. A command-line caller may end the process here.
+    Overdue { limit: LimitExceeded },
 }
 
 /// A sink for [`RunEvent`]s; the default drops them.
@@ -212,7 +216,15 @@ pub fn run_bytes(options: &RunOptions, bytes: &[u8]) -> anyhow::Result<RunOutcom
         .instantiate_pre(&component)
         .map_err(|err| instantiate_error(&options.component, err))?;
     let wasi = options.sandbox.wasi_ctx(&argv, &options.events)?;
-    let (mut store, _deadline) = engine::store(&engine, wasi, &options.limits)?;
+    let overdue = options.limits.timeout.map(|limit| {
+        let events = options.events.clone();
+        Box::new(move || {
+            events.emit(&RunEvent::Overdue {
+                limit: LimitExceeded::Time { limit },
+            });
+        }) as limits::Overdue
+    });
+    let (mut store, _deadline) = engine::store(&engine, wasi, &options.limits, overdue)?;
     let limits = &options.limits;
 
     match call {
