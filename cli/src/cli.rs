@@ -70,6 +70,8 @@ pub enum Command {
     Test(commands::test::TestArgs),
     Graph(commands::graph::GraphArgs),
     Doctor(commands::doctor::DoctorArgs),
+    Bench(commands::bench::BenchArgs),
+    Cache(commands::cache::CacheArgs),
     Completions(commands::completions::CompletionsArgs),
     Wit(commands::wit::WitArgs),
 }

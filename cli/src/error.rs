@@ -62,7 +62,20 @@ pub fn report(printer: &Printer, err: &anyhow::Error) -> ExitStatus {
         }
     }
     printer.error(&message, &causes, snippet.as_deref(), hint.as_deref());
-    ExitStatus::Failure
+    exit_status_of(err)
+}
+
+/// Failure, or the dedicated code of a guest limit (time, fuel, memory).
+fn exit_status_of(err: &anyhow::Error) -> ExitStatus {
+    use crate::runtime::{LimitExceeded, RunError};
+    err.chain()
+        .find_map(|cause| match cause.downcast_ref::<RunError>() {
+            Some(RunError::Limit { limit, .. }) => Some(limit),
+            _ => cause.downcast_ref::<LimitExceeded>(),
+        })
+        .map_or(ExitStatus::Failure, |limit| {
+            ExitStatus::Code(limit.exit_code())
+        })
 }
 
 /// The first hint (miette `help`) anywhere in the error's chain.
@@ -180,6 +193,10 @@ fn diagnostic_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
         crate::compose::ComposeError,
         crate::runtime::RunError,
         crate::runtime::InvokeError,
+        crate::runtime::LimitExceeded,
+        crate::runtime::LimitError,
+        crate::runtime::SandboxError,
+        crate::runtime::bench::BenchError,
         crate::commands::CommandError,
         crate::commands::test::NoTests,
         crate::workspace::WorkspaceError,

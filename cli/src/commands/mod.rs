@@ -1,7 +1,9 @@
 //! One module per subcommand. Each turns its clap arguments into the options of one
 //! operation and calls it; no command holds logic of its own beyond that translation.
 
+pub mod bench;
 pub mod build;
+pub mod cache;
 pub mod completions;
 pub mod compose;
 pub mod doctor;
@@ -24,6 +26,8 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Graph(args) => graph::run(args, ctx),
         Command::Test(args) => test::run(args, ctx),
+        Command::Bench(args) => bench::run(args, ctx),
+        Command::Cache(args) => cache::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
         Command::Wit(args) => wit::run(args, ctx),
     }

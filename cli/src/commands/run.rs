@@ -1,13 +1,18 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use crate::commands::CommandError;
-use crate::runtime::{self, RunOptions, RunOutcome};
-use crate::workspace::{self, Workspace};
+use crate::printer::Verbosity;
+use crate::runtime::profile::RunProfile;
+use crate::runtime::{
+    self, CacheMode, DirGrant, EnvGrant, Events, Limits, NetGrant, RunEvent, RunOptions,
+    RunOutcome, Sandbox, cache, limits,
+};
+use crate::workspace::{self, MANIFEST, Manifest, Workspace};
 use crate::{Context, ExitStatus};
 
-/// Run a component on the embedded wasmtime.
+/// Run a component on the embedded wasmtime, sandboxed.
 ///
 /// Without `--invoke`, runs the component's `wasi:cli/run` export and exits with the
 /// guest's exit code. With `--invoke`, calls one exported function with WAVE arguments
@@ -18,13 +23,27 @@ use crate::{Context, ExitStatus};
 /// In a workspace, with no component given, runs the composed workspace (building and
 /// composing first whatever is stale).
 ///
-/// The guest gets stdio and its arguments; no files, environment or network.
+/// The guest gets stdio and its arguments, and nothing else unless granted: no files
+/// (`--dir`), no environment variables (`--env`), no network or name lookup
+/// (`--allow-net`). A denied access fails inside the guest with the WASI error; `-v` shows
+/// the grants and each denied network address. The same grants and limits can be set under
+/// `[run]` in wcomp.toml (keys `dirs`, `env`, `allow-net`, `timeout`, `fuel`,
+/// `max-memory`); flags add to the grants and override the limits.
+///
+/// Compiled code is cached in wcomp's cache directory (see `wcomp cache dir`), so the
+/// second run of a component does not compile it again.
+///
+/// Exit codes: the guest's own code for commands; 0 when `--invoke` returns; 1 when the
+/// guest traps or the input is wrong; 122 when the guest exceeds `--max-memory`, 123 when
+/// it runs out of `--fuel`, 124 when it exceeds `--timeout`.
 ///
 /// Examples:
 ///
 ///   wcomp run app.wasm --invoke 'render("Hello brave new world")'
 ///
-///   wcomp run tool.wasm -- --input data.txt
+///   wcomp run tool.wasm --dir data::/data --dir out::/out:rw -- --input /data/in.txt
+///
+///   wcomp run server.wasm --allow-net 127.0.0.1:8080 --env LOG=debug --timeout none
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// The component to run (default in a workspace: the composed workspace, composed first
@@ -34,6 +53,35 @@ pub struct RunArgs {
     /// A WAVE function call, e.g. `render("hi")` or `iface#add(1, 2)`.
     #[arg(long)]
     pub invoke: Option<String>,
+
+    /// Grant a host directory: `<host>[::<guest>]`, read-only unless suffixed `:rw`.
+    #[arg(long = "dir", value_name = "HOST[::GUEST][:rw]")]
+    pub dirs: Vec<String>,
+
+    /// Grant an environment variable: `KEY` passes the host's value, `KEY=VALUE` sets one.
+    #[arg(long = "env", value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+
+    /// Allow sockets to these addresses (and name lookup): `127.0.0.1:8080`, `*:443`,
+    /// `10.0.0.0/8:*`, `[::1]:8000-8099`, `localhost:5432`.
+    #[arg(long = "allow-net", value_name = "HOST:PORT")]
+    pub allow_net: Vec<String>,
+
+    /// Wall-clock limit for the guest: `500ms`, `1s`, `2m`, or `none` [default: 30s].
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Fuel for the guest (about one unit per WebAssembly instruction) [default: unlimited].
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
+
+    /// Limit on the guest's memories and tables together: `64MiB`, `1GiB` [default: 1GiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
+
+    /// Compile the component even if its compiled code is cached, and cache nothing.
+    #[arg(long)]
+    pub no_cache: bool,
 
     /// Arguments for the guest (after `--`).
     #[arg(last = true)]
@@ -51,10 +99,32 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             workspace::compose::compose(&workspace, jobs, false, ctx)?.output
         }
     };
+    let profile = match nearest_manifest(&ctx.cwd) {
+        Some(path) => {
+            let manifest = Manifest::load(&path)?;
+            ctx.printer.verbose(format_args!(
+                "grants and limits from `{}` [run]",
+                path.display()
+            ));
+            RunProfile::from_manifest(&manifest)?
+        }
+        None => RunProfile::default(),
+    };
+    let (sandbox, limits) = sandbox_and_limits(&args, ctx, profile)?;
+    let cache = if args.no_cache {
+        CacheMode::Disabled
+    } else {
+        CacheMode::Dir(cache::compiled_dir(&ctx.cache_dir))
+    };
     let options = RunOptions {
         component,
         invoke: args.invoke,
         args: args.args,
+        sandbox,
+        limits,
+        cache,
+        events: printer_events(ctx),
+        ..RunOptions::default()
     };
     match runtime::run(&options)? {
         RunOutcome::Returned(results) => {
@@ -75,4 +145,117 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Code(u8::try_from(code).unwrap_or(1)))
         }
     }
+}
+
+/// The manifest (workspace or project) at or above `dir`, whose `[run]` table applies.
+fn nearest_manifest(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|dir| dir.join(MANIFEST))
+        .find(|path| path.is_file())
+}
+
+/// The manifest's profile with the flags on top: flags add grants and override limits.
+fn sandbox_and_limits(
+    args: &RunArgs,
+    ctx: &Context,
+    profile: RunProfile,
+) -> anyhow::Result<(Sandbox, Limits)> {
+    let mut limits = profile.limits(Limits::default());
+    let mut sandbox = profile.sandbox;
+    let mut flags = Sandbox::default();
+    for text in &args.dirs {
+        flags
+            .dirs
+            .push(text.parse::<DirGrant>()?.relative_to(&ctx.cwd));
+    }
+    for text in &args.env {
+        flags.env.push(text.parse::<EnvGrant>()?);
+    }
+    for text in &args.allow_net {
+        flags.net.push(text.parse::<NetGrant>()?);
+    }
+    sandbox.merge(flags);
+    if let Some(text) = &args.timeout {
+        limits.timeout = limits::parse_timeout(text)?;
+    }
+    if let Some(fuel) = args.fuel {
+        limits.fuel = Some(fuel);
+    }
+    if let Some(text) = &args.max_memory {
+        limits.max_memory = limits::parse_size(text)?;
+    }
+    Ok((sandbox, limits))
+}
+
+/// Shows run events: compilation and the sandbox with `-v` (as JSON objects under
+/// `--format json -v`), notes and warnings always.
+pub fn printer_events(ctx: &Context) -> Events {
+    let printer = ctx.printer.clone();
+    Events::new(move |event| {
+        let verbose = printer.verbosity() >= Verbosity::Verbose;
+        match event {
+            RunEvent::Compiled {
+                cache,
+                elapsed,
+                entry,
+            } => {
+                let ms = elapsed.as_secs_f64() * 1e3;
+                if printer.is_json() {
+                    if verbose {
+                        printer.json(json!({
+                            "reason": "compiled",
+                            "cache": cache.as_str(),
+                            "ms": ms,
+                            "entry": entry,
+                        }));
+                    }
+                    return;
+                }
+                let message = match cache {
+                    runtime::CacheOutcome::Hit => {
+                        format!("loaded compiled code from the cache in {ms:.1} ms")
+                    }
+                    runtime::CacheOutcome::Miss => {
+                        format!("compiled in {ms:.1} ms (not cached yet; stored)")
+                    }
+                    runtime::CacheOutcome::Rebuilt { reason } => format!(
+                        "compiled in {ms:.1} ms (the cached entry was unusable: {reason}; replaced)"
+                    ),
+                    runtime::CacheOutcome::Disabled => {
+                        format!("compiled in {ms:.1} ms (cache disabled)")
+                    }
+                };
+                printer.verbose(message);
+                if let Some(entry) = entry
+                    && printer.verbosity() >= Verbosity::VeryVerbose
+                {
+                    printer.verbose(format_args!("cache entry `{}`", entry.display()));
+                }
+            }
+            RunEvent::CacheNotWritten { error } => {
+                printer.warning(format_args!("compiled code not cached: {error}"));
+            }
+            RunEvent::Sandbox { line } => printer.verbose(line),
+            RunEvent::Denied { what, grant } => {
+                if printer.is_json() {
+                    if verbose {
+                        printer.json(json!({"reason": "denied", "what": what, "grant": grant}));
+                    }
+                } else {
+                    printer.verbose(format_args!("denied {what} (grant it with `{grant}`)"));
+                }
+            }
+            RunEvent::Note { message } => printer.note(message),
+            RunEvent::Overdue { limit } => {
+                // The guest cannot be interrupted inside a host call; a command-line run
+                // ends here rather than outliving its limit.
+                let err = anyhow::Error::new(limit.clone());
+                let status = crate::error::report(&printer, &err);
+                std::process::exit(i32::from(match status {
+                    ExitStatus::Code(code) => code,
+                    _ => limit.exit_code(),
+                }));
+            }
+        }
+    })
 }

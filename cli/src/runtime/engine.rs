@@ -1,14 +1,31 @@
-//! The wasmtime engine and the host state every guest gets: WASI 0.2 with inherited stdio, the
-//! given arguments, and no filesystem, environment or network.
+//! The wasmtime engine, linker and per-store host state every guest gets: WASI 0.2 with
+//! exactly the capabilities of its [`Sandbox`](super::Sandbox) and the [`Limits`] it is held
+//! to. One place decides the engine configuration, because it is also part of the code cache
+//! key.
 
-use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::limits::{self, LimitExceeded, LimitedHost, Limits, MemoryLimiter};
 
 /// Per-store host state.
 pub struct Host {
     wasi: WasiCtx,
     table: ResourceTable,
+    limiter: MemoryLimiter,
+    time_exceeded: Option<LimitExceeded>,
+}
+
+impl Host {
+    pub fn new(wasi: WasiCtx, limits: &Limits) -> Self {
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(limits.max_memory),
+            time_exceeded: None,
+        }
+    }
 }
 
 impl WasiView for Host {
@@ -20,27 +37,89 @@ impl WasiView for Host {
     }
 }
 
-/// An engine configured for components with guest backtraces.
-pub fn new_engine() -> anyhow::Result<Engine> {
+impl LimitedHost for Host {
+    fn limiter(&mut self) -> &mut MemoryLimiter {
+        &mut self.limiter
+    }
+
+    fn time_exceeded(&mut self) -> &mut Option<LimitExceeded> {
+        &mut self.time_exceeded
+    }
+}
+
+/// What to do with imports the host does not provide.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnknownImports {
+    /// Refuse to instantiate, naming the import (`wcomp run`).
+    #[default]
+    Reject,
+    /// Instantiate anyway; calling such an import traps with a message naming it
+    /// (`Linker::define_unknown_imports_as_traps`). For test harnesses that exercise one
+    /// export of a component whose other imports are never called.
+    Trap,
+}
+
+/// The engine configuration for `limits`: components, guest backtraces with source lines,
+/// epoch interruption (always, so every timeout shares one compiled artifact) and fuel
+/// metering only when a fuel limit is set (it slows the guest down).
+pub fn config(limits: &Limits) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
-    Ok(Engine::new(&config)?)
+    config.epoch_interruption(true);
+    config.consume_fuel(limits.fuel.is_some());
+    config
 }
 
-/// A store whose guest sees `argv` and stdio, and a linker with WASI 0.2.
+/// An engine for running guests under `limits`.
+pub fn engine_for(limits: &Limits) -> anyhow::Result<Engine> {
+    Ok(Engine::new(&config(limits))?)
+}
+
+/// An engine with the default limits.
+pub fn new_engine() -> anyhow::Result<Engine> {
+    engine_for(&Limits::default())
+}
+
+/// A linker with WASI 0.2 (and, if asked, trapping stubs for `component`'s other imports).
+pub fn linker(
+    engine: &Engine,
+    component: &Component,
+    unknown: UnknownImports,
+) -> anyhow::Result<Linker<Host>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    if unknown == UnknownImports::Trap {
+        linker.define_unknown_imports_as_traps(component)?;
+    }
+    Ok(linker)
+}
+
+/// A store for one guest, with `limits` applied. Keep the returned deadline alive while the
+/// guest runs; `overdue` is called if the guest is stuck in a host call past its time limit.
+pub fn store(
+    engine: &Engine,
+    wasi: WasiCtx,
+    limits: &Limits,
+    overdue: Option<limits::Overdue>,
+) -> anyhow::Result<(Store<Host>, Option<limits::Deadline>)> {
+    let mut store = Store::new(engine, Host::new(wasi, limits));
+    let deadline = limits::apply(&mut store, limits, overdue)?;
+    Ok((store, deadline))
+}
+
+/// A store whose guest sees `argv` and stdio under the default limits, and a linker with
+/// WASI 0.2. Kept for callers of the first runner API; [`super::run`] is the full path.
 pub fn store_and_linker(
     engine: &Engine,
     argv: &[String],
 ) -> anyhow::Result<(Store<Host>, Linker<Host>)> {
+    let limits = Limits {
+        timeout: None,
+        ..Limits::default()
+    };
     let wasi = WasiCtx::builder().inherit_stdio().args(argv).build();
-    let store = Store::new(
-        engine,
-        Host {
-            wasi,
-            table: ResourceTable::new(),
-        },
-    );
+    let (store, _) = store(engine, wasi, &limits, None)?;
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     Ok((store, linker))

@@ -1,17 +1,34 @@
 //! Running components on an embedded wasmtime with WASI 0.2: `wasi:cli/run` commands, or one
 //! exported function called with WAVE arguments (the syntax of `wasmtime run --invoke`).
-//! The guest gets nothing beyond stdio and the arguments it is given.
+//!
+//! The guest is sandboxed deny-by-default ([`Sandbox`]: stdio and its arguments, nothing else
+//! unless granted), held to [`Limits`] (time, fuel, memory; each hit is its own error), and its
+//! compiled code is cached on disk ([`cache`]). Instantiation goes through `InstancePre`, so
+//! import resolution happens once per component. `bench` measures all of this. Nothing here
+//! knows about clap or the printer: callers observe a run through [`Events`].
 
+pub mod bench;
+pub mod cache;
 pub mod engine;
 pub mod invoke;
+pub mod limits;
+pub mod profile;
+pub mod sandbox;
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use wasmtime::component::{Component, Val};
+use wasmtime::Store;
+use wasmtime::component::Val;
 
-pub use engine::Host;
+pub use cache::{CacheMode, CacheOutcome};
+pub use engine::{Host, UnknownImports};
 pub use invoke::{Call, InvokeError};
+pub use limits::{LimitError, LimitExceeded, Limits};
+pub use sandbox::{DirGrant, EnvGrant, NetGrant, Sandbox, SandboxError};
 
 /// Errors from running a guest.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -34,6 +51,14 @@ pub enum RunError {
     #[error("`{path}` does not export `wasi:cli/run`, so it cannot run as a command")]
     #[diagnostic(help("call one of its functions with `--invoke`, e.g. `--invoke '{example}'`"))]
     NotACommand { path: PathBuf, example: String },
+    /// The guest hit one of its limits; the source is where it was.
+    #[error("{limit}")]
+    #[diagnostic(forward(limit))]
+    Limit {
+        limit: LimitExceeded,
+        #[source]
+        backtrace: Option<GuestBacktrace>,
+    },
     /// The guest trapped.
     #[error("the guest trapped: {message}{}", backtrace.as_deref().map(|bt| format!("\n{bt}")).unwrap_or_default())]
     Trap {
@@ -42,14 +67,81 @@ pub enum RunError {
     },
 }
 
-/// What `wcomp run` should do.
-#[derive(Debug, Clone)]
+/// Where in the guest something happened, as wasmtime prints it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct GuestBacktrace(pub String);
+
+/// What `wcomp run` should do. The defaults are the safe ones: no capabilities beyond stdio,
+/// finite time and memory, no disk cache, unknown imports refused.
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub component: PathBuf,
     /// A WAVE call such as `render("hi")`; `None` runs `wasi:cli/run`.
     pub invoke: Option<String>,
     /// Arguments after `--`, visible to the guest after its own name.
     pub args: Vec<String>,
+    /// What the guest may touch beyond stdio.
+    pub sandbox: Sandbox,
+    /// Time, fuel and memory limits.
+    pub limits: Limits,
+    /// Where compiled code is cached, if anywhere.
+    pub cache: CacheMode,
+    /// Whether imports the host lacks stop instantiation or trap when called.
+    pub unknown_imports: UnknownImports,
+    /// Who hears about the run's progress (compilation, grants, denials).
+    pub events: Events,
+}
+
+/// Something that happened during a run, for `-v` and `--format json`.
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    /// The component's code is ready: compiled, or loaded from the cache.
+    Compiled {
+        cache: CacheOutcome,
+        elapsed: Duration,
+        entry: Option<PathBuf>,
+    },
+    /// The cache entry could not be written (the run goes on).
+    CacheNotWritten { error: String },
+    /// One line describing a grant or what stays denied.
+    Sandbox { line: String },
+    /// The guest tried something it was not granted; `grant` is the flag that would allow it.
+    Denied { what: String, grant: String },
+    /// Something worth telling the user that is not an error.
+    Note { message: String },
+    /// The time limit passed a while ago and the guest is still blocked in a host call
+    /// (sleeping, reading), where it cannot be interrupted; it ends when the call returns.
+    /// Sent from the timer thread. A command-line caller may end the process here.
+    Overdue { limit: LimitExceeded },
+}
+
+/// A sink for [`RunEvent`]s; the default drops them.
+#[derive(Clone, Default)]
+pub struct Events(Option<Arc<EventSink>>);
+
+type EventSink = dyn Fn(&RunEvent) + Send + Sync;
+
+impl Events {
+    pub fn new(sink: impl Fn(&RunEvent) + Send + Sync + 'static) -> Self {
+        Self(Some(Arc::new(sink)))
+    }
+
+    pub fn emit(&self, event: &RunEvent) {
+        if let Some(sink) = &self.0 {
+            sink(event);
+        }
+    }
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Events(sink)"
+        } else {
+            "Events(none)"
+        })
+    }
 }
 
 /// How a run ended.
@@ -64,22 +156,29 @@ pub enum RunOutcome {
 /// Loads, instantiates and runs a component.
 pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     let bytes = load(&options.component)?;
-    if !wasmparser::Parser::is_component(&bytes) {
-        let advice = if bytes.starts_with(b"\0asm") {
-            "this is a core module; build a component (`wcomp build`) or wrap it with `wasm-tools component new`"
-        } else {
-            "this is not WebAssembly at all; pass a `.wasm` component"
-        };
-        return Err(RunError::NotAComponent {
-            path: options.component.clone(),
-            advice: advice.into(),
-        }
-        .into());
-    }
-    let engine = engine::new_engine()?;
-    let component = Component::new(&engine, &bytes)
-        .map_err(anyhow::Error::from)
+    run_bytes(options, &bytes)
+}
+
+/// Runs `bytes` as the component `options.component` names (the path is only used in
+/// messages and as the guest's program name). Any bytes at all give an error, never a panic.
+pub fn run_bytes(options: &RunOptions, bytes: &[u8]) -> anyhow::Result<RunOutcome> {
+    check_component(&options.component, bytes)?;
+    let engine = engine::engine_for(&options.limits)?;
+    let compiled = cache::load_or_compile(&engine, bytes, &options.cache)
         .with_context(|| format!("cannot compile `{}`", options.component.display()))?;
+    options.events.emit(&RunEvent::Compiled {
+        cache: compiled.outcome.clone(),
+        elapsed: compiled.elapsed,
+        entry: compiled.entry.clone(),
+    });
+    if let Some(error) = compiled.store_error {
+        options.events.emit(&RunEvent::CacheNotWritten { error });
+    }
+    let component = compiled.component;
+    for line in options.sandbox.describe() {
+        options.events.emit(&RunEvent::Sandbox { line });
+    }
+
     let program = options.component.file_name().map_or_else(
         || "component".to_owned(),
         |n| n.to_string_lossy().into_owned(),
@@ -87,32 +186,14 @@ pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     let mut argv = vec![program];
     argv.extend(options.args.iter().cloned());
 
-    match &options.invoke {
+    // Resolve what to call before instantiating, so a bad call costs no guest time.
+    let call = match &options.invoke {
         Some(source) => {
             let call = Call::parse(source)?;
             let target = invoke::find_function(&engine, &component, &call)?;
-            let (mut store, linker) = engine::store_and_linker(&engine, &argv)?;
-            let instance = linker
-                .instantiate(&mut store, &component)
-                .map_err(|err| instantiate_error(&options.component, err))?;
-            let func = target.func(&instance, &mut store)?;
-            let ty = func.ty(&store);
-            let params = call.params(&ty, &target.qualified_name)?;
-            let mut results = vec![Val::Bool(false); ty.results().len()];
-            func.call(&mut store, &params, &mut results)
-                .map_err(guest_error)?;
-            let rendered = results
-                .iter()
-                .map(|val| {
-                    val.to_wave()
-                        .map_err(anyhow::Error::from)
-                        .context("cannot print a result as WAVE")
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            Ok(RunOutcome::Returned(rendered))
+            Some((call, target))
         }
         None => {
-            let (mut store, linker) = engine::store_and_linker(&engine, &argv)?;
             let has_run = component
                 .component_type()
                 .exports(&engine)
@@ -126,24 +207,83 @@ pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
                 }
                 .into());
             }
-            let command = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
-                &mut store, &component, &linker,
-            )
-            .map_err(|err| instantiate_error(&options.component, err))?;
+            None
+        }
+    };
+
+    let linker = engine::linker(&engine, &component, options.unknown_imports)?;
+    let pre = linker
+        .instantiate_pre(&component)
+        .map_err(|err| instantiate_error(&options.component, err))?;
+    let wasi = options.sandbox.wasi_ctx(&argv, &options.events)?;
+    let overdue = options.limits.timeout.map(|limit| {
+        let events = options.events.clone();
+        Box::new(move || {
+            events.emit(&RunEvent::Overdue {
+                limit: LimitExceeded::Time { limit },
+            });
+        }) as limits::Overdue
+    });
+    let (mut store, _deadline) = engine::store(&engine, wasi, &options.limits, overdue)?;
+    let limits = &options.limits;
+
+    match call {
+        Some((call, target)) => {
+            let instance = pre
+                .instantiate(&mut store)
+                .map_err(|err| fail(&mut store, limits, err, Some(&options.component)))?;
+            let func = target.func(&instance, &mut store)?;
+            let ty = func.ty(&store);
+            let params = call.params(&ty, &target.qualified_name)?;
+            let mut results = vec![Val::Bool(false); ty.results().len()];
+            func.call(&mut store, &params, &mut results)
+                .map_err(|err| fail(&mut store, limits, err, None))?;
+            let rendered = results
+                .iter()
+                .map(|val| {
+                    val.to_wave()
+                        .map_err(anyhow::Error::from)
+                        .context("cannot print a result as WAVE")
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Ok(RunOutcome::Returned(rendered))
+        }
+        None => {
+            let pre = wasmtime_wasi::p2::bindings::sync::CommandPre::new(pre)
+                .map_err(|err| instantiate_error(&options.component, err))?;
+            let command = pre
+                .instantiate(&mut store)
+                .map_err(|err| fail(&mut store, limits, err, Some(&options.component)))?;
             match command.wasi_cli_run().call_run(&mut store) {
                 Ok(Ok(())) => Ok(RunOutcome::Exited(0)),
                 Ok(Err(())) => Ok(RunOutcome::Exited(1)),
                 Err(err) => match err.downcast_ref::<wasmtime_wasi::I32Exit>() {
                     Some(exit) => Ok(RunOutcome::Exited(exit.0)),
-                    None => Err(guest_error(err)),
+                    None => Err(fail(&mut store, limits, err, None)),
                 },
             }
         }
     }
 }
 
+/// Refuses anything but a component binary, saying what it is instead.
+pub fn check_component(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
+    if wasmparser::Parser::is_component(bytes) {
+        return Ok(());
+    }
+    let advice = if bytes.starts_with(b"\0asm") {
+        "this is a core module; build a component (`wcomp build`) or wrap it with `wasm-tools component new`"
+    } else {
+        "this is not WebAssembly at all; pass a `.wasm` component"
+    };
+    Err(RunError::NotAComponent {
+        path: path.to_owned(),
+        advice: advice.into(),
+    })
+}
+
 /// Reads a component, accepting the WebAssembly text format for `.wat` files.
-fn load(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+pub fn load(path: &Path) -> anyhow::Result<Vec<u8>> {
     let bytes = fs_err::read(path)?;
     if path.extension().is_some_and(|ext| ext == "wat") {
         let binary = wat::parse_bytes(&bytes).map_err(|mut err| {
@@ -158,7 +298,7 @@ fn load(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn instantiate_error(path: &std::path::Path, err: wasmtime::Error) -> anyhow::Error {
+fn instantiate_error(path: &Path, err: wasmtime::Error) -> anyhow::Error {
     if err.downcast_ref::<wasmtime::Trap>().is_some() {
         return guest_error(err);
     }
@@ -167,6 +307,32 @@ fn instantiate_error(path: &std::path::Path, err: wasmtime::Error) -> anyhow::Er
         source: err.into(),
     }
     .into()
+}
+
+/// The error for a guest that stopped: a limit it hit, else its trap, else (while
+/// instantiating, `path` given) a failure to instantiate.
+fn fail(
+    store: &mut Store<Host>,
+    limits: &Limits,
+    err: wasmtime::Error,
+    path: Option<&Path>,
+) -> anyhow::Error {
+    if let Some(exceeded) = limits::exceeded(store, limits, &err) {
+        let backtrace = err
+            .downcast_ref::<wasmtime::WasmBacktrace>()
+            .map(|bt| bt.to_string().trim_end().to_owned())
+            .filter(|bt| !bt.is_empty())
+            .map(GuestBacktrace);
+        return RunError::Limit {
+            limit: exceeded,
+            backtrace,
+        }
+        .into();
+    }
+    match path {
+        Some(path) => instantiate_error(path, err),
+        None => guest_error(err),
+    }
 }
 
 /// Turns a trap into [`RunError::Trap`] with the guest backtrace; other errors pass through.

@@ -34,6 +34,8 @@ pub struct Manifest {
     pub component: Option<Spanned<ComponentEntry>>,
     pub components: BTreeMap<String, Spanned<ComponentEntry>>,
     pub compose: ComposeTable,
+    /// Grants and limits for `wcomp run` (see `runtime::profile`).
+    pub run: RunTable,
     /// Read by `wcomp wit check`; kept here so it is not an unknown key.
     pub lint: Option<toml::Table>,
     /// `[[test]]` smoke tests run by `wcomp test`.
@@ -126,6 +128,27 @@ pub struct ComposeTable {
     pub wire: BTreeMap<String, Spanned<BTreeMap<String, Spanned<String>>>>,
 }
 
+/// `[run]`: what `wcomp run` grants the guest and the limits it holds it to, in the forms the
+/// command-line flags take. Command-line grants add to these; command-line limits override.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RunTable {
+    /// `--dir` grants: `"data"`, `"out::/out:rw"` (host paths relative to the manifest).
+    #[serde(default)]
+    pub dirs: Vec<Spanned<String>>,
+    /// `--env` grants: `"HOME"`, `"MODE=fast"`.
+    #[serde(default)]
+    pub env: Vec<Spanned<String>>,
+    /// `--allow-net` grants: `"127.0.0.1:8080"`.
+    #[serde(default)]
+    pub allow_net: Vec<Spanned<String>>,
+    /// `"500ms"`, `"2m"`, `"none"`.
+    pub timeout: Option<Spanned<String>>,
+    pub fuel: Option<Spanned<u64>>,
+    /// `"64MiB"`, `"1GiB"`.
+    pub max_memory: Option<Spanned<String>>,
+}
+
 /// A workspace manifest as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,6 +158,8 @@ struct RawWorkspace {
     component: BTreeMap<String, Spanned<ComponentEntry>>,
     #[serde(default)]
     compose: ComposeTable,
+    #[serde(default)]
+    run: RunTable,
     lint: Option<toml::Table>,
     #[serde(default)]
     test: Vec<Spanned<TestEntry>>,
@@ -145,6 +170,8 @@ struct RawWorkspace {
 #[serde(deny_unknown_fields)]
 struct RawProject {
     component: Option<Spanned<ComponentEntry>>,
+    #[serde(default)]
+    run: RunTable,
     lint: Option<toml::Table>,
     python: Option<toml::Table>,
 }
@@ -176,6 +203,7 @@ impl Manifest {
                 component: None,
                 components: raw.component,
                 compose: raw.compose,
+                run: raw.run,
                 lint: raw.lint,
                 tests: raw.test,
                 python: None,
@@ -189,6 +217,7 @@ impl Manifest {
                 component: raw.component,
                 components: BTreeMap::new(),
                 compose: ComposeTable::default(),
+                run: raw.run,
                 lint: raw.lint,
                 tests: Vec::new(),
                 python: raw.python,
@@ -268,9 +297,17 @@ report = { "acme:textstats/stats" = "tokenizer" }
 
 [lint]
 deny = ["warnings"]
+
+[run]
+dirs = ["data::/data"]
+allow-net = ["127.0.0.1:8080"]
+timeout = "5s"
 "#,
         )
         .unwrap();
+        assert_eq!(manifest.run.dirs[0].get_ref(), "data::/data");
+        assert_eq!(manifest.run.allow_net[0].get_ref(), "127.0.0.1:8080");
+        assert_eq!(manifest.run.timeout.as_ref().unwrap().get_ref(), "5s");
         assert_eq!(manifest.workspace.unwrap().name.into_inner(), "textstats");
         assert_eq!(manifest.components.len(), 2);
         assert_eq!(

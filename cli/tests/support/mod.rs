@@ -20,12 +20,18 @@ pub fn guest_target_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join("target").join("guests"))
 }
 
+/// wcomp's cache (compiled code) for tests: shared by all of them, kept out of the user's.
+pub fn test_cache_dir() -> PathBuf {
+    repo_root().join("target").join("test-cache")
+}
+
 /// `wcomp` with a quiet, colorless, reproducible environment.
 pub fn wcomp(cwd: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wcomp"));
     command
         .current_dir(cwd)
         .env("CARGO_TARGET_DIR", guest_target_dir())
+        .env("WCOMP_CACHE_DIR", test_cache_dir())
         .env("NO_COLOR", "1")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET");

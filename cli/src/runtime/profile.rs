@@ -1,0 +1,142 @@
+//! A run profile: the `[run]` table of `wcomp.toml` turned into sandbox grants and limit
+//! overrides, with every bad value reported at its place in the manifest. Command-line flags
+//! are applied on top by the caller.
+
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::limits::{self, Limits};
+use super::sandbox::{DirGrant, EnvGrant, NetGrant, Sandbox};
+use crate::workspace::{Manifest, ManifestError};
+
+/// Grants and limits from a manifest.
+#[derive(Debug, Clone, Default)]
+pub struct RunProfile {
+    pub sandbox: Sandbox,
+    /// `Some(None)` is `timeout = "none"`.
+    pub timeout: Option<Option<Duration>>,
+    pub fuel: Option<u64>,
+    pub max_memory: Option<u64>,
+}
+
+impl RunProfile {
+    /// Reads `manifest`'s `[run]` table; relative directories are taken from the manifest's
+    /// directory.
+    pub fn from_manifest(manifest: &Manifest) -> Result<Self, ManifestError> {
+        let table = &manifest.run;
+        let base = manifest.path.parent().unwrap_or(Path::new("."));
+        let mut sandbox = Sandbox::default();
+        for text in &table.dirs {
+            let grant: DirGrant = parse(manifest, text, "directory grant")?;
+            sandbox.dirs.push(grant.relative_to(base));
+        }
+        for text in &table.env {
+            sandbox
+                .env
+                .push(parse::<EnvGrant>(manifest, text, "environment grant")?);
+        }
+        for text in &table.allow_net {
+            sandbox
+                .net
+                .push(parse::<NetGrant>(manifest, text, "network grant")?);
+        }
+        let timeout = table
+            .timeout
+            .as_ref()
+            .map(|text| {
+                limits::parse_timeout(text.get_ref()).map_err(|err| located(manifest, text, &err))
+            })
+            .transpose()?;
+        let max_memory = table
+            .max_memory
+            .as_ref()
+            .map(|text| {
+                limits::parse_size(text.get_ref()).map_err(|err| located(manifest, text, &err))
+            })
+            .transpose()?;
+        Ok(Self {
+            sandbox,
+            timeout,
+            fuel: table.fuel.as_ref().map(|fuel| *fuel.get_ref()),
+            max_memory,
+        })
+    }
+
+    /// These limits on top of `base`.
+    pub fn limits(&self, base: Limits) -> Limits {
+        Limits {
+            timeout: self.timeout.unwrap_or(base.timeout),
+            fuel: self.fuel.or(base.fuel),
+            max_memory: self.max_memory.unwrap_or(base.max_memory),
+        }
+    }
+}
+
+fn parse<T>(manifest: &Manifest, text: &Spanned<String>, what: &str) -> Result<T, ManifestError>
+where
+    T: std::str::FromStr,
+    T::Err: miette::Diagnostic,
+{
+    text.get_ref().parse::<T>().map_err(|err| {
+        let help = miette::Diagnostic::help(&err).map(|help| help.to_string());
+        manifest.error(
+            text.span(),
+            err.to_string(),
+            format!("invalid {what}"),
+            help,
+        )
+    })
+}
+
+fn located(manifest: &Manifest, text: &Spanned<String>, err: &limits::LimitError) -> ManifestError {
+    let help = miette::Diagnostic::help(err).map(|help| help.to_string());
+    manifest.error(text.span(), err.to_string(), "here", help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(text: &str) -> Result<RunProfile, ManifestError> {
+        let manifest = Manifest::parse(Path::new("/project/wcomp.toml"), text.to_owned())?;
+        RunProfile::from_manifest(&manifest)
+    }
+
+    #[test]
+    fn reads_grants_and_limits() {
+        let profile = profile(
+            "[run]\ndirs = [\"data::/data\", \"/abs:rw\"]\nenv = [\"MODE=fast\"]\nallow-net = [\"*:443\"]\ntimeout = \"none\"\nfuel = 1000\nmax-memory = \"64MiB\"\n",
+        )
+        .unwrap();
+        assert_eq!(profile.sandbox.dirs[0].host, Path::new("/project/data"));
+        assert_eq!(profile.sandbox.dirs[0].guest, "/data");
+        assert!(profile.sandbox.dirs[1].writable);
+        assert_eq!(profile.sandbox.env[0].key, "MODE");
+        assert_eq!(profile.sandbox.net.len(), 1);
+        let limits = profile.limits(Limits::default());
+        assert_eq!(limits.timeout, None);
+        assert_eq!(limits.fuel, Some(1000));
+        assert_eq!(limits.max_memory, 64 << 20);
+    }
+
+    #[test]
+    fn bad_values_point_at_the_manifest() {
+        let err = profile("[run]\ntimeout = \"soon\"\n").unwrap_err();
+        assert!(
+            err.message.contains("invalid duration `soon`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.span.offset(), "[run]\ntimeout = ".len());
+        let err = profile("[run]\nallow-net = [\"example.com\"]\n").unwrap_err();
+        assert!(err.message.contains("missing `:<port>`"), "{}", err.message);
+        let err = profile("[run]\ntimeuot = \"1s\"\n").unwrap_err();
+        assert!(
+            err.message.contains("unknown field `timeuot`"),
+            "{}",
+            err.message
+        );
+    }
+}
