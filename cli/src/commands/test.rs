@@ -49,27 +49,8 @@ pub struct TestArgs {
 }
 
 /// `500ms`, `10s`, `2m`, `1h`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like `500ms`, `10s` or `2m`"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" | "" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}` in `{text}`; use ms, s, m or h"
-            ));
-        }
-    };
-    Ok(Duration::from_secs_f64(seconds))
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    crate::runtime::limits::parse_duration(text).map_err(|err| err.to_string())
 }
 
 pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {

@@ -53,9 +53,9 @@ pub enum UnknownImports {
     /// Refuse to instantiate, naming the import (`wcomp run`).
     #[default]
     Reject,
-    /// Instantiate anyway; calling such an import traps with a message naming it
-    /// (`Linker::define_unknown_imports_as_traps`). For test harnesses that exercise one
-    /// export of a component whose other imports are never called.
+    /// Instantiate anyway; calling such an import fails with a message naming it (see
+    /// [`stub_unsatisfied_imports`]). For test harnesses that exercise one export of a
+    /// component whose other imports are never called.
     Trap,
 }
 
@@ -90,7 +90,7 @@ pub fn linker(
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     if unknown == UnknownImports::Trap {
-        linker.define_unknown_imports_as_traps(component)?;
+        stub_unsatisfied_imports(&mut linker, engine, component)?;
     }
     Ok(linker)
 }
@@ -123,4 +123,63 @@ pub fn store_and_linker(
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     Ok((store, linker))
+}
+
+/// How a call of a stubbed import starts its error message.
+pub const STUB_CALLED: &str = "called the stubbed import";
+
+/// Defines every non-WASI import of `component` as functions that fail naming the import, so a
+/// component can be tested without the components that would satisfy its imports. (WASI is left
+/// to the real implementation: `Linker::define_unknown_imports_as_traps` would shadow it with
+/// stubs whenever the component asks for another 0.2.x patch version than the host's.)
+pub fn stub_unsatisfied_imports<T: 'static>(
+    linker: &mut Linker<T>,
+    engine: &Engine,
+    component: &Component,
+) -> anyhow::Result<()> {
+    use wasmtime::component::ResourceType;
+    use wasmtime::component::types::ComponentItem;
+
+    let stub = |name: String| {
+        move |_: wasmtime::StoreContextMut<'_, T>,
+              _: wasmtime::component::types::ComponentFunc,
+              _: &[wasmtime::component::Val],
+              _: &mut [wasmtime::component::Val]|
+              -> wasmtime::Result<()> {
+            wasmtime::bail!(
+                "{STUB_CALLED} `{name}`: nothing provides it when the component is tested alone"
+            )
+        }
+    };
+    for (name, item) in component.component_type().imports(engine) {
+        if crate::compose::is_wasi(name) {
+            continue;
+        }
+        match item.ty {
+            ComponentItem::ComponentFunc(_) => {
+                linker.root().func_new(name, stub(name.to_owned()))?
+            }
+            ComponentItem::ComponentInstance(instance) => {
+                let mut scope = linker.instance(name)?;
+                for (export, item) in instance.exports(engine) {
+                    match item.ty {
+                        ComponentItem::ComponentFunc(_) => {
+                            scope.func_new(export, stub(format!("{name}#{export}")))?
+                        }
+                        ComponentItem::Resource(_) => {
+                            scope.resource(export, ResourceType::host::<()>(), |_, _| Ok(()))?
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            ComponentItem::Resource(_) => {
+                linker
+                    .root()
+                    .resource(name, ResourceType::host::<()>(), |_, _| Ok(()))?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }

@@ -137,7 +137,7 @@ pub fn run(
     let mut linker: Linker<TestHost> = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     if options.stub_imports {
-        stub_unsatisfied_imports(&mut linker, &engine, &component)?;
+        crate::runtime::engine::stub_unsatisfied_imports(&mut linker, &engine, &component)?;
     }
     let pre = linker
         .instantiate_pre(&component)
@@ -147,63 +147,6 @@ pub fn run(
         .iter()
         .map(|case| run_case(&engine, &component, &pre, case, options))
         .collect())
-}
-
-const STUB_CALLED: &str = "called the stubbed import";
-
-/// Defines every non-WASI import of `component` as functions that fail naming the import, so a
-/// component can be tested without the components that would satisfy its imports. (WASI is
-/// left to the real implementation, which also matches other 0.2.x versions.)
-fn stub_unsatisfied_imports<T: 'static>(
-    linker: &mut Linker<T>,
-    engine: &Engine,
-    component: &Component,
-) -> anyhow::Result<()> {
-    use wasmtime::component::ResourceType;
-    use wasmtime::component::types::ComponentItem;
-
-    let stub = |name: String| {
-        move |_: wasmtime::StoreContextMut<'_, T>,
-              _: wasmtime::component::types::ComponentFunc,
-              _: &[Val],
-              _: &mut [Val]|
-              -> wasmtime::Result<()> {
-            wasmtime::bail!(
-                "{STUB_CALLED} `{name}`: nothing provides it when the component is tested alone"
-            )
-        }
-    };
-    for (name, item) in component.component_type().imports(engine) {
-        if crate::compose::is_wasi(name) {
-            continue;
-        }
-        match item.ty {
-            ComponentItem::ComponentFunc(_) => {
-                linker.root().func_new(name, stub(name.to_owned()))?
-            }
-            ComponentItem::ComponentInstance(instance) => {
-                let mut scope = linker.instance(name)?;
-                for (export, item) in instance.exports(engine) {
-                    match item.ty {
-                        ComponentItem::ComponentFunc(_) => {
-                            scope.func_new(export, stub(format!("{name}#{export}")))?
-                        }
-                        ComponentItem::Resource(_) => {
-                            scope.resource(export, ResourceType::host::<()>(), |_, _| Ok(()))?
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            ComponentItem::Resource(_) => {
-                linker
-                    .root()
-                    .resource(name, ResourceType::host::<()>(), |_, _| Ok(()))?
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 fn run_case(
@@ -430,7 +373,7 @@ fn describe_invoke_error(err: &crate::runtime::InvokeError) -> String {
 /// A guest failure in words: time limit, memory cap, a stubbed import, or the trap.
 fn describe_error(err: &wasmtime::Error, options: &TestOptions) -> String {
     let root = err.root_cause().to_string();
-    if root.starts_with(STUB_CALLED) {
+    if root.starts_with(crate::runtime::engine::STUB_CALLED) {
         return root;
     }
     match err.downcast_ref::<wasmtime::Trap>() {
