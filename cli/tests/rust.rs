@@ -283,3 +283,47 @@ fn missing_target_and_missing_toolchain_say_how_to_install() {
         out.stderr
     );
 }
+
+#[test]
+fn same_named_crates_sharing_a_target_dir_keep_their_own_components() {
+    let temp = tempdir();
+    let (a, b) = (temp.path().join("a"), temp.path().join("b"));
+    for dir in [&a, &b] {
+        std::fs::create_dir_all(dir).unwrap();
+        run(dir, &["new", "twin", "--lang", "rust"]).success();
+    }
+    let lib = b.join("twin/src/lib.rs");
+    let code = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        code.replace(
+            "words, {characters} characters",
+            "words (b), {characters} characters",
+        ),
+    )
+    .unwrap();
+    // Both builds at once, through the one shared cargo target directory.
+    let builds: Vec<_> = [&a, &b]
+        .iter()
+        .map(|dir| support::wcomp(dir).args(["build", "twin"]).spawn().unwrap())
+        .collect();
+    for mut build in builds {
+        assert!(build.wait().unwrap().success());
+    }
+    for (dir, expected) in [
+        (&a, "\"2 words, 5 characters\"\n"),
+        (&b, "\"2 words (b), 5 characters\"\n"),
+    ] {
+        let out = run(
+            dir,
+            &[
+                "run",
+                "twin/target/wcomp/twin.wasm",
+                "--invoke",
+                r#"describe("a bcd")"#,
+            ],
+        )
+        .success();
+        assert_eq!(out.stdout, expected);
+    }
+}

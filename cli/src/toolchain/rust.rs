@@ -93,6 +93,8 @@ impl Toolchain for RustToolchain {
 
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
         self.check_target(&project.dir)?;
+        // Held until the artifacts are read: see `lock_target_dir`.
+        let _lock = lock_target_dir(&project.dir)?;
         let manifest = project.dir.join("Cargo.toml");
         let mut cargo = ProcessBuilder::new(&self.cargo);
         cargo
@@ -171,4 +173,21 @@ impl Toolchain for RustToolchain {
         }
         Ok(built)
     }
+}
+
+/// Locks the cargo target directory for one build-and-copy. cargo releases its own lock when
+/// it exits, and a cdylib's file name carries no hash, so two projects sharing a
+/// `CARGO_TARGET_DIR` with same-named crates could otherwise overwrite each other's `.wasm`
+/// between cargo finishing and wcomp reading it.
+fn lock_target_dir(project_dir: &Path) -> anyhow::Result<fs_err::File> {
+    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => project_dir.join(dir),
+        None => project_dir.join("target"),
+    };
+    fs_err::create_dir_all(&target_dir)?;
+    let lock = fs_err::File::create(target_dir.join(".wcomp-build.lock"))?;
+    lock.file()
+        .lock()
+        .with_context(|| format!("cannot lock `{}`", target_dir.display()))?;
+    Ok(lock)
 }
