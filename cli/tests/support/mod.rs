@@ -13,11 +13,19 @@ pub fn repo_root() -> PathBuf {
         .to_owned()
 }
 
-/// The cargo target directory shared by every guest component the tests build.
+/// The cargo target directory for the guest components a test builds: one per test (named
+/// after it), kept between runs. Not one for all tests: cargo identifies a root package by
+/// name and version, so two tests' same-named crates in one target directory could be taken
+/// for each other and one test would get the other's component.
 pub fn guest_target_dir() -> PathBuf {
-    std::env::var_os("WCOMP_TEST_GUEST_TARGET_DIR")
+    let base = std::env::var_os("WCOMP_TEST_GUEST_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target").join("guests"))
+        .unwrap_or_else(|| repo_root().join("target").join("guests"));
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("main")
+        .replace("::", "-");
+    base.join(test)
 }
 
 /// wcomp's cache (compiled code) for tests: shared by all of them, kept out of the user's.
