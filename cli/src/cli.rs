@@ -61,17 +61,32 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The subcommands. Each one's arguments are only built when it is the one being run (`defer`):
+/// building all of them is a visible part of a short `wcomp run`. So the one-line summaries
+/// `wcomp --help` lists are here; the full help comes from each `*Args`' documentation.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
+    /// Create a new component project or workspace
     New(commands::new::NewArgs),
+    /// Build a component project, or every component of a workspace
     Build(commands::build::BuildArgs),
+    /// Link components into one composed component
     Compose(commands::compose::ComposeArgs),
+    /// Run a component on the embedded wasmtime, sandboxed
     Run(commands::run::RunArgs),
+    /// Run the smoke tests declared in wcomp.toml
     Test(commands::test::TestArgs),
+    /// Draw the composition graph
     Graph(commands::graph::GraphArgs),
+    /// Check that the toolchains wcomp drives are installed and usable
     Doctor(commands::doctor::DoctorArgs),
+    /// Measure how fast a component starts and how many instances of it fit in memory
     Bench(commands::bench::BenchArgs),
+    /// Manage wcomp's cache of compiled code
     Cache(commands::cache::CacheArgs),
+    /// Print a shell completion script
     Completions(commands::completions::CompletionsArgs),
+    /// Check, format and compare WIT packages
     Wit(commands::wit::WitArgs),
 }

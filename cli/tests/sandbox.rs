@@ -374,6 +374,54 @@ fn the_second_run_loads_compiled_code_and_corrupt_entries_are_rebuilt() {
 }
 
 #[test]
+fn an_unchanged_component_file_is_not_read_again() {
+    let temp = tempdir();
+    let cache = temp.path().join("cache");
+    let component = temp.path().join("prober.wasm");
+    std::fs::copy(prober(), &component).unwrap();
+    let run = || {
+        let out = wcomp(temp.path())
+            .env("WCOMP_CACHE_DIR", &cache)
+            .args(["--format", "json", "-v", "run", component.to_str().unwrap()])
+            .args(["--invoke", r#"get-env("X")"#])
+            .output()
+            .unwrap();
+        compiled_event(&Run::from_output(out).success())
+    };
+
+    // A file written a moment ago is hashed every time: a rewrite within the same timestamp
+    // tick would otherwise go unnoticed.
+    let first = run();
+    assert_eq!(
+        (&first["cache"], &first["path_index"]),
+        (&"miss".into(), &false.into())
+    );
+    let second = run();
+    assert_eq!(
+        (&second["cache"], &second["path_index"]),
+        (&"hit".into(), &false.into())
+    );
+
+    // Once it has been left alone, a run records it and the next one skips reading it.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    run();
+    let recalled = run();
+    assert_eq!(
+        (&recalled["cache"], &recalled["path_index"]),
+        (&"hit".into(), &true.into())
+    );
+    assert_eq!(recalled["entry"], first["entry"]);
+
+    // Any write, even of the same bytes, is noticed.
+    std::fs::write(&component, std::fs::read(prober()).unwrap()).unwrap();
+    let rewritten = run();
+    assert_eq!(
+        (&rewritten["cache"], &rewritten["path_index"]),
+        (&"hit".into(), &false.into())
+    );
+}
+
+#[test]
 fn concurrent_cold_runs_both_succeed() {
     let temp = tempdir();
     let cache = temp.path().join("cache");
@@ -401,10 +449,12 @@ fn concurrent_cold_runs_both_succeed() {
             "{event}"
         );
     }
-    // Exactly one whole entry remains (no temporary files), and it loads.
+    // Exactly one whole entry remains (no temporary files), and it loads. (`index/` holds the
+    // path index, once the component file has settled.)
     let entries: Vec<_> = std::fs::read_dir(cache.join("compiled"))
         .unwrap()
         .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name != "index")
         .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert!(entries[0].ends_with(".cwasm"), "{entries:?}");

@@ -124,6 +124,7 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         limits,
         cache,
         events: printer_events(ctx),
+        skip_teardown: true,
         ..RunOptions::default()
     };
     match runtime::run(&options)? {
@@ -198,6 +199,7 @@ pub fn printer_events(ctx: &Context) -> Events {
                 cache,
                 elapsed,
                 entry,
+                recalled,
             } => {
                 let ms = elapsed.as_secs_f64() * 1e3;
                 if printer.is_json() {
@@ -207,11 +209,15 @@ pub fn printer_events(ctx: &Context) -> Events {
                             "cache": cache.as_str(),
                             "ms": ms,
                             "entry": entry,
+                            "path_index": recalled,
                         }));
                     }
                     return;
                 }
                 let message = match cache {
+                    runtime::CacheOutcome::Hit if *recalled => format!(
+                        "loaded compiled code from the cache in {ms:.1} ms (the component file is unchanged since it was last seen, so it was not read)"
+                    ),
                     runtime::CacheOutcome::Hit => {
                         format!("loaded compiled code from the cache in {ms:.1} ms")
                     }

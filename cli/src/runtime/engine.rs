@@ -61,14 +61,27 @@ pub enum UnknownImports {
 
 /// The engine configuration for `limits`: components, guest backtraces with source lines,
 /// epoch interruption (always, so every timeout shares one compiled artifact) and fuel
-/// metering only when a fuel limit is set (it slows the guest down).
+/// metering only when a fuel limit is set (it slows the guest down). No native unwind info:
+/// wasmtime's own guest backtraces do not need it, and registering it with the system unwinder
+/// is a large part of loading compiled code (it is per function, for every run).
 pub fn config(limits: &Limits) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+    config.native_unwind_info(false);
     config.epoch_interruption(true);
     config.consume_fuel(limits.fuel.is_some());
     config
+}
+
+/// A short name for the engine configuration [`config`] gives `limits` (for
+/// [`super::cache::recall`]).
+pub fn variant(limits: &Limits) -> &'static str {
+    if limits.fuel.is_some() {
+        "fuel"
+    } else {
+        "plain"
+    }
 }
 
 /// An engine for running guests under `limits`.

@@ -91,6 +91,11 @@ pub struct RunOptions {
     pub unknown_imports: UnknownImports,
     /// Who hears about the run's progress (compilation, grants, denials).
     pub events: Events,
+    /// The caller ends the process as soon as the run returns: leave the guest's store, code
+    /// and engine for the operating system to reclaim rather than tearing them down one
+    /// mapping at a time (a measurable part of a short `wcomp run`). Callers that run many
+    /// guests in one process leave this off.
+    pub skip_teardown: bool,
 }
 
 /// Something that happened during a run, for `-v` and `--format json`.
@@ -101,6 +106,8 @@ pub enum RunEvent {
         cache: CacheOutcome,
         elapsed: Duration,
         entry: Option<PathBuf>,
+        /// Found through the path index, without reading the component file.
+        recalled: bool,
     },
     /// The cache entry could not be written (the run goes on).
     CacheNotWritten { error: String },
@@ -153,23 +160,71 @@ pub enum RunOutcome {
     Exited(i32),
 }
 
-/// Loads, instantiates and runs a component.
+/// Loads, instantiates and runs a component. With a cache, a component file seen before is
+/// not even read: the path index names its compiled code (see [`cache::recall`]).
 pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let bytes = load(&options.component)?;
-    run_bytes(options, &bytes)
+    let engine = engine::engine_for(&options.limits)?;
+    let variant = engine::variant(&options.limits);
+    let is_text = options
+        .component
+        .extension()
+        .is_some_and(|ext| ext == "wat");
+    let recalled = if is_text {
+        None
+    } else {
+        cache::recall(&engine, variant, &options.component, &options.cache)
+    };
+    let compiled = match recalled {
+        Some(compiled) => compiled,
+        None => {
+            let bytes = load(&options.component)?;
+            let compiled = compile(options, &engine, &bytes)?;
+            if !is_text {
+                cache::remember(variant, &options.component, &compiled, &options.cache);
+            }
+            compiled
+        }
+    };
+    let outcome = run_compiled(options, &engine, compiled);
+    leave(options, engine);
+    outcome
+}
+
+/// Drops `value`, unless the process is about to end anyway ([`RunOptions::skip_teardown`]).
+fn leave<T>(options: &RunOptions, value: T) {
+    if options.skip_teardown {
+        std::mem::forget(value);
+    }
 }
 
 /// Runs `bytes` as the component `options.component` names (the path is only used in
 /// messages and as the guest's program name). Any bytes at all give an error, never a panic.
 pub fn run_bytes(options: &RunOptions, bytes: &[u8]) -> anyhow::Result<RunOutcome> {
-    check_component(&options.component, bytes)?;
     let engine = engine::engine_for(&options.limits)?;
-    let compiled = cache::load_or_compile(&engine, bytes, &options.cache)
-        .with_context(|| format!("cannot compile `{}`", options.component.display()))?;
+    let compiled = compile(options, &engine, bytes)?;
+    run_compiled(options, &engine, compiled)
+}
+
+fn compile(
+    options: &RunOptions,
+    engine: &wasmtime::Engine,
+    bytes: &[u8],
+) -> anyhow::Result<cache::Compiled> {
+    check_component(&options.component, bytes)?;
+    cache::load_or_compile(engine, bytes, &options.cache)
+        .with_context(|| format!("cannot compile `{}`", options.component.display()))
+}
+
+fn run_compiled(
+    options: &RunOptions,
+    engine: &wasmtime::Engine,
+    compiled: cache::Compiled,
+) -> anyhow::Result<RunOutcome> {
     options.events.emit(&RunEvent::Compiled {
         cache: compiled.outcome.clone(),
         elapsed: compiled.elapsed,
         entry: compiled.entry.clone(),
+        recalled: compiled.recalled,
     });
     if let Some(error) = compiled.store_error {
         options.events.emit(&RunEvent::CacheNotWritten { error });
@@ -190,17 +245,17 @@ pub fn run_bytes(options: &RunOptions, bytes: &[u8]) -> anyhow::Result<RunOutcom
     let call = match &options.invoke {
         Some(source) => {
             let call = Call::parse(source)?;
-            let target = invoke::find_function(&engine, &component, &call)?;
+            let target = invoke::find_function(engine, &component, &call)?;
             Some((call, target))
         }
         None => {
             let has_run = component
                 .component_type()
-                .exports(&engine)
+                .exports(engine)
                 .any(|(name, _)| name.starts_with("wasi:cli/run@"));
             if !has_run {
                 let example =
-                    invoke::example_call(&engine, &component).unwrap_or_else(|| "func()".into());
+                    invoke::example_call(engine, &component).unwrap_or_else(|| "func()".into());
                 return Err(RunError::NotACommand {
                     path: options.component.clone(),
                     example,
@@ -211,7 +266,7 @@ pub fn run_bytes(options: &RunOptions, bytes: &[u8]) -> anyhow::Result<RunOutcom
         }
     };
 
-    let linker = engine::linker(&engine, &component, options.unknown_imports)?;
+    let linker = engine::linker(engine, &component, options.unknown_imports)?;
     let pre = linker
         .instantiate_pre(&component)
         .map_err(|err| instantiate_error(&options.component, err))?;
@@ -224,10 +279,10 @@ pub fn run_bytes(options: &RunOptions, bytes: &[u8]) -> anyhow::Result<RunOutcom
             });
         }) as limits::Overdue
     });
-    let (mut store, _deadline) = engine::store(&engine, wasi, &options.limits, overdue)?;
+    let (mut store, _deadline) = engine::store(engine, wasi, &options.limits, overdue)?;
     let limits = &options.limits;
 
-    match call {
+    let outcome = match call {
         Some((call, target)) => {
             let instance = pre
                 .instantiate(&mut store)
@@ -249,9 +304,8 @@ pub fn run_bytes(options: &RunOptions, bytes: &[u8]) -> anyhow::Result<RunOutcom
             Ok(RunOutcome::Returned(rendered))
         }
         None => {
-            let pre = wasmtime_wasi::p2::bindings::sync::CommandPre::new(pre)
-                .map_err(|err| instantiate_error(&options.component, err))?;
-            let command = pre
+            let command = wasmtime_wasi::p2::bindings::sync::CommandPre::new(pre.clone())
+                .map_err(|err| instantiate_error(&options.component, err))?
                 .instantiate(&mut store)
                 .map_err(|err| fail(&mut store, limits, err, Some(&options.component)))?;
             match command.wasi_cli_run().call_run(&mut store) {
@@ -263,7 +317,9 @@ pub fn run_bytes(options: &RunOptions, bytes: &[u8]) -> anyhow::Result<RunOutcom
                 },
             }
         }
-    }
+    };
+    leave(options, (store, pre, linker, component));
+    outcome
 }
 
 /// Refuses anything but a component binary, saying what it is instead.
