@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Warm `wcomp run --invoke` against `wasmtime run --invoke` on the same component, side by
-# side: mean wall time over $RUNS runs after one warm-up each (both with their code caches
-# filled), peak RSS of one run each, and the ratios. Then `wcomp bench` on the component.
+# side: mean wall time over $RUNS runs of each, interleaved, after one warm-up each (both with
+# their code caches filled), peak RSS of one run each, and the ratios. Then `wcomp bench` on
+# the component.
 # Not part of CI. Needs a release build of wcomp and the wasmtime CLI of the same version as
 # wcomp's engine (`cargo install --locked wasmtime-cli@48.0.8`), and GNU time for peak RSS.
 #
@@ -29,22 +30,24 @@ if [ $# -eq 0 ]; then
     set -- "$work/rust-rust.wasm" 'render("Hello brave new world")'
 fi
 
-mean_ms() {  # mean wall milliseconds of "$@" over $runs runs (posix_spawn: little overhead)
+mean_ms() {  # mean wall milliseconds of two commands (split by ---), interleaved over $runs runs
     python3 - "$runs" "$@" <<'EOF'
 import os, shutil, sys, time
-runs, cmd = int(sys.argv[1]), sys.argv[2:]
-path = shutil.which(cmd[0]) or cmd[0]
+runs, args = int(sys.argv[1]), sys.argv[2:]
+split = args.index("---")
+commands = [args[:split], args[split + 1:]]
 null = os.open(os.devnull, os.O_WRONLY)
 actions = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
-total = 0.0
-for _ in range(runs):
-    start = time.perf_counter()
-    pid = os.posix_spawn(path, cmd, os.environ, file_actions=actions)
-    _, status = os.waitpid(pid, 0)
-    total += time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(cmd)} failed")
-print(f"{total / runs * 1000:.2f}")
+totals = [0.0, 0.0]
+for _ in range(runs):  # interleaved, so a change in machine load hits both alike
+    for i, cmd in enumerate(commands):
+        start = time.perf_counter()
+        pid = os.posix_spawn(shutil.which(cmd[0]) or cmd[0], cmd, os.environ, file_actions=actions)
+        _, status = os.waitpid(pid, 0)
+        totals[i] += time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"{' '.join(cmd)} failed")
+print(" ".join(f"{total / runs * 1000:.2f}" for total in totals))
 EOF
 }
 
@@ -52,6 +55,9 @@ peak_kib() {  # peak RSS (KiB) of one run of "$@"
     /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1
 }
 
+# A component file written within the last two seconds is re-read and hashed on every run (its
+# timestamps could still be shared by a rewrite); in steady use it has long settled.
+sleep 2
 printf '%-28s %12s %12s %7s %14s %14s %7s\n' component "wcomp ms" "wasmtime ms" ratio "wcomp KiB" "wasmtime KiB" ratio
 while [ $# -ge 2 ]; do
     component=$1 call=$2; shift 2
@@ -59,9 +65,10 @@ while [ $# -ge 2 ]; do
     # wasmtime's defaults, with its code cache on (as `wcomp run`'s is).
     t=("$wasmtime" run --invoke "$call" "$component")
     "${w[@]}" >/dev/null; "${t[@]}" >/dev/null   # warm-up: fill both code caches
-    wm=$(mean_ms "${w[@]}"); tm=$(mean_ms "${t[@]}")
+    read -r wm tm < <(mean_ms "${w[@]}" --- "${t[@]}")
     wk=$(peak_kib "${w[@]}"); tk=$(peak_kib "${t[@]}")
     awk -v n="$(basename "$component")" -v wm="$wm" -v tm="$tm" -v wk="$wk" -v tk="$tk" \
         'BEGIN { printf "%-28s %12.2f %12.2f %7.2f %14d %14d %7.2f\n", n, wm, tm, wm / tm, wk, tk, wk / tk }'
-    "$wcomp" bench -q "$component" --invoke "$call" --instances "${INSTANCES:-10000}" --duration "${DURATION:-2s}"
+    "$wcomp" bench -q "$component" --invoke "$call" --instances "${INSTANCES:-10000}" --duration "${DURATION:-2s}" ||
+        echo "(wcomp bench failed on $(basename "$component"); see above)"
 done
