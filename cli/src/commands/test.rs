@@ -65,6 +65,7 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let options = TestOptions {
         stub_imports: true,
         timeout: args.timeout,
+        cache: crate::runtime::CacheMode::Dir(crate::runtime::cache::compiled_dir(&ctx.cache_dir)),
         ..TestOptions::default()
     };
     let mut results: Vec<Option<TestResult>> = vec![None; cases.len()];

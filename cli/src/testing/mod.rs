@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable, Val};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -34,6 +34,8 @@ pub struct TestOptions {
     pub timeout: Duration,
     /// Linear-memory cap per test instance.
     pub max_memory: usize,
+    /// Where compiled code is cached, if anywhere (shared with `wcomp run`).
+    pub cache: crate::runtime::CacheMode,
 }
 
 impl Default for TestOptions {
@@ -42,6 +44,7 @@ impl Default for TestOptions {
             stub_imports: false,
             timeout: Duration::from_secs(10),
             max_memory: 512 << 20,
+            cache: crate::runtime::CacheMode::Disabled,
         }
     }
 }
@@ -129,11 +132,14 @@ pub fn run(
     cases: &[TestCase],
     options: &TestOptions,
 ) -> anyhow::Result<Vec<TestResult>> {
-    let mut config = Config::new();
-    config.wasm_component_model(true).epoch_interruption(true);
-    config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
-    let engine = Engine::new(&config)?;
-    let component = Component::new(&engine, bytes)?;
+    // `wcomp run`'s engine configuration (without fuel), so both share compiled code.
+    let limits = crate::runtime::Limits {
+        fuel: None,
+        ..crate::runtime::Limits::default()
+    };
+    let engine = crate::runtime::engine::engine_for(&limits)?;
+    let component =
+        crate::runtime::cache::load_or_compile(&engine, bytes, &options.cache)?.component;
     let mut linker: Linker<TestHost> = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     if options.stub_imports {
