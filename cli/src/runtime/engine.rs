@@ -101,11 +101,127 @@ pub fn linker(
     unknown: UnknownImports,
 ) -> anyhow::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    add_wasi(&mut linker, engine, component)?;
     if unknown == UnknownImports::Trap {
         stub_unsatisfied_imports(&mut linker, engine, component)?;
     }
     Ok(linker)
+}
+
+/// Adds the WASI 0.2 interfaces `component` imports, with the implementations
+/// `wasmtime_wasi::p2::add_to_linker_sync` would add, and no others: defining all thirty takes
+/// longer than instantiating a small component. If it imports a WASI interface not listed
+/// here, everything is added, so that instantiation names what is missing.
+fn add_wasi(
+    linker: &mut Linker<Host>,
+    engine: &Engine,
+    component: &Component,
+) -> anyhow::Result<()> {
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
+    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView as _};
+    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
+    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random, sockets, sync};
+    use wasmtime_wasi::random::WasiRandom;
+    use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsView as _};
+
+    /// The resource table, for `wasi:io`.
+    struct Io;
+    impl wasmtime::component::HasData for Io {
+        type Data<'a> = &'a mut ResourceTable;
+    }
+    fn io(host: &mut Host) -> &mut ResourceTable {
+        &mut host.table
+    }
+    fn rng(host: &mut Host) -> &mut wasmtime_wasi::random::WasiRandomCtx {
+        host.wasi.random()
+    }
+
+    let ty = component.component_type();
+    let mut interfaces: Vec<&str> = ty
+        .imports(engine)
+        .filter_map(|(name, _)| name.strip_prefix("wasi:"))
+        .map(|name| {
+            name.split_once('@')
+                .map_or(name, |(interface, _)| interface)
+        })
+        .collect();
+    interfaces.sort_unstable();
+    interfaces.dedup();
+    let l = &mut *linker;
+    for interface in interfaces {
+        match interface {
+            "io/error" => sync::io::error::add_to_linker::<Host, Io>(l, io)?,
+            "io/poll" => sync::io::poll::add_to_linker::<Host, Io>(l, io)?,
+            "io/streams" => sync::io::streams::add_to_linker::<Host, Io>(l, io)?,
+            "clocks/wall-clock" => {
+                clocks::wall_clock::add_to_linker::<Host, WasiClocks>(l, Host::clocks)?
+            }
+            "clocks/monotonic-clock" => {
+                clocks::monotonic_clock::add_to_linker::<Host, WasiClocks>(l, Host::clocks)?
+            }
+            "filesystem/types" => {
+                sync::filesystem::types::add_to_linker::<Host, WasiFilesystem>(l, Host::filesystem)?
+            }
+            "filesystem/preopens" => {
+                filesystem::preopens::add_to_linker::<Host, WasiFilesystem>(l, Host::filesystem)?
+            }
+            "random/random" => random::random::add_to_linker::<Host, WasiRandom>(l, rng)?,
+            "random/insecure" => random::insecure::add_to_linker::<Host, WasiRandom>(l, rng)?,
+            "random/insecure-seed" => {
+                random::insecure_seed::add_to_linker::<Host, WasiRandom>(l, rng)?
+            }
+            "cli/exit" => cli::exit::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+            "cli/environment" => cli::environment::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+            "cli/stdin" => cli::stdin::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+            "cli/stdout" => cli::stdout::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+            "cli/stderr" => cli::stderr::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+            "cli/terminal-input" => {
+                cli::terminal_input::add_to_linker::<Host, WasiCli>(l, Host::cli)?
+            }
+            "cli/terminal-output" => {
+                cli::terminal_output::add_to_linker::<Host, WasiCli>(l, Host::cli)?
+            }
+            "cli/terminal-stdin" => {
+                cli::terminal_stdin::add_to_linker::<Host, WasiCli>(l, Host::cli)?
+            }
+            "cli/terminal-stdout" => {
+                cli::terminal_stdout::add_to_linker::<Host, WasiCli>(l, Host::cli)?
+            }
+            "cli/terminal-stderr" => {
+                cli::terminal_stderr::add_to_linker::<Host, WasiCli>(l, Host::cli)?
+            }
+            "sockets/tcp" => {
+                sync::sockets::tcp::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
+            }
+            "sockets/udp" => {
+                sync::sockets::udp::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
+            }
+            "sockets/udp-create-socket" => sync::sockets::udp_create_socket::add_to_linker::<
+                Host,
+                WasiSockets,
+            >(l, Host::sockets)?,
+            "sockets/tcp-create-socket" => {
+                sockets::tcp_create_socket::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
+            }
+            "sockets/instance-network" => {
+                sockets::instance_network::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
+            }
+            "sockets/network" => sockets::network::add_to_linker::<Host, WasiSockets>(
+                l,
+                &sockets::network::LinkOptions::default(),
+                Host::sockets,
+            )?,
+            "sockets/ip-name-lookup" => {
+                sockets::ip_name_lookup::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
+            }
+            _ => {
+                *linker = Linker::new(engine);
+                wasmtime_wasi::p2::add_to_linker_sync(linker)?;
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A store for one guest, with `limits` applied. Keep the returned deadline alive while the
