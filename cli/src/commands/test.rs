@@ -97,7 +97,11 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         let label = subject.as_deref().unwrap_or(&workspace.name);
         ctx.printer.status(
             "Testing",
-            format_args!("`{label}` ({} tests)", selected.len()),
+            format_args!(
+                "`{label}` ({} test{})",
+                selected.len(),
+                if selected.len() == 1 { "" } else { "s" }
+            ),
         );
         let batch: Vec<TestCase> = selected.iter().map(|i| cases[*i].clone()).collect();
         for (index, result) in
