@@ -8,6 +8,12 @@ use anyhow::Context as _;
 
 /// Writes `bytes` to `path` atomically, creating parent directories.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomic_parts(path, &[bytes])
+}
+
+/// Writes `parts`, one after another, to `path` atomically, creating parent directories
+/// (for a large payload with a few bytes after it, without joining them in memory first).
+pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> anyhow::Result<()> {
     use std::io::Write as _;
     let dir = path
         .parent()
@@ -21,7 +27,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     // No fsync: the rename is what makes an interrupted wcomp harmless, and waiting for the
     // disk would double the time of a small `compose` (as cargo, we leave durability against
     // power loss to the filesystem).
-    temp.write_all(bytes)
+    parts
+        .iter()
+        .try_for_each(|part| temp.write_all(part))
         .with_context(|| format!("cannot write `{}`", path.display()))?;
     // Temporary files are private (0600); outputs get the permissions a replaced file had,
     // or the usual 0644 for a new one.

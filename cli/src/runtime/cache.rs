@@ -22,7 +22,6 @@
 //! can happen. Nothing here knows about the command line.
 
 use std::hash::Hasher;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -266,24 +265,7 @@ fn store(entry: &Path, payload: &[u8]) -> anyhow::Result<()> {
     trailer.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
     trailer.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     trailer.extend_from_slice(MAGIC);
-    write_atomically(entry, &[payload, &trailer])
-}
-
-/// Writes `parts` one after another to a temporary file beside `path`, then renames it there.
-fn write_atomically(path: &Path, parts: &[&[u8]]) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|err| anyhow::anyhow!("cannot create a file in `{}`: {err}", dir.display()))?;
-    parts
-        .iter()
-        .try_for_each(|part| temp.write_all(part))
-        .map_err(|err| anyhow::anyhow!("cannot write `{}`: {err}", path.display()))?;
-    temp.persist(path)
-        .map_err(|err| anyhow::anyhow!("cannot write `{}`: {}", path.display(), err.error))?;
-    Ok(())
+    crate::fsutil::write_atomic_parts(entry, &[payload, &trailer])
 }
 
 /// How long a file must have been left alone before [`remember`] records it: longer than the
@@ -352,7 +334,7 @@ fn remember_as_of(
     if !stamp.settled(now) {
         return;
     }
-    let _ = write_atomically(&index, &[format!("{stamp} {key}\n").as_bytes()]);
+    let _ = crate::fsutil::write_atomic(&index, format!("{stamp} {key}\n").as_bytes());
 }
 
 fn is_key(key: &str) -> bool {
