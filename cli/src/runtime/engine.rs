@@ -89,11 +89,6 @@ pub fn engine_for(limits: &Limits) -> anyhow::Result<Engine> {
     Ok(Engine::new(&config(limits))?)
 }
 
-/// An engine with the default limits.
-pub fn new_engine() -> anyhow::Result<Engine> {
-    engine_for(&Limits::default())
-}
-
 /// A linker with WASI 0.2 (and, if asked, trapping stubs for `component`'s other imports).
 pub fn linker(
     engine: &Engine,
@@ -235,23 +230,6 @@ pub fn store(
     let mut store = Store::new(engine, Host::new(wasi, limits));
     let deadline = limits::apply(&mut store, limits, overdue)?;
     Ok((store, deadline))
-}
-
-/// A store whose guest sees `argv` and stdio under the default limits, and a linker with
-/// WASI 0.2. Kept for callers of the first runner API; [`super::run`] is the full path.
-pub fn store_and_linker(
-    engine: &Engine,
-    argv: &[String],
-) -> anyhow::Result<(Store<Host>, Linker<Host>)> {
-    let limits = Limits {
-        timeout: None,
-        ..Limits::default()
-    };
-    let wasi = WasiCtx::builder().inherit_stdio().args(argv).build();
-    let (store, _) = store(engine, wasi, &limits, None)?;
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-    Ok((store, linker))
 }
 
 /// How a call of a stubbed import starts its error message.
