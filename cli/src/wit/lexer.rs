@@ -42,6 +42,13 @@ impl Token<'_> {
         matches!(self.kind, Kind::Punct | Kind::Id) && self.text == text
     }
 
+    /// Whether this keyword starts a type definition (in an interface or a world).
+    pub fn starts_typedef(&self) -> bool {
+        ["type", "record", "variant", "enum", "flags", "resource"]
+            .iter()
+            .any(|keyword| self.is(keyword))
+    }
+
     pub fn end(&self) -> usize {
         self.start + self.text.len()
     }

@@ -492,16 +492,7 @@ impl<'a> Printer<'_, 'a> {
     fn interface_item(&mut self, sep: Sep) -> Result {
         match self.peek() {
             Some(t) if t.is("use") => self.use_item(sep),
-            Some(t)
-                if t.is("type")
-                    || t.is("record")
-                    || t.is("variant")
-                    || t.is("enum")
-                    || t.is("flags")
-                    || t.is("resource") =>
-            {
-                self.typedef(sep)
-            }
+            Some(t) if t.starts_typedef() => self.typedef(sep),
             Some(t) if matches!(t.kind, Kind::Id | Kind::ExplicitId) => {
                 self.expect_name(sep)?;
                 self.expect(":", Sep::None)?;
@@ -521,16 +512,7 @@ impl<'a> Printer<'_, 'a> {
             }
             Some(t) if t.is("include") => self.include(sep),
             Some(t) if t.is("use") => self.use_item(sep),
-            Some(t)
-                if t.is("type")
-                    || t.is("record")
-                    || t.is("variant")
-                    || t.is("enum")
-                    || t.is("flags")
-                    || t.is("resource") =>
-            {
-                self.typedef(sep)
-            }
+            Some(t) if t.starts_typedef() => self.typedef(sep),
             _ => self.unsupported("`import`, `export`, `include`, `use` or a type"),
         }
     }
