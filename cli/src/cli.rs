@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands;
+use crate::printer::{self, OutputFormat, Printer, Verbosity};
 
 /// One toolchain for WebAssembly components in Rust, Go and Python.
 ///
@@ -36,17 +37,40 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// How to print messages: for people, or one JSON object per line for tools.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
 
     /// When to use colors on stderr.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }
 
+impl GlobalArgs {
+    /// The printer these flags ask for.
+    pub fn printer(&self) -> Printer {
+        let verbosity = match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, 0) => Verbosity::Normal,
+            (false, 1) => Verbosity::Verbose,
+            (false, _) => Verbosity::VeryVerbose,
+        };
+        let format = match self.format {
+            FormatArg::Human => OutputFormat::Human,
+            FormatArg::Json => OutputFormat::Json,
+            FormatArg::Sarif => OutputFormat::Sarif,
+        };
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => printer::auto_color(),
+        };
+        Printer::new(verbosity, format, color)
+    }
+}
+
 /// Output style for status, results and errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub enum FormatArg {
     Human,
     Json,
     /// A SARIF 2.1.0 log on stdout (`wit check` only; other commands print as `human`).
@@ -89,4 +113,34 @@ pub enum Command {
     Completions(commands::completions::CompletionsArgs),
     /// Check, format and compare WIT packages
     Wit(commands::wit::WitArgs),
+}
+
+/// Prints a command-line error clap found (with a wcomp hint where one helps) and returns
+/// its exit code: 0 for `--help` and `--version`, 1 for a usage mistake, which is the user's
+/// (2 is kept for bugs in wcomp).
+pub fn usage_error(err: &clap::Error) -> std::process::ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let _ = err.print();
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        return std::process::ExitCode::SUCCESS;
+    }
+    let text = |kind| match err.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let picture = ["mermaid", "dot", "svg"];
+    if err.kind() == ErrorKind::InvalidValue
+        && text(ContextKind::InvalidArg).is_some_and(|arg| arg.starts_with("--format"))
+        && let Some(value) = text(ContextKind::InvalidValue).filter(|v| picture.contains(v))
+    {
+        Printer::stderr_only().note(format_args!(
+            "`--format` chooses how wcomp prints messages (`human` or `json`); pictures take `--as`: `wcomp graph --as {value}`"
+        ));
+    }
+    std::process::ExitCode::from(1)
 }

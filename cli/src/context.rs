@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::cli::GlobalArgs;
 use crate::printer::Printer;
 
 /// Shared state of one wcomp invocation.
@@ -20,14 +19,10 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn from_global(global: &GlobalArgs) -> anyhow::Result<Self> {
+    /// The context of a command run from the process's working directory.
+    pub fn from_env(printer: Printer) -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        Ok(Self {
-            printer: Printer::new(global),
-            cwd,
-            cache_dir: default_cache_dir(),
-            offline: false,
-        })
+        Ok(Self::for_dir(cwd, printer))
     }
 
     /// A context for library callers and tests.

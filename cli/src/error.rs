@@ -194,7 +194,7 @@ fn diagnostic_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
         crate::runtime::RunError,
         crate::runtime::InvokeError,
         crate::runtime::LimitExceeded,
-        crate::runtime::LimitError,
+        crate::units::UnitError,
         crate::runtime::SandboxError,
         crate::runtime::bench::BenchError,
         crate::commands::CommandError,

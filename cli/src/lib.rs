@@ -15,12 +15,13 @@ pub mod runtime;
 pub mod scaffold;
 pub mod testing;
 pub mod toolchain;
+pub mod units;
 pub mod wit;
 pub mod workspace;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 pub use context::Context;
 pub use error::ExitStatus;
@@ -28,8 +29,11 @@ pub use error::ExitStatus;
 /// Parses the command line, runs the command and renders any error.
 pub fn main() -> ExitCode {
     error::install_panic_hook();
-    let cli = cli::Cli::parse();
-    let ctx = match Context::from_global(&cli.global) {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return cli::usage_error(&err),
+    };
+    let ctx = match Context::from_env(cli.global.printer()) {
         Ok(ctx) => ctx,
         Err(err) => return error::report(&printer::Printer::stderr_only(), &err).into(),
     };

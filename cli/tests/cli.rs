@@ -139,9 +139,97 @@ fn new_points_at_malformed_wit() {
     assert!(!temp.path().join("thing").exists());
 }
 
+/// Completes `line` with the generated bash script, in a real bash: what a user's shell does
+/// on Tab.
+fn bash_complete(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let words = words
+        .iter()
+        .map(|w| format!("'{w}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let program = format!(
+        "source '{}'; COMP_WORDS=({words}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 )); COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}; _wcomp wcomp \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", &program])
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
-fn completions_are_generated() {
+fn completions_complete_subcommands_and_their_flags_in_a_real_shell() {
     let temp = tempdir();
     let out = run(temp.path(), &["completions", "bash"]).success();
-    assert!(out.stdout.contains("wcomp"), "{}", out.stdout);
+    let script = temp.path().join("wcomp.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+
+    let subcommands = bash_complete(&script, &["wcomp", "b"]);
+    assert!(subcommands.contains(&"build".to_owned()), "{subcommands:?}");
+    assert!(subcommands.contains(&"bench".to_owned()), "{subcommands:?}");
+    assert!(!subcommands.contains(&"run".to_owned()), "{subcommands:?}");
+    let flags = bash_complete(&script, &["wcomp", "run", "--"]);
+    for flag in [
+        "--invoke",
+        "--allow-net",
+        "--timeout",
+        "--max-memory",
+        "--format",
+    ] {
+        assert!(
+            flags.contains(&flag.to_owned()),
+            "{flag} missing from {flags:?}"
+        );
+    }
+    assert!(!flags.contains(&"--plug".to_owned()), "{flags:?}");
+    let values = bash_complete(&script, &["wcomp", "graph", "--as", ""]);
+    assert_eq!(values, ["mermaid", "dot", "svg"]);
+
+    for (shell, marker) in [("zsh", "#compdef wcomp"), ("fish", "complete -c wcomp")] {
+        let out = run(temp.path(), &["completions", shell]).success();
+        assert!(out.stdout.contains(marker), "{shell}:\n{}", out.stdout);
+        assert!(out.stdout.contains("allow-net"), "{shell}:\n{}", out.stdout);
+    }
+}
+
+#[test]
+fn usage_mistakes_are_the_users_and_picture_formats_point_at_as() {
+    let temp = tempdir();
+    let out = run(temp.path(), &["graph", "--format", "mermaid"]).failure(1);
+    assert!(
+        out.stderr.contains("invalid value 'mermaid' for '--format"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("`wcomp graph --as mermaid`"),
+        "{}",
+        out.stderr
+    );
+    run(temp.path(), &["--version"]).success();
+    run(temp.path(), &["frobnicate"]).failure(1);
+}
+
+#[test]
+fn a_closed_pipe_keeps_the_exit_status() {
+    let temp = tempdir();
+    let diff = support::repo_root().join("tests/wit/diff/field-type-changed");
+    let old = diff.join("old.wit");
+    let new = diff.join("new.wit");
+    let args = ["wit", "diff", old.to_str().unwrap(), new.to_str().unwrap()];
+    let open = run(temp.path(), &args);
+    assert_eq!(open.code, Some(1), "{}{}", open.stdout, open.stderr);
+    assert!(!open.stdout.is_empty());
+    let closed = support::run_with_closed_stdout(temp.path(), &args);
+    assert_eq!(closed.code, Some(1), "{}", closed.stderr);
+    assert!(!closed.stderr.contains("panicked"), "{}", closed.stderr);
 }

@@ -487,9 +487,26 @@ fn componentize_py_is_installed_once_into_the_cache() {
     );
     assert!(venv.join("wcomp-provisioned").is_file());
 
-    // Reused: nothing to download, so even `--offline` builds.
-    let out = wcomp(&["build", "greeter", "--offline"], &bin).success();
-    assert!(!out.stderr.contains("Installing"), "{}", out.stderr);
+    // The build that installed componentize-py recorded the toolchain as it is now: the next
+    // build is fresh, and runs nothing (so even `--offline` is fine).
+    let out = wcomp(&["build", "greeter", "--offline", "--format", "json"], &bin).success();
+    assert!(!out.stdout.contains("Installing"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(r#""reason":"component-fresh""#),
+        "{}",
+        out.stdout
+    );
+    // Editor and tool droppings listed in the scaffold's `.gitignore` change nothing; a
+    // source edit rebuilds.
+    std::fs::write(dir.join("greeter/.app.py.swp"), "swap").unwrap();
+    std::fs::create_dir_all(dir.join("greeter/__pycache__")).unwrap();
+    std::fs::write(dir.join("greeter/__pycache__/app.cpython-311.pyc"), "cache").unwrap();
+    let out = wcomp(&["build", "greeter", "--offline", "--format", "json"], &bin).success();
+    assert!(out.stdout.contains("component-fresh"), "{}", out.stdout);
+    let app = std::fs::read_to_string(dir.join("greeter/app.py")).unwrap();
+    std::fs::write(dir.join("greeter/app.py"), format!("{app}\n# edited\n")).unwrap();
+    let out = wcomp(&["build", "greeter", "--offline", "--format", "json"], &bin).success();
+    assert!(out.stdout.contains("component-building"), "{}", out.stdout);
 
     let component = dir.join("greeter/target/wcomp/greeter.wasm");
     let out = run(

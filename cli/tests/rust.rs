@@ -204,6 +204,22 @@ fn the_example_project_builds_and_runs() {
     let dir = temp.path();
     run(dir, &["new", "greeter", "--lang", "rust"]).success();
     run(dir, &["build", "greeter"]).success();
+    // A project outside a workspace is fingerprinted like a workspace member: unchanged, or
+    // changed only in files its `.gitignore` ignores, it is not handed to cargo again.
+    let fresh = |out: &support::Run| out.stdout.contains(r#""reason":"component-fresh""#);
+    let out = run(dir, &["build", "greeter", "--format", "json"]).success();
+    assert!(fresh(&out), "{}", out.stdout);
+    let gitignore = std::fs::read_to_string(dir.join("greeter/.gitignore")).unwrap();
+    std::fs::write(
+        dir.join("greeter/.gitignore"),
+        format!("{gitignore}*.orig\n"),
+    )
+    .unwrap();
+    let out = run(dir, &["build", "greeter", "--format", "json"]).success();
+    assert!(!fresh(&out), ".gitignore is an input: {}", out.stdout);
+    std::fs::write(dir.join("greeter/src/lib.rs.orig"), "backup").unwrap();
+    let out = run(dir, &["build", "greeter", "--format", "json"]).success();
+    assert!(fresh(&out), "{}", out.stdout);
     let out = run(
         dir,
         &[

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::commands::CommandError;
 use crate::runtime::bench::{self, BenchOptions, BenchReport, MemoryInit, Progress};
-use crate::runtime::{CacheMode, cache, limits};
+use crate::runtime::{CacheMode, cache};
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
 
@@ -85,11 +85,11 @@ pub fn run(args: BenchArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         component,
         invoke: args.invoke,
         instances: args.instances,
-        duration: limits::parse_duration(&args.duration)?,
+        duration: crate::units::parse_duration(&args.duration)?,
         threads: args.threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         }),
-        max_memory: limits::parse_size(&args.max_memory)?,
+        max_memory: crate::units::parse_size(&args.max_memory)?,
         memory_init: match args.memory_init {
             MemoryInitArg::Copy => MemoryInit::Copy,
             MemoryInitArg::Cow => MemoryInit::Cow,
@@ -117,7 +117,7 @@ fn print_report(ctx: &Context, report: &BenchReport) {
     p.data(format_args!(
         "component     {} ({}, {} memories and {} core instances per instance)",
         report.component.display(),
-        limits::format_size(report.component_bytes),
+        crate::units::format_size(report.component_bytes),
         report.memories_per_instance,
         report.core_instances_per_instance,
     ));
@@ -162,7 +162,7 @@ fn print_report(ctx: &Context, report: &BenchReport) {
             .unwrap_or_default();
         let rss = density
             .rss_bytes
-            .map(|b| format!("+{} RSS, ", limits::format_size(b)))
+            .map(|b| format!("+{} RSS, ", crate::units::format_size(b)))
             .unwrap_or_default();
         p.data(format_args!(
             "live          {} of {} instances in {:.2} s: {rss}{per}{after}",

@@ -3,8 +3,8 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::toolchain::{self, Project};
-use crate::workspace::build::{self as workspace_build, BuildOptions, Outcome};
+use crate::toolchain::Project;
+use crate::workspace::build::{self as workspace_build, BuildGraph, BuildOptions, Outcome};
 use crate::workspace::compose::check_builds;
 use crate::workspace::{MANIFEST, Workspace};
 use crate::{Context, ExitStatus};
@@ -113,22 +113,36 @@ pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     } else {
         ctx
     };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     match target(&args, ctx)? {
-        Target::Workspace { root, packages } => {
-            let jobs = args
-                .jobs
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            build_workspace(
-                &root,
+        Target::Workspace { root, packages } => build_workspace(
+            &root,
+            BuildOptions {
+                packages,
+                jobs,
+                force: args.force,
+            },
+            ctx,
+        ),
+        Target::Project(dir) => {
+            if let Some(name) = args.packages.first() {
+                anyhow::bail!(
+                    "`-p {name}` selects a workspace component, and `{}` is a project outside any workspace",
+                    dir.display()
+                );
+            }
+            build_project(
+                &dir,
                 BuildOptions {
-                    packages,
+                    packages: Vec::new(),
                     jobs,
                     force: args.force,
                 },
                 ctx,
             )
         }
-        Target::Project(dir) => build_project(&dir, ctx),
     }
 }
 
@@ -137,9 +151,24 @@ fn build_workspace(
     options: BuildOptions,
     ctx: &Context,
 ) -> anyhow::Result<ExitStatus> {
-    let started = Instant::now();
     let workspace = Workspace::load(root)?;
-    let results = workspace_build::build(&workspace, &options, ctx)?;
+    build_graph(&BuildGraph::workspace(&workspace), &options, ctx)
+}
+
+/// A project outside a workspace builds as a graph of one: the same fingerprints, so an
+/// unchanged project is not handed to its toolchain again.
+fn build_project(dir: &Path, options: BuildOptions, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let project = Project::detect(dir)?;
+    build_graph(&BuildGraph::project(project), &options, ctx)
+}
+
+fn build_graph(
+    graph: &BuildGraph,
+    options: &BuildOptions,
+    ctx: &Context,
+) -> anyhow::Result<ExitStatus> {
+    let started = Instant::now();
+    let results = workspace_build::build(graph, options, ctx)?;
     check_builds(&results, ctx)?;
     let built = results
         .iter()
@@ -156,58 +185,32 @@ fn build_workspace(
                 "name": result.name,
                 "language": result.language,
                 "path": result.output,
+                "size": result.size,
                 "fresh": matches!(result.outcome, Outcome::Fresh),
             }));
         }
         ctx.printer.json(json!({"reason": "build-finished", "built": built, "fresh": fresh, "seconds": started.elapsed().as_secs_f64()}));
     } else {
+        let what = match results.as_slice() {
+            [only] => format!(
+                "`{}` ({}, {} KiB)",
+                only.name,
+                if built == 1 { "built" } else { "fresh" },
+                only.size.unwrap_or(0).div_ceil(1024)
+            ),
+            _ => format!(
+                "{} components ({built} built, {fresh} fresh)",
+                results.len()
+            ),
+        };
         ctx.printer.status(
             "Finished",
-            format_args!(
-                "{} components ({built} built, {fresh} fresh) in {:.2}s",
-                results.len(),
-                started.elapsed().as_secs_f64()
-            ),
+            format_args!("{what} in {:.2}s", started.elapsed().as_secs_f64()),
         );
         for result in &results {
             if let Some(output) = &result.output {
                 ctx.printer.data(output.display());
             }
-        }
-    }
-    Ok(ExitStatus::Success)
-}
-
-fn build_project(dir: &Path, ctx: &Context) -> anyhow::Result<ExitStatus> {
-    let project = Project::detect(dir)?;
-    let toolchain = toolchain::for_language(project.language);
-    let started = Instant::now();
-    ctx.printer.status(
-        "Building",
-        format_args!("{} ({})", dir.display(), project.language),
-    );
-    let built = toolchain.build(&project, ctx)?;
-    for component in &built {
-        if ctx.printer.is_json() {
-            ctx.printer.json(json!({
-                "reason": "component-built",
-                "name": component.name,
-                "language": component.language,
-                "path": component.path,
-                "size": component.size,
-                "fresh": false,
-            }));
-        } else {
-            ctx.printer.status(
-                "Finished",
-                format_args!(
-                    "`{}` ({} KiB) in {:.2}s",
-                    component.name,
-                    component.size.div_ceil(1024),
-                    started.elapsed().as_secs_f64()
-                ),
-            );
-            ctx.printer.data(component.path.display());
         }
     }
     Ok(ExitStatus::Success)

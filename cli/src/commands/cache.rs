@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::runtime::{cache, limits};
+use crate::runtime::cache;
 use crate::{Context, ExitStatus};
 
 /// Manage wcomp's cache of compiled code.
@@ -43,7 +43,7 @@ pub fn run(args: CacheArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                         "{} cached entr{} ({}) from `{}`",
                         cleaned.files,
                         if cleaned.files == 1 { "y" } else { "ies" },
-                        limits::format_size(cleaned.bytes),
+                        crate::units::format_size(cleaned.bytes),
                         dir.display()
                     ),
                 );

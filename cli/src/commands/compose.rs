@@ -1,4 +1,3 @@
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -41,7 +40,8 @@ pub struct ComposeArgs {
     pub output: Option<PathBuf>,
 
     /// Explain the wiring: for every instance and import, what satisfied it or why it stays
-    /// an import (type mismatches in WIT terms). Printed on stdout.
+    /// an import (type mismatches in WIT terms). Printed on stdout, or on stderr when the
+    /// component itself goes to stdout (`-o -`).
     #[arg(long)]
     pub explain: bool,
 
@@ -56,7 +56,11 @@ fn input(ctx: &Context, path: &Path) -> anyhow::Result<ComposeInput> {
         || path.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
-    Ok(ComposeInput { name, bytes })
+    Ok(ComposeInput {
+        name,
+        origin: path.display().to_string(),
+        bytes,
+    })
 }
 
 pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
@@ -83,9 +87,21 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         output,
     };
     let to_stdout = args.output.as_os_str() == "-";
-    if to_stdout && std::io::stdout().is_terminal() {
+    if to_stdout && ctx.printer.stdout_is_terminal() {
         return Err(CommandError::BinaryToTerminal.into());
     }
+    // With the component on stdout, every line of text (explanations, JSON messages) goes to
+    // stderr: stdout carries the bytes and nothing else.
+    let text_ctx;
+    let ctx = if to_stdout {
+        text_ctx = Context {
+            printer: ctx.printer.with_stdout_reserved(),
+            ..ctx.clone()
+        };
+        &text_ctx
+    } else {
+        ctx
+    };
     let options = ComposeOptions {
         socket: input(ctx, args.socket)?,
         plugs: args
@@ -104,8 +120,9 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     }
 
     if to_stdout {
-        use std::io::Write as _;
-        std::io::stdout().lock().write_all(&composition.bytes)?;
+        ctx.printer
+            .write_binary(&composition.bytes)
+            .map_err(|err| anyhow::anyhow!("cannot write the component to stdout: {err}"))?;
     } else {
         let output = ctx.path(args.output);
         crate::fsutil::write_atomic(&output, &composition.bytes)?;

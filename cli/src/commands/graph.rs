@@ -58,6 +58,7 @@ pub fn run(args: GraphArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 );
                 Ok(ComposeInput {
                     name,
+                    origin: path.display().to_string(),
                     bytes: fs_err::read(ctx.path(path))?,
                 })
             };

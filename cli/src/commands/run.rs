@@ -7,7 +7,7 @@ use crate::printer::Verbosity;
 use crate::runtime::profile::RunProfile;
 use crate::runtime::{
     self, CacheMode, DirGrant, EnvGrant, Events, Limits, NetGrant, RunEvent, RunOptions,
-    RunOutcome, Sandbox, cache, limits,
+    RunOutcome, Sandbox, cache,
 };
 use crate::workspace::{self, MANIFEST, Manifest, Workspace};
 use crate::{Context, ExitStatus};
@@ -177,13 +177,13 @@ fn sandbox_and_limits(
     }
     sandbox.merge(flags);
     if let Some(text) = &args.timeout {
-        limits.timeout = limits::parse_timeout(text)?;
+        limits.timeout = crate::units::parse_timeout(text)?;
     }
     if let Some(fuel) = args.fuel {
         limits.fuel = Some(fuel);
     }
     if let Some(text) = &args.max_memory {
-        limits.max_memory = limits::parse_size(text)?;
+        limits.max_memory = crate::units::parse_size(text)?;
     }
     Ok((sandbox, limits))
 }

@@ -1,5 +1,4 @@
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde_json::json;
 
@@ -43,14 +42,9 @@ pub struct TestArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// Time limit per test, e.g. `500ms`, `10s`, `2m`.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub timeout: Duration,
-}
-
-/// `500ms`, `10s`, `2m`, `1h`.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    crate::runtime::limits::parse_duration(text).map_err(|err| err.to_string())
+    /// Time limit per test: `500ms`, `10s`, `1m30s`, or `none`.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: String,
 }
 
 pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
@@ -64,7 +58,8 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let subjects: BTreeSet<Option<String>> = cases.iter().map(subject_of).collect();
     let options = TestOptions {
         stub_imports: true,
-        timeout: args.timeout,
+        // The parser of `wcomp run --timeout` and of `wcomp.toml`.
+        timeout: crate::units::parse_timeout(&args.timeout)?,
         cache: crate::runtime::CacheMode::Dir(crate::runtime::cache::compiled_dir(&ctx.cache_dir)),
         ..TestOptions::default()
     };
@@ -74,7 +69,7 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             Some(name) => {
                 let packages = vec![name.clone()];
                 let builds = workspace_build::build(
-                    &workspace,
+                    &workspace_build::BuildGraph::workspace(&workspace),
                     &BuildOptions {
                         packages,
                         jobs,

@@ -63,6 +63,15 @@ pub struct CheckArgs {
     #[arg(long)]
     pub all_packages: bool,
 
+    /// Enable these `@unstable(feature = ...)` features (comma-separated or repeated);
+    /// items gated on other features are left out, as wit-bindgen and wasm-tools do.
+    #[arg(long, value_delimiter = ',', value_name = "FEATURE")]
+    pub features: Vec<String>,
+
+    /// Enable every `@unstable` feature.
+    #[arg(long)]
+    pub all_features: bool,
+
     /// Print the lint rules with their ids and exit.
     #[arg(long)]
     pub list_rules: bool,
@@ -162,6 +171,8 @@ fn run_check(args: CheckArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         paths: wit_paths(&args.paths, ctx)?,
         levels,
         all_packages: args.all_packages,
+        features: args.features,
+        all_features: args.all_features,
     };
     let mut found = check::check(&options, &ctx.cwd)?;
     report::print_check(&mut found, &ctx.printer, &ctx.cwd)

@@ -18,9 +18,9 @@ use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId};
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ComposeError {
     /// An input is not a component wac-graph can read.
-    #[error("`{name}` is not a usable component")]
+    #[error("`{origin}` is not a usable component")]
     InvalidComponent {
-        name: String,
+        origin: String,
         #[source]
         source: anyhow::Error,
     },
@@ -69,8 +69,10 @@ pub enum ComposeError {
 /// A component taking part in a composition.
 #[derive(Debug, Clone)]
 pub struct ComposeInput {
-    /// A short name for messages (usually the file stem).
+    /// A short name for messages and wires (usually the file stem).
     pub name: String,
+    /// Where it came from, as the user would name it (a file path), for errors about it.
+    pub origin: String,
     pub bytes: Vec<u8>,
 }
 
@@ -163,20 +165,20 @@ pub fn compose(options: ComposeOptions) -> Result<Composition, ComposeError> {
     for (index, input) in std::iter::once(socket).chain(plugs).enumerate() {
         // Keys only need to be unique inside this graph.
         let key = format!("wcomp:input{index}");
-        let name = input.name;
-        let package =
-            Package::from_bytes(&key, None, input.bytes, graph.types_mut()).map_err(|source| {
-                ComposeError::InvalidComponent {
-                    name: name.clone(),
-                    source,
-                }
-            })?;
+        let (name, origin) = (input.name, input.origin);
+        // wac-graph names the package by its key; the user knows the file.
+        let invalid = |source: &dyn std::fmt::Display| ComposeError::InvalidComponent {
+            origin: origin.clone(),
+            source: anyhow::anyhow!(
+                "{}",
+                format!("{source:#}").replace(&format!("package `{key}` "), "it ")
+            ),
+        };
+        let package = Package::from_bytes(&key, None, input.bytes, graph.types_mut())
+            .map_err(|source| invalid(&source))?;
         let id = graph
             .register_package(package)
-            .map_err(|err| ComposeError::InvalidComponent {
-                name: name.clone(),
-                source: err.into(),
-            })?;
+            .map_err(|err| invalid(&anyhow::Error::from(err)))?;
         packages.push(id);
         inputs.push(Named { name });
     }

@@ -18,7 +18,7 @@ use wasmtime_wasi::WasiCtx;
 use super::cache::{self, CacheMode, CacheOutcome};
 use super::engine::{self, Host, UnknownImports};
 use super::invoke::{self, Call, Target};
-use super::limits::{self, Limits};
+use super::limits::Limits;
 
 /// Errors specific to benchmarking.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -251,7 +251,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
             per_instance: format!(
                 "{} memories × {}",
                 needs.memories,
-                limits::format_size(options.max_memory)
+                crate::units::format_size(options.max_memory)
             ),
             source: source.into(),
         }

@@ -1,14 +1,16 @@
 //! Limits on what a guest may consume: wall-clock time (epoch interruption), fuel (instructions)
 //! and memory (a resource limiter over linear memories and tables). Each limit, when hit, ends
-//! the guest with its own [`LimitExceeded`] error and exit code instead of a bare trap. This
-//! module also parses the human forms the CLI and `wcomp.toml` accept (`500ms`, `64MiB`).
-//! It knows nothing about WASI or the command line.
+//! the guest with its own [`LimitExceeded`] error and exit code instead of a bare trap. The
+//! human forms of durations and sizes (`500ms`, `64MiB`) are [`crate::units`]'. It knows
+//! nothing about WASI or the command line.
 
 use std::fmt;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
+
+use crate::units::{format_duration, format_size, format_size_beside};
 
 /// The limits a run is held to. The default is finite on time and memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,131 +76,6 @@ impl LimitExceeded {
             Self::Fuel { .. } => 123,
             Self::Time { .. } => 124,
         }
-    }
-}
-
-/// Errors in how a limit was written.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum LimitError {
-    /// Not a duration.
-    #[error("invalid duration `{text}`")]
-    #[diagnostic(help(
-        "write a number with a unit: `500ms`, `1s`, `2m`, `1h` (or `none` for no limit)"
-    ))]
-    Duration { text: String },
-    /// Not a size.
-    #[error("invalid size `{text}`")]
-    #[diagnostic(help(
-        "write a number with a unit: `64MiB`, `1GiB`, `512KiB` (plain numbers are bytes)"
-    ))]
-    Size { text: String },
-}
-
-/// Parses `500ms`, `1s`, `1.5s`, `2m`, `1h`, `250us`; `none`, `off` and `0` mean no limit.
-pub fn parse_timeout(text: &str) -> Result<Option<Duration>, LimitError> {
-    let trimmed = text.trim();
-    if matches!(trimmed, "none" | "off" | "0") {
-        return Ok(None);
-    }
-    parse_duration(trimmed).map(Some)
-}
-
-/// Parses a duration with a unit (see [`parse_timeout`]).
-pub fn parse_duration(text: &str) -> Result<Duration, LimitError> {
-    let error = || LimitError::Duration {
-        text: text.to_owned(),
-    };
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(error)?;
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().map_err(|_| error())?;
-    let seconds = match unit.trim() {
-        "ns" => value / 1e9,
-        "us" | "µs" => value / 1e6,
-        "ms" => value / 1e3,
-        "s" | "sec" => value,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(error()),
-    };
-    Duration::try_from_secs_f64(seconds)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(error)
-}
-
-/// Parses `64MiB`, `1GiB`, `512KiB`, `1GB`, `64M` (binary), or a plain number of bytes.
-pub fn parse_size(text: &str) -> Result<u64, LimitError> {
-    let error = || LimitError::Size {
-        text: text.to_owned(),
-    };
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let value: f64 = number.parse().map_err(|_| error())?;
-    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kib" => 1024.0,
-        "m" | "mib" => 1024.0 * 1024.0,
-        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        "kb" => 1e3,
-        "mb" => 1e6,
-        "gb" => 1e9,
-        _ => return Err(error()),
-    };
-    let bytes = value * scale;
-    if !(1.0..=u64::MAX as f64).contains(&bytes) {
-        return Err(error());
-    }
-    Ok(bytes as u64)
-}
-
-/// `1s`, `500ms`, `2m`, `1m 30s`: the shortest exact form.
-pub fn format_duration(duration: Duration) -> String {
-    let millis = duration.as_millis();
-    if millis == 0 {
-        return format!("{}µs", duration.as_micros());
-    }
-    if !millis.is_multiple_of(1000) {
-        return format!("{millis}ms");
-    }
-    let seconds = millis / 1000;
-    match (seconds / 3600, seconds % 3600 / 60, seconds % 60) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, s) => format!("{m}m {s}s"),
-        (h, 0, 0) => format!("{h}h"),
-        (h, m, s) => format!("{h}h {m}m {s}s"),
-    }
-}
-
-/// `64 MiB`, `1 GiB`, `1.5 KiB`, `12 B`.
-pub fn format_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if value.fract() == 0.0 {
-        format!("{value} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-/// `bytes` in MiB (or KiB below one MiB) with a decimal, fine enough to differ visibly from a
-/// round limit just below it.
-fn format_size_beside(bytes: u64) -> String {
-    let kib = bytes as f64 / 1024.0;
-    if kib >= 1024.0 {
-        format!("{:.1} MiB", kib / 1024.0)
-    } else {
-        format!("{kib:.1} KiB")
     }
 }
 
@@ -404,44 +281,6 @@ impl Drop for Deadline {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_durations() {
-        assert_eq!(
-            parse_timeout("500ms").unwrap(),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(parse_timeout("1s").unwrap(), Some(Duration::from_secs(1)));
-        assert_eq!(
-            parse_timeout("1.5s").unwrap(),
-            Some(Duration::from_millis(1500))
-        );
-        assert_eq!(parse_timeout("2m").unwrap(), Some(Duration::from_secs(120)));
-        assert_eq!(parse_timeout("none").unwrap(), None);
-        assert!(parse_timeout("10").is_err());
-        assert!(parse_timeout("1 fortnight").is_err());
-        assert!(parse_timeout("-1s").is_err());
-    }
-
-    #[test]
-    fn parses_sizes() {
-        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
-        assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
-        assert_eq!(parse_size("1gb").unwrap(), 1_000_000_000);
-        assert_eq!(parse_size("4096").unwrap(), 4096);
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("0").is_err());
-    }
-
-    #[test]
-    fn formats_for_messages() {
-        assert_eq!(format_duration(Duration::from_secs(1)), "1s");
-        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
-        assert_eq!(format_duration(Duration::from_secs(90)), "1m 30s");
-        assert_eq!(format_size(64 << 20), "64 MiB");
-        assert_eq!(format_size(1536), "1.5 KiB");
-        assert_eq!(format_size_beside((1 << 30) + (1 << 20)), "1025.0 MiB");
-    }
 
     #[test]
     fn the_limiter_sums_every_memory() {

@@ -27,7 +27,7 @@ use wasmtime::component::Val;
 pub use cache::{CacheMode, CacheOutcome};
 pub use engine::{Host, UnknownImports};
 pub use invoke::{Call, InvokeError};
-pub use limits::{LimitError, LimitExceeded, Limits};
+pub use limits::{LimitExceeded, Limits};
 pub use sandbox::{DirGrant, EnvGrant, NetGrant, Sandbox, SandboxError};
 
 /// Errors from running a guest.

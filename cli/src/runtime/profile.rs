@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::limits::{self, Limits};
+use super::limits::Limits;
 use super::sandbox::{DirGrant, EnvGrant, NetGrant, Sandbox};
 use crate::workspace::{Manifest, ManifestError};
 
@@ -46,14 +46,16 @@ impl RunProfile {
             .timeout
             .as_ref()
             .map(|text| {
-                limits::parse_timeout(text.get_ref()).map_err(|err| located(manifest, text, &err))
+                crate::units::parse_timeout(text.get_ref())
+                    .map_err(|err| located(manifest, text, &err))
             })
             .transpose()?;
         let max_memory = table
             .max_memory
             .as_ref()
             .map(|text| {
-                limits::parse_size(text.get_ref()).map_err(|err| located(manifest, text, &err))
+                crate::units::parse_size(text.get_ref())
+                    .map_err(|err| located(manifest, text, &err))
             })
             .transpose()?;
         Ok(Self {
@@ -90,7 +92,11 @@ where
     })
 }
 
-fn located(manifest: &Manifest, text: &Spanned<String>, err: &limits::LimitError) -> ManifestError {
+fn located(
+    manifest: &Manifest,
+    text: &Spanned<String>,
+    err: &crate::units::UnitError,
+) -> ManifestError {
     let help = miette::Diagnostic::help(err).map(|help| help.to_string());
     manifest.error(text.span(), err.to_string(), "here", help)
 }

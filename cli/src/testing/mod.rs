@@ -30,8 +30,8 @@ pub struct TestCase {
 pub struct TestOptions {
     /// Stub imports nothing provides with functions that trap naming the import.
     pub stub_imports: bool,
-    /// Wall-clock limit per test.
-    pub timeout: Duration,
+    /// Wall-clock limit per test; `None` waits forever.
+    pub timeout: Option<Duration>,
     /// Linear-memory cap per test instance.
     pub max_memory: usize,
     /// Where compiled code is cached, if anywhere (shared with `wcomp run`).
@@ -42,7 +42,7 @@ impl Default for TestOptions {
     fn default() -> Self {
         Self {
             stub_imports: false,
-            timeout: Duration::from_secs(10),
+            timeout: Some(Duration::from_secs(10)),
             max_memory: 512 << 20,
             cache: crate::runtime::CacheMode::Disabled,
         }
@@ -181,7 +181,9 @@ fn run_case(
         },
     );
     store.limiter(|host| &mut host.limits);
-    let ticks = (options.timeout.as_millis() / TICK.as_millis()).max(1) as u64;
+    let ticks = options.timeout.map_or(u64::MAX, |timeout| {
+        (timeout.as_millis() / TICK.as_millis()).max(1) as u64
+    });
     store.set_epoch_deadline(ticks);
     store.epoch_deadline_trap();
 
@@ -384,7 +386,12 @@ fn describe_error(err: &wasmtime::Error, options: &TestOptions) -> String {
     }
     match err.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => {
-            format!("the test exceeded its time limit of {:?}", options.timeout)
+            format!(
+                "the test exceeded its time limit of {}",
+                options
+                    .timeout
+                    .map_or_else(|| "none".to_owned(), crate::units::format_duration)
+            )
         }
         Some(trap) => format!("the guest trapped: {trap}"),
         None => format!("{err:#}"),

@@ -256,7 +256,7 @@ impl Toolchain for GoToolchain {
         Ok(self.check_version(&ctx.cwd)?.1)
     }
 
-    fn fingerprint(&self) -> String {
+    fn fingerprint(&self, _ctx: &Context) -> String {
         // Upgrading Go replaces the `go` binary; these variables change what `go build` makes.
         let mut parts = vec![super::file_fingerprint(&self.go)];
         for key in [
@@ -271,7 +271,7 @@ impl Toolchain for GoToolchain {
         parts.join("|")
     }
 
-    fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
+    fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<BuiltComponent> {
         if !project.dir.join("go.mod").is_file() {
             return Err(GoError::NoGoMod {
                 dir: project.dir.clone(),
@@ -317,12 +317,12 @@ impl Toolchain for GoToolchain {
             "wcomp builds Go components with the WASI preview1 reactor adapter",
         )?;
         crate::fsutil::write_atomic(&dest, &bytes)?;
-        Ok(vec![BuiltComponent {
+        Ok(BuiltComponent {
             name: project.name.clone(),
             language: Language::Go,
             path: dest,
             size: bytes.len() as u64,
-        }])
+        })
     }
 }
 

@@ -66,6 +66,12 @@ pub enum ToolchainError {
         project: String,
         advice: String,
     },
+    /// A Rust project builds several components and none is named after the project.
+    #[error("`{project}` builds several components ({names}); wcomp builds one per project")]
+    #[diagnostic(help(
+        "make each component a project of its own (a wcomp workspace can hold them all), or name the project after the one to build"
+    ))]
+    SeveralArtifacts { project: String, names: String },
     /// No project wcomp knows how to build was found.
     #[error("`{dir}` is not a component project wcomp can build")]
     #[diagnostic(help(
@@ -182,10 +188,10 @@ pub trait Toolchain {
     /// Identifies the installed toolchain without starting any process (paths, sizes and
     /// modification times of its files), so an unchanged workspace rebuilds without spawning
     /// anything. A change here makes every component of this language stale.
-    fn fingerprint(&self) -> String;
+    fn fingerprint(&self, ctx: &Context) -> String;
 
-    /// Builds `project` and writes its components under [`Project::output_dir`].
-    fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>>;
+    /// Builds `project` and writes its component under [`Project::output_dir`].
+    fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<BuiltComponent>;
 }
 
 /// The toolchain for `language`.

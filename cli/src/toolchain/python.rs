@@ -171,7 +171,7 @@ impl Toolchain for PythonToolchain {
         ))
     }
 
-    fn fingerprint(&self) -> String {
+    fn fingerprint(&self, ctx: &Context) -> String {
         // Which componentize-py a build would use, without running it: the override, the one
         // on PATH and the cached environment's marker (rewritten by every install).
         let override_program = std::env::var_os("COMPONENTIZE_PY").map(PathBuf::from);
@@ -179,12 +179,12 @@ impl Toolchain for PythonToolchain {
             format!("componentize-py {COMPONENTIZE_PY_VERSION}"),
             override_program.map_or_else(String::new, |p| super::file_fingerprint(&p)),
             super::file_fingerprint(Path::new("componentize-py")),
-            super::file_fingerprint(&provision::venv_marker(&crate::context::default_cache_dir())),
+            super::file_fingerprint(&provision::venv_marker(&ctx.cache_dir)),
         ]
         .join("|")
     }
 
-    fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
+    fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<BuiltComponent> {
         let inputs = Inputs::check(project)?;
         let tool = provision::find_or_install(ctx)?;
         ctx.printer.verbose(format_args!(
@@ -199,12 +199,12 @@ impl Toolchain for PythonToolchain {
         let bytes = componentize(&tool, project, &inputs, ctx)?;
         let dest = out_dir.join(format!("{}.wasm", project.name));
         crate::fsutil::write_atomic(&dest, &bytes)?;
-        Ok(vec![BuiltComponent {
+        Ok(BuiltComponent {
             name: project.name.clone(),
             language: Language::Python,
             path: dest,
             size: bytes.len() as u64,
-        }])
+        })
     }
 }
 

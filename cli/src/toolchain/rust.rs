@@ -73,7 +73,7 @@ impl Toolchain for RustToolchain {
         }
     }
 
-    fn fingerprint(&self) -> String {
+    fn fingerprint(&self, _ctx: &Context) -> String {
         // rustup's proxies stay put when toolchains change; its settings and toolchain
         // directory do not.
         let rustup_home = std::env::var_os("RUSTUP_HOME")
@@ -91,7 +91,7 @@ impl Toolchain for RustToolchain {
         parts.join("|")
     }
 
-    fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<Vec<BuiltComponent>> {
+    fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<BuiltComponent> {
         self.check_target(&project.dir)?;
         // Held until the artifacts are read: see `lock_target_dir`.
         let _lock = lock_target_dir(&project.dir)?;
@@ -151,27 +151,41 @@ impl Toolchain for RustToolchain {
             .into());
         }
 
-        let out_dir = project.output_dir();
-        let mut built = Vec::new();
-        for (target_name, path) in artifacts {
-            let bytes = fs_err::read(&path)?;
-            super::validate_component(
-                &path,
-                &bytes,
-                "build for `wasm32-wasip2` with `wit-bindgen` generating the bindings (`wit_bindgen::generate!`)",
-            )?;
-            // The crate's target name uses `_`; people named the package with `-`.
-            let name = target_name.replace('_', "-");
-            let dest = out_dir.join(format!("{name}.wasm"));
-            crate::fsutil::write_atomic(&dest, &bytes)?;
-            built.push(BuiltComponent {
-                name,
-                language: Language::Rust,
-                path: dest,
-                size: bytes.len() as u64,
-            });
-        }
-        Ok(built)
+        // The crate's target name uses `_`; people named the package with `-`.
+        let mut artifacts: Vec<(String, PathBuf)> = artifacts
+            .into_iter()
+            .map(|(target, path)| (target.replace('_', "-"), path))
+            .collect();
+        let index = match artifacts.iter().position(|(name, _)| *name == project.name) {
+            Some(index) => index,
+            None if artifacts.len() == 1 => 0,
+            None => {
+                return Err(ToolchainError::SeveralArtifacts {
+                    project: project.dir.display().to_string(),
+                    names: artifacts
+                        .iter()
+                        .map(|(name, _)| format!("`{name}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
+                .into());
+            }
+        };
+        let (name, path) = artifacts.swap_remove(index);
+        let bytes = fs_err::read(&path)?;
+        super::validate_component(
+            &path,
+            &bytes,
+            "build for `wasm32-wasip2` with `wit-bindgen` generating the bindings (`wit_bindgen::generate!`)",
+        )?;
+        let dest = project.output_dir().join(format!("{name}.wasm"));
+        crate::fsutil::write_atomic(&dest, &bytes)?;
+        Ok(BuiltComponent {
+            name,
+            language: Language::Rust,
+            path: dest,
+            size: bytes.len() as u64,
+        })
     }
 }
 

@@ -19,6 +19,10 @@ pub struct CheckOptions {
     pub levels: LintLevels,
     /// Also lint the packages under `deps/`, not only the package itself.
     pub all_packages: bool,
+    /// `@unstable` features to enable.
+    pub features: Vec<String>,
+    /// Enable every `@unstable` feature.
+    pub all_features: bool,
 }
 
 /// Everything `check` found.
@@ -81,7 +85,7 @@ pub fn check(options: &CheckOptions, cwd: &Path) -> anyhow::Result<CheckReport> 
             Some(manifest) => LintLevels::from_manifest(&manifest)?.merged(&options.levels),
             None => options.levels.clone(),
         };
-        let findings = check_path(&path, options.all_packages, &levels, &mut report);
+        let findings = check_path(&path, options, &levels, &mut report);
         report
             .diagnostics
             .extend(lint::apply_levels(findings, &levels));
@@ -97,11 +101,16 @@ pub fn check(options: &CheckOptions, cwd: &Path) -> anyhow::Result<CheckReport> 
 /// Loads one path; returns its errors and (unlevelled) lint findings.
 fn check_path(
     path: &Path,
-    all_packages: bool,
+    options: &CheckOptions,
     levels: &LintLevels,
     report: &mut CheckReport,
 ) -> Vec<Diagnostic> {
-    let mut resolve = Resolve::default();
+    let all_packages = options.all_packages;
+    let mut resolve = Resolve {
+        all_features: options.all_features,
+        ..Resolve::default()
+    };
+    resolve.features.extend(options.features.iter().cloned());
     match resolve.push_path(path) {
         Ok((package, source_map)) => {
             report.files += source_map.paths().count();
@@ -133,6 +142,9 @@ fn check_path(
                         "a single file is checked on its own; to resolve `deps/`, check the directory: `wcomp wit check {}`",
                         report.sources.display(dir)
                     ));
+            }
+            if first.location.is_none() && first.message.contains("no `package` header") {
+                first = locate_missing_header(first, path, &mut report.sources);
             }
             if let Some(requested) = missing_package(&err) {
                 first = suggest_declared_version(first, path, &requested);
@@ -183,6 +195,62 @@ fn suggest_declared_version(
         "`deps/` declares {}; a reference must name the same version (`{prefix}/…@<version>`)",
         declared.join(", ")
     ))
+}
+
+/// wit-parser reports a package without a `package …;` line with no location; point at the
+/// first file of the package that lacks one: the file checked, the directory's own files, or
+/// a package under `deps/`.
+fn locate_missing_header(
+    diagnostic: Diagnostic,
+    path: &Path,
+    sources: &mut SourceFiles,
+) -> Diagnostic {
+    let wit_files = |dir: &Path| -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "wit"))
+            .collect();
+        files.sort();
+        files
+    };
+    let headerless = |files: &[PathBuf]| {
+        (!files.is_empty() && files.iter().all(|file| declared_package(file).is_none()))
+            .then(|| files[0].clone())
+    };
+    let mut groups = vec![if path.is_file() {
+        vec![path.to_owned()]
+    } else {
+        wit_files(path)
+    }];
+    if path.is_dir() {
+        let mut deps: Vec<PathBuf> = std::fs::read_dir(path.join("deps"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .collect();
+        deps.sort();
+        for dep in deps {
+            if dep.is_dir() {
+                groups.push(wit_files(&dep));
+            } else if dep.extension().is_some_and(|e| e == "wit") {
+                groups.push(vec![dep]);
+            }
+        }
+    }
+    let Some(file) = groups.iter().find_map(|files| headerless(files)) else {
+        return diagnostic;
+    };
+    let location = sources.locate(&file, 0..0);
+    let display = sources.display(&file);
+    diagnostic
+        .at(location, "no `package` line in this package")
+        .with_help(format!(
+            "start `{display}` (or another file of its package) with `package <namespace>:<name>@<version>;`"
+        ))
 }
 
 fn walk_wit_files(dir: &Path) -> Vec<PathBuf> {

@@ -12,7 +12,7 @@ use super::diff::DiffReport;
 use super::fmt::{FmtError, FmtOutcome};
 use super::lint;
 use crate::ExitStatus;
-use crate::cli::OutputFormat;
+use crate::printer::OutputFormat;
 use crate::printer::Printer;
 
 /// One diagnostic: a JSON object, or the rendered text on stderr.

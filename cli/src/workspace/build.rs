@@ -1,21 +1,22 @@
-//! Building a workspace: every selected component in parallel, each skipped when the hash of
+//! Building components: a [`BuildGraph`] is a workspace's members, or a single project as a
+//! graph of one. Every selected component builds in parallel, each skipped when the hash of
 //! its inputs matches its last successful build. A failing component does not stop the others.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::fingerprint::{self, Record};
-use super::{Member, Workspace};
+use super::{Member, Workspace, WorkspaceError};
 use crate::Context;
-use crate::toolchain::{self, Language};
+use crate::printer::Spinner;
+use crate::toolchain::{self, Language, Project};
 
-/// What `wcomp build` in a workspace should do.
+/// What a build should do.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     /// Only these components (`-p`); all when empty.
@@ -45,52 +46,124 @@ pub struct MemberBuild {
     pub language: Language,
     /// The component file, when there is a current one.
     pub output: Option<PathBuf>,
+    /// Its size in bytes, when there is a current one.
+    pub size: Option<u64>,
+    /// The hash of the inputs the output was built from.
+    pub inputs: Option<String>,
     pub outcome: Outcome,
 }
 
-/// Where a member's build record lives.
-pub fn record_path(workspace: &Workspace, name: &str) -> PathBuf {
-    workspace
-        .target_dir()
-        .join("fingerprints")
-        .join(format!("{name}.json"))
+/// The components one build considers, where their shared WIT lives and where build records
+/// are kept.
+#[derive(Debug, Clone)]
+pub struct BuildGraph {
+    pub members: Vec<Member>,
+    /// A WIT directory outside the members' own directories that every member uses (a
+    /// workspace's `wit/`), hashed once as an input of each.
+    pub shared_wit: Option<PathBuf>,
+    /// Where build records live (`<root>/target/wcomp`).
+    pub state_dir: PathBuf,
 }
 
-/// Hash of everything a member's output depends on.
-pub fn inputs_hash(
-    workspace: &Workspace,
-    member: &Member,
-    toolchain_fingerprint: &str,
-) -> anyhow::Result<String> {
-    let mut hasher = Sha256::new();
-    hasher.update(concat!("wcomp ", env!("CARGO_PKG_VERSION"), "\0"));
-    hasher.update(toolchain_fingerprint.as_bytes());
-    hasher.update([0]);
-    hasher.update(member.entry_text.as_bytes());
-    hasher.update([0]);
-    fingerprint::hash_tree(
-        &mut hasher,
-        &member.project.dir,
-        &[workspace.wit_dir.as_path()],
-    )?;
-    hasher.update(b"\0wit\0");
-    fingerprint::hash_tree(&mut hasher, &workspace.wit_dir, &[])?;
-    Ok(fingerprint::hex(hasher))
+impl BuildGraph {
+    /// The members of a workspace.
+    pub fn workspace(workspace: &Workspace) -> Self {
+        Self {
+            members: workspace.members.clone(),
+            shared_wit: Some(workspace.wit_dir.clone()),
+            state_dir: workspace.target_dir(),
+        }
+    }
+
+    /// A project outside any workspace: a graph of one, with the same fingerprints.
+    pub fn project(project: Project) -> Self {
+        let shared_wit = (!project.wit.starts_with(&project.dir)).then(|| project.wit.clone());
+        let state_dir = project.output_dir();
+        let entry_text = fs_err::read_to_string(project.dir.join(crate::workspace::MANIFEST))
+            .unwrap_or_default();
+        Self {
+            members: vec![Member {
+                name: project.name.clone(),
+                project,
+                entry_text,
+            }],
+            shared_wit,
+            state_dir,
+        }
+    }
+
+    /// The members `-p` selects, or all of them.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&Member>, WorkspaceError> {
+        if self.members.is_empty() {
+            return Err(WorkspaceError::Empty);
+        }
+        if names.is_empty() {
+            return Ok(self.members.iter().collect());
+        }
+        names
+            .iter()
+            .map(|name| {
+                self.members
+                    .iter()
+                    .find(|m| m.name == *name)
+                    .ok_or_else(|| WorkspaceError::UnknownMember {
+                        name: name.clone(),
+                        available: self
+                            .members
+                            .iter()
+                            .map(|m| format!("`{}`", m.name))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+            })
+            .collect()
+    }
+
+    /// Where a member's build record lives.
+    pub fn record_path(&self, name: &str) -> PathBuf {
+        record_path(&self.state_dir, name)
+    }
+
+    /// Hash of everything a member's output depends on.
+    pub fn inputs_hash(
+        &self,
+        member: &Member,
+        toolchain_fingerprint: &str,
+    ) -> anyhow::Result<String> {
+        let mut hasher = Sha256::new();
+        hasher.update(concat!("wcomp ", env!("CARGO_PKG_VERSION"), "\0"));
+        hasher.update(toolchain_fingerprint.as_bytes());
+        hasher.update([0]);
+        hasher.update(member.entry_text.as_bytes());
+        hasher.update([0]);
+        let exclude: Vec<&Path> = self.shared_wit.iter().map(PathBuf::as_path).collect();
+        fingerprint::hash_tree(&mut hasher, &member.project.dir, &exclude)?;
+        if let Some(wit) = &self.shared_wit {
+            hasher.update(b"\0wit\0");
+            fingerprint::hash_tree(&mut hasher, wit, &[])?;
+        }
+        Ok(fingerprint::hex(hasher))
+    }
+}
+
+/// Where the build record of member `name` lives under `state_dir`.
+pub fn record_path(state_dir: &Path, name: &str) -> PathBuf {
+    state_dir.join("fingerprints").join(format!("{name}.json"))
 }
 
 /// Builds the selected members; never fails as a whole because one member failed.
 pub fn build(
-    workspace: &Workspace,
+    graph: &BuildGraph,
     options: &BuildOptions,
     ctx: &Context,
 ) -> anyhow::Result<Vec<MemberBuild>> {
-    let selected = workspace.select(&options.packages)?;
+    let selected = graph.select(&options.packages)?;
     let mut fingerprints = BTreeMap::new();
     for member in &selected {
         let language = member.project.language;
         fingerprints
             .entry(language)
-            .or_insert_with(|| toolchain::for_language(language).fingerprint());
+            .or_insert_with(|| toolchain::for_language(language).fingerprint(ctx));
     }
     let progress = Progress::new(ctx, &selected);
     let queue = Mutex::new(selected.iter().copied().collect::<VecDeque<&Member>>());
@@ -103,14 +176,9 @@ pub fn build(
                     let Some(member) = queue.lock().expect("queue lock").pop_front() else {
                         break;
                     };
-                    let result = build_member(
-                        workspace,
-                        member,
-                        &fingerprints[&member.project.language],
-                        options.force,
-                        ctx,
-                        &progress,
-                    );
+                    let fingerprint = &fingerprints[&member.project.language];
+                    let result =
+                        build_member(graph, member, fingerprint, options.force, ctx, &progress);
                     results.lock().expect("results lock").push(result);
                 }
             });
@@ -123,7 +191,7 @@ pub fn build(
 }
 
 fn build_member(
-    workspace: &Workspace,
+    graph: &BuildGraph,
     member: &Member,
     toolchain_fingerprint: &str,
     force: bool,
@@ -131,105 +199,100 @@ fn build_member(
     progress: &Progress,
 ) -> MemberBuild {
     let language = member.project.language;
-    let done = |output, outcome| MemberBuild {
+    let done = |output: Option<PathBuf>, inputs, outcome| MemberBuild {
         name: member.name.clone(),
         language,
+        size: output
+            .as_deref()
+            .and_then(|path| std::fs::metadata(path).ok())
+            .map(|meta| meta.len()),
         output,
+        inputs,
         outcome,
     };
-    let record_file = record_path(workspace, &member.name);
-    let inputs = match inputs_hash(workspace, member, toolchain_fingerprint) {
+    let record_file = graph.record_path(&member.name);
+    let inputs = match graph.inputs_hash(member, toolchain_fingerprint) {
         Ok(inputs) => inputs,
-        Err(err) => return done(None, Outcome::Failed(err)),
+        Err(err) => return done(None, None, Outcome::Failed(err)),
     };
     if !force
         && let Some(record) = Record::read(&record_file)
         && record.is_fresh(&inputs)
     {
         progress.fresh(&member.name);
-        return done(Some(record.output), Outcome::Fresh);
+        return done(Some(record.output), Some(inputs), Outcome::Fresh);
     }
 
     progress.building(&member.name, language);
     let started = Instant::now();
-    let built = toolchain::for_language(language).build(&member.project, ctx);
-    let built = match built {
+    let toolchain = toolchain::for_language(language);
+    let built = match toolchain.build(&member.project, ctx) {
         Ok(built) => built,
         Err(err) => {
             progress.failed(&member.name);
-            return done(None, Outcome::Failed(err));
+            return done(None, None, Outcome::Failed(err));
         }
     };
-    let Some(component) = built.into_iter().next() else {
-        progress.failed(&member.name);
-        return done(
-            None,
-            Outcome::Failed(anyhow::anyhow!(
-                "the {language} toolchain produced no component for `{}`",
-                member.name
-            )),
-        );
-    };
-    // Hash again after the build: toolchains may (re)generate binding files inside the
-    // project, and those must not make the next build look stale.
-    let recorded = inputs_hash(workspace, member, toolchain_fingerprint).and_then(|inputs| {
-        let output_stamp = fingerprint::stamp(&component.path).unwrap_or_default();
-        Record {
-            inputs,
-            output: component.path.clone(),
-            output_stamp,
+    // Hash again after the build, with the toolchain as it is now: a first build may install
+    // the toolchain (componentize-py), and toolchains may (re)generate binding files inside
+    // the project; neither may make the next build look stale.
+    let recorded = graph
+        .inputs_hash(member, &toolchain.fingerprint(ctx))
+        .and_then(|inputs| {
+            let output_stamp = fingerprint::stamp(&built.path).unwrap_or_default();
+            Record {
+                inputs: inputs.clone(),
+                output: built.path.clone(),
+                output_stamp,
+            }
+            .write(&record_file)?;
+            Ok(inputs)
+        });
+    let inputs = match recorded {
+        Ok(inputs) => inputs,
+        Err(err) => {
+            progress.failed(&member.name);
+            return done(None, None, Outcome::Failed(err));
         }
-        .write(&record_file)
-    });
-    if let Err(err) = recorded {
-        progress.failed(&member.name);
-        return done(None, Outcome::Failed(err));
-    }
+    };
     let elapsed = started.elapsed();
     progress.built(&member.name, elapsed);
-    done(Some(component.path), Outcome::Built { elapsed })
+    done(Some(built.path), Some(inputs), Outcome::Built { elapsed })
 }
 
 /// Per-component spinners on a terminal; status lines (or JSON) otherwise.
 struct Progress<'a> {
     ctx: &'a Context,
-    bars: Option<(MultiProgress, BTreeMap<String, ProgressBar>)>,
+    spinners: BTreeMap<String, Spinner>,
 }
 
 impl<'a> Progress<'a> {
     fn new(ctx: &'a Context, members: &[&Member]) -> Self {
-        if !ctx.printer.shows_progress() {
-            return Self { ctx, bars: None };
-        }
-        let multi = MultiProgress::new();
-        let style = ProgressStyle::with_template("{spinner:.green} {prefix:>12.bold} {msg}")
-            .expect("valid template");
-        let bars = members
-            .iter()
-            .map(|member| {
-                let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()));
-                bar.set_prefix(member.name.clone());
-                bar.set_message("waiting");
-                bar.enable_steady_tick(Duration::from_millis(100));
-                (member.name.clone(), bar)
-            })
-            .collect();
-        Self {
-            ctx,
-            bars: Some((multi, bars)),
-        }
+        let spinners = if ctx.printer.shows_progress() {
+            members
+                .iter()
+                .map(|member| {
+                    (
+                        member.name.clone(),
+                        ctx.printer.spinner(&member.name, "waiting"),
+                    )
+                })
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        Self { ctx, spinners }
     }
 
+    /// Updates the member's spinner; false when there are no spinners.
     fn set(&self, name: &str, message: String, finished: bool) -> bool {
-        let Some((_, bars)) = &self.bars else {
+        let Some(spinner) = self.spinners.get(name) else {
             return false;
         };
-        if let Some(bar) = bars.get(name) {
-            if finished {
-                bar.finish_with_message(message);
-            } else {
-                bar.set_message(message);
-            }
+        if finished {
+            spinner.finish_with(message);
+        } else {
+            spinner.message(message);
         }
         true
     }
@@ -260,15 +323,11 @@ impl<'a> Progress<'a> {
         if self.ctx.printer.is_json() {
             return;
         }
-        if !self.set(
-            name,
-            format!("built in {:.1}s", elapsed.as_secs_f64()),
-            true,
-        ) {
-            self.ctx.printer.status(
-                "Built",
-                format_args!("{name} in {:.1}s", elapsed.as_secs_f64()),
-            );
+        let seconds = elapsed.as_secs_f64();
+        if !self.set(name, format!("built in {seconds:.1}s"), true) {
+            self.ctx
+                .printer
+                .status("Built", format_args!("{name} in {seconds:.1}s"));
         }
     }
 
@@ -277,8 +336,8 @@ impl<'a> Progress<'a> {
     }
 
     fn finish(&self) {
-        if let Some((multi, _)) = &self.bars {
-            let _ = multi.clear();
+        for spinner in self.spinners.values() {
+            spinner.clear();
         }
     }
 }

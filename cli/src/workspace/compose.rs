@@ -71,7 +71,7 @@ pub fn compose(
     ctx: &Context,
 ) -> anyhow::Result<WorkspaceComposition> {
     let builds = build::build(
-        workspace,
+        &build::BuildGraph::workspace(workspace),
         &BuildOptions {
             packages: Vec::new(),
             jobs,
@@ -101,10 +101,9 @@ pub fn compose(
         .join(".compose.json");
     let mut hasher = Sha256::new();
     hasher.update(workspace.manifest.source.as_bytes());
-    for (name, _) in &outputs {
-        let record = Record::read(&build::record_path(workspace, name));
-        hasher.update(name.as_bytes());
-        hasher.update(record.map(|r| r.inputs).unwrap_or_default().as_bytes());
+    for build in &builds {
+        hasher.update(build.name.as_bytes());
+        hasher.update(build.inputs.as_deref().unwrap_or_default().as_bytes());
     }
     let inputs = fingerprint::hex(hasher);
     if !force
@@ -123,6 +122,7 @@ pub fn compose(
     let read = |(name, path): &(String, PathBuf)| -> anyhow::Result<ComposeInput> {
         Ok(ComposeInput {
             name: name.clone(),
+            origin: path.display().to_string(),
             bytes: fs_err::read(path)?,
         })
     };

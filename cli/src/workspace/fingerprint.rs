@@ -1,44 +1,57 @@
 //! Content hashes of a component's inputs (its sources, the WIT, its manifest entry, the
 //! toolchain, wcomp itself) and the record of the last successful build, so unchanged
 //! components are neither rebuilt nor handed to a toolchain.
+//!
+//! Sources are the files git would see: `.gitignore` files (the ones the scaffolds write, and
+//! any the user adds, in the project and its parents) are honoured even outside a git
+//! repository, so editor backups, `__pycache__` and generated bindings never make a component
+//! stale. `target/` and `.git/` are never inputs.
 
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-/// Directories that hold outputs or caches, never inputs.
-const SKIPPED_DIRS: &[&str] = &[
-    "target",
-    ".git",
-    "__pycache__",
-    ".venv",
-    "node_modules",
-    ".mypy_cache",
-    ".pytest_cache",
-];
+/// Directories that are never inputs, whatever the ignore files say.
+const ALWAYS_SKIPPED: &[&str] = &["target", ".git"];
 
-/// Hashes every file under `dir` (relative path and contents), skipping output directories
-/// and any directory in `exclude`.
-pub fn hash_tree(hasher: &mut Sha256, dir: &Path, exclude: &[&Path]) -> anyhow::Result<()> {
-    let walker = walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|entry| {
-            let skipped_name = entry.file_type().is_dir()
-                && entry.depth() > 0
-                && SKIPPED_DIRS.iter().any(|s| entry.file_name() == *s);
-            !skipped_name && !exclude.iter().any(|ex| entry.path() == *ex)
-        });
+/// The input files under `dir`, sorted, with `exclude`d subtrees left out.
+pub fn input_files(dir: &Path, exclude: &[&Path]) -> anyhow::Result<Vec<PathBuf>> {
+    let exclude: Vec<PathBuf> = exclude.iter().map(|p| p.to_path_buf()).collect();
+    let walker = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .git_ignore(true)
+        .git_exclude(false)
+        .git_global(false)
+        .require_git(false)
+        .parents(true)
+        .ignore(true)
+        .sort_by_file_name(std::cmp::Ord::cmp)
+        .filter_entry(move |entry| {
+            let is_skipped_dir = entry.depth() > 0
+                && entry.file_type().is_some_and(|t| t.is_dir())
+                && ALWAYS_SKIPPED.iter().any(|s| entry.file_name() == *s);
+            !is_skipped_dir && !exclude.iter().any(|ex| entry.path() == ex)
+        })
+        .build();
+    let mut files = Vec::new();
     for entry in walker {
         let entry = entry?;
-        if entry.file_type().is_file() {
-            let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-            hasher.update(relative.to_string_lossy().as_bytes());
-            hasher.update([0]);
-            let contents = fs_err::read(entry.path())?;
-            hasher.update((contents.len() as u64).to_le_bytes());
-            hasher.update(&contents);
+        if entry.file_type().is_some_and(|t| t.is_file()) {
+            files.push(entry.into_path());
         }
+    }
+    Ok(files)
+}
+
+/// Hashes every input file under `dir` (relative path and contents); see [`input_files`].
+pub fn hash_tree(hasher: &mut Sha256, dir: &Path, exclude: &[&Path]) -> anyhow::Result<()> {
+    for path in input_files(dir, exclude)? {
+        let relative = path.strip_prefix(dir).unwrap_or(&path);
+        hasher.update(relative.to_string_lossy().as_bytes());
+        hasher.update([0]);
+        let contents = fs_err::read(&path)?;
+        hasher.update((contents.len() as u64).to_le_bytes());
+        hasher.update(&contents);
     }
     Ok(())
 }
@@ -89,5 +102,51 @@ impl Record {
     /// True when `inputs` match and the output is still the file that was written.
     pub fn is_fresh(&self, inputs: &str) -> bool {
         self.inputs == inputs && stamp(&self.output).as_deref() == Some(self.output_stamp.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        input_files(dir, &[])
+            .unwrap()
+            .iter()
+            .map(|p| {
+                p.strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn inputs_follow_gitignore_without_a_repository() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        fs_err::write(dir.join(".gitignore"), "/target\n*.swp\n__pycache__/\n").unwrap();
+        fs_err::write(dir.join("app.py"), "x = 1\n").unwrap();
+        fs_err::write(dir.join(".app.py.swp"), "junk").unwrap();
+        fs_err::create_dir_all(dir.join("__pycache__")).unwrap();
+        fs_err::write(dir.join("__pycache__/app.pyc"), "junk").unwrap();
+        fs_err::create_dir_all(dir.join("target/wcomp")).unwrap();
+        fs_err::write(dir.join("target/wcomp/app.wasm"), "out").unwrap();
+        fs_err::create_dir_all(dir.join("wit")).unwrap();
+        fs_err::write(dir.join("wit/world.wit"), "package a:b;").unwrap();
+        assert_eq!(names(dir), [".gitignore", "app.py", "wit/world.wit"]);
+    }
+
+    #[test]
+    fn output_directories_are_skipped_without_any_ignore_file() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        fs_err::create_dir_all(dir.join("target")).unwrap();
+        fs_err::write(dir.join("target/x"), "out").unwrap();
+        fs_err::create_dir_all(dir.join(".git")).unwrap();
+        fs_err::write(dir.join(".git/HEAD"), "ref").unwrap();
+        fs_err::write(dir.join("lib.rs"), "").unwrap();
+        assert_eq!(names(dir), ["lib.rs"]);
     }
 }

@@ -240,17 +240,6 @@ impl Workspace {
         Ok(())
     }
 
-    /// The members `-p` selects, or all of them.
-    pub fn select(&self, names: &[String]) -> Result<Vec<&Member>, WorkspaceError> {
-        if self.members.is_empty() {
-            return Err(WorkspaceError::Empty);
-        }
-        if names.is_empty() {
-            return Ok(self.members.iter().collect());
-        }
-        names.iter().map(|name| self.member(name)).collect()
-    }
-
     pub fn member(&self, name: &str) -> Result<&Member, WorkspaceError> {
         self.members
             .iter()

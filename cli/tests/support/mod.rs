@@ -97,6 +97,34 @@ pub fn run(cwd: &Path, args: &[&str]) -> Run {
     Run::from_output(output)
 }
 
+/// Runs `wcomp <args>` in `cwd` with its stdout a pipe whose reading end is already closed
+/// (as in `wcomp … | head -1` once `head` has exited).
+pub fn run_with_closed_stdout(cwd: &Path, args: &[&str]) -> Run {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let mut child = wcomp(cwd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the wcomp binary runs");
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("read stderr");
+    let status = child.wait().expect("wcomp ends");
+    Run {
+        code: status.code(),
+        stdout: String::new(),
+        stderr,
+    }
+}
+
 /// A fresh temporary directory, removed when dropped.
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::Builder::new()

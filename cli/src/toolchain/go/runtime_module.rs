@@ -223,6 +223,11 @@ fn add_go_sum(dir: &Path, module: &ModuleDownload) -> anyhow::Result<()> {
 /// Writes the bundled runtime module and the `go.work` that substitutes it; returns the
 /// `go.work` path.
 fn write_bundled(project: &Project, version: &str) -> anyhow::Result<PathBuf> {
+    if sources::GO_RUNTIME_FILES.is_empty() {
+        anyhow::bail!(
+            "the Go module proxy cannot supply `{RUNTIME_MODULE}@{version}`, and this wcomp was built without its bundled copy (its build did not find the wit-bindgen-go sources); allow access to the Go module proxy, or rebuild wcomp with `WCOMP_WIT_BINDGEN_GO_DIR` pointing at the wit-bindgen-go crate"
+        );
+    }
     let work_dir = project.output_dir().join("go");
     let module_dir = work_dir.join("pkg");
     // The copy's own `go` line names the Go its upstream repository develops with; the code

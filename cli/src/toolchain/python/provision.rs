@@ -5,7 +5,7 @@
 //! marker file, so an interrupted install is redone rather than trusted.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
 
@@ -244,12 +244,14 @@ fn install(ctx: &Context, venv: &Path) -> anyhow::Result<ComponentizePy> {
 }
 
 fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Result<PathBuf> {
-    let spinner = Spinner::new(ctx, "creating a virtual environment");
+    let spinner = ctx
+        .printer
+        .spinner("componentize-py", "creating a virtual environment");
     let mut create = ProcessBuilder::new(python);
     create.args(["-m", "venv", "--clear"]).arg(venv);
     ctx.printer.verbose(format_args!("running `{create}`"));
     if let Err(err) = create.output() {
-        spinner.finish();
+        spinner.clear();
         let (venv, command) = (venv.to_owned(), manual_install_command());
         let output = ToolOutput::from_process(&err);
         return Err(PythonError::VenvFailed {
@@ -282,7 +284,7 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
             ctx.printer.verbose(format_args!("pip: {line}"));
         }
     });
-    spinner.finish();
+    spinner.clear();
     if let Err(err) = result {
         let (venv, command) = (venv.to_owned(), manual_install_command());
         let output = ToolOutput::from_process(&err);
@@ -312,43 +314,4 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
         format!("componentize-py {COMPONENTIZE_PY_VERSION}\n"),
     )?;
     Ok(program)
-}
-
-/// A spinner on stderr for work that takes seconds; silent when progress is not shown
-/// (not a terminal, `-q`, `--format json`).
-struct Spinner(Option<indicatif::ProgressBar>);
-
-impl Spinner {
-    fn new(ctx: &Context, message: &str) -> Self {
-        if !ctx.printer.shows_progress() {
-            return Self(None);
-        }
-        let bar = indicatif::ProgressBar::new_spinner();
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{spinner:.green} {msg} [{elapsed}]")
-        {
-            bar.set_style(style);
-        }
-        bar.set_message(message.to_owned());
-        bar.enable_steady_tick(Duration::from_millis(100));
-        Self(Some(bar))
-    }
-
-    fn message(&self, message: &str) {
-        if let Some(bar) = &self.0 {
-            bar.set_message(message.to_owned());
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl Drop for Spinner {
-    fn drop(&mut self) {
-        self.finish();
-    }
 }

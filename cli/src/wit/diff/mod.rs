@@ -217,19 +217,15 @@ fn read_at_revision(
     Ok(into.join(relative))
 }
 
-/// Whether a consumer of `old` can take `new` without opting in (cargo's rule: same major;
-/// before 1.0, same minor; before 0.1, the same version).
+/// Whether a consumer of `old` can take `new` without opting in: the definition composition
+/// uses to match imports with exports (wac-types), so `wit diff` and `compose` agree. Same
+/// major; before 1.0 the same minor; before 0.1 the same version; a pre-release only matches
+/// itself.
 fn semver_compatible(old: &PackageName, new: &PackageName) -> bool {
     let (Some(o), Some(n)) = (&old.version, &new.version) else {
         return false;
     };
-    if o.major > 0 {
-        o.major == n.major
-    } else if o.minor > 0 {
-        n.major == 0 && o.minor == n.minor
-    } else {
-        n.major == 0 && n.minor == 0 && n.patch == o.patch
-    }
+    wac_types::are_semver_compatible(&format!("p@{o}"), &format!("p@{n}"))
 }
 
 /// Judges the version bump from `old` to `new` given what changed.
@@ -385,5 +381,31 @@ mod tests {
         assert!(judge(&name(None), &name(None), false, true).ok);
         assert!(!judge(&name(Some("1.0.0")), &name(Some("0.9.0")), false, false).ok);
         assert!(judge(&name(Some("1.0.0")), &name(Some("1.0.0")), false, true).ok);
+    }
+
+    #[test]
+    fn pre_releases_are_compatible_only_with_themselves_as_in_compose() {
+        // Breaking changes between two release candidates are signalled by the new one.
+        assert!(
+            judge(
+                &name(Some("1.0.0-rc.1")),
+                &name(Some("1.0.0-rc.2")),
+                true,
+                true
+            )
+            .ok
+        );
+        assert!(judge(&name(Some("0.2.0-draft")), &name(Some("0.2.0")), true, true).ok);
+        for (old, new) in [
+            ("1.0.0-rc.1", "1.0.0-rc.2"),
+            ("0.2.0-draft", "0.2.0"),
+            ("1.2.0", "1.3.0"),
+        ] {
+            assert_eq!(
+                semver_compatible(&name(Some(old)), &name(Some(new))),
+                wac_types::are_semver_compatible(&format!("a:b/c@{old}"), &format!("a:b/c@{new}")),
+                "{old} → {new}"
+            );
+        }
     }
 }
