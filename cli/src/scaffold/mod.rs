@@ -3,7 +3,6 @@
 //! in one rename, so a failed or refused `new` leaves nothing behind and never overwrites.
 
 pub mod go;
-pub mod names;
 pub mod python;
 pub mod rust;
 pub mod workspace;
@@ -142,7 +141,7 @@ fn checked_name(dir: &Path, name: Option<&str>) -> Result<String, ScaffoldError>
                 reason: format!("`{}` has no final name", dir.display()),
             })?,
     };
-    names::validate_project_name(&name).map_err(|reason| ScaffoldError::InvalidName { reason })?;
+    crate::manifest::names::validate_project_name(&name).map_err(|reason| ScaffoldError::InvalidName { reason })?;
     Ok(name)
 }
 
@@ -218,7 +217,7 @@ pub fn render(template: &str, values: &[(&str, &str)]) -> String {
 /// The `wcomp.toml` that tells `wcomp build` a project's language and world.
 pub fn component_manifest(name: &str, language: Language, world: &str) -> ProjectFile {
     ProjectFile::new(
-        crate::toolchain::PROJECT_MANIFEST,
+        crate::manifest::MANIFEST,
         format!(
             "# Read by `wcomp build`: what this component is and which WIT world it implements.\n[component]\nname = \"{name}\"\nlang = \"{language}\"\nworld = \"{world}\"\n"
         ),

@@ -11,7 +11,7 @@ mod stubs;
 
 use wit_parser::WorldId;
 
-use super::names::to_kebab;
+use crate::manifest::names::to_kebab;
 use super::{ProjectFile, ScaffoldError, render};
 use crate::toolchain::Language;
 use crate::wit::WitPackage;

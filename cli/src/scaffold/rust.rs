@@ -8,7 +8,7 @@ use wit_parser::{
     WorldId, WorldItem, WorldKey,
 };
 
-use super::names::{rust_ident, to_kebab, to_snake, to_upper_camel};
+use crate::manifest::names::{rust_ident, to_kebab, to_snake, to_upper_camel};
 use super::{ProjectFile, ScaffoldError, render};
 use crate::wit::WitPackage;
 

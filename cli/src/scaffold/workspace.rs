@@ -4,7 +4,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::names::to_kebab;
+use crate::manifest::names::to_kebab;
 use super::{
     ProjectFile, ScaffoldError, Scaffolded, copy_wit, go, python, render, rust, write_project,
 };
@@ -144,7 +144,7 @@ pub fn new_member(
         relative.to_string_lossy().replace('\\', "/")
     ));
     // Check the edited manifest parses before anything is written.
-    crate::workspace::Manifest::parse(&manifest_path, manifest.clone())?;
+    crate::manifest::Manifest::parse(&manifest_path, manifest.clone())?;
     write_project(&dir, &files)?;
     crate::fsutil::write_atomic(&manifest_path, manifest.as_bytes())?;
     Ok(Scaffolded {

@@ -14,7 +14,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::runtime::invoke::{Call, find_function};
-use crate::workspace::manifest::StepEntry;
+use crate::manifest::StepEntry;
 
 /// A test as read from the manifest.
 #[derive(Debug, Clone)]

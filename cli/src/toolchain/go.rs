@@ -182,7 +182,7 @@ impl GoToolchain {
         let go = if self.go.components().count() > 1 {
             self.go.clone()
         } else {
-            super::process::find_on_path(&self.go.to_string_lossy())?
+            crate::process::find_on_path(&self.go.to_string_lossy())?
         };
         let gofmt = go.with_file_name(format!("gofmt{}", std::env::consts::EXE_SUFFIX));
         gofmt.is_file().then_some(gofmt)

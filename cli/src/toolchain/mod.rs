@@ -4,36 +4,14 @@
 
 pub mod doctor;
 pub mod go;
-pub mod process;
 pub mod python;
 pub mod rust;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::Context;
-pub use process::{ProcessBuilder, ProcessError};
-
-/// A language wcomp can build components from.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Rust,
-    Go,
-    Python,
-}
-
-impl fmt::Display for Language {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Rust => "rust",
-            Self::Go => "go",
-            Self::Python => "python",
-        })
-    }
-}
+pub use crate::manifest::{Language, Project};
+pub use crate::process::{ProcessBuilder, ProcessError, ToolOutput};
 
 /// Errors from finding or running a language toolchain.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -72,100 +50,6 @@ pub enum ToolchainError {
         "make each component a project of its own (a wcomp workspace can hold them all), or name the project after the one to build"
     ))]
     SeveralArtifacts { project: String, names: String },
-    /// No project wcomp knows how to build was found.
-    #[error("`{dir}` is not a component project wcomp can build")]
-    #[diagnostic(help(
-        "expected a `wcomp.toml` with a `[component]` table, or a Cargo.toml (Rust); create a project with `wcomp new <dir> --lang <rust|go|python>`"
-    ))]
-    UnknownProject { dir: PathBuf },
-}
-
-/// What a failing toolchain printed. The error renderer shows it verbatim, before the
-/// `error:` line, the way the tool itself would have.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{text}")]
-pub struct ToolOutput {
-    pub text: String,
-}
-
-impl ToolOutput {
-    /// The failed process's stderr, or its stdout when stderr is empty (some tools report
-    /// errors there).
-    pub fn from_process(err: &ProcessError) -> Self {
-        let text = match err {
-            ProcessError::Failed { stdout, stderr, .. } if stderr.trim().is_empty() => {
-                stdout.clone()
-            }
-            ProcessError::Failed { stderr, .. } => stderr.clone(),
-            other => other.to_string(),
-        };
-        Self { text }
-    }
-}
-
-/// A project directory and the language it is written in.
-#[derive(Debug, Clone)]
-pub struct Project {
-    pub dir: PathBuf,
-    pub language: Language,
-    /// The component's name (output file stem).
-    pub name: String,
-    /// The world it implements, when recorded (Go and Python need it; Rust names it in code).
-    pub world: Option<String>,
-    /// The WIT package directory (default `<dir>/wit`).
-    pub wit: PathBuf,
-}
-
-/// The file that records a project's language and world.
-pub const PROJECT_MANIFEST: &str = crate::workspace::MANIFEST;
-
-impl Project {
-    /// Recognises the project in `dir`: a `wcomp.toml` with a `[component]` table, else a
-    /// `Cargo.toml` (Rust).
-    pub fn detect(dir: &Path) -> anyhow::Result<Self> {
-        let manifest_path = dir.join(PROJECT_MANIFEST);
-        if manifest_path.is_file() {
-            let manifest = crate::workspace::Manifest::load(&manifest_path)?;
-            if let Some(component) = manifest.component {
-                let component = component.into_inner();
-                let default_name = || {
-                    dir.file_name().map_or_else(
-                        || "component".to_owned(),
-                        |n| n.to_string_lossy().into_owned(),
-                    )
-                };
-                return Ok(Self {
-                    dir: dir.to_owned(),
-                    language: component.lang.into_inner(),
-                    name: component.name.unwrap_or_else(default_name),
-                    world: component.world.map(toml::Spanned::into_inner),
-                    wit: dir.join(component.wit.as_deref().unwrap_or(Path::new("wit"))),
-                });
-            }
-        }
-        if dir.join("Cargo.toml").is_file() {
-            let name = dir.file_name().map_or_else(
-                || "component".to_owned(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            return Ok(Self {
-                dir: dir.to_owned(),
-                language: Language::Rust,
-                name,
-                world: None,
-                wit: dir.join("wit"),
-            });
-        }
-        Err(ToolchainError::UnknownProject {
-            dir: dir.to_owned(),
-        }
-        .into())
-    }
-
-    /// Where built components of this project are placed.
-    pub fn output_dir(&self) -> PathBuf {
-        self.dir.join("target").join("wcomp")
-    }
 }
 
 /// A component a toolchain produced.
@@ -208,7 +92,7 @@ pub fn file_fingerprint(program: &Path) -> String {
     let resolved = if program.components().count() > 1 {
         Some(program.to_owned())
     } else {
-        process::find_on_path(&program.to_string_lossy())
+        crate::process::find_on_path(&program.to_string_lossy())
     };
     match resolved
         .as_deref()

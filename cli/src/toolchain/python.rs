@@ -96,11 +96,11 @@ impl PythonSettings {
     /// The `[python]` table of the project's `wcomp.toml`; defaults when there is none (as for
     /// a workspace member without a manifest of its own).
     fn read(project: &Project) -> anyhow::Result<Self> {
-        let path = project.dir.join(super::PROJECT_MANIFEST);
+        let path = project.dir.join(crate::manifest::MANIFEST);
         if !path.is_file() {
             return Ok(Self::default());
         }
-        let Some(table) = crate::workspace::Manifest::load(&path)?.python else {
+        let Some(table) = crate::manifest::Manifest::load(&path)?.python else {
             return Ok(Self::default());
         };
         toml::Value::Table(table).try_into().map_err(|err| {
@@ -219,7 +219,7 @@ impl Inputs {
     fn check(project: &Project) -> anyhow::Result<Self> {
         let settings = PythonSettings::read(project)?;
         let world = project.world.clone().ok_or_else(|| PythonError::NoWorld {
-            manifest: project.dir.join(super::PROJECT_MANIFEST),
+            manifest: project.dir.join(crate::manifest::MANIFEST),
         })?;
         // wcomp's own WIT errors point at the file and line; check before starting Python.
         WitPackage::load(&project.wit)?.world(Some(&world))?;

@@ -59,7 +59,7 @@ pub fn find_manifest(path: &Path) -> Option<PathBuf> {
     let start = if path.is_dir() { path } else { path.parent()? };
     start
         .ancestors()
-        .map(|dir| dir.join(crate::toolchain::PROJECT_MANIFEST))
+        .map(|dir| dir.join(crate::manifest::MANIFEST))
         .find(|candidate| candidate.is_file())
 }
 

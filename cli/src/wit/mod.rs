@@ -172,12 +172,12 @@ impl WitPackage {
 pub fn default_wit_paths(cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if let Some(root) = crate::workspace::Workspace::find(cwd) {
         // Only the manifest is read: a workspace with other problems can still check its WIT.
-        let manifest = crate::workspace::Manifest::load(&root.join(crate::workspace::MANIFEST))?;
+        let manifest = crate::manifest::Manifest::load(&root.join(crate::manifest::MANIFEST))?;
         if let Some(workspace) = manifest.workspace {
             return Ok(vec![root.join(workspace.wit.get_ref())]);
         }
     }
-    if cwd.join(crate::toolchain::PROJECT_MANIFEST).is_file() {
+    if cwd.join(crate::manifest::MANIFEST).is_file() {
         let project = crate::toolchain::Project::detect(cwd)?;
         return Ok(vec![project.wit]);
     }

@@ -79,7 +79,7 @@ impl BuildGraph {
     pub fn project(project: Project) -> Self {
         let shared_wit = (!project.wit.starts_with(&project.dir)).then(|| project.wit.clone());
         let state_dir = project.output_dir();
-        let entry_text = fs_err::read_to_string(project.dir.join(crate::workspace::MANIFEST))
+        let entry_text = fs_err::read_to_string(project.dir.join(crate::manifest::MANIFEST))
             .unwrap_or_default();
         Self {
             members: vec![Member {

@@ -5,7 +5,6 @@
 pub mod build;
 pub mod compose;
 pub mod fingerprint;
-pub mod manifest;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -13,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-pub use manifest::{MANIFEST, Manifest, ManifestError};
+pub use crate::manifest::{MANIFEST, Manifest, ManifestError};
 
 use crate::toolchain::{Language, Project};
 use crate::wit::WitPackage;
@@ -111,7 +110,7 @@ impl Workspace {
         for (name, entry) in &manifest.components {
             let span = entry.span();
             let body = entry.get_ref();
-            crate::scaffold::names::validate_project_name(name).map_err(|reason| {
+            crate::manifest::names::validate_project_name(name).map_err(|reason| {
                 manifest.error(
                     span.clone(),
                     format!("invalid component name: {reason}"),

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use wit_parser::{InterfaceId, Resolve};
 
-use crate::scaffold::names::{to_snake, to_upper_camel};
+use crate::manifest::names::{to_snake, to_upper_camel};
 
 /// Python's hard keywords: componentize-py appends `_` to names that collide with them.
 const PYTHON_KEYWORDS: &[&str] = &[

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 
 use super::PythonError;
 use crate::Context;
-use crate::toolchain::process::find_on_path;
+use crate::process::find_on_path;
 use crate::toolchain::{ProcessBuilder, ProcessError, ToolOutput, ToolchainError};
 
 /// The componentize-py release wcomp builds with.

@@ -1,5 +1,10 @@
-//! `wcomp.toml`: the workspace manifest. Parsed with spans so every problem is reported at its
-//! line and column, with the offending text underlined.
+//! `wcomp.toml` and the project it describes: the manifest model (parsed with spans so every
+//! problem is reported at its line and column), [`Language`], [`Project`] and the naming rules.
+//! A leaf: toolchains, workspaces, WIT, the runtime and testing all read these types, and this
+//! module depends on nothing of theirs.
+
+pub mod names;
+pub mod project;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -9,7 +14,7 @@ use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::toolchain::Language;
+pub use project::{Language, Project, ProjectError};
 
 /// A problem in `wcomp.toml`, pointing at where it is.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

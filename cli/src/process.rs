@@ -236,3 +236,26 @@ mod tests {
         assert!(err.to_string().contains("exit status: 3"), "{err}");
     }
 }
+
+/// What a failing toolchain printed. The error renderer shows it verbatim, before the
+/// `error:` line, the way the tool itself would have.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{text}")]
+pub struct ToolOutput {
+    pub text: String,
+}
+
+impl ToolOutput {
+    /// The failed process's stderr, or its stdout when stderr is empty (some tools report
+    /// errors there).
+    pub fn from_process(err: &ProcessError) -> Self {
+        let text = match err {
+            ProcessError::Failed { stdout, stderr, .. } if stderr.trim().is_empty() => {
+                stdout.clone()
+            }
+            ProcessError::Failed { stderr, .. } => stderr.clone(),
+            other => other.to_string(),
+        };
+        Self { text }
+    }
+}
