@@ -205,7 +205,10 @@ mod tests {
     fn reported_diagnostics_keep_their_hint_and_type() {
         let err = Broke.report().context("while doing it");
         assert_eq!(hint_of(&err).as_deref(), Some("fix the thing"));
-        assert!(err.chain().any(|cause| cause.downcast_ref::<Broke>().is_some()));
+        assert!(
+            err.chain()
+                .any(|cause| cause.downcast_ref::<Broke>().is_some())
+        );
         assert!(diagnostic_of(&err).is_some());
     }
 }

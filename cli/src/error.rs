@@ -134,7 +134,10 @@ mod tests {
             ExitStatus::Failure
         );
         let coded = anyhow::Error::new(Diagnosed::new(Limit).with_exit_code(124));
-        assert_eq!(report(&printer, &coded.context("outer")), ExitStatus::Code(124));
+        assert_eq!(
+            report(&printer, &coded.context("outer")),
+            ExitStatus::Code(124)
+        );
         assert_eq!(
             report(&printer, &InternalError::new("a broken invariant")),
             ExitStatus::Internal

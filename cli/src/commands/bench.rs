@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::commands::CommandError;
+use crate::diagnostic::ReportResult as _;
 use crate::runtime::bench::{self, BenchOptions, BenchReport, MemoryInit, Progress};
 use crate::runtime::{CacheMode, cache};
 use crate::workspace::{self, Workspace};
@@ -74,7 +75,8 @@ pub fn run(args: BenchArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Some(component) => ctx.path(component),
         None => {
             let root = Workspace::find(&ctx.cwd)
-                .ok_or(CommandError::NotInWorkspace { command: "bench" })?;
+                .ok_or(CommandError::NotInWorkspace { command: "bench" })
+                .report_err()?;
             let workspace = Workspace::load(&root)?;
             let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
             workspace::compose::compose(&workspace, jobs, false, ctx)?.output
@@ -85,11 +87,11 @@ pub fn run(args: BenchArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         component,
         invoke: args.invoke,
         instances: args.instances,
-        duration: crate::units::parse_duration(&args.duration)?,
+        duration: crate::units::parse_duration(&args.duration).report_err()?,
         threads: args.threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         }),
-        max_memory: crate::units::parse_size(&args.max_memory)?,
+        max_memory: crate::units::parse_size(&args.max_memory).report_err()?,
         memory_init: match args.memory_init {
             MemoryInitArg::Copy => MemoryInit::Copy,
             MemoryInitArg::Cow => MemoryInit::Cow,

@@ -5,7 +5,6 @@ use serde_json::json;
 
 use crate::toolchain::Project;
 use crate::workspace::build::{self as workspace_build, BuildGraph, BuildOptions, Outcome};
-use crate::workspace::compose::check_builds;
 use crate::workspace::{MANIFEST, Workspace};
 use crate::{Context, ExitStatus};
 
@@ -169,7 +168,7 @@ fn build_graph(
 ) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
     let results = workspace_build::build(graph, options, ctx)?;
-    check_builds(&results, ctx)?;
+    let results = workspace_build::check_builds(results)?;
     let built = results
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Built { .. }))

@@ -5,6 +5,7 @@ use serde_json::json;
 use crate::commands::CommandError;
 use crate::compose::Composition;
 use crate::compose::{self, ComposeInput, ComposeOptions, LeftReason};
+use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
 
@@ -65,8 +66,9 @@ fn input(ctx: &Context, path: &Path) -> anyhow::Result<ComposeInput> {
 
 pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let (Some(socket), Some(output)) = (&args.socket, &args.output) else {
-        let root =
-            Workspace::find(&ctx.cwd).ok_or(CommandError::NotInWorkspace { command: "compose" })?;
+        let root = Workspace::find(&ctx.cwd)
+            .ok_or(CommandError::NotInWorkspace { command: "compose" })
+            .report_err()?;
         let workspace = Workspace::load(&root)?;
         let jobs = args
             .jobs
@@ -88,7 +90,7 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     };
     let to_stdout = args.output.as_os_str() == "-";
     if to_stdout && ctx.printer.stdout_is_terminal() {
-        return Err(CommandError::BinaryToTerminal.into());
+        return Err(CommandError::BinaryToTerminal.report());
     }
     // With the component on stdout, every line of text (explanations, JSON messages) goes to
     // stderr: stdout carries the bytes and nothing else.
@@ -112,7 +114,7 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         wires: Vec::new(),
         require_every_plug: true,
     };
-    let composition = compose::compose(options)?;
+    let composition = compose::compose(options).report_err()?;
 
     print_unresolved(&composition, ctx);
     if explain {

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use crate::commands::CommandError;
 use crate::compose::graph::{self, NodeInfo};
 use crate::compose::{self, ComposeInput, ComposeOptions};
+use crate::diagnostic::ReportResult as _;
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
 
@@ -82,11 +83,12 @@ pub fn run(args: GraphArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 wires: Vec::new(),
                 require_every_plug: true,
             };
-            (compose::compose(options)?, info)
+            (compose::compose(options).report_err()?, info)
         }
         None => {
             let root = Workspace::find(&ctx.cwd)
-                .ok_or(CommandError::NotInWorkspace { command: "graph" })?;
+                .ok_or(CommandError::NotInWorkspace { command: "graph" })
+                .report_err()?;
             let workspace = Workspace::load(&root)?;
             let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
             let result = workspace::compose::compose(&workspace, jobs, true, ctx)?;

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
+use crate::diagnostic::Report as _;
 use crate::scaffold::{self, NewOptions, Scaffolded};
 use crate::toolchain::Language;
 use crate::workspace::Workspace;
@@ -99,7 +100,7 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         )?,
         _ => {
             if args.world.is_some() && args.wit.is_none() {
-                return Err(scaffold::ScaffoldError::WorldWithoutWit.into());
+                return Err(scaffold::ScaffoldError::WorldWithoutWit.report());
             }
             let options = NewOptions {
                 dir: args.dir.clone(),

@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::commands::CommandError;
+use crate::diagnostic::{Diagnosed, ReportResult as _};
 use crate::printer::Verbosity;
 use crate::runtime::profile::RunProfile;
 use crate::runtime::{
@@ -92,8 +93,9 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let component = match &args.component {
         Some(component) => ctx.path(component),
         None => {
-            let root =
-                Workspace::find(&ctx.cwd).ok_or(CommandError::NotInWorkspace { command: "run" })?;
+            let root = Workspace::find(&ctx.cwd)
+                .ok_or(CommandError::NotInWorkspace { command: "run" })
+                .report_err()?;
             let workspace = Workspace::load(&root)?;
             let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
             workspace::compose::compose(&workspace, jobs, false, ctx)?.output
@@ -106,7 +108,7 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 "grants and limits from `{}` [run]",
                 path.display()
             ));
-            RunProfile::from_manifest(&manifest)?
+            RunProfile::from_manifest(&manifest).report_err()?
         }
         None => RunProfile::default(),
     };
@@ -167,23 +169,23 @@ fn sandbox_and_limits(
     for text in &args.dirs {
         flags
             .dirs
-            .push(text.parse::<DirGrant>()?.relative_to(&ctx.cwd));
+            .push(text.parse::<DirGrant>().report_err()?.relative_to(&ctx.cwd));
     }
     for text in &args.env {
-        flags.env.push(text.parse::<EnvGrant>()?);
+        flags.env.push(text.parse::<EnvGrant>().report_err()?);
     }
     for text in &args.allow_net {
-        flags.net.push(text.parse::<NetGrant>()?);
+        flags.net.push(text.parse::<NetGrant>().report_err()?);
     }
     sandbox.merge(flags);
     if let Some(text) = &args.timeout {
-        limits.timeout = crate::units::parse_timeout(text)?;
+        limits.timeout = crate::units::parse_timeout(text).report_err()?;
     }
     if let Some(fuel) = args.fuel {
         limits.fuel = Some(fuel);
     }
     if let Some(text) = &args.max_memory {
-        limits.max_memory = crate::units::parse_size(text)?;
+        limits.max_memory = crate::units::parse_size(text).report_err()?;
     }
     Ok((sandbox, limits))
 }
@@ -255,12 +257,10 @@ pub fn printer_events(ctx: &Context) -> Events {
             RunEvent::Overdue { limit } => {
                 // The guest cannot be interrupted inside a host call; a command-line run
                 // ends here rather than outliving its limit.
-                let err = anyhow::Error::new(limit.clone());
-                let status = crate::error::report(&printer, &err);
-                std::process::exit(i32::from(match status {
-                    ExitStatus::Code(code) => code,
-                    _ => limit.exit_code(),
-                }));
+                let code = limit.exit_code();
+                let err = anyhow::Error::new(Diagnosed::new(limit.clone()).with_exit_code(code));
+                crate::error::report(&printer, &err);
+                std::process::exit(i32::from(code));
             }
         }
     })

@@ -3,9 +3,9 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::commands::CommandError;
+use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::testing::{self, TestCase, TestOptions, TestResult, report};
 use crate::workspace::build::{self as workspace_build, BuildOptions};
-use crate::workspace::compose::check_builds;
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
 use std::collections::BTreeSet;
@@ -48,7 +48,9 @@ pub struct TestArgs {
 }
 
 pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
-    let root = Workspace::find(&ctx.cwd).ok_or(CommandError::NotInWorkspace { command: "test" })?;
+    let root = Workspace::find(&ctx.cwd)
+        .ok_or(CommandError::NotInWorkspace { command: "test" })
+        .report_err()?;
     let workspace = Workspace::load(&root)?;
     let cases = cases(&workspace, args.filter.as_deref())?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -59,7 +61,7 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let options = TestOptions {
         stub_imports: true,
         // The parser of `wcomp run --timeout` and of `wcomp.toml`.
-        timeout: crate::units::parse_timeout(&args.timeout)?,
+        timeout: crate::units::parse_timeout(&args.timeout).report_err()?,
         cache: crate::runtime::CacheMode::Dir(crate::runtime::cache::compiled_dir(&ctx.cache_dir)),
         ..TestOptions::default()
     };
@@ -77,7 +79,7 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                     },
                     ctx,
                 )?;
-                check_builds(&builds, ctx)?;
+                let builds = workspace_build::check_builds(builds)?;
                 builds
                     .into_iter()
                     .next()
@@ -155,7 +157,7 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
                     "duplicate name",
                     None,
                 )
-                .into());
+                .report());
         }
         if !test.steps.is_empty() && test.invoke.is_some() {
             return Err(manifest
@@ -165,7 +167,7 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
                     "in this test",
                     Some("put every call in `steps`, or use a single `invoke`".into()),
                 )
-                .into());
+                .report());
         }
         let steps = test.all_steps();
         for step in &steps {
@@ -177,7 +179,7 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
                         "in this test",
                         Some("each step needs `invoke = '<function>(<args>)'`".into()),
                     )
-                    .into());
+                    .report());
             }
             let expectations = [&step.expect, &step.expect_trap, &step.expect_error]
                 .iter()
@@ -193,13 +195,15 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
                             "use one of `expect`, `expect-trap` and `expect-error` per call".into(),
                         ),
                     )
-                    .into());
+                    .report());
             }
         }
         let component = match &test.component {
             Some(component) => {
-                workspace.member(component.get_ref()).map_err(|_| {
-                    manifest.error(
+                workspace
+                    .member(component.get_ref())
+                    .map_err(|_| {
+                        manifest.error(
                         component.span(),
                         format!(
                             "test `{name}` names `{}`, which is not a component of this workspace",
@@ -208,7 +212,8 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
                         "unknown component",
                         None,
                     )
-                })?;
+                    })
+                    .report_err()?;
                 Some(component.get_ref().clone())
             }
             None => None,
@@ -222,7 +227,7 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
         }
     }
     if cases.is_empty() && manifest.tests.is_empty() {
-        return Err(NoTests.into());
+        return Err(NoTests.report());
     }
     Ok(cases)
 }

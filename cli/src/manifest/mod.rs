@@ -14,6 +14,8 @@ use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::diagnostic::ReportResult as _;
+
 pub use project::{Language, Project, ProjectError};
 
 /// A problem in `wcomp.toml`, pointing at where it is.
@@ -184,11 +186,26 @@ struct RawProject {
 /// The file name of manifests.
 pub const MANIFEST: &str = "wcomp.toml";
 
+/// The nearest directory at or above `start` whose `wcomp.toml` has a `[workspace]` table.
+pub fn find_workspace(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| {
+            let path = dir.join(MANIFEST);
+            path.is_file()
+                && std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|text| text.parse::<toml::Table>().ok())
+                    .is_some_and(|table| table.contains_key("workspace"))
+        })
+        .map(Path::to_path_buf)
+}
+
 impl Manifest {
     /// Reads and parses `path`.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let source = fs_err::read_to_string(path)?;
-        Ok(Self::parse(path, source)?)
+        Self::parse(path, source).report_err()
     }
 
     /// Parses manifest text; `path` names it in diagnostics.

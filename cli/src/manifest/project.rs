@@ -1,6 +1,7 @@
 //! A component project on disk: the language it is written in and where its WIT is, as its
 //! `wcomp.toml` (or, for Rust, its `Cargo.toml`) says.
 
+use crate::diagnostic::Report as _;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -89,7 +90,7 @@ impl Project {
         Err(ProjectError::UnknownProject {
             dir: dir.to_owned(),
         }
-        .into())
+        .report())
     }
 
     /// Where built components of this project are placed.
@@ -97,4 +98,3 @@ impl Project {
         self.dir.join("target").join("wcomp")
     }
 }
-

@@ -19,6 +19,7 @@ use super::cache::{self, CacheMode, CacheOutcome};
 use super::engine::{self, Host, UnknownImports};
 use super::invoke::{self, Call, Target};
 use super::limits::Limits;
+use crate::diagnostic::ReportResult as _;
 
 /// Errors specific to benchmarking.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -224,8 +225,8 @@ fn config(options: &BenchOptions, pool: Option<(u32, Needs)>) -> Config {
 /// Runs every phase and returns the measurements.
 pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     let bytes = super::load(&options.component)?;
-    super::check_component(&options.component, &bytes)?;
-    let call = Call::parse(&options.invoke)?;
+    super::check_component(&options.component, &bytes).report_err()?;
+    let call = Call::parse(&options.invoke).report_err()?;
 
     // Compile cold on an engine without pools, to learn how many memories, tables and core
     // instances one instance needs before sizing the pools.
@@ -236,17 +237,19 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         .map_err(anyhow::Error::from)
         .with_context(|| format!("cannot compile `{}`", options.component.display()))?;
     let compile_cold = start.elapsed();
-    let needs = needs(&cold, &bytes).ok_or_else(|| BenchError::Unsized {
-        path: options.component.clone(),
-    })?;
+    let needs = needs(&cold, &bytes)
+        .ok_or_else(|| BenchError::Unsized {
+            path: options.component.clone(),
+        })
+        .report_err()?;
 
     let threads = options.threads.max(1);
     let held = options.instances.unwrap_or(0);
     // Every phase drops its instances before the next, so the pool needs the largest phase
     // plus the one instance used to measure calls.
     let slots = held.max(u32::try_from(threads).unwrap_or(u32::MAX)) + 2;
-    let engine = Engine::new(&config(options, Some((slots, needs)))).map_err(|source| {
-        BenchError::Reserve {
+    let engine = Engine::new(&config(options, Some((slots, needs))))
+        .map_err(|source| BenchError::Reserve {
             instances: slots,
             per_instance: format!(
                 "{} memories × {}",
@@ -254,8 +257,8 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
                 crate::units::format_size(options.max_memory)
             ),
             source: source.into(),
-        }
-    })?;
+        })
+        .report_err()?;
 
     // The from-cache time: the cold artifact is stored under this engine's key when the
     // two engines are compatible (they differ only in allocation), then loaded back.
@@ -276,7 +279,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     let pre = linker
         .instantiate_pre(&component)
         .map_err(|err| super::instantiate_error(&options.component, err))?;
-    let target = invoke::find_function(&engine, &component, &call)?;
+    let target = invoke::find_function(&engine, &component, &call).report_err()?;
     let limits = Limits {
         timeout: None,
         fuel: None,
@@ -286,7 +289,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     // One instance first: it checks the call and gives the parameter values.
     let mut probe_instance = Live::new(&pre, &target, &limits)?;
     let ty = probe_instance.func.ty(&probe_instance.store);
-    let params = call.params(&ty, &target.qualified_name)?;
+    let params = call.params(&ty, &target.qualified_name).report_err()?;
     let results = ty.results().len();
     probe_instance.call(&params, results)?;
     let core_instances = engine

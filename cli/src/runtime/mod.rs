@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::diagnostic::Diagnosed;
+use crate::diagnostic::{Report as _, ReportResult as _};
 use anyhow::Context as _;
 use wasmtime::Store;
 use wasmtime::component::Val;
@@ -210,7 +212,7 @@ fn compile(
     engine: &wasmtime::Engine,
     bytes: &[u8],
 ) -> anyhow::Result<cache::Compiled> {
-    check_component(&options.component, bytes)?;
+    check_component(&options.component, bytes).report_err()?;
     cache::load_or_compile(engine, bytes, &options.cache)
         .with_context(|| format!("cannot compile `{}`", options.component.display()))
 }
@@ -244,8 +246,8 @@ fn run_compiled(
     // Resolve what to call before instantiating, so a bad call costs no guest time.
     let call = match &options.invoke {
         Some(source) => {
-            let call = Call::parse(source)?;
-            let target = invoke::find_function(engine, &component, &call)?;
+            let call = Call::parse(source).report_err()?;
+            let target = invoke::find_function(engine, &component, &call).report_err()?;
             Some((call, target))
         }
         None => {
@@ -260,7 +262,7 @@ fn run_compiled(
                     path: options.component.clone(),
                     example,
                 }
-                .into());
+                .report());
             }
             None
         }
@@ -270,7 +272,10 @@ fn run_compiled(
     let pre = linker
         .instantiate_pre(&component)
         .map_err(|err| instantiate_error(&options.component, err))?;
-    let wasi = options.sandbox.wasi_ctx(&argv, &options.events)?;
+    let wasi = options
+        .sandbox
+        .wasi_ctx(&argv, &options.events)
+        .report_err()?;
     let overdue = options.limits.timeout.map(|limit| {
         let events = options.events.clone();
         Box::new(move || {
@@ -289,7 +294,7 @@ fn run_compiled(
                 .map_err(|err| fail(&mut store, limits, err, Some(&options.component)))?;
             let func = target.func(&instance, &mut store)?;
             let ty = func.ty(&store);
-            let params = call.params(&ty, &target.qualified_name)?;
+            let params = call.params(&ty, &target.qualified_name).report_err()?;
             let mut results = vec![Val::Bool(false); ty.results().len()];
             func.call(&mut store, &params, &mut results)
                 .map_err(|err| fail(&mut store, limits, err, None))?;
@@ -362,7 +367,7 @@ fn instantiate_error(path: &Path, err: wasmtime::Error) -> anyhow::Error {
         path: path.to_owned(),
         source: err.into(),
     }
-    .into()
+    .report()
 }
 
 /// The error for a guest that stopped: a limit it hit, else its trap, else (while
@@ -379,11 +384,12 @@ fn fail(
             .map(|bt| bt.to_string().trim_end().to_owned())
             .filter(|bt| !bt.is_empty())
             .map(GuestBacktrace);
-        return RunError::Limit {
+        let code = exceeded.exit_code();
+        let limit = RunError::Limit {
             limit: exceeded,
             backtrace,
-        }
-        .into();
+        };
+        return anyhow::Error::new(Diagnosed::new(limit).with_exit_code(code));
     }
     match path {
         Some(path) => instantiate_error(path, err),
@@ -409,5 +415,5 @@ fn guest_error(err: wasmtime::Error) -> anyhow::Error {
     } else {
         format!("{message} ({root})")
     };
-    RunError::Trap { message, backtrace }.into()
+    RunError::Trap { message, backtrace }.report()
 }

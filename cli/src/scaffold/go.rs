@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 
 use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 
-use crate::manifest::names::{to_kebab, to_snake};
 use super::{ProjectFile, ScaffoldError, render};
+use crate::manifest::names::{to_kebab, to_snake};
 use crate::toolchain::Language;
 use crate::toolchain::go::{self as go_toolchain, GoError, MIN_GO, RUNTIME_MODULE};
 use crate::wit::WitPackage;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::Context;
+use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::toolchain::Language;
 use crate::wit::WitPackage;
 
@@ -81,31 +82,33 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
         return Err(ScaffoldError::NotEmpty {
             dir: options.dir.clone(),
         }
-        .into());
+        .report());
     }
-    let name = checked_name(&dir, options.name.as_deref())?;
+    let name = checked_name(&dir, options.name.as_deref()).report_err()?;
 
     let (world, mut files) = match &options.wit {
         None => {
             if options.world.is_some() {
-                return Err(ScaffoldError::WorldWithoutWit.into());
+                return Err(ScaffoldError::WorldWithoutWit.report());
             }
             match options.language {
                 Language::Rust => rust::example(&name),
-                Language::Go => go::example(&name)?,
-                Language::Python => python::example(&name)?,
+                Language::Go => go::example(&name).report_err()?,
+                Language::Python => python::example(&name).report_err()?,
             }
         }
         Some(wit_path) => {
             let wit_path = ctx.path(wit_path);
-            let package = WitPackage::load(&wit_path)?;
-            let world_id = package.world(options.world.as_deref())?;
+            let package = WitPackage::load(&wit_path).report_err()?;
+            let world_id = package.world(options.world.as_deref()).report_err()?;
             let world = package.resolve.worlds[world_id].name.clone();
             let mut files = copy_wit(&wit_path)?;
             files.extend(match options.language {
-                Language::Rust => rust::from_world(&name, &package, world_id, "wit")?,
-                Language::Go => go::from_world(&name, &package, world_id)?,
-                Language::Python => python::from_world(&name, &package, world_id)?,
+                Language::Rust => {
+                    rust::from_world(&name, &package, world_id, "wit").report_err()?
+                }
+                Language::Go => go::from_world(&name, &package, world_id).report_err()?,
+                Language::Python => python::from_world(&name, &package, world_id).report_err()?,
             });
             (world, files)
         }
@@ -141,7 +144,8 @@ fn checked_name(dir: &Path, name: Option<&str>) -> Result<String, ScaffoldError>
                 reason: format!("`{}` has no final name", dir.display()),
             })?,
     };
-    crate::manifest::names::validate_project_name(&name).map_err(|reason| ScaffoldError::InvalidName { reason })?;
+    crate::manifest::names::validate_project_name(&name)
+        .map_err(|reason| ScaffoldError::InvalidName { reason })?;
     Ok(name)
 }
 

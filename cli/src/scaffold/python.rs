@@ -11,8 +11,8 @@ mod stubs;
 
 use wit_parser::WorldId;
 
-use crate::manifest::names::to_kebab;
 use super::{ProjectFile, ScaffoldError, render};
+use crate::manifest::names::to_kebab;
 use crate::toolchain::Language;
 use crate::wit::WitPackage;
 

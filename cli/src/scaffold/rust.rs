@@ -8,8 +8,8 @@ use wit_parser::{
     WorldId, WorldItem, WorldKey,
 };
 
-use crate::manifest::names::{rust_ident, to_kebab, to_snake, to_upper_camel};
 use super::{ProjectFile, ScaffoldError, render};
+use crate::manifest::names::{rust_ident, to_kebab, to_snake, to_upper_camel};
 use crate::wit::WitPackage;
 
 /// The wit-bindgen release generated projects depend on.

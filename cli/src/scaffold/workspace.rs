@@ -4,11 +4,12 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::manifest::names::to_kebab;
 use super::{
     ProjectFile, ScaffoldError, Scaffolded, copy_wit, go, python, render, rust, write_project,
 };
 use crate::Context;
+use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::manifest::names::to_kebab;
 use crate::toolchain::Language;
 use crate::wit::WitPackage;
 use crate::workspace::{MANIFEST, Workspace};
@@ -34,7 +35,7 @@ pub fn new_workspace(
     ctx: &Context,
 ) -> anyhow::Result<Scaffolded> {
     let dir = ctx.path(dir);
-    let name = super::checked_name(&dir, name)?;
+    let name = super::checked_name(&dir, name).report_err()?;
     let mut files = vec![
         ProjectFile::new(
             MANIFEST,
@@ -59,7 +60,7 @@ pub fn new_workspace(
         Some(wit) => {
             let wit = ctx.path(wit);
             // Refuse broken WIT now rather than leave a workspace that cannot build.
-            WitPackage::load(&wit)?;
+            WitPackage::load(&wit).report_err()?;
             files.extend(copy_wit(&wit)?);
         }
         None => {
@@ -96,17 +97,18 @@ pub fn new_member(
         .map_err(|_| WorkspaceScaffoldError::Outside {
             dir: dir.clone(),
             root: workspace.root.clone(),
-        })?
+        })
+        .report_err()?
         .to_owned();
-    let name = super::checked_name(&dir, name)?;
+    let name = super::checked_name(&dir, name).report_err()?;
     if workspace.members.iter().any(|m| m.name == name) {
-        return Err(WorkspaceScaffoldError::Duplicate { name }.into());
+        return Err(WorkspaceScaffoldError::Duplicate { name }.report());
     }
     if !crate::fsutil::is_missing_or_empty_dir(&dir)? {
-        return Err(ScaffoldError::NotEmpty { dir }.into());
+        return Err(ScaffoldError::NotEmpty { dir }.report());
     }
-    let package = WitPackage::load(&workspace.wit_dir)?;
-    let world_id = package.world(world)?;
+    let package = WitPackage::load(&workspace.wit_dir).report_err()?;
+    let world_id = package.world(world).report_err()?;
     let world = package.resolve.worlds[world_id].name.clone();
 
     let wit_from_project = relative_path(
@@ -117,9 +119,11 @@ pub fn new_member(
             .unwrap_or(Path::new("wit")),
     );
     let mut files = match language {
-        Language::Rust => rust::from_world(&name, &package, world_id, &wit_from_project)?,
-        Language::Go => go::from_world(&name, &package, world_id)?,
-        Language::Python => python::from_world(&name, &package, world_id)?,
+        Language::Rust => {
+            rust::from_world(&name, &package, world_id, &wit_from_project).report_err()?
+        }
+        Language::Go => go::from_world(&name, &package, world_id).report_err()?,
+        Language::Python => python::from_world(&name, &package, world_id).report_err()?,
     };
     // The workspace's manifest and WIT serve every component; no per-project copies.
     files.retain(|file| file.path != Path::new(MANIFEST) && !file.path.starts_with("wit"));
@@ -144,7 +148,7 @@ pub fn new_member(
         relative.to_string_lossy().replace('\\', "/")
     ));
     // Check the edited manifest parses before anything is written.
-    crate::manifest::Manifest::parse(&manifest_path, manifest.clone())?;
+    crate::manifest::Manifest::parse(&manifest_path, manifest.clone()).report_err()?;
     write_project(&dir, &files)?;
     crate::fsutil::write_atomic(&manifest_path, manifest.as_bytes())?;
     Ok(Scaffolded {

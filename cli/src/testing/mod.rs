@@ -13,8 +13,8 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::runtime::invoke::{Call, find_function};
 use crate::manifest::StepEntry;
+use crate::runtime::invoke::{Call, find_function};
 
 /// A test as read from the manifest.
 #[derive(Debug, Clone)]

@@ -29,7 +29,7 @@ impl Check {
                 name: name.to_owned(),
                 ok: false,
                 detail: format!("{err:#}"),
-                fix: crate::error::hint_of(&err),
+                fix: crate::diagnostic::hint_of(&err),
             },
         }
     }

@@ -10,6 +10,7 @@ pub mod rust;
 use std::path::{Path, PathBuf};
 
 use crate::Context;
+use crate::diagnostic::Report as _;
 pub use crate::manifest::{Language, Project};
 pub use crate::process::{ProcessBuilder, ProcessError, ToolOutput};
 
@@ -117,7 +118,7 @@ pub fn validate_component(path: &Path, bytes: &[u8], advice: &str) -> anyhow::Re
             path: path.to_owned(),
             advice: advice.into(),
         }
-        .into());
+        .report());
     }
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(bytes)

@@ -16,6 +16,7 @@ use super::{
     ToolchainError,
 };
 use crate::Context;
+use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::scaffold::python::APP_MODULE;
 use crate::wit::WitPackage;
 pub use provision::{COMPONENTIZE_PY_VERSION, ComponentizePy};
@@ -218,20 +219,27 @@ struct Inputs {
 impl Inputs {
     fn check(project: &Project) -> anyhow::Result<Self> {
         let settings = PythonSettings::read(project)?;
-        let world = project.world.clone().ok_or_else(|| PythonError::NoWorld {
-            manifest: project.dir.join(crate::manifest::MANIFEST),
-        })?;
+        let world = project
+            .world
+            .clone()
+            .ok_or_else(|| PythonError::NoWorld {
+                manifest: project.dir.join(crate::manifest::MANIFEST),
+            })
+            .report_err()?;
         // wcomp's own WIT errors point at the file and line; check before starting Python.
-        WitPackage::load(&project.wit)?.world(Some(&world))?;
+        WitPackage::load(&project.wit)
+            .report_err()?
+            .world(Some(&world))
+            .report_err()?;
         if !project.dir.join(format!("{APP_MODULE}.py")).is_file() {
             let dir = project.dir.clone();
-            return Err(PythonError::NoApp { dir }.into());
+            return Err(PythonError::NoApp { dir }.report());
         }
         let mut python_path = vec![project.dir.clone()];
         for entry in settings.path {
             let path = project.dir.join(&entry);
             if !path.is_dir() {
-                return Err(PythonError::MissingPath { entry, path }.into());
+                return Err(PythonError::MissingPath { entry, path }.report());
             }
             python_path.push(path);
         }
@@ -289,14 +297,14 @@ fn componentize(
                 program: tool.program.display().to_string(),
                 install: provision::manual_install_command(),
             }
-            .into());
+            .report());
         }
         Err(err @ ProcessError::Failed { .. }) => {
             ctx.printer.verbose(format_args!("{err}"));
             let text = python_error(err.stderr(), &inputs.python_path, &ctx.cwd);
             let project = project.dir.display().to_string();
             let output = ToolOutput { text };
-            return Err(PythonError::BuildFailed { project, output }.into());
+            return Err(PythonError::BuildFailed { project, output }.report());
         }
         Err(err) => return Err(err.into()),
     }
@@ -306,7 +314,7 @@ fn componentize(
             project: project.dir.display().to_string(),
             advice: format!("run `{componentize}` by hand to see what it did"),
         }
-        .into());
+        .report());
     }
     let bytes = fs_err::read(&output)?;
     super::validate_component(

@@ -12,6 +12,7 @@ use super::{
     ToolchainError,
 };
 use crate::Context;
+use crate::diagnostic::Report as _;
 
 pub const TARGET: &str = "wasm32-wasip2";
 
@@ -49,13 +50,13 @@ impl RustToolchain {
         rustc.args(["--print", "sysroot"]).cwd(project_dir);
         let sysroot = match rustc.output() {
             Ok(out) => PathBuf::from(out.stdout.trim()),
-            Err(ProcessError::NotFound { .. }) => return Err(Self::missing("rustc").into()),
+            Err(ProcessError::NotFound { .. }) => return Err(Self::missing("rustc").report()),
             Err(err) => return Err(err).context("cannot ask rustc for its sysroot"),
         };
         if sysroot.join("lib").join("rustlib").join(TARGET).is_dir() {
             Ok(())
         } else {
-            Err(ToolchainError::MissingRustTarget.into())
+            Err(ToolchainError::MissingRustTarget.report())
         }
     }
 }
@@ -68,7 +69,7 @@ impl Toolchain for RustToolchain {
     fn version(&self, _ctx: &Context) -> anyhow::Result<String> {
         match ProcessBuilder::new(&self.cargo).arg("--version").output() {
             Ok(out) => Ok(out.stdout.trim().to_owned()),
-            Err(ProcessError::NotFound { .. }) => Err(Self::missing("cargo").into()),
+            Err(ProcessError::NotFound { .. }) => Err(Self::missing("cargo").report()),
             Err(err) => Err(err.into()),
         }
     }
@@ -127,14 +128,14 @@ impl Toolchain for RustToolchain {
         });
         let output = match result {
             Ok(output) => output,
-            Err(ProcessError::NotFound { .. }) => return Err(Self::missing("cargo").into()),
+            Err(ProcessError::NotFound { .. }) => return Err(Self::missing("cargo").report()),
             Err(err @ ProcessError::Failed { .. }) => {
                 return Err(ToolchainError::BuildFailed {
                     tool: "cargo".into(),
                     project: project.dir.display().to_string(),
                     output: ToolOutput::from_process(&err),
                 }
-                .into());
+                .report());
             }
             Err(err) => return Err(err.into()),
         };
@@ -148,7 +149,7 @@ impl Toolchain for RustToolchain {
                 project: project.dir.display().to_string(),
                 advice: "a Rust component is a library with `crate-type = [\"cdylib\"]` under `[lib]` in Cargo.toml".into(),
             }
-            .into());
+            .report());
         }
 
         // The crate's target name uses `_`; people named the package with `-`.
@@ -168,7 +169,7 @@ impl Toolchain for RustToolchain {
                         .collect::<Vec<_>>()
                         .join(", "),
                 }
-                .into());
+                .report());
             }
         };
         let (name, path) = artifacts.swap_remove(index);

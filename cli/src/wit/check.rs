@@ -9,6 +9,7 @@ use wit_parser::{PackageId, Resolve, SourceMap};
 use super::WitError;
 use super::diagnostics::{self, Diagnostic, Severity, SourceFiles};
 use super::lint::{self, LintLevels};
+use crate::diagnostic::Report as _;
 
 /// What to check and how strictly.
 #[derive(Debug, Clone, Default)]
@@ -79,7 +80,7 @@ pub fn check(options: &CheckOptions, cwd: &Path) -> anyhow::Result<CheckReport> 
             cwd.join(path)
         };
         if !path.exists() {
-            return Err(WitError::NotFound { path }.into());
+            return Err(WitError::NotFound { path }.report());
         }
         let levels = match find_manifest(&path) {
             Some(manifest) => LintLevels::from_manifest(&manifest)?.merged(&options.levels),

@@ -537,7 +537,7 @@ pub fn render_human(diagnostic: &Diagnostic, sources: &mut SourceFiles, color: b
                 span: SourceSpan::new(location.range.start.into(), location.range.len()),
                 label: diagnostic.label.clone(),
             };
-            crate::error::render_snippet(&view)
+            crate::diagnostic::render_snippet(&view)
         });
         match snippet {
             // The shared renderer leaves a space after the carets when there is no label.

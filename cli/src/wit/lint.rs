@@ -13,6 +13,7 @@ use wit_parser::{
 };
 
 use super::diagnostics::{Diagnostic, Location, Severity, SourceFiles};
+use crate::diagnostic::{Report as _, ReportResult as _};
 
 /// A lint rule's public description.
 #[derive(Debug, Clone, Copy)]
@@ -233,10 +234,12 @@ impl LintLevels {
     /// Reads the `[lint]` table of a `wcomp.toml`, if it has one.
     pub fn from_manifest(path: &Path) -> anyhow::Result<LintLevels> {
         let text = fs_err::read_to_string(path)?;
-        let value: toml::Table = toml::from_str(&text).map_err(|source| LintError::Manifest {
-            path: path.to_owned(),
-            source,
-        })?;
+        let value: toml::Table = toml::from_str(&text)
+            .map_err(|source| LintError::Manifest {
+                path: path.to_owned(),
+                source,
+            })
+            .report_err()?;
         let mut levels = LintLevels::default();
         let origin = format!("in `{}`", path.display());
         if let Some(table) = value.get("lint").and_then(toml::Value::as_table) {
@@ -248,9 +251,9 @@ impl LintLevels {
                         level: level.to_string(),
                         origin,
                     }
-                    .into());
+                    .report());
                 };
-                levels.set(id, parsed, &origin)?;
+                levels.set(id, parsed, &origin).report_err()?;
             }
         }
         Ok(levels)

@@ -8,11 +8,11 @@ pub mod diff;
 pub mod fmt;
 pub mod lexer;
 pub mod lint;
-pub mod report;
 pub mod sarif;
 
 use std::path::{Path, PathBuf};
 
+use crate::diagnostic::Report as _;
 use wit_parser::{PackageId, Resolve, WorldId};
 
 /// Errors from reading WIT.
@@ -170,7 +170,7 @@ impl WitPackage {
 /// The WIT a command works on when no path is given: the shared `wit` directory of the
 /// enclosing workspace, else the project's `[component] wit` directory, else `./wit`.
 pub fn default_wit_paths(cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if let Some(root) = crate::workspace::Workspace::find(cwd) {
+    if let Some(root) = crate::manifest::find_workspace(cwd) {
         // Only the manifest is read: a workspace with other problems can still check its WIT.
         let manifest = crate::manifest::Manifest::load(&root.join(crate::manifest::MANIFEST))?;
         if let Some(workspace) = manifest.workspace {
@@ -178,7 +178,7 @@ pub fn default_wit_paths(cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     if cwd.join(crate::manifest::MANIFEST).is_file() {
-        let project = crate::toolchain::Project::detect(cwd)?;
+        let project = crate::manifest::Project::detect(cwd)?;
         return Ok(vec![project.wit]);
     }
     let wit = cwd.join("wit");
@@ -188,5 +188,5 @@ pub fn default_wit_paths(cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Err(WitError::NothingToCheck {
         dir: cwd.to_owned(),
     }
-    .into())
+    .report())
 }

@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 use super::fingerprint::{self, Record};
 use super::{Member, Workspace, WorkspaceError};
 use crate::Context;
+use crate::diagnostic::ReportResult as _;
+use crate::diagnostic::Several;
 use crate::printer::Spinner;
 use crate::toolchain::{self, Language, Project};
 
@@ -79,8 +81,8 @@ impl BuildGraph {
     pub fn project(project: Project) -> Self {
         let shared_wit = (!project.wit.starts_with(&project.dir)).then(|| project.wit.clone());
         let state_dir = project.output_dir();
-        let entry_text = fs_err::read_to_string(project.dir.join(crate::manifest::MANIFEST))
-            .unwrap_or_default();
+        let entry_text =
+            fs_err::read_to_string(project.dir.join(crate::manifest::MANIFEST)).unwrap_or_default();
         Self {
             members: vec![Member {
                 name: project.name.clone(),
@@ -151,13 +153,42 @@ pub fn record_path(state_dir: &Path, name: &str) -> PathBuf {
     state_dir.join("fingerprints").join(format!("{name}.json"))
 }
 
+/// The builds when every one succeeded; otherwise an error holding each failure (the
+/// toolchain's output first), which the error renderer shows in full before the summary.
+pub fn check_builds(builds: Vec<MemberBuild>) -> anyhow::Result<Vec<MemberBuild>> {
+    let total = builds.len();
+    let (failed, built): (Vec<MemberBuild>, Vec<MemberBuild>) = builds
+        .into_iter()
+        .partition(|b| matches!(b.outcome, Outcome::Failed(_)));
+    if failed.is_empty() {
+        return Ok(built);
+    }
+    let count = failed.len();
+    let names = failed
+        .iter()
+        .map(|b| format!("`{}`", b.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let failures = failed
+        .into_iter()
+        .filter_map(|b| match b.outcome {
+            Outcome::Failed(err) => Some((format!("{} ({})", b.name, b.language), err)),
+            _ => None,
+        })
+        .collect();
+    Err(anyhow::Error::new(Several {
+        message: format!("{count} of {total} components failed to build: {names}"),
+        failures,
+    }))
+}
+
 /// Builds the selected members; never fails as a whole because one member failed.
 pub fn build(
     graph: &BuildGraph,
     options: &BuildOptions,
     ctx: &Context,
 ) -> anyhow::Result<Vec<MemberBuild>> {
-    let selected = graph.select(&options.packages)?;
+    let selected = graph.select(&options.packages).report_err()?;
     let mut fingerprints = BTreeMap::new();
     for member in &selected {
         let language = member.project.language;

@@ -6,20 +6,12 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-use super::build::{self, BuildOptions, MemberBuild, Outcome};
+use super::build::{self, BuildOptions, MemberBuild, check_builds};
 use super::fingerprint::{self, Record};
 use super::{Workspace, WorkspaceError};
 use crate::Context;
 use crate::compose::{self, ComposeInput, ComposeOptions, Composition, Wire};
-
-/// Some components failed to build, so there is nothing to compose.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{count} of {total} components failed to build: {names}")]
-pub struct BuildFailed {
-    pub count: usize,
-    pub total: usize,
-    pub names: String,
-}
+use crate::diagnostic::{Report as _, ReportResult as _};
 
 /// The composed workspace.
 #[derive(Debug)]
@@ -29,37 +21,6 @@ pub struct WorkspaceComposition {
     /// `None` when the existing output was already up to date.
     pub composition: Option<Composition>,
     pub builds: Vec<MemberBuild>,
-}
-
-/// Prints each failed member's error (its toolchain's output first) and returns an error
-/// naming them when any failed.
-pub fn check_builds(builds: &[MemberBuild], ctx: &Context) -> Result<(), BuildFailed> {
-    let failed: Vec<&MemberBuild> = builds
-        .iter()
-        .filter(|b| matches!(b.outcome, Outcome::Failed(_)))
-        .collect();
-    for build in &failed {
-        if let Outcome::Failed(err) = &build.outcome {
-            ctx.printer.status(
-                "Failed",
-                format_args!("{} ({})", build.name, build.language),
-            );
-            crate::error::report(&ctx.printer, err);
-        }
-    }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(BuildFailed {
-            count: failed.len(),
-            total: builds.len(),
-            names: failed
-                .iter()
-                .map(|b| format!("`{}`", b.name))
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
-    }
 }
 
 /// Builds stale components and composes the workspace; `force` recomposes even when the
@@ -79,7 +40,7 @@ pub fn compose(
         },
         ctx,
     )?;
-    check_builds(&builds, ctx)?;
+    let builds = check_builds(builds)?;
     let outputs: Vec<(String, PathBuf)> = builds
         .iter()
         .map(|b| {
@@ -154,7 +115,7 @@ pub fn compose(
         wires,
         require_every_plug: false,
     };
-    let composition = compose::compose(options)?;
+    let composition = compose::compose(options).report_err()?;
     crate::fsutil::write_atomic(&output, &composition.bytes)?;
     let output_stamp = fingerprint::stamp(&output).unwrap_or_default();
     Record {
@@ -202,6 +163,6 @@ fn infer_root(outputs: &[(String, PathBuf)]) -> anyhow::Result<String> {
                 .collect::<Vec<_>>()
                 .join(", "),
         }
-        .into()),
+        .report()),
     }
 }

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::diagnostic::{Report as _, ReportResult as _};
 use anyhow::Context as _;
 
 pub use crate::manifest::{MANIFEST, Manifest, ManifestError};
@@ -58,17 +59,7 @@ pub struct Workspace {
 impl Workspace {
     /// The nearest directory at or above `start` whose `wcomp.toml` has a `[workspace]` table.
     pub fn find(start: &Path) -> Option<PathBuf> {
-        start
-            .ancestors()
-            .find(|dir| {
-                let path = dir.join(MANIFEST);
-                path.is_file()
-                    && std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|text| text.parse::<toml::Table>().ok())
-                        .is_some_and(|table| table.contains_key("workspace"))
-            })
-            .map(Path::to_path_buf)
+        crate::manifest::find_workspace(start)
     }
 
     /// Loads `root/wcomp.toml` and checks it against the disk and the WIT.
@@ -90,14 +81,14 @@ impl Workspace {
                     "not found",
                     Some("create it, or point `wit` at the shared WIT directory".into()),
                 )
-                .into());
+                .report());
         }
         let wit = if manifest
             .components
             .values()
             .any(|entry| entry.get_ref().world.is_some())
         {
-            Some(WitPackage::load(&wit_dir)?)
+            Some(WitPackage::load(&wit_dir).report_err()?)
         } else {
             None
         };
@@ -110,14 +101,16 @@ impl Workspace {
         for (name, entry) in &manifest.components {
             let span = entry.span();
             let body = entry.get_ref();
-            crate::manifest::names::validate_project_name(name).map_err(|reason| {
-                manifest.error(
-                    span.clone(),
-                    format!("invalid component name: {reason}"),
-                    "in this component",
-                    None,
-                )
-            })?;
+            crate::manifest::names::validate_project_name(name)
+                .map_err(|reason| {
+                    manifest.error(
+                        span.clone(),
+                        format!("invalid component name: {reason}"),
+                        "in this component",
+                        None,
+                    )
+                })
+                .report_err()?;
             let relative = body
                 .path
                 .as_ref()
@@ -127,7 +120,7 @@ impl Workspace {
                 let at = body.path.as_ref().map_or(span.clone(), |p| p.span());
                 return Err(manifest
                     .error(at, format!("component `{name}`: directory `{}` does not exist", relative.display()), "no such directory", Some(format!("create it with `wcomp new {name} --lang {} --world <world>`, or fix `path`", body.lang.get_ref())))
-                    .into());
+                    .report());
             }
             let world = match &body.world {
                 Some(world) if !worlds.contains(world.get_ref()) => {
@@ -149,7 +142,7 @@ impl Workspace {
                                 table.wit.get_ref().display()
                             )),
                         )
-                        .into());
+                        .report());
                 }
                 Some(world) => Some(world.get_ref().clone()),
                 None if *body.lang.get_ref() != Language::Rust => {
@@ -163,7 +156,7 @@ impl Workspace {
                                 worlds.join(", ")
                             )),
                         )
-                        .into());
+                        .report());
                 }
                 None => None,
             };
@@ -186,7 +179,7 @@ impl Workspace {
             wit_dir,
             members,
         };
-        workspace.validate_compose()?;
+        workspace.validate_compose().report_err()?;
         Ok(workspace)
     }
 

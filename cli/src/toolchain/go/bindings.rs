@@ -9,6 +9,7 @@ use wit_parser::{Resolve, WorldId};
 
 use super::GoError;
 use crate::Context;
+use crate::diagnostic::Report as _;
 use crate::toolchain::ProcessBuilder;
 
 /// The first line of every file wcomp generates; Go tools recognise it as generated code.
@@ -140,7 +141,7 @@ pub fn write_bindings(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::R
         match fs_err::read_to_string(&path) {
             Ok(existing) if existing == *contents => continue,
             Ok(existing) if !is_generated(&existing) => {
-                return Err(GoError::NotGenerated { path }.into());
+                return Err(GoError::NotGenerated { path }.report());
             }
             _ => {}
         }

@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::{GoToolchain, GoVersion, MIN_GO, RUNTIME_MODULE};
+use super::tool::{GoToolchain, GoVersion, MIN_GO, RUNTIME_MODULE};
 use crate::Context;
+use crate::diagnostic::Report as _;
 use crate::toolchain::{ProcessError, Project};
 
 mod sources {
@@ -122,7 +123,7 @@ impl GoToolchain {
         Ok(match download.output() {
             Ok(out) => serde_json::from_str::<ModuleDownload>(&out.stdout)
                 .map_err(|err| format!("`{download}` printed something unexpected: {err}")),
-            Err(ProcessError::NotFound { .. }) => return Err(GoToolchain::missing().into()),
+            Err(ProcessError::NotFound { .. }) => return Err(GoToolchain::missing().report()),
             Err(ProcessError::Failed { stdout, stderr, .. }) => {
                 // Go reports the failure in the JSON record, or on stderr before it has one.
                 let detail = serde_json::from_str::<ModuleDownload>(&stdout)

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 
 use super::PythonError;
 use crate::Context;
+use crate::diagnostic::Report as _;
 use crate::process::find_on_path;
 use crate::toolchain::{ProcessBuilder, ProcessError, ToolOutput, ToolchainError};
 
@@ -98,7 +99,7 @@ pub fn find(ctx: &Context) -> anyhow::Result<Option<ComponentizePy>> {
                         "`$COMPONENTIZE_PY` names a program that does not exist; unset it to let wcomp use componentize-py {COMPONENTIZE_PY_VERSION} from PATH or its cache"
                     ),
                 }
-                .into());
+                .report());
             }
             Err(err) => return Err(err).context("cannot ask `$COMPONENTIZE_PY` for its version"),
         };
@@ -154,7 +155,7 @@ pub fn find_or_install(ctx: &Context) -> anyhow::Result<ComponentizePy> {
             venv: venv.display().to_string(),
             command: manual_install_command(),
         }
-        .into());
+        .report());
     }
     install(ctx, &venv)
 }
@@ -181,7 +182,7 @@ pub fn find_python() -> anyhow::Result<(PathBuf, String)> {
             .map(|part| part.parse::<u32>().unwrap_or(0));
         let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
         if found < MIN_PYTHON {
-            return Err(PythonError::PythonTooOld { python, version }.into());
+            return Err(PythonError::PythonTooOld { python, version }.report());
         }
         return Ok((python, version));
     }
@@ -192,7 +193,7 @@ pub fn find_python() -> anyhow::Result<(PathBuf, String)> {
             MIN_PYTHON.0, MIN_PYTHON.1
         ),
     }
-    .into())
+    .report())
 }
 
 /// Creates the virtual environment and pip-installs the pinned componentize-py into it.
@@ -259,7 +260,7 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
             command,
             output,
         }
-        .into());
+        .report());
     }
 
     let venv_python = venv_bin(venv, "python");
@@ -293,7 +294,7 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
             command,
             output,
         }
-        .into());
+        .report());
     }
 
     let program = venv_bin(venv, "componentize-py");

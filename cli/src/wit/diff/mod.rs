@@ -8,13 +8,14 @@ mod compare;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::diagnostic::{Report as _, ReportResult as _};
 use serde_json::{Value, json};
 use wit_parser::{PackageId, PackageName, Resolve};
 
 pub use compare::{Change, Compat};
 
 use super::diagnostics::{self, Diagnostic, SourceFiles};
-use crate::toolchain::{ProcessBuilder, ProcessError};
+use crate::process::{ProcessBuilder, ProcessError};
 
 /// Where the old version comes from.
 #[derive(Debug, Clone)]
@@ -131,7 +132,7 @@ fn load(
         return Err(super::WitError::NotFound {
             path: path.to_owned(),
         }
-        .into());
+        .report());
     }
     let mut resolve = Resolve::default();
     match resolve.push_path(path) {
@@ -142,7 +143,7 @@ fn load(
                 side,
                 diagnostic: Box::new(diagnostic),
             }
-            .into())
+            .report())
         }
     }
 }
@@ -179,12 +180,14 @@ fn read_at_revision(
         .args(["rev-parse", "--show-toplevel"])
         .cwd(dir)
         .output()
-        .map_err(git_error)?;
+        .map_err(git_error)
+        .report_err()?;
     let root = PathBuf::from(root.stdout.trim());
     let canonical = fs_err::canonicalize(path)?;
     let relative = canonical
         .strip_prefix(fs_err::canonicalize(&root)?)
-        .map_err(|_| fail("the path is not inside the git repository".to_owned()))?;
+        .map_err(|_| fail("the path is not inside the git repository".to_owned()))
+        .report_err()?;
     let relative = relative.to_string_lossy().replace('\\', "/");
     let listing = ProcessBuilder::new("git")
         .args([
@@ -197,17 +200,19 @@ fn read_at_revision(
         ])
         .cwd(&root)
         .output()
-        .map_err(git_error)?;
+        .map_err(git_error)
+        .report_err()?;
     let files: Vec<&str> = listing.stdout.lines().filter(|l| !l.is_empty()).collect();
     if files.is_empty() {
-        return Err(fail(format!("`{relative}` does not exist at `{reference}`; check the revision with `git log -- {relative}`")).into());
+        return Err(fail(format!("`{relative}` does not exist at `{reference}`; check the revision with `git log -- {relative}`")).report());
     }
     for file in files {
         let content = ProcessBuilder::new("git")
             .args(["show", &format!("{reference}:{file}")])
             .cwd(&root)
             .output()
-            .map_err(git_error)?;
+            .map_err(git_error)
+            .report_err()?;
         let target = into.join(file);
         if let Some(parent) = target.parent() {
             fs_err::create_dir_all(parent)?;

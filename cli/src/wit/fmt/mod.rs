@@ -18,6 +18,7 @@ use wit_parser::{SourceMap, UnresolvedPackage, UnresolvedPackageGroup};
 
 use super::diagnostics::{self, Diagnostic, SourceFiles};
 use super::lexer::{self, Kind, Token};
+use crate::diagnostic::Report as _;
 
 /// Why a file was not formatted.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -297,7 +298,7 @@ pub fn run(options: &FmtOptions, cwd: &Path) -> anyhow::Result<FmtOutcome> {
     };
     for path in &options.paths {
         if !path.exists() {
-            return Err(super::WitError::NotFound { path: path.clone() }.into());
+            return Err(super::WitError::NotFound { path: path.clone() }.report());
         }
         let (targets, package) = files_for(path);
         let mut files = Vec::new();

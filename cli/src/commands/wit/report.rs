@@ -6,14 +6,15 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::check::CheckReport;
-use super::diagnostics::{self, Diagnostic, SourceFiles};
-use super::diff::DiffReport;
-use super::fmt::{FmtError, FmtOutcome};
-use super::lint;
 use crate::ExitStatus;
+use crate::diagnostic::Report as _;
 use crate::printer::OutputFormat;
 use crate::printer::Printer;
+use crate::wit::check::CheckReport;
+use crate::wit::diagnostics::{self, Diagnostic, SourceFiles};
+use crate::wit::diff::DiffReport;
+use crate::wit::fmt::{FmtError, FmtOutcome};
+use crate::wit::lint;
 
 /// One diagnostic: a JSON object, or the rendered text on stderr.
 pub fn print_diagnostic(diagnostic: &Diagnostic, sources: &mut SourceFiles, printer: &Printer) {
@@ -49,7 +50,7 @@ pub fn print_check(
     let (errors, warnings) = (report.errors(), report.warnings());
     match printer.format() {
         OutputFormat::Sarif => {
-            let sarif = super::sarif::to_sarif(&report.diagnostics, &report.levels, cwd);
+            let sarif = crate::wit::sarif::to_sarif(&report.diagnostics, &report.levels, cwd);
             printer.data(serde_json::to_string_pretty(&sarif)?);
         }
         _ => {
@@ -101,7 +102,7 @@ pub fn print_fmt(outcome: FmtOutcome, check: bool, printer: &Printer) -> ExitSta
         match failure {
             FmtError::Invalid(diagnostic) => print_diagnostic(&diagnostic, &mut sources, printer),
             refused => {
-                crate::error::report(printer, &anyhow::Error::new(refused));
+                crate::error::report(printer, &refused.report());
             }
         }
     }
@@ -145,9 +146,9 @@ pub fn print_fmt(outcome: FmtOutcome, check: bool, printer: &Printer) -> ExitSta
 /// `wit diff`: the report; exit 1 when the version does not fit the changes.
 pub fn print_diff(report: &DiffReport, printer: &Printer) -> ExitStatus {
     if printer.is_json() {
-        printer.json(super::diff::to_json(report));
+        printer.json(crate::wit::diff::to_json(report));
     } else {
-        printer.data(super::diff::render_human(report).trim_end());
+        printer.data(crate::wit::diff::render_human(report).trim_end());
     }
     if report.semver.ok {
         ExitStatus::Success

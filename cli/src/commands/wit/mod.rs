@@ -8,7 +8,8 @@ use crate::wit::diagnostics::SourceFiles;
 use crate::wit::diff::{DiffError, DiffOptions, OldSide};
 use crate::wit::fmt::FmtOptions;
 use crate::wit::lint::{Level, LintLevels};
-use crate::wit::report;
+mod report;
+use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::{Context, ExitStatus};
 
 /// Check, format and compare WIT packages.
@@ -164,7 +165,7 @@ fn run_check(args: CheckArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         (&args.deny, Level::Deny),
     ] {
         for id in ids {
-            levels.set(id, level, "on the command line")?;
+            levels.set(id, level, "on the command line").report_err()?;
         }
     }
     let options = CheckOptions {
@@ -195,13 +196,16 @@ fn run_diff(args: DiffArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         ),
         (Some(reference), [path]) => (OldSide::GitRef(reference.clone()), ctx.path(path)),
         (None, [old, new]) => (OldSide::Path(ctx.path(old)), ctx.path(new)),
-        _ => return Err(WitUsageError::DiffSides.into()),
+        _ => return Err(WitUsageError::DiffSides.report()),
     };
     let mut sources = SourceFiles::new(&ctx.cwd);
     match crate::wit::diff::diff(&DiffOptions { old, new }, &ctx.cwd, &mut sources) {
         Ok(found) => Ok(report::print_diff(&found, &ctx.printer)),
         Err(err) => {
-            if let Some(DiffError::Invalid { diagnostic, .. }) = err.downcast_ref::<DiffError>() {
+            if let Some(DiffError::Invalid { diagnostic, .. }) = err
+                .chain()
+                .find_map(|cause| cause.downcast_ref::<DiffError>())
+            {
                 report::print_diagnostic(diagnostic, &mut sources, &ctx.printer);
             }
             Err(err)
