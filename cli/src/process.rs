@@ -174,7 +174,14 @@ impl ProcessBuilder {
 }
 
 impl fmt::Display for ProcessBuilder {
+    /// The command line as a shell would take it, with the variables set for it first
+    /// (`GOOS=wasip1 go build …`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (key, value) in &self.envs {
+            if let Some(value) = value {
+                write!(f, "{}={} ", key.to_string_lossy(), quote(value))?;
+            }
+        }
         write!(f, "{}", quote(&self.program))?;
         for arg in &self.args {
             write!(f, " {}", quote(arg))?;

@@ -20,7 +20,11 @@ fn is_clap_layer(file: &str) -> bool {
 fn the_module_graph_has_no_circles_outside_the_clap_layer() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let graph = ModuleGraph::read(&src);
-    assert!(graph.modules.len() > 40, "found only {} modules", graph.modules.len());
+    assert!(
+        graph.modules.len() > 40,
+        "found only {} modules",
+        graph.modules.len()
+    );
     let mut offending = Vec::new();
     for component in graph.strongly_connected() {
         if component.len() > 1 && !component.iter().all(|f| is_clap_layer(f)) {
@@ -49,14 +53,32 @@ fn the_checker_finds_a_circle() {
         "pub mod inner;\npub use inner::Thing;\n// crate::c::X in a comment\nconst S: &str = \"crate::c::Y\";\n",
     )
     .unwrap();
-    std::fs::write(src.join("a/inner.rs"), "pub struct Thing;\nfn f() { crate::b::g(); }\n").unwrap();
+    std::fs::write(
+        src.join("a/inner.rs"),
+        "pub struct Thing;\nfn f() { crate::b::g(); }\n",
+    )
+    .unwrap();
     std::fs::write(src.join("b.rs"), "use crate::a::Thing;\npub fn g() {}\n").unwrap();
-    std::fs::write(src.join("c.rs"), "#[cfg(test)]\nmod tests { use crate::b::g; }\n").unwrap();
+    std::fs::write(
+        src.join("c.rs"),
+        "#[cfg(test)]\nmod tests { use crate::b::g; }\n",
+    )
+    .unwrap();
     let graph = ModuleGraph::read(src);
     // `b` names `a::Thing`, re-exported from `a/inner.rs`, which calls `b`.
-    assert_eq!(graph.edges["b.rs"], BTreeSet::from(["a/inner.rs".to_owned()]));
-    assert_eq!(graph.edges["a/inner.rs"], BTreeSet::from(["b.rs".to_owned()]));
-    assert!(graph.edges["a/mod.rs"].is_empty(), "{:?}", graph.edges["a/mod.rs"]);
+    assert_eq!(
+        graph.edges["b.rs"],
+        BTreeSet::from(["a/inner.rs".to_owned()])
+    );
+    assert_eq!(
+        graph.edges["a/inner.rs"],
+        BTreeSet::from(["b.rs".to_owned()])
+    );
+    assert!(
+        graph.edges["a/mod.rs"].is_empty(),
+        "{:?}",
+        graph.edges["a/mod.rs"]
+    );
     assert!(graph.edges["c.rs"].is_empty());
     let circles: Vec<Vec<String>> = graph
         .strongly_connected()
@@ -120,7 +142,10 @@ impl ModuleGraph {
     }
 
     /// `(module, name)` → the absolute path a `pub use` in that module re-exports.
-    fn reexports(&self, texts: &BTreeMap<String, String>) -> BTreeMap<(Vec<String>, String), Vec<String>> {
+    fn reexports(
+        &self,
+        texts: &BTreeMap<String, String>,
+    ) -> BTreeMap<(Vec<String>, String), Vec<String>> {
         let mut found = BTreeMap::new();
         for (module, file) in &self.modules {
             for (public, path) in use_paths(&texts[file]) {
@@ -132,7 +157,8 @@ impl ModuleGraph {
                     None => (path, None),
                 };
                 if let Some(absolute) = self.absolute(module, &path) {
-                    let name = alias.unwrap_or_else(|| absolute.last().cloned().unwrap_or_default());
+                    let name =
+                        alias.unwrap_or_else(|| absolute.last().cloned().unwrap_or_default());
                     found.insert((module.clone(), name), absolute);
                 }
             }
@@ -186,7 +212,10 @@ impl ModuleGraph {
         let mut path = path.to_vec();
         for _ in 0..8 {
             let (module, rest) = self.longest_module(&path);
-            match rest.first().and_then(|name| reexports.get(&(module.clone(), name.clone()))) {
+            match rest
+                .first()
+                .and_then(|name| reexports.get(&(module.clone(), name.clone())))
+            {
                 Some(target) => {
                     let mut next = target.clone();
                     next.extend(rest[1..].iter().cloned());
@@ -321,7 +350,10 @@ fn code_only(text: &str) -> String {
                     i += 1;
                 }
             }
-        } else if c == 'r' && (next == Some('"') || next == Some('#')) && !is_ident_char(chars.get(i.wrapping_sub(1)).copied()) {
+        } else if c == 'r'
+            && (next == Some('"') || next == Some('#'))
+            && !is_ident_char(chars.get(i.wrapping_sub(1)).copied())
+        {
             // Raw string: r"…", r#"…"#.
             let mut j = i + 1;
             let mut hashes = 0;
@@ -404,7 +436,10 @@ fn use_paths(text: &str) -> Vec<(bool, String)> {
         let Some(end) = after.find(';') else {
             break;
         };
-        let body: String = after[..end].chars().filter(|c| !c.is_whitespace() || *c == ' ').collect();
+        let body: String = after[..end]
+            .chars()
+            .filter(|c| !c.is_whitespace() || *c == ' ')
+            .collect();
         for path in expand(body.trim()) {
             found.push((public, path));
         }

@@ -63,7 +63,12 @@ fn smoke_tests_pass_fail_trap_and_time_out() {
         );
     }
     assert!(stdout.contains("test deliberately wrong ... FAILED\n    step 1 `divide(6, 3)`: the result differs\n    expected: ok(3)\n    actual:   ok(2)\n"), "{stdout}");
-    assert!(stdout.contains("test hangs ... FAILED\n    step 1 `spin()`: the test exceeded its time limit of 500ms\n"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "test hangs ... FAILED\n    step 1 `spin()`: guest exceeded its time limit of 500ms\n"
+        ),
+        "{stdout}"
+    );
     // The composition is rooted at `counter`, which has no `render`.
     assert!(stdout.contains("test reporter alone ... FAILED\n    step 1 `render(\"a b\")`: the component exports no function named `render`"), "{stdout}");
     assert!(stdout.ends_with("5 passed, 3 failed\n"), "{stdout}");
@@ -148,4 +153,50 @@ fn a_stubbed_import_names_itself_when_called() {
         "{}",
         out.stdout
     );
+}
+
+/// The line of the error `wcomp run` printed, or of the failure `wcomp test` reported, that
+/// names the limit (up to its details in parentheses).
+fn limit_message(text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|line| line.contains("guest exceeded its"))
+        .unwrap_or_else(|| panic!("no limit message in:\n{text}"));
+    let from = line.find("guest exceeded").unwrap();
+    line[from..].split(" (").next().unwrap().to_owned()
+}
+
+#[test]
+fn run_and_test_hold_a_guest_to_the_same_limits_with_the_same_words() {
+    let temp = tempdir();
+    let ws = workspace(temp.path());
+    let manifest = ws.join("wcomp.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(
+        "\n[run]\nmax-memory = \"32MiB\"\n\n[[test]]\nname = \"hoards\"\ninvoke = \"hoard(64)\"\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+
+    // A looping guest: the same limit, the same message, under both commands.
+    let tested = run(&ws, &["test", "--timeout", "300ms", "hangs"]).failure(1);
+    let ran = run(&ws, &["run", "--timeout", "300ms", "--invoke", "spin()"]).failure(124);
+    assert_eq!(
+        limit_message(&tested.stdout),
+        "guest exceeded its time limit of 300ms"
+    );
+    assert_eq!(limit_message(&ran.stderr), limit_message(&tested.stdout));
+
+    // An allocating guest: `[run] max-memory` holds under both, for all memories together.
+    let tested = run(&ws, &["test", "hoards"]).failure(1);
+    let ran = run(&ws, &["run", "--invoke", "hoard(64)"]).failure(122);
+    assert_eq!(
+        limit_message(&tested.stdout),
+        "guest exceeded its memory limit of 32 MiB"
+    );
+    assert_eq!(limit_message(&ran.stderr), limit_message(&tested.stdout));
+    // Under the limit, both let it allocate.
+    run(&ws, &["run", "--invoke", "hoard(8)"]).success();
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("hoard(64)", "hoard(8)")).unwrap();
+    run(&ws, &["test", "hoards"]).success();
 }

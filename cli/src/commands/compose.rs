@@ -52,16 +52,7 @@ pub struct ComposeArgs {
 }
 
 fn input(ctx: &Context, path: &Path) -> anyhow::Result<ComposeInput> {
-    let bytes = fs_err::read(ctx.path(path))?;
-    let name = path.file_stem().map_or_else(
-        || path.display().to_string(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    Ok(ComposeInput {
-        name,
-        origin: path.display().to_string(),
-        bytes,
-    })
+    ComposeInput::read(&ctx.path(path), path)
 }
 
 pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {

@@ -52,17 +52,7 @@ pub enum GraphFormat {
 pub fn run(args: GraphArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let (composition, info): (_, Vec<NodeInfo>) = match &args.socket {
         Some(socket) => {
-            let read = |path: &PathBuf| -> anyhow::Result<ComposeInput> {
-                let name = path.file_stem().map_or_else(
-                    || path.display().to_string(),
-                    |s| s.to_string_lossy().into_owned(),
-                );
-                Ok(ComposeInput {
-                    name,
-                    origin: path.display().to_string(),
-                    bytes: fs_err::read(ctx.path(path))?,
-                })
-            };
+            let read = |path: &PathBuf| ComposeInput::read(&ctx.path(path), path);
             let socket = read(socket)?;
             let plugs = args
                 .plugs

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::commands::CommandError;
 use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::runtime::profile::RunProfile;
 use crate::testing::{self, TestCase, TestOptions, TestResult, report};
 use crate::workspace::build::{self as workspace_build, BuildOptions};
 use crate::workspace::{self, Workspace};
@@ -58,12 +59,16 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     // composition (`None`).
     let subject_of = |case: &TestCase| args.package.clone().or_else(|| case.component.clone());
     let subjects: BTreeSet<Option<String>> = cases.iter().map(subject_of).collect();
+    // The sandbox and limits of `wcomp run` (the workspace's `[run]` table), with the test
+    // time limit of `--timeout`.
+    let profile = RunProfile::from_manifest(&workspace.manifest).report_err()?;
+    let mut limits = profile.limits(TestOptions::default().limits);
+    limits.timeout = crate::units::parse_timeout(&args.timeout).report_err()?;
     let options = TestOptions {
         stub_imports: true,
-        // The parser of `wcomp run --timeout` and of `wcomp.toml`.
-        timeout: crate::units::parse_timeout(&args.timeout).report_err()?,
+        limits,
+        sandbox: profile.sandbox,
         cache: crate::runtime::CacheMode::Dir(crate::runtime::cache::compiled_dir(&ctx.cache_dir)),
-        ..TestOptions::default()
     };
     let mut results: Vec<Option<TestResult>> = vec![None; cases.len()];
     for subject in &subjects {

@@ -10,6 +10,7 @@ pub mod explain;
 pub mod graph;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::path::Path;
 
 use wac_graph::types::{Package, SubtypeChecker, are_semver_compatible};
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId};
@@ -74,6 +75,36 @@ pub struct ComposeInput {
     /// Where it came from, as the user would name it (a file path), for errors about it.
     pub origin: String,
     pub bytes: Vec<u8>,
+}
+
+impl ComposeInput {
+    /// Reads the component file `path` (`shown` as the user wrote it); `.wat` text is
+    /// accepted too. Its name is the file stem.
+    pub fn read(path: &Path, shown: &Path) -> anyhow::Result<Self> {
+        let name = shown.file_stem().map_or_else(
+            || shown.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        let bytes = fs_err::read(path)?;
+        let bytes = if path.extension().is_some_and(|ext| ext == "wat") {
+            wat::parse_bytes(&bytes)
+                .map_err(|mut err| {
+                    err.set_path(shown);
+                    anyhow::Error::new(err).context(format!(
+                        "`{}` is not valid WebAssembly text",
+                        shown.display()
+                    ))
+                })?
+                .into_owned()
+        } else {
+            bytes
+        };
+        Ok(Self {
+            name,
+            origin: shown.display().to_string(),
+            bytes,
+        })
+    }
 }
 
 /// What to compose: the socket's exports become the composition's exports.
@@ -154,18 +185,58 @@ pub fn compose(options: ComposeOptions) -> Result<Composition, ComposeError> {
         wires,
         require_every_plug,
     } = options;
-    /// What remains of an input once wac-graph owns its bytes.
-    struct Named {
-        name: String,
-    }
-    let mut graph = CompositionGraph::new();
-    let mut packages = Vec::new();
-    let mut inputs = Vec::new();
+    let mut composer = Composer::new(wires);
     // The bytes move into wac-graph (no copy: Python components are tens of megabytes).
-    for (index, input) in std::iter::once(socket).chain(plugs).enumerate() {
+    for input in std::iter::once(socket).chain(plugs) {
+        composer.register(input)?;
+    }
+    composer.instantiate_socket();
+    while let Some(importer) = composer.queue.pop_front() {
+        composer.plug_imports_of(importer)?;
+    }
+    if require_every_plug {
+        composer.check_every_plug_is_used()?;
+    }
+    composer.export_the_sockets_exports()?;
+    composer.encode()
+}
+
+/// The composition being built: the inputs registered with wac-graph (index 0 is the
+/// socket), the instances made so far and what happened to each import.
+struct Composer {
+    graph: CompositionGraph,
+    packages: Vec<PackageId>,
+    /// Each input's name, by index.
+    names: Vec<String>,
+    wires: Vec<Wire>,
+    instances: BTreeMap<usize, NodeId>,
+    /// Instances whose imports are still to be plugged.
+    queue: VecDeque<usize>,
+    links: Vec<Link>,
+    left: Vec<LeftImport>,
+    rejected: Vec<Rejection>,
+}
+
+impl Composer {
+    fn new(wires: Vec<Wire>) -> Self {
+        Self {
+            graph: CompositionGraph::new(),
+            packages: Vec::new(),
+            names: Vec::new(),
+            wires,
+            instances: BTreeMap::new(),
+            queue: VecDeque::new(),
+            links: Vec::new(),
+            left: Vec::new(),
+            rejected: Vec::new(),
+        }
+    }
+
+    /// Hands an input's bytes to wac-graph.
+    fn register(&mut self, input: ComposeInput) -> Result<(), ComposeError> {
         // Keys only need to be unique inside this graph.
-        let key = format!("wcomp:input{index}");
-        let (name, origin) = (input.name, input.origin);
+        let key = format!("wcomp:input{}", self.packages.len());
+        let origin = input.origin;
         // wac-graph names the package by its key; the user knows the file.
         let invalid = |source: &dyn std::fmt::Display| ComposeError::InvalidComponent {
             origin: origin.clone(),
@@ -174,254 +245,265 @@ pub fn compose(options: ComposeOptions) -> Result<Composition, ComposeError> {
                 format!("{source:#}").replace(&format!("package `{key}` "), "it ")
             ),
         };
-        let package = Package::from_bytes(&key, None, input.bytes, graph.types_mut())
+        let package = Package::from_bytes(&key, None, input.bytes, self.graph.types_mut())
             .map_err(|source| invalid(&source))?;
-        let id = graph
+        let id = self
+            .graph
             .register_package(package)
             .map_err(|err| invalid(&anyhow::Error::from(err)))?;
-        packages.push(id);
-        inputs.push(Named { name });
+        self.packages.push(id);
+        self.names.push(input.name);
+        Ok(())
     }
 
-    let mut instances: BTreeMap<usize, NodeId> = BTreeMap::new();
-    instances.insert(0, graph.instantiate(packages[0]));
-    let mut queue = VecDeque::from([0usize]);
-    let mut links = Vec::new();
-    let mut left = Vec::new();
-    let mut rejected = Vec::new();
+    fn instantiate_socket(&mut self) {
+        let socket = self.graph.instantiate(self.packages[0]);
+        self.instances.insert(0, socket);
+        self.queue.push_back(0);
+    }
 
-    while let Some(importer) = queue.pop_front() {
-        let imports: Vec<String> = graph.types()[graph[packages[importer]].ty()]
-            .imports
-            .keys()
-            .cloned()
-            .collect();
-        for import in imports {
-            let wired = wires
+    fn names_of(&self, index: usize, exports: bool) -> Vec<String> {
+        let ty = &self.graph.types()[self.graph[self.packages[index]].ty()];
+        let names = if exports { &ty.exports } else { &ty.imports };
+        names.keys().cloned().collect()
+    }
+
+    /// Plugs every import of instance `importer`: a wire's choice, else WASI for the host,
+    /// else the one input that exports it.
+    fn plug_imports_of(&mut self, importer: usize) -> Result<(), ComposeError> {
+        for import in self.names_of(importer, false) {
+            let wired = self
+                .wires
                 .iter()
-                .find(|w| w.importer == inputs[importer].name && w.import == import);
+                .find(|w| w.importer == self.names[importer] && w.import == import)
+                .cloned();
             if let Some(wire) = wired {
-                let bad = |problem: &str| ComposeError::BadWire {
-                    importer: wire.importer.clone(),
-                    import: wire.import.clone(),
-                    exporter: wire.exporter.clone(),
-                    problem: problem.to_owned(),
+                self.plug_wired(importer, import, &wire)?;
+            } else if is_wasi(&import) {
+                self.leave(importer, import, LeftReason::Wasi);
+            } else {
+                self.plug_automatically(importer, import)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, importer: usize, import: String, reason: LeftReason) {
+        self.left.push(LeftImport {
+            importer: self.names[importer].clone(),
+            import,
+            reason,
+        });
+    }
+
+    /// `[compose.wire]` chose the exporter: it must export a fitting item.
+    fn plug_wired(
+        &mut self,
+        importer: usize,
+        import: String,
+        wire: &Wire,
+    ) -> Result<(), ComposeError> {
+        let bad = |problem: &str| ComposeError::BadWire {
+            importer: wire.importer.clone(),
+            import: wire.import.clone(),
+            exporter: wire.exporter.clone(),
+            problem: problem.to_owned(),
+        };
+        let exporter = (1..self.names.len())
+            .find(|i| self.names[*i] == wire.exporter && *i != importer)
+            .ok_or_else(|| bad("is not one of the other components"))?;
+        let found = matching_export(
+            &self.graph,
+            self.packages[exporter],
+            self.packages[importer],
+            &import,
+        );
+        let export = match found {
+            Some(Ok(export)) => export,
+            Some(Err(chain)) => {
+                let detail = describe_mismatch(&chain, &wire.exporter, &wire.importer);
+                return Err(bad(&format!(
+                    "exports it with an incompatible type: {detail}"
+                )));
+            }
+            None => return Err(bad("does not export it")),
+        };
+        self.link(importer, exporter, import, export)
+    }
+
+    /// The one other input exporting a fitting item satisfies the import; none leaves it an
+    /// import of the composition (saying why), several is an error naming them.
+    fn plug_automatically(&mut self, importer: usize, import: String) -> Result<(), ComposeError> {
+        let mut candidates = Vec::new();
+        let mut mismatch = None;
+        for exporter in (1..self.names.len()).filter(|e| *e != importer) {
+            let found = matching_export(
+                &self.graph,
+                self.packages[exporter],
+                self.packages[importer],
+                &import,
+            );
+            match found {
+                Some(Ok(export)) => candidates.push((exporter, export)),
+                Some(Err(chain)) => {
+                    let detail =
+                        describe_mismatch(&chain, &self.names[exporter], &self.names[importer]);
+                    self.rejected.push(Rejection {
+                        importer: self.names[importer].clone(),
+                        import: import.clone(),
+                        exporter: self.names[exporter].clone(),
+                        reason: detail.clone(),
+                    });
+                    mismatch = Some((exporter, detail));
+                }
+                None => {}
+            }
+        }
+        match candidates.as_slice() {
+            [] => {
+                let reason = match mismatch {
+                    Some((exporter, detail)) => LeftReason::Mismatch {
+                        exporter: self.names[exporter].clone(),
+                        detail,
+                    },
+                    None => LeftReason::NoProvider,
                 };
-                let exporter = (1..inputs.len())
-                    .find(|i| inputs[*i].name == wire.exporter && *i != importer)
-                    .ok_or_else(|| bad("is not one of the other components"))?;
-                let export = match matching_export(
-                    &graph,
-                    packages[exporter],
-                    packages[importer],
-                    &import,
-                ) {
-                    Some(Ok(export)) => export,
-                    Some(Err(chain)) => {
-                        let detail = describe_mismatch(&chain, &wire.exporter, &wire.importer);
-                        return Err(bad(&format!(
-                            "exports it with an incompatible type: {detail}"
-                        )));
-                    }
-                    None => return Err(bad("does not export it")),
-                };
-                link_instances(
-                    &mut graph,
-                    &mut instances,
-                    &mut queue,
-                    &packages,
-                    importer,
-                    exporter,
-                    &import,
-                    &export,
-                )?;
-                links.push(Link {
-                    importer: inputs[importer].name.clone(),
-                    import,
-                    exporter: inputs[exporter].name.clone(),
-                    export,
-                });
-                continue;
+                self.leave(importer, import, reason);
+                Ok(())
             }
-            if is_wasi(&import) {
-                left.push(LeftImport {
-                    importer: inputs[importer].name.clone(),
-                    import,
-                    reason: LeftReason::Wasi,
-                });
-                continue;
+            [(exporter, export)] => {
+                let (exporter, export) = (*exporter, export.clone());
+                self.link(importer, exporter, import, export)
             }
-            let mut candidates = Vec::new();
-            let mut mismatch = None;
-            for exporter in 1..inputs.len() {
-                if exporter == importer {
-                    continue;
-                }
-                match matching_export(&graph, packages[exporter], packages[importer], &import) {
-                    Some(Ok(export)) => candidates.push((exporter, export)),
-                    Some(Err(chain)) => {
-                        let detail = describe_mismatch(
-                            &chain,
-                            &inputs[exporter].name,
-                            &inputs[importer].name,
-                        );
-                        rejected.push(Rejection {
-                            importer: inputs[importer].name.clone(),
-                            import: import.clone(),
-                            exporter: inputs[exporter].name.clone(),
-                            reason: detail.clone(),
-                        });
-                        mismatch = Some((exporter, detail));
-                    }
-                    None => {}
-                }
-            }
-            match candidates.as_slice() {
-                [] => {
-                    let reason = match mismatch {
-                        Some((exporter, detail)) => LeftReason::Mismatch {
-                            exporter: inputs[exporter].name.clone(),
-                            detail,
-                        },
-                        None => LeftReason::NoProvider,
-                    };
-                    left.push(LeftImport {
-                        importer: inputs[importer].name.clone(),
-                        import,
-                        reason,
-                    });
-                }
-                [(exporter, export)] => {
-                    link_instances(
-                        &mut graph,
-                        &mut instances,
-                        &mut queue,
-                        &packages,
-                        importer,
-                        *exporter,
-                        &import,
-                        export,
-                    )?;
-                    links.push(Link {
-                        importer: inputs[importer].name.clone(),
-                        import,
-                        exporter: inputs[*exporter].name.clone(),
-                        export: export.clone(),
-                    });
-                }
-                several => {
-                    return Err(ComposeError::Ambiguous {
-                        importer: inputs[importer].name.clone(),
-                        import,
-                        candidates: several
-                            .iter()
-                            .map(|(i, _)| format!("`{}`", inputs[*i].name))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        first: inputs[several[0].0].name.clone(),
-                    });
-                }
-            }
+            several => Err(ComposeError::Ambiguous {
+                importer: self.names[importer].clone(),
+                import,
+                candidates: several
+                    .iter()
+                    .map(|(i, _)| format!("`{}`", self.names[*i]))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                first: self.names[several[0].0].clone(),
+            }),
         }
     }
 
-    for (index, input) in inputs.iter().enumerate().skip(1) {
-        if require_every_plug && !instances.contains_key(&index) {
-            let exports = graph.types()[graph[packages[index]].ty()]
-                .exports
-                .keys()
-                .map(|e| format!("`{e}`"))
-                .collect::<Vec<_>>();
-            let exports = if exports.is_empty() {
-                "nothing".to_owned()
-            } else {
-                exports.join(", ")
-            };
-            let rejections: Vec<String> = rejected
-                .iter()
-                .filter(|r| r.exporter == input.name)
-                .map(|r| {
-                    format!(
-                        "`{}` import `{}` does not fit: {}",
-                        r.importer, r.import, r.reason
-                    )
-                })
-                .collect();
-            let why = if rejections.is_empty() {
-                "no component in the composition imports any of these".to_owned()
-            } else {
-                rejections.join("; ")
-            };
-            return Err(ComposeError::UnusedPlug {
-                name: input.name.clone(),
-                exports,
-                why,
-            });
+    /// Instantiates `exporter` (once, queueing its own imports) and feeds its `export` to
+    /// `importer`'s `import`.
+    fn link(
+        &mut self,
+        importer: usize,
+        exporter: usize,
+        import: String,
+        export: String,
+    ) -> Result<(), ComposeError> {
+        let node = match self.instances.get(&exporter) {
+            Some(node) => *node,
+            None => {
+                let node = self.graph.instantiate(self.packages[exporter]);
+                self.instances.insert(exporter, node);
+                self.queue.push_back(exporter);
+                node
+            }
+        };
+        let alias = self
+            .graph
+            .alias_instance_export(node, &export)
+            .map_err(graph_error)?;
+        self.graph
+            .set_instantiation_argument(self.instances[&importer], &import, alias)
+            .map_err(graph_error)?;
+        self.links.push(Link {
+            importer: self.names[importer].clone(),
+            import,
+            exporter: self.names[exporter].clone(),
+            export,
+        });
+        Ok(())
+    }
+
+    /// Every plug must satisfy something; one that does not is an error saying why.
+    fn check_every_plug_is_used(&self) -> Result<(), ComposeError> {
+        let Some(unused) = (1..self.names.len()).find(|i| !self.instances.contains_key(i)) else {
+            return Ok(());
+        };
+        let name = &self.names[unused];
+        let exports = self
+            .names_of(unused, true)
+            .iter()
+            .map(|e| format!("`{e}`"))
+            .collect::<Vec<_>>();
+        let exports = if exports.is_empty() {
+            "nothing".to_owned()
+        } else {
+            exports.join(", ")
+        };
+        let rejections: Vec<String> = self
+            .rejected
+            .iter()
+            .filter(|r| r.exporter == *name)
+            .map(|r| {
+                format!(
+                    "`{}` import `{}` does not fit: {}",
+                    r.importer, r.import, r.reason
+                )
+            })
+            .collect();
+        let why = if rejections.is_empty() {
+            "no component in the composition imports any of these".to_owned()
+        } else {
+            rejections.join("; ")
+        };
+        Err(ComposeError::UnusedPlug {
+            name: name.clone(),
+            exports,
+            why,
+        })
+    }
+
+    /// The socket's exports become the composition's.
+    fn export_the_sockets_exports(&mut self) -> Result<(), ComposeError> {
+        let socket = self.instances[&0];
+        for name in self.names_of(0, true) {
+            let alias = self
+                .graph
+                .alias_instance_export(socket, &name)
+                .map_err(graph_error)?;
+            self.graph.export(alias, &name).map_err(graph_error)?;
         }
+        Ok(())
     }
 
-    let socket = instances[&0];
-    let exports: Vec<String> = graph.types()[graph[packages[0]].ty()]
-        .exports
-        .keys()
-        .cloned()
-        .collect();
-    for name in exports {
-        let alias = graph
-            .alias_instance_export(socket, &name)
-            .map_err(|err| ComposeError::Graph { source: err.into() })?;
-        graph
-            .export(alias, &name)
-            .map_err(|err| ComposeError::Graph { source: err.into() })?;
+    fn encode(self) -> Result<Composition, ComposeError> {
+        let options = EncodeOptions {
+            processor: Some(wac_graph::Processor {
+                name: "wcomp",
+                version: env!("CARGO_PKG_VERSION"),
+            }),
+            ..EncodeOptions::default()
+        };
+        let bytes = self.graph.encode(options).map_err(|err| match err {
+            wac_graph::EncodeError::GraphContainsCycle { .. } => ComposeError::Cycle,
+            err => ComposeError::Graph { source: err.into() },
+        })?;
+        let instances = self
+            .instances
+            .keys()
+            .map(|index| self.names[*index].clone())
+            .collect();
+        Ok(Composition {
+            bytes,
+            instances,
+            links: self.links,
+            left: self.left,
+            rejected: self.rejected,
+        })
     }
-
-    let options = EncodeOptions {
-        processor: Some(wac_graph::Processor {
-            name: "wcomp",
-            version: env!("CARGO_PKG_VERSION"),
-        }),
-        ..EncodeOptions::default()
-    };
-    let bytes = graph.encode(options).map_err(|err| match err {
-        wac_graph::EncodeError::GraphContainsCycle { .. } => ComposeError::Cycle,
-        err => ComposeError::Graph { source: err.into() },
-    })?;
-    let instances = instances
-        .keys()
-        .map(|index| inputs[*index].name.clone())
-        .collect();
-    Ok(Composition {
-        bytes,
-        instances,
-        links,
-        left,
-        rejected,
-    })
 }
 
-/// Instantiates `exporter` (once) and feeds its `export` to `importer`'s `import`.
-#[allow(clippy::too_many_arguments)]
-fn link_instances(
-    graph: &mut CompositionGraph,
-    instances: &mut BTreeMap<usize, NodeId>,
-    queue: &mut VecDeque<usize>,
-    packages: &[PackageId],
-    importer: usize,
-    exporter: usize,
-    import: &str,
-    export: &str,
-) -> Result<(), ComposeError> {
-    let exporter_node = *instances.entry(exporter).or_insert_with(|| {
-        queue.push_back(exporter);
-        graph.instantiate(packages[exporter])
-    });
-    let alias = graph
-        .alias_instance_export(exporter_node, export)
-        .map_err(|err| ComposeError::Graph { source: err.into() })?;
-    graph
-        .set_instantiation_argument(instances[&importer], import, alias)
-        .map_err(|err| ComposeError::Graph { source: err.into() })?;
-    Ok(())
+/// A wac-graph refusal while building the graph.
+fn graph_error(err: impl std::error::Error + Send + Sync + 'static) -> ComposeError {
+    ComposeError::Graph { source: err.into() }
 }
 
 /// Describes a subtype failure from wac's checker (a chain of contexts ending in the cause)

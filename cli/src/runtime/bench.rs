@@ -11,14 +11,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use wasmtime::component::{Component, Func, InstancePre, Val};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
-use wasmtime_wasi::WasiCtx;
+use wasmtime::component::{Component, Func, Val};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::cache::{self, CacheMode, CacheOutcome};
-use super::engine::{self, Host, UnknownImports};
-use super::invoke::{self, Call, Target};
+use super::cache::{self, CacheMode, CacheOutcome, Compiled};
+use super::engine::{self, UnknownImports};
+use super::invoke::{Call, Target};
 use super::limits::Limits;
+use super::sandbox::GuestIo;
+use super::session::{Guest, Session, SessionOptions};
 use crate::diagnostic::ReportResult as _;
 
 /// Errors specific to benchmarking.
@@ -222,14 +223,23 @@ fn config(options: &BenchOptions, pool: Option<(u32, Needs)>) -> Config {
     config
 }
 
-/// Runs every phase and returns the measurements.
-pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
+/// The component compiled for a pooled engine sized to what one instance needs, with the
+/// compile times measured on the way.
+struct Prepared {
+    bytes: Vec<u8>,
+    needs: Needs,
+    engine: Engine,
+    compiled: Compiled,
+    compile_cold: Duration,
+    compile_cached: Option<Duration>,
+    cache_note: Option<String>,
+}
+
+/// Compiles cold on an engine without pools, to learn how many memories, tables and core
+/// instances one instance needs; sizes the pools; then loads the code through the cache.
+fn prepare(options: &BenchOptions) -> anyhow::Result<Prepared> {
     let bytes = super::load(&options.component)?;
     super::check_component(&options.component, &bytes).report_err()?;
-    let call = Call::parse(&options.invoke).report_err()?;
-
-    // Compile cold on an engine without pools, to learn how many memories, tables and core
-    // instances one instance needs before sizing the pools.
     options.progress.phase("compiling (cold)");
     let probe = Engine::new(&config(options, None))?;
     let start = Instant::now();
@@ -271,24 +281,54 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
             CacheMode::Dir(temp.path().to_owned())
         }
     };
-    let (component, compile_cached, cache_note) =
+    let (compiled, compile_cached, cache_note) =
         cached(&engine, &probe, &cold, &bytes, &cache_mode)?;
-    drop(cold);
+    Ok(Prepared {
+        bytes,
+        needs,
+        engine,
+        compiled,
+        compile_cold,
+        compile_cached,
+        cache_note,
+    })
+}
 
-    let linker = engine::linker(&engine, &component, UnknownImports::Reject)?;
-    let pre = linker
-        .instantiate_pre(&component)
-        .map_err(|err| super::instantiate_error(&options.component, err))?;
-    let target = invoke::find_function(&engine, &component, &call).report_err()?;
-    let limits = Limits {
-        timeout: None,
-        fuel: None,
-        max_memory: options.max_memory,
-    };
+/// Runs every phase and returns the measurements.
+pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
+    let call = Call::parse(&options.invoke).report_err()?;
+    let Prepared {
+        bytes,
+        needs,
+        engine,
+        compiled,
+        compile_cold,
+        compile_cached,
+        cache_note,
+    } = prepare(options)?;
+    let threads = options.threads.max(1);
+
+    // The session `wcomp run` would make, on the pooled engine: same linker, sandbox and
+    // memory limit (no time limit: the phases are timed by the clock).
+    let session = Session::with_compiled(
+        engine.clone(),
+        compiled,
+        &options.component,
+        SessionOptions {
+            limits: Limits {
+                timeout: None,
+                fuel: None,
+                max_memory: options.max_memory,
+            },
+            unknown_imports: UnknownImports::Reject,
+            ..SessionOptions::default()
+        },
+    )?;
+    let target = session.target(&call)?;
 
     // One instance first: it checks the call and gives the parameter values.
-    let mut probe_instance = Live::new(&pre, &target, &limits)?;
-    let ty = probe_instance.func.ty(&probe_instance.store);
+    let mut probe_instance = Live::new(&session, &target)?;
+    let ty = probe_instance.func.ty(probe_instance.guest.store());
     let params = call.params(&ty, &target.qualified_name).report_err()?;
     let results = ty.results().len();
     probe_instance.call(&params, results)?;
@@ -299,7 +339,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         });
 
     options.progress.phase("timing instantiation");
-    let instantiate = time_instantiation(&pre, &limits, options.duration)?;
+    let instantiate = time_instantiation(&session, options.duration)?;
 
     options.progress.phase("timing calls");
     let call_latency = time_calls(&mut probe_instance, &params, results, options.duration)?;
@@ -307,9 +347,8 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
 
     options.progress.phase("measuring throughput");
     let calls_per_second = throughput(
-        &pre,
+        &session,
         &target,
-        &limits,
         &params,
         results,
         threads,
@@ -321,7 +360,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
             options
                 .progress
                 .phase(&format!("holding {requested} instances"));
-            Some(density(&pre, &target, &limits, &params, results, requested))
+            Some(density(&session, &target, &params, results, requested))
         }
         None => None,
     };
@@ -354,7 +393,7 @@ fn cached(
     cold: &Component,
     bytes: &[u8],
     mode: &CacheMode,
-) -> anyhow::Result<(Component, Option<Duration>, Option<String>)> {
+) -> anyhow::Result<(Compiled, Option<Duration>, Option<String>)> {
     if cache::key(engine, bytes) == cache::key(probe, bytes) {
         let _ = cache::insert(engine, bytes, cold, mode);
     }
@@ -369,7 +408,7 @@ fn cached(
         (outcome, None) => Some(format!("the cache did not hit ({})", outcome.as_str())),
     };
     let elapsed = (compiled.outcome == CacheOutcome::Hit).then_some(compiled.elapsed);
-    Ok((compiled.component, elapsed, note))
+    Ok((compiled, elapsed, note))
 }
 
 /// What one instance of `component` takes from the pools.
@@ -393,18 +432,18 @@ fn needs(component: &Component, bytes: &[u8]) -> Option<Needs> {
 
 /// One isolated instance with its own store, ready to call.
 struct Live {
-    store: Store<Host>,
+    guest: Guest,
     func: Func,
     results: Vec<Val>,
 }
 
 impl Live {
-    fn new(pre: &InstancePre<Host>, target: &Target, limits: &Limits) -> anyhow::Result<Self> {
-        let mut store = new_store(pre.engine(), limits)?;
-        let instance = pre.instantiate(&mut store)?;
-        let func = target.func(&instance, &mut store)?;
+    fn new(session: &Session, target: &Target) -> anyhow::Result<Self> {
+        let mut guest = session.guest(&[], GuestIo::Null)?;
+        let instance = session.instance_pre().instantiate(guest.store())?;
+        let func = target.func(&instance, guest.store())?;
         Ok(Self {
-            store,
+            guest,
             func,
             results: Vec::new(),
         })
@@ -413,36 +452,28 @@ impl Live {
     fn call(&mut self, params: &[Val], results: usize) -> anyhow::Result<()> {
         self.results.resize(results, Val::Bool(false));
         self.func
-            .call(&mut self.store, params, &mut self.results)
+            .call(self.guest.store(), params, &mut self.results)
             .map_err(super::guest_error)
     }
 }
 
-/// A store like `wcomp run`'s, minus stdio: the guest's output would drown the numbers.
-fn new_store(engine: &Engine, limits: &Limits) -> anyhow::Result<Store<Host>> {
-    let (store, _) = engine::store(engine, WasiCtx::builder().build(), limits, None)?;
-    Ok(store)
-}
-
-/// Store creation plus instantiation, each sample a fresh isolated instance.
-fn time_instantiation(
-    pre: &InstancePre<Host>,
-    limits: &Limits,
-    duration: Duration,
-) -> anyhow::Result<Latency> {
+/// Store creation plus instantiation, each sample a fresh isolated instance (with no stdio:
+/// the guest's output would drown the numbers).
+fn time_instantiation(session: &Session, duration: Duration) -> anyhow::Result<Latency> {
+    let pre = session.instance_pre();
     // Warm the pool's slots and the allocator first, as a long-running host would be.
     for _ in 0..100 {
-        let mut store = new_store(pre.engine(), limits)?;
-        pre.instantiate(&mut store)?;
+        let mut guest = session.guest(&[], GuestIo::Null)?;
+        pre.instantiate(guest.store())?;
     }
     let mut samples = Vec::new();
     let end = Instant::now() + duration;
     while Instant::now() < end && samples.len() < 1_000_000 {
         let start = Instant::now();
-        let mut store = new_store(pre.engine(), limits)?;
-        pre.instantiate(&mut store)?;
+        let mut guest = session.guest(&[], GuestIo::Null)?;
+        pre.instantiate(guest.store())?;
         samples.push(start.elapsed());
-        drop(store);
+        drop(guest);
     }
     Ok(Latency::of(samples))
 }
@@ -468,9 +499,8 @@ fn time_calls(
 
 /// Calls per second with one instance per thread, all threads calling at once.
 fn throughput(
-    pre: &InstancePre<Host>,
+    session: &Session,
     target: &Target,
-    limits: &Limits,
     params: &[Val],
     results: usize,
     threads: usize,
@@ -480,7 +510,7 @@ fn throughput(
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(move || -> anyhow::Result<(u64, Duration)> {
-                    let mut live = Live::new(pre, target, limits)?;
+                    let mut live = Live::new(session, target)?;
                     let start = Instant::now();
                     let end = start + duration;
                     let mut calls = 0u64;
@@ -512,9 +542,8 @@ fn throughput(
 
 /// Holds `requested` instances live at once; stops at the first failure and says why.
 fn density(
-    pre: &InstancePre<Host>,
+    session: &Session,
     target: &Target,
-    limits: &Limits,
     params: &[Val],
     results: usize,
     requested: u32,
@@ -525,7 +554,7 @@ fn density(
     let mut live = Vec::with_capacity(requested as usize);
     let mut stopped_by = None;
     for _ in 0..requested {
-        match Live::new(pre, target, limits) {
+        match Live::new(session, target) {
             Ok(instance) => live.push(instance),
             Err(err) => {
                 stopped_by = Some(classify(&err));

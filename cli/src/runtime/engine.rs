@@ -112,25 +112,6 @@ fn add_wasi(
     engine: &Engine,
     component: &Component,
 ) -> anyhow::Result<()> {
-    use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
-    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView as _};
-    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
-    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random, sockets, sync};
-    use wasmtime_wasi::random::WasiRandom;
-    use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsView as _};
-
-    /// The resource table, for `wasi:io`.
-    struct Io;
-    impl wasmtime::component::HasData for Io {
-        type Data<'a> = &'a mut ResourceTable;
-    }
-    fn io(host: &mut Host) -> &mut ResourceTable {
-        &mut host.table
-    }
-    fn rng(host: &mut Host) -> &mut wasmtime_wasi::random::WasiRandomCtx {
-        host.wasi.random()
-    }
-
     let ty = component.component_type();
     let mut interfaces: Vec<&str> = ty
         .imports(engine)
@@ -142,81 +123,115 @@ fn add_wasi(
         .collect();
     interfaces.sort_unstable();
     interfaces.dedup();
-    let l = &mut *linker;
     for interface in interfaces {
-        match interface {
-            "io/error" => sync::io::error::add_to_linker::<Host, Io>(l, io)?,
-            "io/poll" => sync::io::poll::add_to_linker::<Host, Io>(l, io)?,
-            "io/streams" => sync::io::streams::add_to_linker::<Host, Io>(l, io)?,
-            "clocks/wall-clock" => {
-                clocks::wall_clock::add_to_linker::<Host, WasiClocks>(l, Host::clocks)?
-            }
-            "clocks/monotonic-clock" => {
-                clocks::monotonic_clock::add_to_linker::<Host, WasiClocks>(l, Host::clocks)?
-            }
-            "filesystem/types" => {
-                sync::filesystem::types::add_to_linker::<Host, WasiFilesystem>(l, Host::filesystem)?
-            }
-            "filesystem/preopens" => {
-                filesystem::preopens::add_to_linker::<Host, WasiFilesystem>(l, Host::filesystem)?
-            }
-            "random/random" => random::random::add_to_linker::<Host, WasiRandom>(l, rng)?,
-            "random/insecure" => random::insecure::add_to_linker::<Host, WasiRandom>(l, rng)?,
-            "random/insecure-seed" => {
-                random::insecure_seed::add_to_linker::<Host, WasiRandom>(l, rng)?
-            }
-            "cli/exit" => cli::exit::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
-            "cli/environment" => cli::environment::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
-            "cli/stdin" => cli::stdin::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
-            "cli/stdout" => cli::stdout::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
-            "cli/stderr" => cli::stderr::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
-            "cli/terminal-input" => {
-                cli::terminal_input::add_to_linker::<Host, WasiCli>(l, Host::cli)?
-            }
-            "cli/terminal-output" => {
-                cli::terminal_output::add_to_linker::<Host, WasiCli>(l, Host::cli)?
-            }
-            "cli/terminal-stdin" => {
-                cli::terminal_stdin::add_to_linker::<Host, WasiCli>(l, Host::cli)?
-            }
-            "cli/terminal-stdout" => {
-                cli::terminal_stdout::add_to_linker::<Host, WasiCli>(l, Host::cli)?
-            }
-            "cli/terminal-stderr" => {
-                cli::terminal_stderr::add_to_linker::<Host, WasiCli>(l, Host::cli)?
-            }
-            "sockets/tcp" => {
-                sync::sockets::tcp::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
-            }
-            "sockets/udp" => {
-                sync::sockets::udp::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
-            }
-            "sockets/udp-create-socket" => sync::sockets::udp_create_socket::add_to_linker::<
-                Host,
-                WasiSockets,
-            >(l, Host::sockets)?,
-            "sockets/tcp-create-socket" => {
-                sockets::tcp_create_socket::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
-            }
-            "sockets/instance-network" => {
-                sockets::instance_network::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
-            }
-            "sockets/network" => sockets::network::add_to_linker::<Host, WasiSockets>(
-                l,
-                &sockets::network::LinkOptions::default(),
-                Host::sockets,
-            )?,
-            "sockets/ip-name-lookup" => {
-                sockets::ip_name_lookup::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
-            }
-            _ => {
-                *linker = Linker::new(engine);
-                wasmtime_wasi::p2::add_to_linker_sync(linker)?;
-                return Ok(());
-            }
+        let added = add_io_clocks_files_random(linker, interface)?
+            || add_cli(linker, interface)?
+            || add_sockets(linker, interface)?;
+        if !added {
+            *linker = Linker::new(engine);
+            wasmtime_wasi::p2::add_to_linker_sync(linker)?;
+            return Ok(());
         }
     }
     Ok(())
+}
+
+/// The resource table, for `wasi:io`.
+struct Io;
+impl wasmtime::component::HasData for Io {
+    type Data<'a> = &'a mut ResourceTable;
+}
+fn io(host: &mut Host) -> &mut ResourceTable {
+    &mut host.table
+}
+fn rng(host: &mut Host) -> &mut wasmtime_wasi::random::WasiRandomCtx {
+    host.wasi.random()
+}
+
+/// Adds one `wasi:io`, `wasi:clocks`, `wasi:filesystem` or `wasi:random` interface; false
+/// when `interface` is none of those.
+fn add_io_clocks_files_random(l: &mut Linker<Host>, interface: &str) -> anyhow::Result<bool> {
+    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView as _};
+    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
+    use wasmtime_wasi::p2::bindings::{clocks, filesystem, random, sync};
+    use wasmtime_wasi::random::WasiRandom;
+    match interface {
+        "io/error" => sync::io::error::add_to_linker::<Host, Io>(l, io)?,
+        "io/poll" => sync::io::poll::add_to_linker::<Host, Io>(l, io)?,
+        "io/streams" => sync::io::streams::add_to_linker::<Host, Io>(l, io)?,
+        "clocks/wall-clock" => {
+            clocks::wall_clock::add_to_linker::<Host, WasiClocks>(l, Host::clocks)?
+        }
+        "clocks/monotonic-clock" => {
+            clocks::monotonic_clock::add_to_linker::<Host, WasiClocks>(l, Host::clocks)?
+        }
+        "filesystem/types" => {
+            sync::filesystem::types::add_to_linker::<Host, WasiFilesystem>(l, Host::filesystem)?
+        }
+        "filesystem/preopens" => {
+            filesystem::preopens::add_to_linker::<Host, WasiFilesystem>(l, Host::filesystem)?
+        }
+        "random/random" => random::random::add_to_linker::<Host, WasiRandom>(l, rng)?,
+        "random/insecure" => random::insecure::add_to_linker::<Host, WasiRandom>(l, rng)?,
+        "random/insecure-seed" => random::insecure_seed::add_to_linker::<Host, WasiRandom>(l, rng)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Adds one `wasi:cli` interface; false when `interface` is not one.
+fn add_cli(l: &mut Linker<Host>, interface: &str) -> anyhow::Result<bool> {
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
+    use wasmtime_wasi::p2::bindings::cli;
+    match interface {
+        "cli/exit" => cli::exit::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+        "cli/environment" => cli::environment::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+        "cli/stdin" => cli::stdin::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+        "cli/stdout" => cli::stdout::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+        "cli/stderr" => cli::stderr::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+        "cli/terminal-input" => cli::terminal_input::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+        "cli/terminal-output" => {
+            cli::terminal_output::add_to_linker::<Host, WasiCli>(l, Host::cli)?
+        }
+        "cli/terminal-stdin" => cli::terminal_stdin::add_to_linker::<Host, WasiCli>(l, Host::cli)?,
+        "cli/terminal-stdout" => {
+            cli::terminal_stdout::add_to_linker::<Host, WasiCli>(l, Host::cli)?
+        }
+        "cli/terminal-stderr" => {
+            cli::terminal_stderr::add_to_linker::<Host, WasiCli>(l, Host::cli)?
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Adds one `wasi:sockets` interface; false when `interface` is not one.
+fn add_sockets(l: &mut Linker<Host>, interface: &str) -> anyhow::Result<bool> {
+    use wasmtime_wasi::p2::bindings::{sockets, sync};
+    use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsView as _};
+    match interface {
+        "sockets/tcp" => sync::sockets::tcp::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?,
+        "sockets/udp" => sync::sockets::udp::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?,
+        "sockets/udp-create-socket" => {
+            sync::sockets::udp_create_socket::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
+        }
+        "sockets/tcp-create-socket" => {
+            sockets::tcp_create_socket::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
+        }
+        "sockets/instance-network" => {
+            sockets::instance_network::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
+        }
+        "sockets/network" => sockets::network::add_to_linker::<Host, WasiSockets>(
+            l,
+            &sockets::network::LinkOptions::default(),
+            Host::sockets,
+        )?,
+        "sockets/ip-name-lookup" => {
+            sockets::ip_name_lookup::add_to_linker::<Host, WasiSockets>(l, Host::sockets)?
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// A store for one guest, with `limits` applied. Keep the returned deadline alive while the

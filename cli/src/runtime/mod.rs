@@ -14,23 +14,22 @@ pub mod invoke;
 pub mod limits;
 pub mod profile;
 pub mod sandbox;
+pub mod session;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::diagnostic::Diagnosed;
 use crate::diagnostic::{Report as _, ReportResult as _};
 use anyhow::Context as _;
-use wasmtime::Store;
-use wasmtime::component::Val;
 
 pub use cache::{CacheMode, CacheOutcome};
 pub use engine::{Host, UnknownImports};
 pub use invoke::{Call, InvokeError};
 pub use limits::{LimitExceeded, Limits};
-pub use sandbox::{DirGrant, EnvGrant, NetGrant, Sandbox, SandboxError};
+pub use sandbox::{CapturedOutput, DirGrant, EnvGrant, GuestIo, NetGrant, Sandbox, SandboxError};
+pub use session::{Guest, Session, SessionOptions};
 
 /// Errors from running a guest.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -162,33 +161,25 @@ pub enum RunOutcome {
     Exited(i32),
 }
 
+impl RunOptions {
+    /// The session these options describe.
+    pub fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            sandbox: self.sandbox.clone(),
+            limits: self.limits,
+            cache: self.cache.clone(),
+            unknown_imports: self.unknown_imports,
+            events: self.events.clone(),
+        }
+    }
+}
+
 /// Loads, instantiates and runs a component. With a cache, a component file seen before is
 /// not even read: the path index names its compiled code (see [`cache::recall`]).
 pub fn run(options: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let engine = engine::engine_for(&options.limits)?;
-    let variant = engine::variant(&options.limits);
-    let is_text = options
-        .component
-        .extension()
-        .is_some_and(|ext| ext == "wat");
-    let recalled = if is_text {
-        None
-    } else {
-        cache::recall(&engine, variant, &options.component, &options.cache)
-    };
-    let compiled = match recalled {
-        Some(compiled) => compiled,
-        None => {
-            let bytes = load(&options.component)?;
-            let compiled = compile(options, &engine, &bytes)?;
-            if !is_text {
-                cache::remember(variant, &options.component, &compiled, &options.cache);
-            }
-            compiled
-        }
-    };
-    let outcome = run_compiled(options, &engine, compiled);
-    leave(options, engine);
+    let session = Session::open(&options.component, options.session_options())?;
+    let outcome = run_in(&session, options);
+    leave(options, session);
     outcome
 }
 
@@ -202,129 +193,41 @@ fn leave<T>(options: &RunOptions, value: T) {
 /// Runs `bytes` as the component `options.component` names (the path is only used in
 /// messages and as the guest's program name). Any bytes at all give an error, never a panic.
 pub fn run_bytes(options: &RunOptions, bytes: &[u8]) -> anyhow::Result<RunOutcome> {
-    let engine = engine::engine_for(&options.limits)?;
-    let compiled = compile(options, &engine, bytes)?;
-    run_compiled(options, &engine, compiled)
+    let session = Session::from_bytes(&options.component, bytes, options.session_options())?;
+    run_in(&session, options)
 }
 
-fn compile(
-    options: &RunOptions,
-    engine: &wasmtime::Engine,
-    bytes: &[u8],
-) -> anyhow::Result<cache::Compiled> {
-    check_component(&options.component, bytes).report_err()?;
-    cache::load_or_compile(engine, bytes, &options.cache)
-        .with_context(|| format!("cannot compile `{}`", options.component.display()))
-}
-
-fn run_compiled(
-    options: &RunOptions,
-    engine: &wasmtime::Engine,
-    compiled: cache::Compiled,
-) -> anyhow::Result<RunOutcome> {
-    options.events.emit(&RunEvent::Compiled {
-        cache: compiled.outcome.clone(),
-        elapsed: compiled.elapsed,
-        entry: compiled.entry.clone(),
-        recalled: compiled.recalled,
-    });
-    if let Some(error) = compiled.store_error {
-        options.events.emit(&RunEvent::CacheNotWritten { error });
-    }
-    let component = compiled.component;
-    for line in options.sandbox.describe() {
-        options.events.emit(&RunEvent::Sandbox { line });
-    }
-
-    let program = options.component.file_name().map_or_else(
-        || "component".to_owned(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let mut argv = vec![program];
-    argv.extend(options.args.iter().cloned());
-
+/// One guest of `session`: the `--invoke` call, or `wasi:cli/run`.
+fn run_in(session: &Session, options: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let Some(source) = &options.invoke else {
+        if !session.is_command() {
+            let example = invoke::example_call(session.engine(), session.component())
+                .unwrap_or_else(|| "func()".into());
+            return Err(RunError::NotACommand {
+                path: options.component.clone(),
+                example,
+            }
+            .report());
+        }
+        let (code, guest) = session.run_command(&options.args)?;
+        leave(options, guest);
+        return Ok(RunOutcome::Exited(code));
+    };
     // Resolve what to call before instantiating, so a bad call costs no guest time.
-    let call = match &options.invoke {
-        Some(source) => {
-            let call = Call::parse(source).report_err()?;
-            let target = invoke::find_function(engine, &component, &call).report_err()?;
-            Some((call, target))
-        }
-        None => {
-            let has_run = component
-                .component_type()
-                .exports(engine)
-                .any(|(name, _)| name.starts_with("wasi:cli/run@"));
-            if !has_run {
-                let example =
-                    invoke::example_call(engine, &component).unwrap_or_else(|| "func()".into());
-                return Err(RunError::NotACommand {
-                    path: options.component.clone(),
-                    example,
-                }
-                .report());
-            }
-            None
-        }
-    };
-
-    let linker = engine::linker(engine, &component, options.unknown_imports)?;
-    let pre = linker
-        .instantiate_pre(&component)
-        .map_err(|err| instantiate_error(&options.component, err))?;
-    let wasi = options
-        .sandbox
-        .wasi_ctx(&argv, &options.events)
-        .report_err()?;
-    let overdue = options.limits.timeout.map(|limit| {
-        let events = options.events.clone();
-        Box::new(move || {
-            events.emit(&RunEvent::Overdue {
-                limit: LimitExceeded::Time { limit },
-            });
-        }) as limits::Overdue
-    });
-    let (mut store, _deadline) = engine::store(engine, wasi, &options.limits, overdue)?;
-    let limits = &options.limits;
-
-    let outcome = match call {
-        Some((call, target)) => {
-            let instance = pre
-                .instantiate(&mut store)
-                .map_err(|err| fail(&mut store, limits, err, Some(&options.component)))?;
-            let func = target.func(&instance, &mut store)?;
-            let ty = func.ty(&store);
-            let params = call.params(&ty, &target.qualified_name).report_err()?;
-            let mut results = vec![Val::Bool(false); ty.results().len()];
-            func.call(&mut store, &params, &mut results)
-                .map_err(|err| fail(&mut store, limits, err, None))?;
-            let rendered = results
-                .iter()
-                .map(|val| {
-                    val.to_wave()
-                        .map_err(anyhow::Error::from)
-                        .context("cannot print a result as WAVE")
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            Ok(RunOutcome::Returned(rendered))
-        }
-        None => {
-            let command = wasmtime_wasi::p2::bindings::sync::CommandPre::new(pre.clone())
-                .map_err(|err| instantiate_error(&options.component, err))?
-                .instantiate(&mut store)
-                .map_err(|err| fail(&mut store, limits, err, Some(&options.component)))?;
-            match command.wasi_cli_run().call_run(&mut store) {
-                Ok(Ok(())) => Ok(RunOutcome::Exited(0)),
-                Ok(Err(())) => Ok(RunOutcome::Exited(1)),
-                Err(err) => match err.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                    Some(exit) => Ok(RunOutcome::Exited(exit.0)),
-                    None => Err(fail(&mut store, limits, err, None)),
-                },
-            }
-        }
-    };
-    leave(options, (store, pre, linker, component));
-    outcome
+    let call = Call::parse(source).report_err()?;
+    let target = session.target(&call)?;
+    let mut guest = session.instantiate(&options.args, GuestIo::Inherit)?;
+    let results = guest.call(&target, &call)?;
+    leave(options, guest);
+    let rendered = results
+        .iter()
+        .map(|val| {
+            val.to_wave()
+                .map_err(anyhow::Error::from)
+                .context("cannot print a result as WAVE")
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(RunOutcome::Returned(rendered))
 }
 
 /// Refuses anything but a component binary, saying what it is instead.
@@ -359,7 +262,7 @@ pub fn load(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn instantiate_error(path: &Path, err: wasmtime::Error) -> anyhow::Error {
+pub(crate) fn instantiate_error(path: &Path, err: wasmtime::Error) -> anyhow::Error {
     if err.downcast_ref::<wasmtime::Trap>().is_some() {
         return guest_error(err);
     }
@@ -370,35 +273,8 @@ fn instantiate_error(path: &Path, err: wasmtime::Error) -> anyhow::Error {
     .report()
 }
 
-/// The error for a guest that stopped: a limit it hit, else its trap, else (while
-/// instantiating, `path` given) a failure to instantiate.
-fn fail(
-    store: &mut Store<Host>,
-    limits: &Limits,
-    err: wasmtime::Error,
-    path: Option<&Path>,
-) -> anyhow::Error {
-    if let Some(exceeded) = limits::exceeded(store, limits, &err) {
-        let backtrace = err
-            .downcast_ref::<wasmtime::WasmBacktrace>()
-            .map(|bt| bt.to_string().trim_end().to_owned())
-            .filter(|bt| !bt.is_empty())
-            .map(GuestBacktrace);
-        let code = exceeded.exit_code();
-        let limit = RunError::Limit {
-            limit: exceeded,
-            backtrace,
-        };
-        return anyhow::Error::new(Diagnosed::new(limit).with_exit_code(code));
-    }
-    match path {
-        Some(path) => instantiate_error(path, err),
-        None => guest_error(err),
-    }
-}
-
 /// Turns a trap into [`RunError::Trap`] with the guest backtrace; other errors pass through.
-fn guest_error(err: wasmtime::Error) -> anyhow::Error {
+pub(crate) fn guest_error(err: wasmtime::Error) -> anyhow::Error {
     let Some(trap) = err.downcast_ref::<wasmtime::Trap>() else {
         return err.into();
     };

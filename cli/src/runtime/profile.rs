@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::limits::Limits;
 use super::sandbox::{DirGrant, EnvGrant, NetGrant, Sandbox};
-use crate::workspace::{Manifest, ManifestError};
+use crate::manifest::{Manifest, ManifestError};
 
 /// Grants and limits from a manifest.
 #[derive(Debug, Clone, Default)]

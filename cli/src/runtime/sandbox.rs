@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
@@ -369,12 +370,103 @@ impl Sandbox {
         lines
     }
 
+    /// Resolves the grants once (names in network grants are looked up here), for the many
+    /// guests of one session.
+    pub fn prepare(&self) -> Result<PreparedSandbox, SandboxError> {
+        let net = self
+            .net
+            .iter()
+            .map(NetGrant::resolve)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PreparedSandbox {
+            sandbox: self.clone(),
+            net: Arc::new(net),
+        })
+    }
+
     /// A WASI context with stdio, `argv` and exactly these grants. Denied socket addresses are
     /// reported to `events` as they happen.
     pub fn wasi_ctx(&self, argv: &[String], events: &Events) -> Result<WasiCtx, SandboxError> {
+        self.prepare()?.wasi_ctx(argv, &GuestIo::Inherit, events)
+    }
+}
+
+/// Where a guest's stdio goes.
+#[derive(Debug, Clone, Default)]
+pub enum GuestIo {
+    /// The host's own stdin, stdout and stderr (`wcomp run`).
+    #[default]
+    Inherit,
+    /// Captured in memory (`wcomp test`): no stdin; stdout and stderr kept, up to 1 MiB each.
+    Capture(CapturedOutput),
+    /// Nothing in, nothing kept (`wcomp bench`, whose numbers the guest's output would drown).
+    Null,
+}
+
+/// The captured stdout and stderr of a guest.
+#[derive(Debug, Clone)]
+pub struct CapturedOutput {
+    pub stdout: MemoryOutputPipe,
+    pub stderr: MemoryOutputPipe,
+}
+
+impl CapturedOutput {
+    pub fn new() -> Self {
+        Self {
+            stdout: MemoryOutputPipe::new(1 << 20),
+            stderr: MemoryOutputPipe::new(1 << 20),
+        }
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.contents()).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents()).into_owned()
+    }
+}
+
+impl Default for CapturedOutput {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A [`Sandbox`] with its grants resolved, cheap to turn into a WASI context per guest.
+#[derive(Debug, Clone)]
+pub struct PreparedSandbox {
+    sandbox: Sandbox,
+    net: Arc<Vec<Resolved>>,
+}
+
+impl PreparedSandbox {
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// A WASI context with `io`, `argv` and exactly these grants. Denied socket addresses are
+    /// reported to `events` as they happen.
+    pub fn wasi_ctx(
+        &self,
+        argv: &[String],
+        io: &GuestIo,
+        events: &Events,
+    ) -> Result<WasiCtx, SandboxError> {
         let mut builder = WasiCtx::builder();
-        builder.inherit_stdio().args(argv);
-        for grant in &self.env {
+        match io {
+            GuestIo::Inherit => {
+                builder.inherit_stdio();
+            }
+            GuestIo::Capture(captured) => {
+                builder
+                    .stdout(captured.stdout.clone())
+                    .stderr(captured.stderr.clone());
+            }
+            GuestIo::Null => {}
+        }
+        builder.args(argv);
+        for grant in &self.sandbox.env {
             let value = match &grant.value {
                 Some(value) => Some(value.clone()),
                 None => std::env::var(&grant.key).ok(),
@@ -391,7 +483,7 @@ impl Sandbox {
                 }),
             }
         }
-        for grant in &self.dirs {
+        for grant in &self.sandbox.dirs {
             let perms = if grant.writable {
                 FsPerms::ReadWrite
             } else {
@@ -404,18 +496,13 @@ impl Sandbox {
                     source: source.into(),
                 })?;
         }
-        let resolved = self
-            .net
-            .iter()
-            .map(NetGrant::resolve)
-            .collect::<Result<Vec<_>, _>>()?;
         // TCP and UDP stay on so every address goes through the check below, where a denial
         // is visible; with them off the guest only sees "not allowed" and nothing is logged.
         builder
             .allow_tcp(true)
             .allow_udp(true)
-            .allow_ip_name_lookup(!self.net.is_empty());
-        let resolved = Arc::new(resolved);
+            .allow_ip_name_lookup(!self.sandbox.net.is_empty());
+        let resolved = self.net.clone();
         let events = events.clone();
         builder.socket_addr_check(move |addr, use_| {
             let allowed = allows(&resolved, addr, use_);

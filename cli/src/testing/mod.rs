@@ -4,17 +4,17 @@
 
 pub mod report;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{Component, InstancePre, Linker, ResourceTable, Val};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::Val;
 
 use crate::manifest::StepEntry;
-use crate::runtime::invoke::{Call, find_function};
+use crate::runtime::invoke::Call;
+use crate::runtime::{
+    CacheMode, CapturedOutput, Guest, GuestIo, InvokeError, Limits, RunError, Sandbox, Session,
+    SessionOptions, UnknownImports,
+};
 
 /// A test as read from the manifest.
 #[derive(Debug, Clone)]
@@ -25,26 +25,32 @@ pub struct TestCase {
     pub steps: Vec<StepEntry>,
 }
 
-/// How to run the tests.
+/// How to run the tests: the sandbox and limits of `wcomp run`, applied to each test's guest.
 #[derive(Debug, Clone)]
 pub struct TestOptions {
     /// Stub imports nothing provides with functions that trap naming the import.
     pub stub_imports: bool,
-    /// Wall-clock limit per test; `None` waits forever.
-    pub timeout: Option<Duration>,
-    /// Linear-memory cap per test instance.
-    pub max_memory: usize,
+    /// Limits of each test (its time limit covers all of its steps).
+    pub limits: Limits,
+    /// What the guest may touch beyond captured stdio.
+    pub sandbox: Sandbox,
     /// Where compiled code is cached, if anywhere (shared with `wcomp run`).
-    pub cache: crate::runtime::CacheMode,
+    pub cache: CacheMode,
 }
+
+/// The default time limit of one test.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for TestOptions {
     fn default() -> Self {
         Self {
             stub_imports: false,
-            timeout: Some(Duration::from_secs(10)),
-            max_memory: 512 << 20,
-            cache: crate::runtime::CacheMode::Disabled,
+            limits: Limits {
+                timeout: Some(DEFAULT_TIMEOUT),
+                ..Limits::default()
+            },
+            sandbox: Sandbox::default(),
+            cache: CacheMode::Disabled,
         }
     }
 }
@@ -77,148 +83,57 @@ impl TestResult {
     }
 }
 
-struct TestHost {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    limits: StoreLimits,
-}
-
-impl WasiView for TestHost {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-/// Ticks the engine's epoch so a store's deadline can interrupt a hanging guest.
-struct EpochTicker {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-const TICK: Duration = Duration::from_millis(10);
-
-impl EpochTicker {
-    fn start(engine: &Engine) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (engine, flag) = (engine.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(TICK);
-                engine.increment_epoch();
-            }
-        });
-        Self {
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for EpochTicker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// Runs `cases` against the component in `bytes`.
+/// Runs `cases` against the component in `bytes`, each on a fresh guest of one session.
 pub fn run(
     bytes: &[u8],
     cases: &[TestCase],
     options: &TestOptions,
 ) -> anyhow::Result<Vec<TestResult>> {
-    // `wcomp run`'s engine configuration (without fuel), so both share compiled code.
-    let limits = crate::runtime::Limits {
-        fuel: None,
-        ..crate::runtime::Limits::default()
-    };
-    let engine = crate::runtime::engine::engine_for(&limits)?;
-    let component =
-        crate::runtime::cache::load_or_compile(&engine, bytes, &options.cache)?.component;
-    let mut linker: Linker<TestHost> = Linker::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-    if options.stub_imports {
-        crate::runtime::engine::stub_unsatisfied_imports(&mut linker, &engine, &component)?;
-    }
-    let pre = linker
-        .instantiate_pre(&component)
-        .map_err(anyhow::Error::from)?;
-    let _ticker = EpochTicker::start(&engine);
-    Ok(cases
-        .iter()
-        .map(|case| run_case(&engine, &component, &pre, case, options))
-        .collect())
+    let session = Session::from_bytes(
+        Path::new("component"),
+        bytes,
+        SessionOptions {
+            sandbox: options.sandbox.clone(),
+            limits: options.limits,
+            cache: options.cache.clone(),
+            unknown_imports: if options.stub_imports {
+                UnknownImports::Trap
+            } else {
+                UnknownImports::Reject
+            },
+            events: crate::runtime::Events::default(),
+        },
+    )?;
+    Ok(cases.iter().map(|case| run_case(&session, case)).collect())
 }
 
-fn run_case(
-    engine: &Engine,
-    component: &Component,
-    pre: &InstancePre<TestHost>,
-    case: &TestCase,
-    options: &TestOptions,
-) -> TestResult {
+fn run_case(session: &Session, case: &TestCase) -> TestResult {
     let started = Instant::now();
-    let stdout = MemoryOutputPipe::new(1 << 20);
-    let stderr = MemoryOutputPipe::new(1 << 20);
-    let wasi = WasiCtx::builder()
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .build();
-    let limits = StoreLimitsBuilder::new()
-        .memory_size(options.max_memory)
-        .build();
-    let mut store = Store::new(
-        engine,
-        TestHost {
-            wasi,
-            table: ResourceTable::new(),
-            limits,
-        },
-    );
-    store.limiter(|host| &mut host.limits);
-    let ticks = options.timeout.map_or(u64::MAX, |timeout| {
-        (timeout.as_millis() / TICK.as_millis()).max(1) as u64
-    });
-    store.set_epoch_deadline(ticks);
-    store.epoch_deadline_trap();
-
-    let failure = (|| {
-        let instance = match pre.instantiate(&mut store) {
-            Ok(instance) => instance,
-            Err(err) => {
-                return Some(Failure {
-                    step: 0,
-                    invoke: None,
-                    message: describe_error(&err, options),
-                    expected: None,
-                    actual: None,
-                });
-            }
-        };
-        for (index, step) in case.steps.iter().enumerate() {
-            if let Err(failure) = run_step(
-                engine, component, &instance, &mut store, step, &stderr, options,
-            ) {
-                return Some(Failure {
+    let output = CapturedOutput::new();
+    let failure = match session.instantiate(&[], GuestIo::Capture(output.clone())) {
+        Err(err) => Some(Failure {
+            step: 0,
+            invoke: None,
+            message: describe_error(&err),
+            expected: None,
+            actual: None,
+        }),
+        Ok(mut guest) => case.steps.iter().enumerate().find_map(|(index, step)| {
+            run_step(session, &mut guest, step, &output)
+                .err()
+                .map(|failure| Failure {
                     step: index + 1,
                     invoke: step.invoke.clone(),
                     ..failure
-                });
-            }
-        }
-        None
-    })();
+                })
+        }),
+    };
     TestResult {
         name: case.name.clone(),
         failure,
         seconds: started.elapsed().as_secs_f64(),
-        stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr.contents()).into_owned(),
+        stdout: output.stdout(),
+        stderr: output.stderr(),
     }
 }
 
@@ -233,31 +148,38 @@ fn fail(message: impl Into<String>, expected: Option<String>, actual: Option<Str
 }
 
 fn run_step(
-    engine: &Engine,
-    component: &Component,
-    instance: &wasmtime::component::Instance,
-    store: &mut Store<TestHost>,
+    session: &Session,
+    guest: &mut Guest,
     step: &StepEntry,
-    stderr: &MemoryOutputPipe,
-    options: &TestOptions,
+    output: &CapturedOutput,
 ) -> Result<(), Failure> {
     let invoke = step
         .invoke
         .as_deref()
         .ok_or_else(|| fail("the step has no `invoke`", None, None))?;
-    let call = Call::parse(invoke).map_err(|err| fail(format!("{err}"), None, None))?;
-    let target = find_function(engine, component, &call)
-        .map_err(|err| fail(describe_invoke_error(&err), None, None))?;
-    let func = target
-        .func(instance, &mut *store)
-        .map_err(|err| fail(format!("{err:#}"), None, None))?;
-    let ty = func.ty(&*store);
-    let params = call
-        .params(&ty, &target.qualified_name)
-        .map_err(|err| fail(describe_invoke_error(&err), None, None))?;
-    let mut results = vec![Val::Bool(false); ty.results().len()];
-    let outcome = func.call(&mut *store, &params, &mut results);
+    let call = Call::parse(invoke).map_err(|err| fail(describe_invoke_error(&err), None, None))?;
+    let target = session
+        .target(&call)
+        .map_err(|err| fail(describe_error(&err), None, None))?;
+    let types = guest
+        .result_types(&target)
+        .map_err(|err| fail(describe_error(&err), None, None))?;
+    let (outcome, results) = match guest.call(&target, &call) {
+        Ok(results) => (Ok(()), results),
+        Err(err) => (Err(err), Vec::new()),
+    };
 
+    judge(step, outcome, &results, &types, output)
+}
+
+/// Compares what one call did with what its step expects.
+fn judge(
+    step: &StepEntry,
+    outcome: anyhow::Result<()>,
+    results: &[Val],
+    types: &[wasmtime::component::Type],
+    output: &CapturedOutput,
+) -> Result<(), Failure> {
     let actual = || {
         results
             .iter()
@@ -273,8 +195,8 @@ fn run_step(
                 ..
             },
         ) => {
-            let message = describe_error(&err, options);
-            let guest_stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
+            let message = describe_error(&err);
+            let guest_stderr = output.stderr();
             if message.contains(expected.as_str()) || guest_stderr.contains(expected.as_str()) {
                 Ok(())
             } else {
@@ -285,7 +207,7 @@ fn run_step(
                 ))
             }
         }
-        (Err(err), _) => Err(fail(describe_error(&err, options), None, None)),
+        (Err(err), _) => Err(fail(describe_error(&err), None, None)),
         (
             Ok(()),
             StepEntry {
@@ -303,49 +225,56 @@ fn run_step(
                 expect: Some(expected),
                 ..
             },
-        ) => {
-            let ty = ty.results().next();
-            match (ty, results.first()) {
-                (Some(ty), Some(value)) => compare(&ty, expected, value),
-                _ => Err(fail(
-                    "the function returns nothing to compare",
-                    Some(expected.clone()),
-                    Some(String::new()),
-                )),
-            }
-        }
+        ) => match (types.first(), results.first()) {
+            (Some(ty), Some(value)) => compare(&ty, expected, value),
+            _ => Err(fail(
+                "the function returns nothing to compare",
+                Some(expected.clone()),
+                Some(String::new()),
+            )),
+        },
         (
             Ok(()),
             StepEntry {
                 expect_error: Some(expected),
                 ..
             },
-        ) => match results.first() {
-            Some(Val::Result(Err(payload))) => match (payload, ty.results().next()) {
-                (None, _) if expected.trim().is_empty() => Ok(()),
-                (Some(payload), Some(wasmtime::component::Type::Result(result_ty))) => {
-                    match result_ty.err() {
-                        Some(err_ty) => compare(&err_ty, expected, payload),
-                        None => Err(fail(
-                            "the result type has no error payload",
-                            Some(expected.clone()),
-                            Some(actual()),
-                        )),
-                    }
+        ) => judge_error(expected, results, types, &actual),
+        (Ok(()), _) => Ok(()),
+    }
+}
+
+/// `expect-error`: the call returned `err(payload)` with the expected payload.
+fn judge_error(
+    expected: &str,
+    results: &[Val],
+    types: &[wasmtime::component::Type],
+    actual: &dyn Fn() -> String,
+) -> Result<(), Failure> {
+    match results.first() {
+        Some(Val::Result(Err(payload))) => match (payload, types.first()) {
+            (None, _) if expected.trim().is_empty() => Ok(()),
+            (Some(payload), Some(wasmtime::component::Type::Result(result_ty))) => {
+                match result_ty.err() {
+                    Some(err_ty) => compare(&err_ty, expected, payload),
+                    None => Err(fail(
+                        "the result type has no error payload",
+                        Some(expected.to_owned()),
+                        Some(actual()),
+                    )),
                 }
-                _ => Err(fail(
-                    "the error payload differs",
-                    Some(expected.clone()),
-                    Some(actual()),
-                )),
-            },
+            }
             _ => Err(fail(
-                "the call did not return `err(...)`",
-                Some(format!("err({expected})")),
+                "the error payload differs",
+                Some(expected.to_owned()),
                 Some(actual()),
             )),
         },
-        (Ok(()), _) => Ok(()),
+        _ => Err(fail(
+            "the call did not return `err(...)`",
+            Some(format!("err({expected})")),
+            Some(actual()),
+        )),
     }
 }
 
@@ -370,7 +299,7 @@ fn compare(ty: &wasmtime::component::Type, expected: &str, actual: &Val) -> Resu
     }
 }
 
-fn describe_invoke_error(err: &crate::runtime::InvokeError) -> String {
+fn describe_invoke_error(err: &InvokeError) -> String {
     use miette::Diagnostic as _;
     match err.help() {
         Some(help) => format!("{err} ({help})"),
@@ -378,22 +307,24 @@ fn describe_invoke_error(err: &crate::runtime::InvokeError) -> String {
     }
 }
 
-/// A guest failure in words: time limit, memory cap, a stubbed import, or the trap.
-fn describe_error(err: &wasmtime::Error, options: &TestOptions) -> String {
+/// A guest failure in words, as `wcomp run` says it: the limit it hit, a stubbed import it
+/// called, or its trap (without the backtrace, which the test's stderr does not need).
+fn describe_error(err: &anyhow::Error) -> String {
+    for cause in err.chain() {
+        if let Some(run) = cause.downcast_ref::<RunError>() {
+            return match run {
+                RunError::Limit { limit, .. } => limit.to_string(),
+                RunError::Trap { message, .. } => format!("the guest trapped: {message}"),
+                other => format!("{other}"),
+            };
+        }
+        if let Some(invoke) = cause.downcast_ref::<InvokeError>() {
+            return describe_invoke_error(invoke);
+        }
+    }
     let root = err.root_cause().to_string();
     if root.starts_with(crate::runtime::engine::STUB_CALLED) {
         return root;
     }
-    match err.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::Interrupt) => {
-            format!(
-                "the test exceeded its time limit of {}",
-                options
-                    .timeout
-                    .map_or_else(|| "none".to_owned(), crate::units::format_duration)
-            )
-        }
-        Some(trap) => format!("the guest trapped: {trap}"),
-        None => format!("{err:#}"),
-    }
+    format!("{err:#}")
 }

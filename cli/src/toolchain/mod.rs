@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::Context;
 use crate::diagnostic::Report as _;
 pub use crate::manifest::{Language, Project};
-pub use crate::process::{ProcessBuilder, ProcessError, ToolOutput};
+pub use crate::process::{ProcessBuilder, ProcessError, ProcessOutput, ToolOutput};
 
 /// Errors from finding or running a language toolchain.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -32,6 +32,9 @@ pub enum ToolchainError {
         project: String,
         #[source]
         output: ToolOutput,
+        /// What to look at in the output, when the language has something to say.
+        #[help]
+        hint: Option<String>,
     },
     /// The toolchain produced something other than a component.
     #[error("`{path}` is a core WebAssembly module, not a component")]
@@ -109,6 +112,95 @@ pub fn file_fingerprint(program: &Path) -> String {
         }
         _ => format!("{}:missing", program.display()),
     }
+}
+
+/// One toolchain program, and how its failures become wcomp's errors: the plumbing every
+/// language shares.
+pub struct Tool<'a> {
+    /// The program's name as people know it (`cargo`, `go`, `componentize-py`).
+    pub name: &'a str,
+    /// The error when it is not installed (with how to install it).
+    pub missing: &'a dyn Fn() -> ToolchainError,
+}
+
+impl Tool<'_> {
+    /// Runs `command` to ask something (a version, a path). Not installed is the `missing`
+    /// error; any other failure names the command.
+    pub fn query(&self, command: &ProcessBuilder) -> anyhow::Result<ProcessOutput> {
+        match command.output() {
+            Ok(output) => Ok(output),
+            Err(ProcessError::NotFound { .. }) => Err((self.missing)().report()),
+            Err(err) => {
+                Err(anyhow::Error::new(err)
+                    .context(format!("cannot ask {} `{command}`", self.name)))
+            }
+        }
+    }
+
+    /// Runs `command` to build `project`, handing each line of its stdout to `on_line`. Not
+    /// installed is the `missing` error; a failure is [`ToolchainError::BuildFailed`] with what
+    /// the tool printed, as `explain` presents it (rewritten paths, a hint). What a successful
+    /// run printed on stderr is shown with `-v`.
+    pub fn build(
+        &self,
+        command: &ProcessBuilder,
+        project: &Project,
+        ctx: &Context,
+        on_line: impl FnMut(&str),
+        explain: impl FnOnce(&ProcessError) -> (ToolOutput, Option<String>),
+    ) -> anyhow::Result<ProcessOutput> {
+        ctx.printer.verbose(format_args!("running `{command}`"));
+        match command.run_streaming(on_line) {
+            Ok(output) => {
+                if !output.stderr.trim().is_empty() {
+                    ctx.printer.verbose(format_args!(
+                        "{} said:\n{}",
+                        self.name,
+                        output.stderr.trim_end()
+                    ));
+                }
+                Ok(output)
+            }
+            Err(ProcessError::NotFound { .. }) => Err((self.missing)().report()),
+            Err(err @ ProcessError::Failed { .. }) => {
+                ctx.printer.verbose(format_args!("{err}"));
+                let (output, hint) = explain(&err);
+                Err(ToolchainError::BuildFailed {
+                    tool: self.name.to_owned(),
+                    project: project.dir.display().to_string(),
+                    output,
+                    hint,
+                }
+                .report())
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// What a toolchain printed, shown as it printed it, with no hint of wcomp's.
+pub fn as_printed(err: &ProcessError) -> (ToolOutput, Option<String>) {
+    (ToolOutput::from_process(err), None)
+}
+
+/// The tail of every build: checks that `bytes` are a valid component (explaining what to do
+/// when they are not: `advice`) and writes them atomically to the project's output directory
+/// as `<name>.wasm`.
+pub fn install_component(
+    project: &Project,
+    name: &str,
+    bytes: &[u8],
+    advice: &str,
+) -> anyhow::Result<BuiltComponent> {
+    let dest = project.output_dir().join(format!("{name}.wasm"));
+    validate_component(&dest, bytes, advice)?;
+    crate::fsutil::write_atomic(&dest, bytes)?;
+    Ok(BuiltComponent {
+        name: name.to_owned(),
+        language: project.language,
+        path: dest,
+        size: bytes.len() as u64,
+    })
 }
 
 /// Checks that `bytes` are a valid component; explains what to do when they are a core module.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::{
-    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, ToolOutput, Toolchain,
+    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, Tool, ToolOutput, Toolchain,
     ToolchainError,
 };
 use crate::Context;
@@ -72,16 +72,6 @@ pub enum PythonError {
         "create it (for example `pip install --target {entry} <package>`) or remove it from `wcomp.toml`"
     ))]
     MissingPath { entry: String, path: PathBuf },
-    /// componentize-py reported an error in the user's Python code (or the world).
-    #[error("componentize-py failed to build `{project}`")]
-    #[diagnostic(help(
-        "the Python error above names the file and line; componentize-py imports `{APP_MODULE}.py` at build time, so an error at import time fails the build"
-    ))]
-    BuildFailed {
-        project: String,
-        #[source]
-        output: ToolOutput,
-    },
 }
 
 /// The `[python]` table of `wcomp.toml`.
@@ -198,14 +188,12 @@ impl Toolchain for PythonToolchain {
         fs_err::create_dir_all(&out_dir)?;
         self.write_bindings(&tool, project, &inputs.world, ctx);
         let bytes = componentize(&tool, project, &inputs, ctx)?;
-        let dest = out_dir.join(format!("{}.wasm", project.name));
-        crate::fsutil::write_atomic(&dest, &bytes)?;
-        Ok(BuiltComponent {
-            name: project.name.clone(),
-            language: Language::Python,
-            path: dest,
-            size: bytes.len() as u64,
-        })
+        super::install_component(
+            project,
+            &project.name,
+            &bytes,
+            "componentize-py should always produce a component; please report this",
+        )
     }
 }
 
@@ -281,32 +269,27 @@ fn componentize(
         // componentize-py is a Rust program: a backtrace would bury the Python error.
         .env("RUST_BACKTRACE", "0")
         .cwd(&project.dir);
-    ctx.printer
-        .verbose(format_args!("running `{componentize}`"));
     // No spinner of its own: a workspace build draws one per component.
-    match componentize.output() {
-        Ok(out) => {
-            let said = out.stdout.trim();
-            if !said.is_empty() {
-                ctx.printer
-                    .verbose(format_args!("componentize-py said: {said}"));
-            }
-        }
-        Err(ProcessError::NotFound { .. }) => {
-            return Err(ToolchainError::Missing {
-                program: tool.program.display().to_string(),
-                install: provision::manual_install_command(),
-            }
-            .report());
-        }
-        Err(err @ ProcessError::Failed { .. }) => {
-            ctx.printer.verbose(format_args!("{err}"));
-            let text = python_error(err.stderr(), &inputs.python_path, &ctx.cwd);
-            let project = project.dir.display().to_string();
-            let output = ToolOutput { text };
-            return Err(PythonError::BuildFailed { project, output }.report());
-        }
-        Err(err) => return Err(err.into()),
+    let runner = Tool {
+        name: "componentize-py",
+        missing: &|| ToolchainError::Missing {
+            program: tool.program.display().to_string(),
+            install: provision::manual_install_command(),
+        },
+    };
+    let explain = |err: &ProcessError| {
+        let text = python_error(err.stderr(), &inputs.python_path, &ctx.cwd);
+        (
+            ToolOutput { text },
+            Some(format!(
+                "the Python error above names the file and line; componentize-py imports `{APP_MODULE}.py` at build time, so an error at import time fails the build"
+            )),
+        )
+    };
+    let said = runner.build(&componentize, project, ctx, |_| {}, explain)?;
+    if !said.stdout.trim().is_empty() {
+        ctx.printer
+            .verbose(format_args!("componentize-py said: {}", said.stdout.trim()));
     }
     if !output.is_file() {
         return Err(ToolchainError::NoArtifact {
@@ -316,13 +299,7 @@ fn componentize(
         }
         .report());
     }
-    let bytes = fs_err::read(&output)?;
-    super::validate_component(
-        &output,
-        &bytes,
-        "componentize-py should always produce a component; please report this",
-    )?;
-    Ok(bytes)
+    Ok(fs_err::read(&output)?)
 }
 
 /// componentize-py's error without its wrapping, with guest paths (`/0/app.py`) turned back

@@ -7,10 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use cargo_metadata::{Message, TargetKind};
 
-use super::{
-    BuiltComponent, Language, ProcessBuilder, ProcessError, Project, ToolOutput, Toolchain,
-    ToolchainError,
-};
+use super::{BuiltComponent, Language, ProcessBuilder, Project, Tool, Toolchain, ToolchainError};
 use crate::Context;
 use crate::diagnostic::Report as _;
 
@@ -43,16 +40,23 @@ impl RustToolchain {
         }
     }
 
+    fn cargo_tool(&self) -> Tool<'static> {
+        Tool {
+            name: "cargo",
+            missing: &|| Self::missing("cargo"),
+        }
+    }
+
     /// Fails with the `rustup target add` hint when the wasm32-wasip2 standard library is absent.
     pub fn check_target(&self, project_dir: &Path) -> anyhow::Result<()> {
         // Ask rustc from the project directory so a rust-toolchain.toml there is honoured.
         let mut rustc = ProcessBuilder::new(&self.rustc);
         rustc.args(["--print", "sysroot"]).cwd(project_dir);
-        let sysroot = match rustc.output() {
-            Ok(out) => PathBuf::from(out.stdout.trim()),
-            Err(ProcessError::NotFound { .. }) => return Err(Self::missing("rustc").report()),
-            Err(err) => return Err(err).context("cannot ask rustc for its sysroot"),
+        let tool = Tool {
+            name: "rustc",
+            missing: &|| Self::missing("rustc"),
         };
+        let sysroot = PathBuf::from(tool.query(&rustc)?.stdout.trim());
         if sysroot.join("lib").join("rustlib").join(TARGET).is_dir() {
             Ok(())
         } else {
@@ -67,11 +71,9 @@ impl Toolchain for RustToolchain {
     }
 
     fn version(&self, _ctx: &Context) -> anyhow::Result<String> {
-        match ProcessBuilder::new(&self.cargo).arg("--version").output() {
-            Ok(out) => Ok(out.stdout.trim().to_owned()),
-            Err(ProcessError::NotFound { .. }) => Err(Self::missing("cargo").report()),
-            Err(err) => Err(err.into()),
-        }
+        let mut cargo = ProcessBuilder::new(&self.cargo);
+        cargo.arg("--version");
+        Ok(self.cargo_tool().query(&cargo)?.stdout.trim().to_owned())
     }
 
     fn fingerprint(&self, _ctx: &Context) -> String {
@@ -109,10 +111,8 @@ impl Toolchain for RustToolchain {
             .arg("--manifest-path")
             .arg(&manifest)
             .cwd(&project.dir);
-        ctx.printer.verbose(format_args!("running `{cargo}`"));
-
         let mut artifacts = Vec::new();
-        let result = cargo.run_streaming(|line| {
+        let collect = |line: &str| {
             if let Ok(Message::CompilerArtifact(artifact)) = serde_json::from_str::<Message>(line)
                 && artifact.target.kind.contains(&TargetKind::CDyLib)
                 && let Some(wasm) = artifact
@@ -125,24 +125,9 @@ impl Toolchain for RustToolchain {
                     wasm.clone().into_std_path_buf(),
                 ));
             }
-        });
-        let output = match result {
-            Ok(output) => output,
-            Err(ProcessError::NotFound { .. }) => return Err(Self::missing("cargo").report()),
-            Err(err @ ProcessError::Failed { .. }) => {
-                return Err(ToolchainError::BuildFailed {
-                    tool: "cargo".into(),
-                    project: project.dir.display().to_string(),
-                    output: ToolOutput::from_process(&err),
-                }
-                .report());
-            }
-            Err(err) => return Err(err.into()),
         };
-        if !output.stderr.trim().is_empty() {
-            ctx.printer
-                .verbose(format_args!("cargo said:\n{}", output.stderr.trim_end()));
-        }
+        self.cargo_tool()
+            .build(&cargo, project, ctx, collect, super::as_printed)?;
         if artifacts.is_empty() {
             return Err(ToolchainError::NoArtifact {
                 tool: "cargo".into(),
@@ -174,19 +159,12 @@ impl Toolchain for RustToolchain {
         };
         let (name, path) = artifacts.swap_remove(index);
         let bytes = fs_err::read(&path)?;
-        super::validate_component(
-            &path,
+        super::install_component(
+            project,
+            &name,
             &bytes,
             "build for `wasm32-wasip2` with `wit-bindgen` generating the bindings (`wit_bindgen::generate!`)",
-        )?;
-        let dest = project.output_dir().join(format!("{name}.wasm"));
-        crate::fsutil::write_atomic(&dest, &bytes)?;
-        Ok(BuiltComponent {
-            name,
-            language: Language::Rust,
-            path: dest,
-            size: bytes.len() as u64,
-        })
+        )
     }
 }
 

@@ -14,7 +14,7 @@ use super::fingerprint::{self, Record};
 use super::{Member, Workspace, WorkspaceError};
 use crate::Context;
 use crate::diagnostic::ReportResult as _;
-use crate::diagnostic::Several;
+use crate::diagnostic::{InternalError, Several};
 use crate::printer::Spinner;
 use crate::toolchain::{self, Language, Project};
 
@@ -104,20 +104,7 @@ impl BuildGraph {
         }
         names
             .iter()
-            .map(|name| {
-                self.members
-                    .iter()
-                    .find(|m| m.name == *name)
-                    .ok_or_else(|| WorkspaceError::UnknownMember {
-                        name: name.clone(),
-                        available: self
-                            .members
-                            .iter()
-                            .map(|m| format!("`{}`", m.name))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    })
-            })
+            .map(|name| super::find_member(&self.members, name))
             .collect()
     }
 
@@ -162,6 +149,13 @@ pub fn check_builds(builds: Vec<MemberBuild>) -> anyhow::Result<Vec<MemberBuild>
         .partition(|b| matches!(b.outcome, Outcome::Failed(_)));
     if failed.is_empty() {
         return Ok(built);
+    }
+    // One component alone (a project outside a workspace, or `-p`): its error is the error.
+    if total == 1 {
+        return Err(match failed.into_iter().next().map(|b| b.outcome) {
+            Some(Outcome::Failed(err)) => err,
+            _ => InternalError::new("a failed build without its error"),
+        });
     }
     let count = failed.len();
     let names = failed

@@ -11,7 +11,7 @@ use super::fingerprint::{self, Record};
 use super::{Workspace, WorkspaceError};
 use crate::Context;
 use crate::compose::{self, ComposeInput, ComposeOptions, Composition, Wire};
-use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::diagnostic::{InternalError, Report as _, ReportResult as _};
 
 /// The composed workspace.
 #[derive(Debug)]
@@ -41,15 +41,16 @@ pub fn compose(
         ctx,
     )?;
     let builds = check_builds(builds)?;
-    let outputs: Vec<(String, PathBuf)> = builds
+    let outputs = builds
         .iter()
-        .map(|b| {
-            (
-                b.name.clone(),
-                b.output.clone().expect("built components have an output"),
-            )
+        .map(|b| match &b.output {
+            Some(output) => Ok((b.name.clone(), output.clone())),
+            None => Err(InternalError::new(format!(
+                "`{}` built without an output",
+                b.name
+            ))),
         })
-        .collect();
+        .collect::<anyhow::Result<Vec<(String, PathBuf)>>>()?;
 
     let root = match &workspace.manifest.compose.root {
         Some(root) => root.get_ref().clone(),
@@ -80,6 +81,30 @@ pub fn compose(
         });
     }
 
+    let options = compose_options(workspace, &outputs, &root)?;
+    let composition = compose::compose(options).report_err()?;
+    crate::fsutil::write_atomic(&output, &composition.bytes)?;
+    let output_stamp = fingerprint::stamp(&output).unwrap_or_default();
+    Record {
+        inputs,
+        output: output.clone(),
+        output_stamp,
+    }
+    .write(&record_file)?;
+    Ok(WorkspaceComposition {
+        output,
+        root,
+        composition: Some(composition),
+        builds,
+    })
+}
+
+/// The root as the socket, every other component as a plug, `[compose.wire]` as wires.
+fn compose_options(
+    workspace: &Workspace,
+    outputs: &[(String, PathBuf)],
+    root: &str,
+) -> anyhow::Result<ComposeOptions> {
     let read = |(name, path): &(String, PathBuf)| -> anyhow::Result<ComposeInput> {
         Ok(ComposeInput {
             name: name.clone(),
@@ -89,11 +114,11 @@ pub fn compose(
     };
     let socket = outputs
         .iter()
-        .find(|(name, _)| *name == root)
-        .expect("root is a member");
+        .find(|(name, _)| name == root)
+        .ok_or_else(|| InternalError::new(format!("the root `{root}` has no build output")))?;
     let plugs = outputs
         .iter()
-        .filter(|(name, _)| *name != root)
+        .filter(|(name, _)| name != root)
         .map(read)
         .collect::<anyhow::Result<Vec<_>>>()?;
     let wires = workspace
@@ -109,26 +134,11 @@ pub fn compose(
             })
         })
         .collect();
-    let options = ComposeOptions {
+    Ok(ComposeOptions {
         socket: read(socket)?,
         plugs,
         wires,
         require_every_plug: false,
-    };
-    let composition = compose::compose(options).report_err()?;
-    crate::fsutil::write_atomic(&output, &composition.bytes)?;
-    let output_stamp = fingerprint::stamp(&output).unwrap_or_default();
-    Record {
-        inputs,
-        output: output.clone(),
-        output_stamp,
-    }
-    .write(&record_file)?;
-    Ok(WorkspaceComposition {
-        output,
-        root,
-        composition: Some(composition),
-        builds,
     })
 }
 

@@ -99,78 +99,7 @@ impl Workspace {
 
         let mut members = Vec::new();
         for (name, entry) in &manifest.components {
-            let span = entry.span();
-            let body = entry.get_ref();
-            crate::manifest::names::validate_project_name(name)
-                .map_err(|reason| {
-                    manifest.error(
-                        span.clone(),
-                        format!("invalid component name: {reason}"),
-                        "in this component",
-                        None,
-                    )
-                })
-                .report_err()?;
-            let relative = body
-                .path
-                .as_ref()
-                .map_or_else(|| PathBuf::from(name), |p| p.get_ref().clone());
-            let dir = root.join(&relative);
-            if !dir.is_dir() {
-                let at = body.path.as_ref().map_or(span.clone(), |p| p.span());
-                return Err(manifest
-                    .error(at, format!("component `{name}`: directory `{}` does not exist", relative.display()), "no such directory", Some(format!("create it with `wcomp new {name} --lang {} --world <world>`, or fix `path`", body.lang.get_ref())))
-                    .report());
-            }
-            let world = match &body.world {
-                Some(world) if !worlds.contains(world.get_ref()) => {
-                    let available = worlds
-                        .iter()
-                        .map(|w| format!("`{w}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return Err(manifest
-                        .error(
-                            world.span(),
-                            format!(
-                                "component `{name}`: world `{}` is not in the workspace WIT",
-                                world.get_ref()
-                            ),
-                            "unknown world",
-                            Some(format!(
-                                "worlds in `{}`: {available}",
-                                table.wit.get_ref().display()
-                            )),
-                        )
-                        .report());
-                }
-                Some(world) => Some(world.get_ref().clone()),
-                None if *body.lang.get_ref() != Language::Rust => {
-                    return Err(manifest
-                        .error(
-                            span.clone(),
-                            format!("component `{name}` needs a `world`"),
-                            "no `world` here",
-                            Some(format!(
-                                "add `world = \"<name>\"`; worlds: {}",
-                                worlds.join(", ")
-                            )),
-                        )
-                        .report());
-                }
-                None => None,
-            };
-            members.push(Member {
-                name: name.clone(),
-                project: Project {
-                    dir,
-                    language: *body.lang.get_ref(),
-                    name: name.clone(),
-                    world,
-                    wit: wit_dir.clone(),
-                },
-                entry_text: manifest.source.get(span).unwrap_or_default().to_owned(),
-            });
+            members.push(member(&manifest, root, &wit_dir, &worlds, name, entry)?);
         }
         let workspace = Self {
             root: root.to_owned(),
@@ -233,18 +162,7 @@ impl Workspace {
     }
 
     pub fn member(&self, name: &str) -> Result<&Member, WorkspaceError> {
-        self.members
-            .iter()
-            .find(|m| m.name == name)
-            .ok_or_else(|| WorkspaceError::UnknownMember {
-                name: name.to_owned(),
-                available: self
-                    .members
-                    .iter()
-                    .map(|m| format!("`{}`", m.name))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        find_member(&self.members, name)
     }
 
     /// Where build state and outputs of the workspace live.
@@ -259,6 +177,117 @@ impl Workspace {
             None => self.target_dir().join(format!("{}.wasm", self.name)),
         }
     }
+}
+
+/// A member of the workspace, checked against the disk and the WIT's worlds.
+fn member(
+    manifest: &Manifest,
+    root: &Path,
+    wit_dir: &Path,
+    worlds: &[String],
+    name: &str,
+    entry: &toml::Spanned<crate::manifest::ComponentEntry>,
+) -> anyhow::Result<Member> {
+    let table_wit = manifest
+        .workspace
+        .as_ref()
+        .map(|table| table.wit.get_ref().display().to_string())
+        .unwrap_or_default();
+    let span = entry.span();
+    let body = entry.get_ref();
+    crate::manifest::names::validate_project_name(name)
+        .map_err(|reason| {
+            manifest.error(
+                span.clone(),
+                format!("invalid component name: {reason}"),
+                "in this component",
+                None,
+            )
+        })
+        .report_err()?;
+    let relative = body
+        .path
+        .as_ref()
+        .map_or_else(|| PathBuf::from(name), |p| p.get_ref().clone());
+    let dir = root.join(&relative);
+    if !dir.is_dir() {
+        let at = body.path.as_ref().map_or(span.clone(), |p| p.span());
+        return Err(manifest
+            .error(
+                at,
+                format!(
+                    "component `{name}`: directory `{}` does not exist",
+                    relative.display()
+                ),
+                "no such directory",
+                Some(format!(
+                    "create it with `wcomp new {name} --lang {} --world <world>`, or fix `path`",
+                    body.lang.get_ref()
+                )),
+            )
+            .report());
+    }
+    let world = match &body.world {
+        Some(world) if !worlds.contains(world.get_ref()) => {
+            let available = worlds
+                .iter()
+                .map(|w| format!("`{w}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(manifest
+                .error(
+                    world.span(),
+                    format!(
+                        "component `{name}`: world `{}` is not in the workspace WIT",
+                        world.get_ref()
+                    ),
+                    "unknown world",
+                    Some(format!("worlds in `{table_wit}`: {available}")),
+                )
+                .report());
+        }
+        Some(world) => Some(world.get_ref().clone()),
+        None if *body.lang.get_ref() != Language::Rust => {
+            return Err(manifest
+                .error(
+                    span.clone(),
+                    format!("component `{name}` needs a `world`"),
+                    "no `world` here",
+                    Some(format!(
+                        "add `world = \"<name>\"`; worlds: {}",
+                        worlds.join(", ")
+                    )),
+                )
+                .report());
+        }
+        None => None,
+    };
+    Ok(Member {
+        name: name.to_owned(),
+        project: Project {
+            dir,
+            language: *body.lang.get_ref(),
+            name: name.to_owned(),
+            world,
+            wit: wit_dir.to_owned(),
+        },
+        entry_text: manifest.source.get(span).unwrap_or_default().to_owned(),
+    })
+}
+
+/// The member named `name`, or the error listing the members there are.
+pub fn find_member<'a>(members: &'a [Member], name: &str) -> Result<&'a Member, WorkspaceError> {
+    members
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| WorkspaceError::UnknownMember {
+            name: name.to_owned(),
+            available: members
+                .iter()
+                .map(|m| format!("`{}`", m.name))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// A cycle in `importer → exporters` edges, as the list of names around it.

@@ -31,6 +31,11 @@ impl Guest for Component {
         #[allow(clippy::empty_loop)]
         loop {}
     }
+
+    fn hoard(mib: u32) -> u32 {
+        let bytes = vec![1u8; mib as usize * 1024 * 1024];
+        bytes.iter().map(|b| u32::from(*b)).sum::<u32>() / (1024 * 1024)
+    }
 }
 
 export!(Component);

@@ -27,9 +27,7 @@ use runtime_module::RuntimeModule;
 pub use runtime_module::version as runtime_module_version;
 pub use tool::{GoError, GoToolchain, GoVersion, MIN_GO, RUNTIME_MODULE};
 
-use super::{
-    BuiltComponent, Language, ProcessError, Project, ToolOutput, Toolchain, ToolchainError,
-};
+use super::{BuiltComponent, Language, ProcessError, Project, ToolOutput, Toolchain};
 use crate::Context;
 use crate::wit::WitPackage;
 
@@ -57,39 +55,23 @@ impl GoToolchain {
         if let RuntimeModule::Bundled { go_work } = runtime {
             go.env("GOWORK", go_work);
         }
-        ctx.printer
-            .verbose(format_args!("running `GOOS=wasip1 GOARCH=wasm {go}`"));
-        match go.output() {
-            Ok(out) => {
-                if !out.stderr.trim().is_empty() {
-                    ctx.printer
-                        .verbose(format_args!("go said:\n{}", out.stderr.trim_end()));
+        // Go ran in the project; show its file:line locations from where wcomp runs.
+        let explain = |err: &ProcessError| {
+            let prefix = project.dir.strip_prefix(&ctx.cwd).unwrap_or(&project.dir);
+            let mut output = ToolOutput::from_process(err);
+            output.text = relocate_go_paths(&output.text, prefix);
+            for (package, name) in missing_exports(err.stderr()) {
+                if !output.text.ends_with('\n') {
+                    output.text.push('\n');
                 }
-                Ok(())
+                output.text.push_str(&format!(
+                    "note: the world exports `{name}`, which package `{package}` must define: add `func {name}` to a file in `{package}/` (the call in wit_exports.go shows its signature)\n"
+                ));
             }
-            Err(ProcessError::NotFound { .. }) => Err(Self::missing().report()),
-            Err(err @ ProcessError::Failed { .. }) => {
-                // Go ran in the project; show its file:line locations from where wcomp runs.
-                let prefix = project.dir.strip_prefix(&ctx.cwd).unwrap_or(&project.dir);
-                let mut output = ToolOutput::from_process(&err);
-                output.text = relocate_go_paths(&output.text, prefix);
-                for (package, name) in missing_exports(err.stderr()) {
-                    if !output.text.ends_with('\n') {
-                        output.text.push('\n');
-                    }
-                    output.text.push_str(&format!(
-                        "note: the world exports `{name}`, which package `{package}` must define: add `func {name}` to a file in `{package}/` (the call in wit_exports.go shows its signature)\n"
-                    ));
-                }
-                Err(ToolchainError::BuildFailed {
-                    tool: "go".into(),
-                    project: project.dir.display().to_string(),
-                    output,
-                }
-                .report())
-            }
-            Err(err) => Err(err.into()),
-        }
+            (output, None)
+        };
+        self.tool().build(&go, project, ctx, |_| {}, explain)?;
+        Ok(())
     }
 }
 
@@ -156,19 +138,12 @@ impl Toolchain for GoToolchain {
                 source,
             })
             .report_err()?;
-        let dest = project.output_dir().join(format!("{}.wasm", project.name));
-        super::validate_component(
-            &dest,
+        super::install_component(
+            project,
+            &project.name,
             &bytes,
             "wcomp builds Go components with the WASI preview1 reactor adapter",
-        )?;
-        crate::fsutil::write_atomic(&dest, &bytes)?;
-        Ok(BuiltComponent {
-            name: project.name.clone(),
-            language: Language::Go,
-            path: dest,
-            size: bytes.len() as u64,
-        })
+        )
     }
 }
 

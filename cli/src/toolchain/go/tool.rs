@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::diagnostic::Report as _;
-use crate::process::{ProcessBuilder, ProcessError};
-use crate::toolchain::ToolchainError;
+use crate::process::ProcessBuilder;
+use crate::toolchain::{Tool, ToolchainError};
 
 /// The oldest Go that builds components: `//go:wasmexport` with `-buildmode=c-shared` for
 /// wasip1, `runtime.AddCleanup`, and the `go` line of the generated module.
@@ -121,6 +121,14 @@ impl GoToolchain {
         go
     }
 
+    /// `go`, for [`crate::toolchain::Tool`]'s shared handling of runs.
+    pub(crate) fn tool(&self) -> Tool<'static> {
+        Tool {
+            name: "go",
+            missing: &Self::missing,
+        }
+    }
+
     pub(crate) fn missing() -> ToolchainError {
         ToolchainError::Missing {
             program: "go".into(),
@@ -131,11 +139,9 @@ impl GoToolchain {
     /// `go version` as run in `dir` (so `GOTOOLCHAIN` and a `toolchain` line there apply),
     /// checked against [`MIN_GO`]; returns the version and the line Go printed.
     pub fn check_version(&self, dir: &Path) -> anyhow::Result<(GoVersion, String)> {
-        let line = match self.command(dir).arg("version").output() {
-            Ok(out) => out.stdout.trim().to_owned(),
-            Err(ProcessError::NotFound { .. }) => return Err(Self::missing().report()),
-            Err(err) => return Err(err).context("cannot ask Go for its version"),
-        };
+        let mut version = self.command(dir);
+        version.arg("version");
+        let line = self.tool().query(&version)?.stdout.trim().to_owned();
         // `go version go1.26.8 linux/amd64`, or `go version devel go1.27-abc… linux/amd64`.
         let found = line
             .split_whitespace()

@@ -1,0 +1,326 @@
+//! One runtime session: a compiled component with its engine, linker and `InstancePre`, the
+//! sandbox its guests get and the limits they are held to. `run`, `test` and `bench` (and
+//! `serve`, through the same engine configuration, sandbox and limits) all make their guests
+//! here, so a grant or a limit means the same thing under every command:
+//!
+//! - `timeout`: wall-clock time for one guest, from its store's creation through
+//!   instantiation and every call made on it;
+//! - `max-memory`: the bytes of every linear memory and table of one guest together (a
+//!   composition has a memory per component);
+//! - `fuel`: instructions for one guest.
+//!
+//! Each limit ends the guest with [`RunError::Limit`] (its message and exit code), never a
+//! bare trap; a trap is [`RunError::Trap`] with the guest's backtrace.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use wasmtime::component::{Component, Instance, InstancePre, Val};
+use wasmtime::{Engine, Store};
+
+use super::cache::{self, CacheMode, Compiled};
+use super::engine::{self, Host, UnknownImports};
+use super::invoke::{Call, Target, find_function};
+use super::limits::{self, Deadline, LimitExceeded, Limits};
+use super::sandbox::{GuestIo, PreparedSandbox, Sandbox};
+use super::{Events, GuestBacktrace, RunError, RunEvent, check_component};
+use crate::diagnostic::{Diagnosed, ReportResult as _};
+
+/// What every guest of a session shares.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// What guests may touch beyond stdio.
+    pub sandbox: Sandbox,
+    /// Time, fuel and memory limits of each guest.
+    pub limits: Limits,
+    /// Where compiled code is cached, if anywhere.
+    pub cache: CacheMode,
+    /// Whether imports the host lacks stop instantiation or trap when called.
+    pub unknown_imports: UnknownImports,
+    /// Who hears about compilation, grants and denials.
+    pub events: Events,
+}
+
+/// A component ready to be instantiated, any number of times, under one set of options.
+pub struct Session {
+    engine: Engine,
+    component: Component,
+    pre: InstancePre<Host>,
+    /// The component's path (or name), for messages and as guests' program name.
+    path: PathBuf,
+    sandbox: PreparedSandbox,
+    limits: Limits,
+    events: Events,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("path", &self.path)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Compiles (or loads from the cache) the component at `path` and links it. A component
+    /// file seen before is not even read: the cache's path index names its compiled code.
+    pub fn open(path: &Path, options: SessionOptions) -> anyhow::Result<Self> {
+        let engine = engine::engine_for(&options.limits)?;
+        let variant = engine::variant(&options.limits);
+        let is_text = path.extension().is_some_and(|ext| ext == "wat");
+        let recalled = if is_text {
+            None
+        } else {
+            cache::recall(&engine, variant, path, &options.cache)
+        };
+        let compiled = match recalled {
+            Some(compiled) => compiled,
+            None => {
+                let bytes = super::load(path)?;
+                let compiled = compile(&engine, path, &bytes, &options.cache)?;
+                if !is_text {
+                    cache::remember(variant, path, &compiled, &options.cache);
+                }
+                compiled
+            }
+        };
+        Self::with_compiled(engine, compiled, path, options)
+    }
+
+    /// A session for component `bytes`; `path` names it in messages. Any bytes at all give
+    /// an error, never a panic.
+    pub fn from_bytes(path: &Path, bytes: &[u8], options: SessionOptions) -> anyhow::Result<Self> {
+        let engine = engine::engine_for(&options.limits)?;
+        let compiled = compile(&engine, path, bytes, &options.cache)?;
+        Self::with_compiled(engine, compiled, path, options)
+    }
+
+    /// A session over code compiled by `engine` (which must be configured by
+    /// [`engine::config`] for `options.limits`, with any allocation strategy).
+    pub fn with_compiled(
+        engine: Engine,
+        compiled: Compiled,
+        path: &Path,
+        options: SessionOptions,
+    ) -> anyhow::Result<Self> {
+        options.events.emit(&RunEvent::Compiled {
+            cache: compiled.outcome.clone(),
+            elapsed: compiled.elapsed,
+            entry: compiled.entry.clone(),
+            recalled: compiled.recalled,
+        });
+        if let Some(error) = compiled.store_error {
+            options.events.emit(&RunEvent::CacheNotWritten { error });
+        }
+        for line in options.sandbox.describe() {
+            options.events.emit(&RunEvent::Sandbox { line });
+        }
+        let component = compiled.component;
+        let linker = engine::linker(&engine, &component, options.unknown_imports)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|err| super::instantiate_error(path, err))?;
+        let sandbox = options.sandbox.prepare().report_err()?;
+        Ok(Self {
+            engine,
+            component,
+            pre,
+            path: path.to_owned(),
+            sandbox,
+            limits: options.limits,
+            events: options.events,
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    pub fn instance_pre(&self) -> &InstancePre<Host> {
+        &self.pre
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The guest's program name: the component's file name.
+    pub fn program_name(&self) -> String {
+        self.path.file_name().map_or_else(
+            || "component".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
+    /// The exported function `call` names, resolved before any guest exists (a bad call
+    /// costs no guest time).
+    pub fn target(&self, call: &Call) -> anyhow::Result<Target> {
+        find_function(&self.engine, &self.component, call).report_err()
+    }
+
+    /// Whether the component is a command (exports `wasi:cli/run`).
+    pub fn is_command(&self) -> bool {
+        self.component
+            .component_type()
+            .exports(&self.engine)
+            .any(|(name, _)| name.starts_with("wasi:cli/run@"))
+    }
+
+    /// A fresh store for one guest, its limits running from now. `argv` follows the program
+    /// name. Keep the guest alive while it runs: its time limit ends with it.
+    pub fn guest(&self, args: &[String], io: GuestIo) -> anyhow::Result<Guest> {
+        let mut argv = Vec::with_capacity(args.len() + 1);
+        argv.push(self.program_name());
+        argv.extend(args.iter().cloned());
+        let wasi = self
+            .sandbox
+            .wasi_ctx(&argv, &io, &self.events)
+            .report_err()?;
+        let overdue = self.limits.timeout.map(|limit| {
+            let events = self.events.clone();
+            Box::new(move || {
+                events.emit(&RunEvent::Overdue {
+                    limit: LimitExceeded::Time { limit },
+                });
+            }) as limits::Overdue
+        });
+        let (store, deadline) = engine::store(&self.engine, wasi, &self.limits, overdue)?;
+        Ok(Guest {
+            store,
+            instance: None,
+            limits: self.limits,
+            path: self.path.clone(),
+            deadline,
+        })
+    }
+
+    /// A guest, instantiated.
+    pub fn instantiate(&self, args: &[String], io: GuestIo) -> anyhow::Result<Guest> {
+        let mut guest = self.guest(args, io)?;
+        let instance = match self.pre.instantiate(&mut guest.store) {
+            Ok(instance) => instance,
+            Err(err) => return Err(guest.fail(err, true)),
+        };
+        guest.instance = Some(instance);
+        Ok(guest)
+    }
+
+    /// Runs `wasi:cli/run` in a fresh guest; its exit code.
+    pub fn run_command(&self, args: &[String]) -> anyhow::Result<(i32, Guest)> {
+        let mut guest = self.guest(args, GuestIo::Inherit)?;
+        let command = wasmtime_wasi::p2::bindings::sync::CommandPre::new(self.pre.clone())
+            .map_err(|err| super::instantiate_error(&self.path, err))?;
+        let command = match command.instantiate(&mut guest.store) {
+            Ok(command) => command,
+            Err(err) => return Err(guest.fail(err, true)),
+        };
+        let code = match command.wasi_cli_run().call_run(&mut guest.store) {
+            Ok(Ok(())) => 0,
+            Ok(Err(())) => 1,
+            Err(err) => match err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                Some(exit) => exit.0,
+                None => return Err(guest.fail(err, false)),
+            },
+        };
+        Ok((code, guest))
+    }
+}
+
+/// Compiles `bytes` (checked to be a component first), through the cache.
+fn compile(
+    engine: &Engine,
+    path: &Path,
+    bytes: &[u8],
+    mode: &CacheMode,
+) -> anyhow::Result<Compiled> {
+    check_component(path, bytes).report_err()?;
+    cache::load_or_compile(engine, bytes, mode)
+        .with_context(|| format!("cannot compile `{}`", path.display()))
+}
+
+/// One guest: its own store (WASI context, limits) and, once instantiated, its instance.
+pub struct Guest {
+    store: Store<Host>,
+    instance: Option<Instance>,
+    limits: Limits,
+    path: PathBuf,
+    /// Keeps the time limit's timer alive as long as the guest.
+    deadline: Option<Deadline>,
+}
+
+impl std::fmt::Debug for Guest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guest")
+            .field("path", &self.path)
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Guest {
+    pub fn store(&mut self) -> &mut Store<Host> {
+        &mut self.store
+    }
+
+    /// Calls `target` with `call`'s arguments (parsed at the function's type) and returns
+    /// the results.
+    pub fn call(&mut self, target: &Target, call: &Call) -> anyhow::Result<Vec<Val>> {
+        let instance = self.instance.ok_or_else(|| {
+            crate::diagnostic::InternalError::new("a guest was called before it was instantiated")
+        })?;
+        let func = target.func(&instance, &mut self.store)?;
+        let ty = func.ty(&self.store);
+        let params = call.params(&ty, &target.qualified_name).report_err()?;
+        let mut results = vec![Val::Bool(false); ty.results().len()];
+        match func.call(&mut self.store, &params, &mut results) {
+            Ok(()) => Ok(results),
+            Err(err) => Err(self.fail(err, false)),
+        }
+    }
+
+    /// The result types of `target`, for comparing results with expectations.
+    pub fn result_types(
+        &mut self,
+        target: &Target,
+    ) -> anyhow::Result<Vec<wasmtime::component::Type>> {
+        let instance = self.instance.ok_or_else(|| {
+            crate::diagnostic::InternalError::new(
+                "a guest was inspected before it was instantiated",
+            )
+        })?;
+        let func = target.func(&instance, &mut self.store)?;
+        Ok(func.ty(&self.store).results().collect())
+    }
+
+    /// The error for a guest that stopped: a limit it hit (with its exit code), else its
+    /// trap, else (while instantiating) a failure to instantiate.
+    fn fail(&mut self, err: wasmtime::Error, instantiating: bool) -> anyhow::Error {
+        if let Some(exceeded) = limits::exceeded(&mut self.store, &self.limits, &err) {
+            let backtrace = err
+                .downcast_ref::<wasmtime::WasmBacktrace>()
+                .map(|bt| bt.to_string().trim_end().to_owned())
+                .filter(|bt| !bt.is_empty())
+                .map(GuestBacktrace);
+            let code = exceeded.exit_code();
+            let limit = RunError::Limit {
+                limit: exceeded,
+                backtrace,
+            };
+            return anyhow::Error::new(Diagnosed::new(limit).with_exit_code(code));
+        }
+        if instantiating {
+            super::instantiate_error(&self.path, err)
+        } else {
+            super::guest_error(err)
+        }
+    }
+}
