@@ -1,36 +1,48 @@
-//! Build script: embeds the Go sources of `go.bytecodealliance.org/pkg` that ship inside the
-//! `wit-bindgen-go` crate, so `wcomp build` can build Go components when the Go module proxy
-//! cannot supply that module (offline machines, filtered proxies, `GOPROXY=off`). The crate
-//! keeps them in `src/pkg/` without exposing them; the files are embedded, never copied into
-//! this repository.
+//! Build script: embeds files that ship inside two dependencies without being exposed by them,
+//! so they are embedded here rather than copied into this repository:
 //!
-//! The crate's sources are found where cargo unpacks them, without asking cargo about the
+//! - the Go sources of `go.bytecodealliance.org/pkg` in the `wit-bindgen-go` crate, so
+//!   `wcomp build` can build Go components when the Go module proxy cannot supply that module
+//!   (offline machines, filtered proxies, `GOPROXY=off`);
+//! - the WASI 0.2 WIT packages (`wasi:http`, `wasi:io`, `wasi:cli`, …) in the
+//!   `wasmtime-wasi-http` crate, the exact version the embedded runtime serves, for the HTTP
+//!   templates.
+//!
+//! The crates' sources are found where cargo unpacks them, without asking cargo about the
 //! dependency graph: `cargo metadata --offline` needs every package of the graph downloaded,
 //! dev-dependencies included, which `cargo build` and `cargo install` never do. Cargo has
-//! unpacked every dependency before any build script runs, so one of these holds it:
+//! unpacked every dependency before any build script runs, so one of these holds each:
 //!
-//! - `$WCOMP_WIT_BINDGEN_GO_DIR`, when set (for unusual source layouts);
+//! - `$WCOMP_<CRATE>_DIR` (`WCOMP_WIT_BINDGEN_GO_DIR`, `WCOMP_WASMTIME_WASI_HTTP_DIR`), when
+//!   set (for unusual source layouts);
 //! - a sibling of this package's directory (`cargo install wcomp`, vendored sources);
 //! - `$CARGO_HOME/registry/src/<index>/` (a checkout built with cargo).
 //!
-//! When none does, wcomp is built without the bundled copy and says so if a Go build ever
-//! needs it; the build itself never fails here.
+//! When none does, wcomp is built without those files and says so if it ever needs them; the
+//! build itself never fails here.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The `wit-bindgen-go` release wcomp depends on (pinned with `=` in the workspace manifest).
 const WIT_BINDGEN_GO_VERSION: &str = "0.63.0";
+/// The `wasmtime-wasi-http` release wcomp depends on (pinned with `=` in the workspace manifest).
+const WASMTIME_WASI_HTTP_VERSION: &str = "48.0.8";
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
-    println!("cargo::rerun-if-env-changed=WCOMP_WIT_BINDGEN_GO_DIR");
     let manifest_dir = PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    embed_go_runtime(&manifest_dir, &out_dir);
+    embed_wasi_wit(&manifest_dir, &out_dir);
+}
 
+/// `GO_RUNTIME_FILES`: the Go runtime module's sources, by path in the module.
+fn embed_go_runtime(manifest_dir: &Path, out_dir: &Path) {
     let mut files = Vec::new();
-    let found = candidates(&manifest_dir)
+    let found = candidates(manifest_dir, "wit-bindgen-go", WIT_BINDGEN_GO_VERSION)
         .into_iter()
         .map(|dir| dir.join("src").join("pkg"))
         .find(|pkg| pkg.join("wit").join("runtime").join("runtime.go").is_file());
@@ -57,20 +69,67 @@ fn main() {
         );
     }
     out.push_str("];\n");
-    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out_dir.join("go_runtime.rs"), out).expect("cannot write go_runtime.rs");
 }
 
-/// Directories that may hold the `wit-bindgen-go` package, most specific first.
-fn candidates(manifest_dir: &Path) -> Vec<PathBuf> {
-    let versioned = format!("wit-bindgen-go-{WIT_BINDGEN_GO_VERSION}");
+/// `WASI_WIT`: the WASI packages the embedded runtime implements, as `(file name, text)` of
+/// each `wit/deps/*.wit` of `wasmtime-wasi-http`.
+fn embed_wasi_wit(manifest_dir: &Path, out_dir: &Path) {
+    let found = candidates(
+        manifest_dir,
+        "wasmtime-wasi-http",
+        WASMTIME_WASI_HTTP_VERSION,
+    )
+    .into_iter()
+    .map(|dir| dir.join("wit").join("deps"))
+    .find(|deps| deps.join("http.wit").is_file());
+    let mut files: Vec<PathBuf> = match &found {
+        Some(deps) => std::fs::read_dir(deps)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == "wit"))
+            .collect(),
+        None => {
+            println!(
+                "cargo::warning=the sources of wasmtime-wasi-http {WASMTIME_WASI_HTTP_VERSION} were not found; wcomp is built without the WASI WIT its HTTP templates use (set WCOMP_WASMTIME_WASI_HTTP_DIR to the crate's directory to include it)"
+            );
+            Vec::new()
+        }
+    };
+    files.sort();
+    let mut out =
+        String::from("/// The WASI WIT packages of wasmtime-wasi-http: (file name, contents).\n");
+    out.push_str("pub const WASI_WIT: &[(&str, &str)] = &[\n");
+    for path in &files {
+        println!("cargo::rerun-if-changed={}", path.display());
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        );
+    }
+    out.push_str("];\n");
+    std::fs::write(out_dir.join("wasi_wit.rs"), out).expect("cannot write wasi_wit.rs");
+}
+
+/// Directories that may hold package `name` at `version`, most specific first.
+fn candidates(manifest_dir: &Path, name: &str, version: &str) -> Vec<PathBuf> {
+    let versioned = format!("{name}-{version}");
+    let variable = format!("WCOMP_{}_DIR", name.to_uppercase().replace('-', "_"));
+    println!("cargo::rerun-if-env-changed={variable}");
     let mut dirs = Vec::new();
-    if let Some(dir) = std::env::var_os("WCOMP_WIT_BINDGEN_GO_DIR") {
+    if let Some(dir) = std::env::var_os(&variable) {
         dirs.push(PathBuf::from(dir));
     }
     if let Some(parent) = manifest_dir.parent() {
         dirs.push(parent.join(&versioned));
-        dirs.push(parent.join("wit-bindgen-go"));
+        dirs.push(parent.join(name));
     }
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)

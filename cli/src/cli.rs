@@ -101,6 +101,8 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Run the smoke tests declared in wcomp.toml
     Test(commands::test::TestArgs),
+    /// Serve a wasi:http component over HTTP, a fresh instance per request
+    Serve(commands::serve::ServeArgs),
     /// Draw the composition graph
     Graph(commands::graph::GraphArgs),
     /// Check that the toolchains wcomp drives are installed and usable

@@ -16,6 +16,7 @@ pub mod printer;
 pub mod process;
 pub mod runtime;
 pub mod scaffold;
+pub mod serve;
 pub mod testing;
 pub mod toolchain;
 pub mod units;

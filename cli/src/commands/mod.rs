@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod graph;
 pub mod new;
 pub mod run;
+pub mod serve;
 pub mod test;
 pub mod wit;
 
@@ -26,6 +27,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Graph(args) => graph::run(args, ctx),
         Command::Test(args) => test::run(args, ctx),
+        Command::Serve(args) => serve::run(args, ctx),
         Command::Bench(args) => bench::run(args, ctx),
         Command::Cache(args) => cache::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),

@@ -55,6 +55,21 @@ pub struct RunArgs {
     #[arg(long)]
     pub invoke: Option<String>,
 
+    #[command(flatten)]
+    pub guest: GuestFlags,
+
+    /// Compile the component even if its compiled code is cached, and cache nothing.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Arguments for the guest (after `--`).
+    #[arg(last = true)]
+    pub args: Vec<String>,
+}
+
+/// What a guest may touch and the limits it is held to, as flags (`run` and `serve`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GuestFlags {
     /// Grant a host directory: `<host>[::<guest>]`, read-only unless suffixed `:rw`.
     #[arg(long = "dir", value_name = "HOST[::GUEST][:rw]")]
     pub dirs: Vec<String>,
@@ -79,14 +94,6 @@ pub struct RunArgs {
     /// Limit on the guest's memories and tables together: `64MiB`, `1GiB` [default: 1GiB].
     #[arg(long, value_name = "SIZE")]
     pub max_memory: Option<String>,
-
-    /// Compile the component even if its compiled code is cached, and cache nothing.
-    #[arg(long)]
-    pub no_cache: bool,
-
-    /// Arguments for the guest (after `--`).
-    #[arg(last = true)]
-    pub args: Vec<String>,
 }
 
 pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
@@ -112,7 +119,7 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         }
         None => RunProfile::default(),
     };
-    let (sandbox, limits) = sandbox_and_limits(&args, ctx, profile)?;
+    let (sandbox, limits) = sandbox_and_limits(&args.guest, ctx, profile)?;
     let cache = if args.no_cache {
         CacheMode::Disabled
     } else {
@@ -151,15 +158,15 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
 }
 
 /// The manifest (workspace or project) at or above `dir`, whose `[run]` table applies.
-fn nearest_manifest(dir: &Path) -> Option<PathBuf> {
+pub fn nearest_manifest(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
         .map(|dir| dir.join(MANIFEST))
         .find(|path| path.is_file())
 }
 
 /// The manifest's profile with the flags on top: flags add grants and override limits.
-fn sandbox_and_limits(
-    args: &RunArgs,
+pub fn sandbox_and_limits(
+    args: &GuestFlags,
     ctx: &Context,
     profile: RunProfile,
 ) -> anyhow::Result<(Sandbox, Limits)> {

@@ -68,6 +68,7 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         stub_imports: true,
         limits,
         sandbox: profile.sandbox,
+        http: Vec::new(),
         cache: crate::runtime::CacheMode::Dir(crate::runtime::cache::compiled_dir(&ctx.cache_dir)),
     };
     let mut results: Vec<Option<TestResult>> = vec![None; cases.len()];

@@ -131,8 +131,9 @@ pub fn render(instances: &[InstanceReport]) -> String {
         if !host.is_empty() {
             let _ = writeln!(
                 out,
-                "  {} WASI imports, left to the host: {}",
+                "  {} WASI import{}, left to the host: {}",
                 host.len(),
+                if host.len() == 1 { "" } else { "s" },
                 host.join(", ")
             );
         }

@@ -43,6 +43,8 @@ pub struct Manifest {
     pub compose: ComposeTable,
     /// Grants and limits for `wcomp run` (see `runtime::profile`).
     pub run: RunTable,
+    /// Defaults of `wcomp serve`.
+    pub serve: ServeTable,
     /// Read by `wcomp wit check`; kept here so it is not an unknown key.
     pub lint: Option<toml::Table>,
     /// `[[test]]` smoke tests run by `wcomp test`.
@@ -156,6 +158,31 @@ pub struct RunTable {
     pub max_memory: Option<Spanned<String>>,
 }
 
+/// `[serve]`: defaults of `wcomp serve`, in the forms its flags take (flags override). The
+/// sandbox grants come from `[run]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServeTable {
+    /// `"127.0.0.1:8080"`.
+    pub addr: Option<Spanned<String>>,
+    /// `--allow-http` grants: `"api.example.com"`, `"*.internal:8443"`.
+    #[serde(default)]
+    pub allow_http: Vec<Spanned<String>>,
+    /// Per request: `"30s"`, `"none"`.
+    pub timeout: Option<Spanned<String>>,
+    pub fuel: Option<Spanned<u64>>,
+    /// Per instance: `"256MiB"`.
+    pub max_memory: Option<Spanned<String>>,
+    pub max_concurrency: Option<Spanned<usize>>,
+    pub queue: Option<Spanned<usize>>,
+    /// `"10MiB"`.
+    pub max_body: Option<Spanned<String>>,
+    /// `"10s"`.
+    pub header_timeout: Option<Spanned<String>>,
+    /// `"30s"`.
+    pub drain: Option<Spanned<String>>,
+}
+
 /// A workspace manifest as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,6 +194,8 @@ struct RawWorkspace {
     compose: ComposeTable,
     #[serde(default)]
     run: RunTable,
+    #[serde(default)]
+    serve: ServeTable,
     lint: Option<toml::Table>,
     #[serde(default)]
     test: Vec<Spanned<TestEntry>>,
@@ -179,6 +208,8 @@ struct RawProject {
     component: Option<Spanned<ComponentEntry>>,
     #[serde(default)]
     run: RunTable,
+    #[serde(default)]
+    serve: ServeTable,
     lint: Option<toml::Table>,
     python: Option<toml::Table>,
 }
@@ -226,6 +257,7 @@ impl Manifest {
                 components: raw.component,
                 compose: raw.compose,
                 run: raw.run,
+                serve: raw.serve,
                 lint: raw.lint,
                 tests: raw.test,
                 python: None,
@@ -240,6 +272,7 @@ impl Manifest {
                 components: BTreeMap::new(),
                 compose: ComposeTable::default(),
                 run: raw.run,
+                serve: raw.serve,
                 lint: raw.lint,
                 tests: Vec::new(),
                 python: raw.python,

@@ -6,6 +6,9 @@
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use super::http::HttpHooks;
 
 use super::limits::{self, LimitExceeded, LimitedHost, Limits, MemoryLimiter};
 
@@ -13,17 +16,36 @@ use super::limits::{self, LimitExceeded, LimitedHost, Limits, MemoryLimiter};
 pub struct Host {
     wasi: WasiCtx,
     table: ResourceTable,
+    http: WasiHttpCtx,
+    hooks: HttpHooks,
     limiter: MemoryLimiter,
     time_exceeded: Option<LimitExceeded>,
 }
 
 impl Host {
-    pub fn new(wasi: WasiCtx, limits: &Limits) -> Self {
+    pub fn new(wasi: WasiCtx, limits: &Limits, hooks: HttpHooks) -> Self {
         Self {
             wasi,
             table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            hooks,
             limiter: MemoryLimiter::new(limits.max_memory),
             time_exceeded: None,
+        }
+    }
+
+    /// Bytes of linear memory and tables the guest holds.
+    pub fn memory_used(&self) -> u64 {
+        self.limiter.used()
+    }
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
         }
     }
 }
@@ -89,14 +111,32 @@ pub fn engine_for(limits: &Limits) -> anyhow::Result<Engine> {
     Ok(Engine::new(&config(limits))?)
 }
 
+/// How guests are driven: called to completion on the calling thread (`run`, `test`,
+/// `bench`), or polled as futures on an async runtime (`serve`), which takes WASI's async
+/// implementations and `wasi:http`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Execution {
+    #[default]
+    Blocking,
+    Async,
+}
+
 /// A linker with WASI 0.2 (and, if asked, trapping stubs for `component`'s other imports).
+/// [`Execution::Async`] links all of WASI 0.2 and `wasi:http`, once for a long-lived server.
 pub fn linker(
     engine: &Engine,
     component: &Component,
     unknown: UnknownImports,
+    execution: Execution,
 ) -> anyhow::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
-    add_wasi(&mut linker, engine, component)?;
+    match execution {
+        Execution::Blocking => add_wasi(&mut linker, engine, component)?,
+        Execution::Async => {
+            wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+            wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        }
+    }
     if unknown == UnknownImports::Trap {
         stub_unsatisfied_imports(&mut linker, engine, component)?;
     }
@@ -240,9 +280,10 @@ pub fn store(
     engine: &Engine,
     wasi: WasiCtx,
     limits: &Limits,
+    hooks: HttpHooks,
     overdue: Option<limits::Overdue>,
 ) -> anyhow::Result<(Store<Host>, Option<limits::Deadline>)> {
-    let mut store = Store::new(engine, Host::new(wasi, limits));
+    let mut store = Store::new(engine, Host::new(wasi, limits, hooks));
     let deadline = limits::apply(&mut store, limits, overdue)?;
     Ok((store, deadline))
 }

@@ -203,6 +203,34 @@ pub fn apply<T: LimitedHost>(
     }
 }
 
+/// Applies `limits` to a fresh store whose engine's epoch someone else ticks regularly (a
+/// server's ticker): the memory limiter, fuel, and a deadline checked on every tick, which
+/// ends the guest with [`LimitExceeded::Time`] once passed. A guest blocked in a host call
+/// is not reached by ticks; an async caller bounds it with its own timer.
+pub fn apply_ticked<T: LimitedHost>(store: &mut Store<T>, limits: &Limits) -> anyhow::Result<()> {
+    store.limiter(|host| host.limiter());
+    if let Some(fuel) = limits.fuel {
+        store.set_fuel(fuel)?;
+    }
+    match limits.timeout {
+        None => store.set_epoch_deadline(u64::MAX),
+        Some(limit) => {
+            let at = Instant::now() + limit;
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(move |mut context| {
+                if Instant::now() < at {
+                    // Yield to the runtime on every tick: other requests share its threads.
+                    return Ok(UpdateDeadline::Yield(1));
+                }
+                let exceeded = LimitExceeded::Time { limit };
+                *context.data_mut().time_exceeded() = Some(exceeded.clone());
+                Err(wasmtime::Error::new(exceeded))
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Which limit, if any, explains `err`, given the store that ran the guest.
 pub fn exceeded<T: LimitedHost>(
     store: &mut Store<T>,

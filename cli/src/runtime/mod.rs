@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod cache;
 pub mod engine;
+pub mod http;
 pub mod invoke;
 pub mod limits;
 pub mod profile;
@@ -25,7 +26,8 @@ use crate::diagnostic::{Report as _, ReportResult as _};
 use anyhow::Context as _;
 
 pub use cache::{CacheMode, CacheOutcome};
-pub use engine::{Host, UnknownImports};
+pub use engine::{Execution, Host, UnknownImports};
+pub use http::{HttpGrant, HttpHooks};
 pub use invoke::{Call, InvokeError};
 pub use limits::{LimitExceeded, Limits};
 pub use sandbox::{CapturedOutput, DirGrant, EnvGrant, GuestIo, NetGrant, Sandbox, SandboxError};
@@ -84,6 +86,8 @@ pub struct RunOptions {
     pub args: Vec<String>,
     /// What the guest may touch beyond stdio.
     pub sandbox: Sandbox,
+    /// Where outgoing HTTP requests may go (`--allow-http`).
+    pub http: Vec<HttpGrant>,
     /// Time, fuel and memory limits.
     pub limits: Limits,
     /// Where compiled code is cached, if anywhere.
@@ -170,6 +174,8 @@ impl RunOptions {
             cache: self.cache.clone(),
             unknown_imports: self.unknown_imports,
             events: self.events.clone(),
+            http: self.http.clone(),
+            execution: Execution::Blocking,
         }
     }
 }

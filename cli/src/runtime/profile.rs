@@ -76,7 +76,7 @@ impl RunProfile {
     }
 }
 
-fn parse<T>(manifest: &Manifest, text: &Spanned<String>, what: &str) -> Result<T, ManifestError>
+pub fn parse<T>(manifest: &Manifest, text: &Spanned<String>, what: &str) -> Result<T, ManifestError>
 where
     T: std::str::FromStr,
     T::Err: miette::Diagnostic,
@@ -92,7 +92,7 @@ where
     })
 }
 
-fn located(
+pub fn located(
     manifest: &Manifest,
     text: &Spanned<String>,
     err: &crate::units::UnitError,

@@ -19,7 +19,8 @@ use wasmtime::component::{Component, Instance, InstancePre, Val};
 use wasmtime::{Engine, Store};
 
 use super::cache::{self, CacheMode, Compiled};
-use super::engine::{self, Host, UnknownImports};
+use super::engine::{self, Execution, Host, UnknownImports};
+use super::http::{HttpGrant, HttpHooks};
 use super::invoke::{Call, Target, find_function};
 use super::limits::{self, Deadline, LimitExceeded, Limits};
 use super::sandbox::{GuestIo, PreparedSandbox, Sandbox};
@@ -39,6 +40,10 @@ pub struct SessionOptions {
     pub unknown_imports: UnknownImports,
     /// Who hears about compilation, grants and denials.
     pub events: Events,
+    /// Where outgoing HTTP requests may go (`--allow-http`).
+    pub http: Vec<HttpGrant>,
+    /// Blocking calls, or futures on an async runtime (`serve`).
+    pub execution: Execution,
 }
 
 /// A component ready to be instantiated, any number of times, under one set of options.
@@ -51,6 +56,7 @@ pub struct Session {
     sandbox: PreparedSandbox,
     limits: Limits,
     events: Events,
+    hooks: HttpHooks,
 }
 
 impl std::fmt::Debug for Session {
@@ -117,7 +123,12 @@ impl Session {
             options.events.emit(&RunEvent::Sandbox { line });
         }
         let component = compiled.component;
-        let linker = engine::linker(&engine, &component, options.unknown_imports)?;
+        let linker = engine::linker(
+            &engine,
+            &component,
+            options.unknown_imports,
+            options.execution,
+        )?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|err| super::instantiate_error(path, err))?;
@@ -129,6 +140,7 @@ impl Session {
             path: path.to_owned(),
             sandbox,
             limits: options.limits,
+            hooks: HttpHooks::new(options.http, options.events.clone()),
             events: options.events,
         })
     }
@@ -193,7 +205,13 @@ impl Session {
                 });
             }) as limits::Overdue
         });
-        let (store, deadline) = engine::store(&self.engine, wasi, &self.limits, overdue)?;
+        let (store, deadline) = engine::store(
+            &self.engine,
+            wasi,
+            &self.limits,
+            self.hooks.clone(),
+            overdue,
+        )?;
         Ok(Guest {
             store,
             instance: None,
@@ -201,6 +219,35 @@ impl Session {
             path: self.path.clone(),
             deadline,
         })
+    }
+
+    /// A fresh store for one guest driven asynchronously (`serve`): its limits apply as for
+    /// [`Session::guest`], but its time limit is checked on the engine's epoch ticks (the
+    /// caller ticks the epoch; see [`limits::apply_ticked`]) rather than by a timer thread of
+    /// its own, which would cost more than a request.
+    pub fn async_store(&self, io: GuestIo) -> anyhow::Result<Store<Host>> {
+        let argv = [self.program_name()];
+        let wasi = self
+            .sandbox
+            .wasi_ctx(&argv, &io, &self.events)
+            .report_err()?;
+        let mut store = Store::new(
+            &self.engine,
+            Host::new(wasi, &self.limits, self.hooks.clone()),
+        );
+        limits::apply_ticked(&mut store, &self.limits)?;
+        Ok(store)
+    }
+
+    /// The error for a guest that stopped in `store`: a limit it hit (with its exit code),
+    /// else its trap, else (while instantiating) a failure to instantiate.
+    pub fn guest_failure(
+        &self,
+        store: &mut Store<Host>,
+        err: wasmtime::Error,
+        instantiating: bool,
+    ) -> anyhow::Error {
+        failure(store, &self.limits, &self.path, err, instantiating)
     }
 
     /// A guest, instantiated.
@@ -301,26 +348,42 @@ impl Guest {
         Ok(func.ty(&self.store).results().collect())
     }
 
-    /// The error for a guest that stopped: a limit it hit (with its exit code), else its
-    /// trap, else (while instantiating) a failure to instantiate.
     fn fail(&mut self, err: wasmtime::Error, instantiating: bool) -> anyhow::Error {
-        if let Some(exceeded) = limits::exceeded(&mut self.store, &self.limits, &err) {
-            let backtrace = err
-                .downcast_ref::<wasmtime::WasmBacktrace>()
-                .map(|bt| bt.to_string().trim_end().to_owned())
-                .filter(|bt| !bt.is_empty())
-                .map(GuestBacktrace);
-            let code = exceeded.exit_code();
-            let limit = RunError::Limit {
-                limit: exceeded,
-                backtrace,
-            };
-            return anyhow::Error::new(Diagnosed::new(limit).with_exit_code(code));
-        }
-        if instantiating {
-            super::instantiate_error(&self.path, err)
-        } else {
-            super::guest_error(err)
-        }
+        failure(
+            &mut self.store,
+            &self.limits,
+            &self.path,
+            err,
+            instantiating,
+        )
+    }
+}
+
+/// The error for a guest that stopped: a limit it hit (with its exit code), else its trap,
+/// else (while instantiating) a failure to instantiate.
+fn failure(
+    store: &mut Store<Host>,
+    limits: &Limits,
+    path: &Path,
+    err: wasmtime::Error,
+    instantiating: bool,
+) -> anyhow::Error {
+    if let Some(exceeded) = limits::exceeded(store, limits, &err) {
+        let backtrace = err
+            .downcast_ref::<wasmtime::WasmBacktrace>()
+            .map(|bt| bt.to_string().trim_end().to_owned())
+            .filter(|bt| !bt.is_empty())
+            .map(GuestBacktrace);
+        let code = exceeded.exit_code();
+        let limit = RunError::Limit {
+            limit: exceeded,
+            backtrace,
+        };
+        return anyhow::Error::new(Diagnosed::new(limit).with_exit_code(code));
+    }
+    if instantiating {
+        super::instantiate_error(path, err)
+    } else {
+        super::guest_error(err)
     }
 }

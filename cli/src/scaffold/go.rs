@@ -23,7 +23,7 @@ use crate::wit::WitPackage;
 pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     let world = to_kebab(name);
     let wit = render(
-        include_str!("../../../templates/go/example.wit"),
+        include_str!("../../../wit/example/component.wit"),
         &[("world", &world), ("package_name", &world)],
     );
     let mut resolve = Resolve::default();

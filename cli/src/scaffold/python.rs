@@ -30,10 +30,7 @@ pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> 
     let mut files = common_files(name, &world);
     files.push(ProjectFile::new(
         "wit/world.wit",
-        render(
-            include_str!("../../../templates/python/example.wit"),
-            &values,
-        ),
+        render(include_str!("../../../wit/example/component.wit"), &values),
     ));
     files.push(ProjectFile::new(
         "app.py",

@@ -38,7 +38,7 @@ pub fn example(name: &str) -> (String, Vec<ProjectFile>) {
         ProjectFile::new("Cargo.toml", cargo_toml(name)),
         ProjectFile::new(
             "wit/world.wit",
-            render(include_str!("../../../templates/rust/example.wit"), &values),
+            render(include_str!("../../../wit/example/component.wit"), &values),
         ),
         ProjectFile::new(
             "src/lib.rs",

@@ -66,7 +66,7 @@ pub fn new_workspace(
         None => {
             let package_name = to_kebab(&name);
             let example = render(
-                include_str!("../../../templates/workspace/example.wit"),
+                include_str!("../../../wit/example/workspace.wit"),
                 &[("package_name", &package_name)],
             );
             files.push(ProjectFile::new("wit/world.wit", example));

@@ -34,6 +34,8 @@ pub struct TestOptions {
     pub limits: Limits,
     /// What the guest may touch beyond captured stdio.
     pub sandbox: Sandbox,
+    /// Where outgoing HTTP requests may go.
+    pub http: Vec<crate::runtime::HttpGrant>,
     /// Where compiled code is cached, if anywhere (shared with `wcomp run`).
     pub cache: CacheMode,
 }
@@ -50,6 +52,7 @@ impl Default for TestOptions {
                 ..Limits::default()
             },
             sandbox: Sandbox::default(),
+            http: Vec::new(),
             cache: CacheMode::Disabled,
         }
     }
@@ -102,6 +105,8 @@ pub fn run(
                 UnknownImports::Reject
             },
             events: crate::runtime::Events::default(),
+            http: options.http.clone(),
+            execution: crate::runtime::Execution::Blocking,
         },
     )?;
     Ok(cases.iter().map(|case| run_case(&session, case)).collect())

@@ -1,0 +1,270 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::commands::CommandError;
+use crate::commands::run::{GuestFlags, nearest_manifest, printer_events, sandbox_and_limits};
+use crate::diagnostic::ReportResult as _;
+use crate::manifest::Manifest;
+use crate::runtime::profile::RunProfile;
+use crate::runtime::{HttpGrant, cache};
+use crate::serve::profile::ServeProfile;
+use crate::serve::{self, AccessRecord, Admission, DEFAULT_MAX_CONCURRENCY, ServeOptions};
+use crate::workspace::{self, Workspace};
+use crate::{Context, ExitStatus};
+
+/// Serve a `wasi:http` component over HTTP, a fresh instance for every request.
+///
+/// The component exports `wasi:http/incoming-handler` (the `wasi:http/proxy` world, 0.2.x);
+/// `wcomp new <dir> --template http` makes one in Rust, Go or Python. In a workspace with no
+/// component given, serves the composition (building and composing first whatever is
+/// stale), with defaults from `[serve]` in wcomp.toml.
+///
+/// Every request gets a new instance, so nothing one request leaves in memory is seen by the
+/// next. Each has the sandbox of `wcomp run` (no files, environment or sockets unless
+/// granted; outgoing HTTP only to `--allow-http` authorities) and its own limits: a request
+/// that runs out of time is answered `504`, one whose guest traps or exceeds its memory or
+/// fuel `500` with a request id, and the server goes on. One log line per request goes to
+/// stderr (one JSON object with `--format json`). `SIGINT`/`SIGTERM` stop accepting, let
+/// requests in flight finish (up to `--drain`), and exit 0.
+///
+/// Examples:
+///
+///   wcomp serve hello.wasm
+///
+///   wcomp serve --addr 127.0.0.1:3000 --allow-http api.example.com --timeout 5s
+///
+///   curl -s http://127.0.0.1:8080/
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The component to serve (default in a workspace: the composition, composed first if
+    /// anything changed).
+    pub component: Option<PathBuf>,
+
+    /// Address to listen on [default: 127.0.0.1:8080; port 0 picks a free one].
+    #[arg(long, value_name = "IP:PORT")]
+    pub addr: Option<SocketAddr>,
+
+    /// Allow outgoing HTTP requests to this authority: `api.example.com` (default port),
+    /// `*.internal:8443`, `localhost:*` (repeatable).
+    #[arg(long = "allow-http", value_name = "HOST[:PORT]")]
+    pub allow_http: Vec<String>,
+
+    #[command(flatten)]
+    pub guest: GuestFlags,
+
+    /// Instances running at once; more requests wait in the queue [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
+
+    /// Requests that may wait for an instance; beyond, `503` [default: 4 × max-concurrency].
+    #[arg(long, value_name = "N")]
+    pub queue: Option<usize>,
+
+    /// Largest request body accepted; larger is `413` [default: 10MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_body: Option<String>,
+
+    /// How long a client may take to send its request headers [default: 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub header_timeout: Option<String>,
+
+    /// How long requests in flight may take to finish after SIGINT/SIGTERM [default: 30s].
+    #[arg(long, value_name = "DURATION")]
+    pub drain: Option<String>,
+
+    /// How many components to build at once in a workspace (default: CPU cores).
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+
+    /// Compile the component even if its compiled code is cached, and cache nothing.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+const DEFAULT_MAX_BODY: u64 = 10 << 20;
+const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+
+pub fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let component = match &args.component {
+        Some(component) => ctx.path(component),
+        None => {
+            let root = Workspace::find(&ctx.cwd)
+                .ok_or(CommandError::NotInWorkspace { command: "serve" })
+                .report_err()?;
+            let workspace = Workspace::load(&root)?;
+            let jobs = args
+                .jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            workspace::compose::compose(&workspace, jobs, false, ctx)?.output
+        }
+    };
+    let options = options(&args, ctx, component)?;
+    let shown = options.component.clone();
+    let printer = ctx.printer.clone();
+    let log_printer = ctx.printer.with_stdout_reserved();
+    let slots = options.admission.max_concurrency;
+    let summary = serve::serve(
+        options,
+        |addr| {
+            if printer.is_json() {
+                printer.with_stdout_reserved().json(json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": shown}));
+            } else {
+                printer.status(
+                    "Serving",
+                    format_args!(
+                        "`{}` on http://{addr}/ (a fresh instance per request, {slots} at once; Ctrl-C stops)",
+                        shown.display()
+                    ),
+                );
+            }
+        },
+        move |record: &AccessRecord| log_request(&log_printer, record),
+    )?;
+    let stats = &summary.stats;
+    let percentile = |p| {
+        stats
+            .instantiate_percentile(p)
+            .map_or_else(|| "-".to_owned(), |us| format!("{us:.1}µs"))
+    };
+    if ctx.printer.is_json() {
+        ctx.printer.with_stdout_reserved().json(json!({
+            "reason": "stopped",
+            "requests": stats.requests,
+            "status_2xx": stats.by_class[2],
+            "status_4xx": stats.by_class[4],
+            "status_5xx": stats.by_class[5],
+            "instantiate_p50_us": stats.instantiate_percentile(50.0),
+            "instantiate_p99_us": stats.instantiate_percentile(99.0),
+            "max_memory_per_instance": stats.max_memory,
+            "abandoned": summary.abandoned,
+        }));
+    } else {
+        ctx.printer.status(
+            "Stopped",
+            format_args!(
+                "after {} requests ({} 2xx, {} 4xx, {} 5xx); instantiation p50 {}, p99 {}; largest instance {}",
+                stats.requests,
+                stats.by_class[2],
+                stats.by_class[4],
+                stats.by_class[5],
+                percentile(50.0),
+                percentile(99.0),
+                crate::units::format_size(stats.max_memory.max(1)),
+            ),
+        );
+        if summary.abandoned {
+            ctx.printer
+                .warning("some requests were still running when the drain time ran out");
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The server's settings: flags over `[serve]` over `[run]` over the defaults.
+fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Result<ServeOptions> {
+    let (run_profile, serve_profile) = match nearest_manifest(&ctx.cwd) {
+        Some(path) => {
+            let manifest = Manifest::load(&path)?;
+            (
+                RunProfile::from_manifest(&manifest).report_err()?,
+                ServeProfile::from_manifest(&manifest).report_err()?,
+            )
+        }
+        None => (RunProfile::default(), ServeProfile::default()),
+    };
+    let (sandbox, mut limits) = sandbox_and_limits(&GuestFlags::default(), ctx, run_profile)?;
+    if let Some(timeout) = serve_profile.timeout {
+        limits.timeout = timeout;
+    }
+    if let Some(fuel) = serve_profile.fuel {
+        limits.fuel = Some(fuel);
+    }
+    if let Some(max_memory) = serve_profile.max_memory {
+        limits.max_memory = max_memory;
+    }
+    // The flags last: they win.
+    let (flag_sandbox, _) = sandbox_and_limits(&args.guest, ctx, RunProfile::default())?;
+    let mut sandbox = sandbox;
+    sandbox.merge(flag_sandbox);
+    if let Some(text) = &args.guest.timeout {
+        limits.timeout = crate::units::parse_timeout(text).report_err()?;
+    }
+    if let Some(fuel) = args.guest.fuel {
+        limits.fuel = Some(fuel);
+    }
+    if let Some(text) = &args.guest.max_memory {
+        limits.max_memory = crate::units::parse_size(text).report_err()?;
+    }
+    let mut http = serve_profile.http;
+    for text in &args.allow_http {
+        http.push(text.parse::<HttpGrant>().report_err()?);
+    }
+    let max_concurrency = args
+        .max_concurrency
+        .or(serve_profile.max_concurrency)
+        .unwrap_or(DEFAULT_MAX_CONCURRENCY)
+        .max(1);
+    let parse_size = |text: &Option<String>| {
+        text.as_deref()
+            .map(crate::units::parse_size)
+            .transpose()
+            .report_err()
+    };
+    let parse_duration = |text: &Option<String>| {
+        text.as_deref()
+            .map(crate::units::parse_duration)
+            .transpose()
+            .report_err()
+    };
+    Ok(ServeOptions {
+        component,
+        addr: args
+            .addr
+            .or(serve_profile.addr)
+            .unwrap_or_else(|| DEFAULT_ADDR.parse().expect("a valid default address")),
+        sandbox,
+        http,
+        limits,
+        admission: Admission {
+            max_concurrency,
+            queue: args
+                .queue
+                .or(serve_profile.queue)
+                .unwrap_or(max_concurrency.saturating_mul(4)),
+            queue_timeout: Duration::from_secs(30),
+            max_body: parse_size(&args.max_body)?
+                .or(serve_profile.max_body)
+                .unwrap_or(DEFAULT_MAX_BODY),
+        },
+        header_timeout: parse_duration(&args.header_timeout)?
+            .or(serve_profile.header_timeout)
+            .unwrap_or(DEFAULT_HEADER_TIMEOUT),
+        drain: parse_duration(&args.drain)?
+            .or(serve_profile.drain)
+            .unwrap_or(DEFAULT_DRAIN),
+        cache: if args.no_cache {
+            crate::runtime::CacheMode::Disabled
+        } else {
+            crate::runtime::CacheMode::Dir(cache::compiled_dir(&ctx.cache_dir))
+        },
+        events: printer_events(ctx),
+    })
+}
+
+/// One access-log line on stderr, or one JSON object.
+fn log_request(printer: &crate::printer::Printer, record: &AccessRecord) {
+    if printer.is_json() {
+        let mut value = serde_json::to_value(record).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("reason".into(), "request".into());
+        }
+        printer.json(value);
+    } else {
+        printer.status("Request", record.human());
+    }
+}

@@ -1,0 +1,440 @@
+//! One request: a fresh store and instance of the component (from one `ProxyPre`), the
+//! guest's `wasi:http/incoming-handler` called with it, and its answer — or, when the guest
+//! does not answer properly, wcomp's: `400` without a `Host`, `413` for a body over the
+//! limit, `503` when every instance slot is busy and the queue is full, `504` when the guest
+//! runs out of time, `500` (with the request id) when it traps or hits another limit. The
+//! guest's failure never reaches anything but its own request.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body::{Body, Frame};
+use http_body_util::BodyExt as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use wasmtime_wasi_http::Error as HttpError;
+use wasmtime_wasi_http::WasiHttpView as _;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+
+use super::body::{Counted, ResponseBody, text};
+use super::log::{AccessRecord, Stats};
+use crate::runtime::{GuestIo, Host, LimitExceeded, RunError, Session};
+
+/// How requests are admitted and bounded.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    /// Guests running at once.
+    pub max_concurrency: usize,
+    /// Requests that may wait for a guest slot; beyond this, `503` at once.
+    pub queue: usize,
+    /// How long a request waits for a slot before `503`.
+    pub queue_timeout: Duration,
+    /// Largest request body accepted (`413` beyond).
+    pub max_body: u64,
+}
+
+/// What serves requests: the session (engine, sandbox, limits), its `ProxyPre`, admission
+/// and the access log.
+pub struct Handler {
+    session: Session,
+    proxy: ProxyPre<Host>,
+    admission: Admission,
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    next_id: AtomicU64,
+    log: Box<dyn Fn(&AccessRecord) + Send + Sync>,
+    pub(super) stats: Mutex<Stats>,
+}
+
+/// How a guest's run for one request went.
+#[derive(Debug, Default)]
+struct GuestReport {
+    instantiate: Option<Duration>,
+    guest: Duration,
+    memory: u64,
+    error: Option<anyhow::Error>,
+    timed_out: bool,
+}
+
+impl Handler {
+    pub fn new(
+        session: Session,
+        proxy: ProxyPre<Host>,
+        admission: Admission,
+        log: impl Fn(&AccessRecord) + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(admission.max_concurrency)),
+            session,
+            proxy,
+            admission,
+            waiting: AtomicUsize::new(0),
+            next_id: AtomicU64::new(1),
+            log: Box::new(log),
+            stats: Mutex::new(Stats::default()),
+        }
+    }
+
+    pub fn engine(&self) -> &wasmtime::Engine {
+        self.session.engine()
+    }
+
+    /// Answers `request` with a fresh instance of the component.
+    pub async fn handle<B>(self: &Arc<Self>, request: Request<B>) -> Response<ResponseBody>
+    where
+        B: Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<HttpError>,
+    {
+        let started = Instant::now();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut record = AccessRecord::new(id, &request);
+        if request.uri().authority().is_none()
+            && !request.headers().contains_key(http::header::HOST)
+        {
+            return self.answer(
+                record,
+                started,
+                StatusCode::BAD_REQUEST,
+                "the request has no `Host` header\n",
+            );
+        }
+        let declared = request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > self.admission.max_body) {
+            record.note = Some(format!(
+                "body over the {} limit",
+                crate::units::format_size(self.admission.max_body)
+            ));
+            return self.answer(
+                record,
+                started,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is larger than this server accepts\n",
+            );
+        }
+        let Some(permit) = self.admit().await else {
+            record.note = Some("every instance slot busy and the queue full".to_owned());
+            return self.answer(
+                record,
+                started,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is busy; try again\n",
+            );
+        };
+
+        let too_large = Arc::new(AtomicBool::new(false));
+        let request = request.map(|body| Limited {
+            inner: body,
+            left: self.admission.max_body,
+            limit: self.admission.max_body,
+            tripped: too_large.clone(),
+        });
+        let (response_tx, response_rx) = oneshot::channel();
+        let (outcome_tx, outcome_rx) = oneshot::channel();
+        let (report_tx, report_rx) = oneshot::channel();
+        let handler = self.clone();
+        tokio::spawn(async move {
+            let report = handler.run_guest(request, response_tx).await;
+            let ok = report.error.is_none() && !report.timed_out;
+            drop(permit);
+            // The report first: a response body waits for the outcome before it ends, and
+            // its log line then finds the report.
+            let _ = report_tx.send(report);
+            let _ = outcome_tx.send(ok);
+        });
+
+        match response_rx.await {
+            Ok(Ok(response)) if !too_large.load(Ordering::Acquire) => {
+                self.guest_response(record, started, response, outcome_rx, report_rx)
+            }
+            Ok(answered) => {
+                let report = report_rx.await.unwrap_or_default();
+                if too_large.load(Ordering::Acquire) {
+                    record.note = Some(format!(
+                        "body over the {} limit",
+                        crate::units::format_size(self.admission.max_body)
+                    ));
+                    return self.failed(record, started, report, StatusCode::PAYLOAD_TOO_LARGE);
+                }
+                let code = answered.err().map(|code| format!("{code:?}"));
+                record.note = code.map(|code| format!("the guest answered with error code {code}"));
+                self.failed(record, started, report, StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            Err(_) => {
+                // The guest never set a response: it failed, or returned without one.
+                let report = report_rx.await.unwrap_or_default();
+                let status = if too_large.load(Ordering::Acquire) {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    status_of(&report)
+                };
+                if report.error.is_none() && !report.timed_out {
+                    record.note =
+                        Some("the handler returned without setting a response".to_owned());
+                }
+                self.failed(record, started, report, status)
+            }
+        }
+    }
+
+    /// Waits for a guest slot, within the queue's bounds.
+    async fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.admission.queue {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        let permit = tokio::time::timeout(
+            self.admission.queue_timeout,
+            self.permits.clone().acquire_owned(),
+        )
+        .await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        permit.ok().and_then(Result::ok)
+    }
+
+    /// Runs the guest for one request, within the time limit (which also bounds streaming
+    /// the response body).
+    async fn run_guest(
+        &self,
+        request: Request<
+            Limited<impl Body<Data = Bytes, Error: Into<HttpError>> + Send + Unpin + 'static>,
+        >,
+        response_tx: oneshot::Sender<Result<Response<ResponseBody>, ErrorCode>>,
+    ) -> GuestReport {
+        let started = Instant::now();
+        let mut report = GuestReport::default();
+        let run = self.call_guest(request, response_tx, &mut report);
+        let outcome = match self.session.limits().timeout {
+            Some(limit) => tokio::time::timeout(limit, run).await.ok(),
+            None => Some(run.await),
+        };
+        match outcome {
+            None => report.timed_out = true,
+            Some(Err(err)) => report.error = Some(err),
+            Some(Ok(())) => {}
+        }
+        report.guest = started.elapsed();
+        report
+    }
+
+    async fn call_guest(
+        &self,
+        request: Request<
+            Limited<impl Body<Data = Bytes, Error: Into<HttpError>> + Send + Unpin + 'static>,
+        >,
+        response_tx: oneshot::Sender<Result<Response<ResponseBody>, ErrorCode>>,
+        report: &mut GuestReport,
+    ) -> anyhow::Result<()> {
+        let mut store = self.session.async_store(GuestIo::Inherit)?;
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)?;
+        let outparam = store.data_mut().http().new_response_outparam(response_tx)?;
+        let started = Instant::now();
+        let proxy = match self.proxy.instantiate_async(&mut store).await {
+            Ok(proxy) => proxy,
+            Err(err) => return Err(self.session.guest_failure(&mut store, err, true)),
+        };
+        report.instantiate = Some(started.elapsed());
+        let called = proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut store, incoming, outparam)
+            .await;
+        report.memory = store.data().memory_used();
+        called.map_err(|err| self.session.guest_failure(&mut store, err, false))
+    }
+
+    /// The guest's response, with its body counted and logged when it ends.
+    fn guest_response(
+        self: &Arc<Self>,
+        mut record: AccessRecord,
+        started: Instant,
+        response: Response<ResponseBody>,
+        outcome: oneshot::Receiver<bool>,
+        report: oneshot::Receiver<GuestReport>,
+    ) -> Response<ResponseBody> {
+        record.status = response.status().as_u16();
+        let handler = self.clone();
+        let (parts, body) = response.into_parts();
+        let body = Counted::new(body, outcome, move |bytes, whole| {
+            record.bytes = bytes;
+            record.total = started.elapsed();
+            // The guest's task reports as soon as the handler returns, before its body ends.
+            let report = report_now(report);
+            if !whole && record.note.is_none() {
+                record.note = Some("the response was cut short".to_owned());
+            }
+            handler.finish(record, report.as_ref());
+        });
+        Response::from_parts(parts, body.boxed_unsync())
+    }
+
+    /// wcomp's answer when the guest gave none: the status, the request id, a log line with
+    /// the guest's error and its backtrace.
+    fn failed(
+        &self,
+        mut record: AccessRecord,
+        started: Instant,
+        report: GuestReport,
+        status: StatusCode,
+    ) -> Response<ResponseBody> {
+        if let Some(err) = &report.error {
+            record.error = Some(format!("{err:#}"));
+        } else if report.timed_out {
+            record.error = self
+                .session
+                .limits()
+                .timeout
+                .map(|limit| LimitExceeded::Time { limit }.to_string());
+        }
+        let message = match status {
+            StatusCode::GATEWAY_TIMEOUT => "the component did not answer in time",
+            StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than this server accepts",
+            StatusCode::SERVICE_UNAVAILABLE => "the server is busy; try again",
+            _ => "the component failed to handle the request",
+        };
+        let body = format!("{message} (request {})\n", record.request_id());
+        record.status = status.as_u16();
+        record.bytes = body.len() as u64;
+        record.total = started.elapsed();
+        let response = error_response(status, &record.request_id(), body);
+        self.finish(record, Some(&report));
+        response
+    }
+
+    /// A response wcomp makes before any guest runs.
+    fn answer(
+        &self,
+        mut record: AccessRecord,
+        started: Instant,
+        status: StatusCode,
+        body: &str,
+    ) -> Response<ResponseBody> {
+        record.status = status.as_u16();
+        record.bytes = body.len() as u64;
+        record.total = started.elapsed();
+        let response = error_response(status, &record.request_id(), body.to_owned());
+        self.finish(record, None);
+        response
+    }
+
+    fn finish(&self, mut record: AccessRecord, report: Option<&GuestReport>) {
+        if let Some(report) = report {
+            record.guest = Some(report.guest);
+            record.instantiate = report.instantiate;
+            record.memory = Some(report.memory);
+        }
+        if let Ok(mut stats) = self.stats.lock() {
+            stats.add(&record);
+        }
+        (self.log)(&record);
+    }
+}
+
+fn report_now(mut report: oneshot::Receiver<GuestReport>) -> Option<GuestReport> {
+    report.try_recv().ok()
+}
+
+/// The status for a guest that gave no response.
+fn status_of(report: &GuestReport) -> StatusCode {
+    if report.timed_out {
+        return StatusCode::GATEWAY_TIMEOUT;
+    }
+    let limit = report.error.as_ref().and_then(|err| {
+        err.chain()
+            .find_map(|cause| match cause.downcast_ref::<RunError>() {
+                Some(RunError::Limit { limit, .. }) => Some(limit.clone()),
+                _ => None,
+            })
+    });
+    match limit {
+        Some(LimitExceeded::Time { .. }) => StatusCode::GATEWAY_TIMEOUT,
+        _ if report.error.as_ref().is_some_and(is_pool_exhausted) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn is_pool_exhausted(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+    })
+}
+
+fn error_response(status: StatusCode, request_id: &str, body: String) -> Response<ResponseBody> {
+    let mut response = Response::new(text(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", id);
+    }
+    response
+}
+
+/// The request body, cut off at the limit: past it the guest's read fails, and the request
+/// is answered `413`.
+struct Limited<B> {
+    inner: B,
+    left: u64,
+    limit: u64,
+    tripped: Arc<AtomicBool>,
+}
+
+impl<B> Body for Limited<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<HttpError>,
+{
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let size = frame.data_ref().map_or(0, |data| data.len() as u64);
+                if size > this.left {
+                    this.tripped.store(true, Ordering::Release);
+                    return Poll::Ready(Some(Err(HttpError::HttpRequestBodySize(Some(
+                        this.limit,
+                    )))));
+                }
+                this.left -= size;
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,425 @@
+//! `wcomp serve`: a component exporting `wasi:http/incoming-handler` (the `wasi:http/proxy`
+//! world, 0.2.x) as an HTTP server — hyper on tokio, one pre-instantiated `ProxyPre`, and a
+//! fresh instance of the component for every request (the pooling allocator and
+//! copy-on-write memory images make that microseconds), so no state leaks from one request
+//! to the next.
+//!
+//! Each request's guest gets the sandbox of `wcomp run` (deny-by-default files, environment,
+//! sockets; outgoing HTTP only to `--allow-http` grants) and the same limits, per instance;
+//! see [`handler`] for how each failure is answered. `SIGINT`/`SIGTERM` stop accepting,
+//! let requests in flight finish within the drain time, and end the server. Knows nothing
+//! about the command line: callers hear of requests through the access log callback.
+
+pub mod body;
+pub mod handler;
+pub mod log;
+pub mod profile;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+pub use handler::{Admission, Handler};
+pub use log::{AccessRecord, Stats};
+
+use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::runtime::cache::{self, CacheMode};
+use crate::runtime::{
+    Events, Execution, HttpGrant, Limits, RunEvent, Sandbox, Session, SessionOptions,
+    UnknownImports, engine,
+};
+
+/// Errors that keep a server from starting.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ServeError {
+    /// The component is not an HTTP handler.
+    #[error("`{path}` does not export `wasi:http/incoming-handler`, so it cannot serve HTTP")]
+    #[diagnostic(help(
+        "it exports {exports}; an HTTP component exports `wasi:http/incoming-handler@0.2.x` (the `wasi:http/proxy` world): start one with `wcomp new <dir> --lang <rust|go|python> --template http`"
+    ))]
+    NotAHandler { path: PathBuf, exports: String },
+    /// Another program listens on the address.
+    #[error("cannot listen on {addr}: the address is in use")]
+    #[diagnostic(help(
+        "stop the other server, or pick another address with `--addr 127.0.0.1:<port>` (port 0 picks a free one)"
+    ))]
+    AddrInUse { addr: SocketAddr },
+    /// The address cannot be bound for another reason.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What to serve and how.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The component file (`.wasm`, or `.wat`).
+    pub component: PathBuf,
+    pub addr: SocketAddr,
+    /// What each request's guest may touch beyond stdio.
+    pub sandbox: Sandbox,
+    /// Where guests' outgoing HTTP requests may go.
+    pub http: Vec<HttpGrant>,
+    /// Limits of each request's instance: time (answered `504`), memory and fuel (`500`).
+    pub limits: Limits,
+    pub admission: Admission,
+    /// How long a client may take to send its request headers.
+    pub header_timeout: Duration,
+    /// How long requests in flight may take to finish once shutdown starts.
+    pub drain: Duration,
+    pub cache: CacheMode,
+    /// Denials and notes of the sandbox.
+    pub events: Events,
+}
+
+/// How a server ended.
+#[derive(Debug, Default)]
+pub struct ServeSummary {
+    pub stats: Stats,
+    /// Connections still open when the drain time ran out.
+    pub abandoned: bool,
+}
+
+/// Instance slots the pooling allocator reserves when `--max-concurrency` is not given.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 1000;
+
+/// Serves until `SIGINT`/`SIGTERM` (or `stop`, for library callers, resolves); `ready` hears
+/// the bound address once the server accepts connections.
+pub fn serve(
+    options: ServeOptions,
+    ready: impl FnOnce(SocketAddr),
+    log: impl Fn(&AccessRecord) + Send + Sync + 'static,
+) -> anyhow::Result<ServeSummary> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("wcomp-serve")
+        .build()
+        .context("cannot start the async runtime")?;
+    let handler = Arc::new(prepare(&options, log)?);
+    let ticker = EpochTicker::start(handler_engine(&handler));
+    let summary = runtime.block_on(listen(&options, handler.clone(), ready))?;
+    drop(ticker);
+    let stats = std::mem::take(&mut *handler.stats.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok(ServeSummary { stats, ..summary })
+}
+
+fn handler_engine(handler: &Handler) -> Engine {
+    handler.engine().clone()
+}
+
+/// The server without a socket: requests handed in one at a time, each answered by a fresh
+/// instance exactly as over the network (`wcomp test`'s HTTP cases).
+pub struct InProcess {
+    runtime: tokio::runtime::Runtime,
+    handler: Arc<Handler>,
+    _ticker: EpochTicker,
+}
+
+/// A response as an HTTP client sees it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The access-log record of the request.
+    pub record: Option<AccessRecord>,
+}
+
+impl InProcess {
+    pub fn new(options: &ServeOptions) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let handler = Arc::new(prepare(options, |_| {})?);
+        let ticker = EpochTicker::start(handler_engine(&handler));
+        Ok(Self {
+            runtime,
+            handler,
+            _ticker: ticker,
+        })
+    }
+
+    /// Sends `request` and reads the whole response.
+    pub fn request(&self, request: http::Request<bytes::Bytes>) -> Answer {
+        use http_body_util::BodyExt as _;
+        self.runtime.block_on(async {
+            let request = request.map(|body| {
+                http_body_util::Full::new(body).map_err(
+                    |never: std::convert::Infallible| -> wasmtime_wasi_http::Error {
+                        match never {}
+                    },
+                )
+            });
+            let response = self.handler.handle(request).await;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.to_string(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = match response.into_body().collect().await {
+                Ok(collected) => collected.to_bytes().to_vec(),
+                Err(err) => format!("<the response body failed: {err}>").into_bytes(),
+            };
+            Answer {
+                status,
+                headers,
+                body,
+                record: None,
+            }
+        })
+    }
+}
+
+/// Compiles the component for a pooled engine sized to `--max-concurrency` instances and
+/// makes its `ProxyPre`.
+fn prepare(
+    options: &ServeOptions,
+    log: impl Fn(&AccessRecord) + Send + Sync + 'static,
+) -> anyhow::Result<Handler> {
+    let bytes = crate::runtime::load(&options.component)?;
+    crate::runtime::check_component(&options.component, &bytes).report_err()?;
+    let needs = Needs::of(&bytes);
+    let slots = u32::try_from(options.admission.max_concurrency).unwrap_or(u32::MAX);
+    let mut config = engine::config(&options.limits);
+    let mut pooling = PoolingAllocationConfig::new();
+    pooling
+        .total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(needs.core_instances.saturating_mul(2) + 8))
+        .total_memories(slots.saturating_mul(needs.memories.max(1)))
+        .total_tables(slots.saturating_mul(needs.tables.max(1)))
+        .total_stacks(slots)
+        .total_gc_heaps(0)
+        .max_memories_per_module(needs.memories_per_module.max(1))
+        .max_tables_per_module(needs.tables_per_module.max(1))
+        .table_elements(100_000)
+        .max_memory_size(usize::try_from(options.limits.max_memory).unwrap_or(usize::MAX));
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    config.memory_init_cow(true);
+    let engine = Engine::new(&config)
+        .map_err(anyhow::Error::from)
+        .context("cannot set up the engine's instance pool")?;
+    let compiled = cache::load_or_compile(&engine, &bytes, &options.cache)
+        .with_context(|| format!("cannot compile `{}`", options.component.display()))?;
+    let session = Session::with_compiled(
+        engine,
+        compiled,
+        &options.component,
+        SessionOptions {
+            sandbox: options.sandbox.clone(),
+            limits: options.limits,
+            cache: options.cache.clone(),
+            unknown_imports: UnknownImports::Reject,
+            events: options.events.clone(),
+            http: options.http.clone(),
+            execution: Execution::Async,
+        },
+    )?;
+    let proxy = ProxyPre::new(session.instance_pre().clone()).map_err(|_| {
+        let exports: Vec<String> = session
+            .component()
+            .component_type()
+            .exports(session.engine())
+            .map(|(name, _)| format!("`{name}`"))
+            .collect();
+        ServeError::NotAHandler {
+            path: options.component.clone(),
+            exports: if exports.is_empty() {
+                "nothing".to_owned()
+            } else {
+                exports.join(", ")
+            },
+        }
+        .report()
+    })?;
+    for grant in &options.http {
+        options.events.emit(&RunEvent::Sandbox {
+            line: format!("sandbox: outgoing HTTP to `{grant}`"),
+        });
+    }
+    if options.http.is_empty() {
+        options.events.emit(&RunEvent::Sandbox {
+            line: "sandbox: no outgoing HTTP (grant with `--allow-http <host>[:<port>]`)".into(),
+        });
+    }
+    Ok(Handler::new(session, proxy, options.admission.clone(), log))
+}
+
+/// Accepts connections until a shutdown signal, then drains.
+async fn listen(
+    options: &ServeOptions,
+    handler: Arc<Handler>,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<ServeSummary> {
+    let listener = bind(options.addr)?;
+    let local = listener.local_addr().unwrap_or(options.addr);
+    ready(local);
+    let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout)
+        .keep_alive(true);
+    http.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, a reset before accept: the next one may work.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let handler = handler.clone();
+            async move { Ok::<_, std::convert::Infallible>(handler.handle(request).await) }
+        });
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let watched = graceful.watch(connection.into_owned());
+        tokio::spawn(async move {
+            let _ = watched.await;
+        });
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(options.drain, graceful.shutdown()).await;
+    Ok(ServeSummary {
+        stats: Stats::default(),
+        abandoned: drained.is_err(),
+    })
+}
+
+fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    };
+    let bound = socket.and_then(|socket| {
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(1024)
+    });
+    bound.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            ServeError::AddrInUse { addr }.report()
+        } else {
+            ServeError::Bind { addr, source }.report()
+        }
+    })
+}
+
+/// Resolves on `SIGINT` or `SIGTERM`.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let terminate = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        match (terminate, interrupt) {
+            (Ok(mut terminate), Ok(mut interrupt)) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = interrupt.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// What one instance takes from the pools, read from the component's bytes: memories and
+/// tables its core modules define, and core instances it creates.
+#[derive(Debug, Clone, Copy, Default)]
+struct Needs {
+    memories: u32,
+    tables: u32,
+    core_instances: u32,
+    memories_per_module: u32,
+    tables_per_module: u32,
+}
+
+impl Needs {
+    fn of(bytes: &[u8]) -> Self {
+        use wasmparser::Payload;
+        let mut needs = Self::default();
+        for payload in wasmparser::Parser::new(0).parse_all(bytes).flatten() {
+            match payload {
+                Payload::MemorySection(reader) => {
+                    needs.memories += reader.count();
+                    needs.memories_per_module = needs.memories_per_module.max(reader.count());
+                }
+                Payload::TableSection(reader) => {
+                    needs.tables += reader.count();
+                    needs.tables_per_module = needs.tables_per_module.max(reader.count());
+                }
+                Payload::InstanceSection(reader) => needs.core_instances += reader.count(),
+                _ => {}
+            }
+        }
+        needs
+    }
+}
+
+/// Ticks the serving engine's epoch, so each guest's deadline is checked (see
+/// `limits::apply_ticked`).
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often guests' time limits are checked.
+const TICK: Duration = Duration::from_millis(10);
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("wcomp-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
