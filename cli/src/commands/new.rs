@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::diagnostic::Report as _;
-use crate::scaffold::{self, NewOptions, Scaffolded};
+use crate::scaffold::{self, NewOptions, Scaffolded, Template};
 use crate::toolchain::Language;
 use crate::workspace::Workspace;
 use crate::{Context, ExitStatus};
@@ -23,6 +23,8 @@ use crate::{Context, ExitStatus};
 /// Examples:
 ///
 ///   wcomp new greeter --lang rust
+///
+///   wcomp new hello --lang go --template http && wcomp serve hello/target/wcomp/hello.wasm
 ///
 ///   wcomp new analyzer --lang rust --wit ../wit --world analyzer
 ///
@@ -51,6 +53,28 @@ pub struct NewArgs {
     /// World to implement (optional when the WIT package defines exactly one).
     #[arg(long)]
     pub world: Option<String>,
+
+    /// What the project starts as: the example world, or an HTTP handler for `wcomp serve`.
+    #[arg(long, value_enum, default_value_t = TemplateArg::Example)]
+    pub template: TemplateArg,
+}
+
+/// Project templates.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TemplateArg {
+    /// A small example world (or stubs of `--wit --world`).
+    Example,
+    /// An HTTP handler (`wasi:http/incoming-handler`) answering `GET /`.
+    Http,
+}
+
+impl From<TemplateArg> for Template {
+    fn from(value: TemplateArg) -> Self {
+        match value {
+            TemplateArg::Example => Template::Example,
+            TemplateArg::Http => Template::Http,
+        }
+    }
 }
 
 /// Languages `wcomp new` can scaffold.
@@ -96,6 +120,7 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             language,
             args.name.as_deref(),
             args.world.as_deref(),
+            args.template.into(),
             ctx,
         )?,
         _ => {
@@ -108,6 +133,7 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 name: args.name,
                 wit: args.wit,
                 world: args.world,
+                template: args.template.into(),
             };
             scaffold::new_project(&options, ctx)?
         }

@@ -56,7 +56,7 @@ pub fn from_world(
 /// Everything but `wit/`: manifest, `go.mod`, `.gitignore`, the user's packages, and the
 /// generated bindings (ignored by git, but present so editors resolve imports before the first
 /// build). `user_code(package)` may replace the stub file of an export package.
-fn project_files(
+pub(super) fn project_files(
     name: &str,
     resolve: &Resolve,
     world: WorldId,

@@ -3,6 +3,7 @@
 //! in one rename, so a failed or refused `new` leaves nothing behind and never overwrites.
 
 pub mod go;
+pub mod http;
 pub mod python;
 pub mod rust;
 pub mod workspace;
@@ -30,6 +31,12 @@ pub enum ScaffoldError {
     /// `--world` without `--wit`.
     #[error("`--world` needs `--wit` (the WIT package that defines the world)")]
     WorldWithoutWit,
+    /// `--template http` brings its own world.
+    #[error("`--template http` makes the project's world itself; it does not take `--wit`")]
+    #[diagnostic(help(
+        "drop `--wit`, or drop `--template http` and put `include wasi:http/proxy@0.2.x;` in your world"
+    ))]
+    HttpWithWit,
     /// The world uses something the generated skeleton cannot express yet.
     #[error("cannot generate a skeleton for `{item}`: {reason}")]
     #[diagnostic(help(
@@ -48,6 +55,18 @@ pub struct NewOptions {
     /// A WIT file or directory to copy into the project.
     pub wit: Option<PathBuf>,
     pub world: Option<String>,
+    /// What the project starts as.
+    pub template: Template,
+}
+
+/// What a new project starts as.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Template {
+    /// A small example world (or stubs for `--wit --world`).
+    #[default]
+    Example,
+    /// An HTTP handler for `wcomp serve`.
+    Http,
 }
 
 /// One file of a project, relative to its root.
@@ -87,6 +106,15 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
     let name = checked_name(&dir, options.name.as_deref()).report_err()?;
 
     let (world, mut files) = match &options.wit {
+        None if options.template == Template::Http => {
+            if options.world.is_some() {
+                return Err(ScaffoldError::WorldWithoutWit.report());
+            }
+            http::project(&name, options.language).report_err()?
+        }
+        Some(_) if options.template == Template::Http => {
+            return Err(ScaffoldError::HttpWithWit.report());
+        }
         None => {
             if options.world.is_some() {
                 return Err(ScaffoldError::WorldWithoutWit.report());

@@ -51,7 +51,7 @@ pub fn from_world(
 }
 
 /// `wcomp.toml` (with its `[python]` table) and the `pyproject.toml` for editors.
-fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
+pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
     let mut manifest = super::component_manifest(name, Language::Python, world);
     manifest.contents.extend_from_slice(include_bytes!(
         "../../../templates/python/wcomp-python.toml"

@@ -4,8 +4,10 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use super::http;
 use super::{
-    ProjectFile, ScaffoldError, Scaffolded, copy_wit, go, python, render, rust, write_project,
+    ProjectFile, ScaffoldError, Scaffolded, Template, copy_wit, go, python, render, rust,
+    write_project,
 };
 use crate::Context;
 use crate::diagnostic::{Report as _, ReportResult as _};
@@ -21,6 +23,10 @@ pub enum WorkspaceScaffoldError {
     #[error("the workspace already has a component named `{name}`")]
     #[diagnostic(help("choose another name, or pass `--name`"))]
     Duplicate { name: String },
+    /// `--template http` would add a world the WIT already has.
+    #[error("the workspace WIT already has a world named `{world}`")]
+    #[diagnostic(help("choose another component name, or pass `--name`"))]
+    WorldExists { world: String },
     /// The new component would live outside the workspace.
     #[error("`{dir}` is outside the workspace at `{root}`")]
     #[diagnostic(help("create components inside the workspace directory"))]
@@ -88,6 +94,7 @@ pub fn new_member(
     language: Language,
     name: Option<&str>,
     world: Option<&str>,
+    template: Template,
     ctx: &Context,
 ) -> anyhow::Result<Scaffolded> {
     let workspace = Workspace::load(root)?;
@@ -107,10 +114,6 @@ pub fn new_member(
     if !crate::fsutil::is_missing_or_empty_dir(&dir)? {
         return Err(ScaffoldError::NotEmpty { dir }.report());
     }
-    let package = WitPackage::load(&workspace.wit_dir).report_err()?;
-    let world_id = package.world(world).report_err()?;
-    let world = package.resolve.worlds[world_id].name.clone();
-
     let wit_from_project = relative_path(
         &relative,
         workspace
@@ -118,12 +121,26 @@ pub fn new_member(
             .strip_prefix(&workspace.root)
             .unwrap_or(Path::new("wit")),
     );
-    let mut files = match language {
-        Language::Rust => {
-            rust::from_world(&name, &package, world_id, &wit_from_project).report_err()?
+    let (world, mut files, wit_additions) = match template {
+        Template::Http => {
+            if world.is_some() {
+                return Err(ScaffoldError::HttpWithWit.report());
+            }
+            http_member(&workspace, &name, language)?
         }
-        Language::Go => go::from_world(&name, &package, world_id).report_err()?,
-        Language::Python => python::from_world(&name, &package, world_id).report_err()?,
+        Template::Example => {
+            let package = WitPackage::load(&workspace.wit_dir).report_err()?;
+            let world_id = package.world(world).report_err()?;
+            let world = package.resolve.worlds[world_id].name.clone();
+            let files = match language {
+                Language::Rust => {
+                    rust::from_world(&name, &package, world_id, &wit_from_project).report_err()?
+                }
+                Language::Go => go::from_world(&name, &package, world_id).report_err()?,
+                Language::Python => python::from_world(&name, &package, world_id).report_err()?,
+            };
+            (Some(world), files, Vec::new())
+        }
     };
     // The workspace's manifest and WIT serve every component; no per-project copies.
     files.retain(|file| file.path != Path::new(MANIFEST) && !file.path.starts_with("wit"));
@@ -144,19 +161,87 @@ pub fn new_member(
         manifest.push('\n');
     }
     manifest.push_str(&format!(
-        "\n[component.{name}]\nlang = \"{language}\"\npath = \"{}\"\nworld = \"{world}\"\n",
+        "\n[component.{name}]\nlang = \"{language}\"\npath = \"{}\"\n",
         relative.to_string_lossy().replace('\\', "/")
     ));
+    if let Some(world) = &world {
+        manifest.push_str(&format!("world = \"{world}\"\n"));
+    }
     // Check the edited manifest parses before anything is written.
     crate::manifest::Manifest::parse(&manifest_path, manifest.clone()).report_err()?;
     write_project(&dir, &files)?;
+    for addition in &wit_additions {
+        crate::fsutil::write_atomic(&workspace.wit_dir.join(&addition.path), &addition.contents)?;
+    }
     crate::fsutil::write_atomic(&manifest_path, manifest.as_bytes())?;
     Ok(Scaffolded {
         dir,
         name,
-        world,
+        world: world.unwrap_or_else(|| "wasi:http/proxy".to_owned()),
         files: files.into_iter().map(|f| f.path).collect(),
     })
+}
+
+/// An HTTP handler in a workspace: Rust needs no WIT; Go and Python get a world of their own
+/// in the workspace's package (`wit/<name>.wit`) and the WASI packages under `wit/deps/` that
+/// are not there yet. Returns the world, the project's files and the WIT files to add
+/// (relative to the workspace's WIT directory).
+#[allow(clippy::type_complexity)]
+fn http_member(
+    workspace: &Workspace,
+    name: &str,
+    language: Language,
+) -> anyhow::Result<(Option<String>, Vec<ProjectFile>, Vec<ProjectFile>)> {
+    if language == Language::Rust {
+        let (_, files) = http::project(name, language).report_err()?;
+        return Ok((None, files, Vec::new()));
+    }
+    let package = WitPackage::load(&workspace.wit_dir).report_err()?;
+    let world = http::world_name(name);
+    if package.world_names().contains(&world) {
+        return Err(WorkspaceScaffoldError::WorldExists { world }.report());
+    }
+    let header = format!("package {};\n", package.name());
+    let wit = http::world_wit(name).report_err()?;
+    let body = wit.split_once(";\n").map_or(wit.as_str(), |(_, rest)| rest);
+    let mut additions = vec![ProjectFile::new(
+        format!("{world}.wit"),
+        format!("{header}{body}"),
+    )];
+    let present = |file: &str| {
+        let stem = file.trim_end_matches(".wit");
+        let deps = workspace.wit_dir.join("deps");
+        deps.join(file).exists() || deps.join(stem).exists()
+    };
+    for (file, text) in crate::wit::wasi::files() {
+        if !present(file) {
+            additions.push(ProjectFile::new(Path::new("deps").join(file), *text));
+        }
+    }
+    // Resolve the world as it will be, in a copy of the workspace's WIT.
+    let temp = tempfile::tempdir()?;
+    let existing = copy_wit(&workspace.wit_dir)?.into_iter().map(|file| {
+        let path = file
+            .path
+            .strip_prefix("wit")
+            .unwrap_or(&file.path)
+            .to_owned();
+        ProjectFile::new(path, file.contents)
+    });
+    for addition in existing.chain(additions.iter().cloned()) {
+        let path = temp.path().join(&addition.path);
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent)?;
+        }
+        fs_err::write(&path, &addition.contents)?;
+    }
+    let package = WitPackage::load(temp.path()).report_err()?;
+    let world_id = package.world(Some(&world)).report_err()?;
+    let files = match language {
+        Language::Go => http::go_files(name, &package, world_id).report_err()?,
+        _ => http::python_files(name),
+    };
+    Ok((Some(world), files, additions))
 }
 
 /// Removes `.` and resolves `..` lexically (the directory may not exist yet).

@@ -9,6 +9,7 @@ pub mod fmt;
 pub mod lexer;
 pub mod lint;
 pub mod sarif;
+pub mod wasi;
 
 use std::path::{Path, PathBuf};
 
