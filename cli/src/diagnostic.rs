@@ -59,11 +59,22 @@ impl fmt::Debug for Diagnosed {
 }
 
 impl std::error::Error for Diagnosed {
-    /// The diagnostic itself, so `err.chain()` finds the typed error (for `downcast_ref`)
-    /// and everything below it.
+    /// What the diagnostic wraps (not the diagnostic itself, whose message is this one's):
+    /// `{err:#}` shows each message once. [`find`] reaches the typed error inside.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.inner)
+        self.inner.source()
     }
+}
+
+/// The first error of type `T` in `err`'s chain, looking inside [`Diagnosed`] too.
+pub fn find<T: std::error::Error + 'static>(err: &anyhow::Error) -> Option<&T> {
+    err.chain().find_map(|cause| {
+        cause.downcast_ref::<T>().or_else(|| {
+            let diagnosed = cause.downcast_ref::<Diagnosed>()?;
+            let inner: &(dyn std::error::Error + 'static) = diagnosed.diagnostic();
+            inner.downcast_ref::<T>()
+        })
+    })
 }
 
 /// Turns a diagnostic into an [`anyhow::Error`] that keeps its hint and snippet.
@@ -205,10 +216,9 @@ mod tests {
     fn reported_diagnostics_keep_their_hint_and_type() {
         let err = Broke.report().context("while doing it");
         assert_eq!(hint_of(&err).as_deref(), Some("fix the thing"));
-        assert!(
-            err.chain()
-                .any(|cause| cause.downcast_ref::<Broke>().is_some())
-        );
+        assert!(find::<Broke>(&err).is_some());
+        // Each message once, however the chain is printed.
+        assert_eq!(format!("{err:#}"), "while doing it: the thing broke");
         assert!(diagnostic_of(&err).is_some());
     }
 }

@@ -252,7 +252,11 @@ fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Resul
         } else {
             crate::runtime::CacheMode::Dir(cache::compiled_dir(&ctx.cache_dir))
         },
-        events: printer_events(ctx),
+        // The server's own output goes to stderr, beside its log: stdout is the guests'.
+        events: printer_events(&Context {
+            printer: ctx.printer.with_stdout_reserved(),
+            ..ctx.clone()
+        }),
     })
 }
 

@@ -5,7 +5,8 @@ use serde_json::json;
 use crate::commands::CommandError;
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::runtime::profile::RunProfile;
-use crate::testing::{self, TestCase, TestOptions, TestResult, report};
+use crate::serve::profile::ServeProfile;
+use crate::testing::{self, HttpCase, TestCase, TestOptions, TestResult, report};
 use crate::workspace::build::{self as workspace_build, BuildOptions};
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
@@ -68,7 +69,9 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         stub_imports: true,
         limits,
         sandbox: profile.sandbox,
-        http: Vec::new(),
+        http: ServeProfile::from_manifest(&workspace.manifest)
+            .report_err()?
+            .http,
         cache: crate::runtime::CacheMode::Dir(crate::runtime::cache::compiled_dir(&ctx.cache_dir)),
     };
     let mut results: Vec<Option<TestResult>> = vec![None; cases.len()];
@@ -107,10 +110,9 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             ),
         );
         let batch: Vec<TestCase> = selected.iter().map(|i| cases[*i].clone()).collect();
-        for (index, result) in
-            selected
-                .into_iter()
-                .zip(testing::run(&fs_err::read(&component)?, &batch, &options)?)
+        for (index, result) in selected
+            .into_iter()
+            .zip(testing::run(&component, &batch, &options)?)
         {
             results[index] = Some(result);
         }
@@ -175,7 +177,12 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
                 )
                 .report());
         }
-        let steps = test.all_steps();
+        let http = http_case(workspace, entry)?;
+        let steps = if http.is_some() {
+            Vec::new()
+        } else {
+            test.all_steps()
+        };
         for step in &steps {
             if step.invoke.is_none() {
                 return Err(manifest
@@ -229,6 +236,7 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
                 name: name.clone(),
                 component,
                 steps,
+                http,
             });
         }
     }
@@ -236,6 +244,110 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
         return Err(NoTests.report());
     }
     Ok(cases)
+}
+
+/// The HTTP request of a test with `request = "<METHOD> <path>"`, checked.
+fn http_case(
+    workspace: &Workspace,
+    entry: &toml::Spanned<crate::manifest::TestEntry>,
+) -> anyhow::Result<Option<HttpCase>> {
+    let manifest = &workspace.manifest;
+    let test = entry.get_ref();
+    let name = test.name.get_ref();
+    let Some(request) = &test.request else {
+        let http_only = test.expect_status.is_some()
+            || test.expect_body.is_some()
+            || test.expect_body_contains.is_some()
+            || !test.expect_header.is_empty()
+            || test.body.is_some()
+            || test.body_file.is_some()
+            || !test.headers.is_empty();
+        if http_only {
+            return Err(manifest
+                .error(
+                    entry.span(),
+                    format!("test `{name}` has HTTP expectations but no `request`"),
+                    "in this test",
+                    Some("add `request = \"GET /\"` (a method and a path)".into()),
+                )
+                .report());
+        }
+        return Ok(None);
+    };
+    let bad = |message: String, help: &str| {
+        manifest
+            .error(request.span(), message, "here", Some(help.to_owned()))
+            .report()
+    };
+    let (method, path) = request
+        .get_ref()
+        .trim()
+        .split_once(' ')
+        .map(|(m, p)| (m.trim().to_owned(), p.trim().to_owned()))
+        .filter(|(m, p)| !m.is_empty() && p.starts_with('/'))
+        .ok_or_else(|| {
+            bad(
+                format!("`{}` is not `<METHOD> <path>`", request.get_ref()),
+                "write a method and a path: `GET /`, `POST /stats?top=3`",
+            )
+        })?;
+    if http::Method::from_bytes(method.as_bytes()).is_err() {
+        return Err(bad(
+            format!("`{method}` is not an HTTP method"),
+            "use `GET`, `POST`, `PUT`, `DELETE`, …",
+        ));
+    }
+    if test.invoke.is_some() || !test.steps.is_empty() {
+        return Err(bad(
+            format!("test `{name}` has both `request` and calls"),
+            "make the request a test of its own",
+        ));
+    }
+    let body = match (&test.body, &test.body_file) {
+        (Some(_), Some(file)) => {
+            return Err(manifest
+                .error(
+                    file.span(),
+                    format!("test `{name}` has both `body` and `body-file`"),
+                    "here",
+                    Some("keep one of them".into()),
+                )
+                .report());
+        }
+        (Some(body), None) => body.clone().into_bytes(),
+        (None, Some(file)) => {
+            let path = workspace.root.join(file.get_ref());
+            fs_err::read(&path).map_err(|err| {
+                manifest
+                    .error(
+                        file.span(),
+                        format!("cannot read `{}`: {err}", file.get_ref().display()),
+                        "here",
+                        Some("the path is relative to wcomp.toml".into()),
+                    )
+                    .report()
+            })?
+        }
+        (None, None) => Vec::new(),
+    };
+    Ok(Some(HttpCase {
+        method,
+        path,
+        headers: test
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        body,
+        expect_status: test.expect_status,
+        expect_body: test.expect_body.clone(),
+        expect_body_contains: test.expect_body_contains.clone(),
+        expect_headers: test
+            .expect_header
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }))
 }
 
 /// The manifest declares no tests.

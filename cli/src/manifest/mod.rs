@@ -67,6 +67,23 @@ pub struct TestEntry {
     pub expect_error: Option<String>,
     #[serde(default)]
     pub steps: Vec<StepEntry>,
+    /// An HTTP request to the component (`"GET /"`, `"POST /stats"`), answered in-process by
+    /// a fresh instance.
+    pub request: Option<Spanned<String>>,
+    /// Request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The request body, or a file holding it (relative to the manifest).
+    pub body: Option<String>,
+    pub body_file: Option<Spanned<PathBuf>>,
+    pub expect_status: Option<u16>,
+    /// The whole response body.
+    pub expect_body: Option<String>,
+    /// Text the response body contains.
+    pub expect_body_contains: Option<String>,
+    /// Response headers and their values.
+    #[serde(default)]
+    pub expect_header: BTreeMap<String, String>,
 }
 
 impl TestEntry {

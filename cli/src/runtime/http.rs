@@ -188,7 +188,14 @@ impl WasiHttpHooks for HttpHooks {
     ) -> SendFuture {
         drop(fut);
         if !self.check(request.uri()) {
-            return Box::new(std::future::ready(Err(HttpError::HttpRequestDenied)));
+            // Take the guest's body first, as a server would: a guest writing it (as `wstd`
+            // does, alongside waiting for the response) then sees the denial itself, not a
+            // broken stream.
+            return Box::new(async move {
+                use http_body_util::BodyExt;
+                let _ = request.into_body().collect().await;
+                Err(HttpError::HttpRequestDenied)
+            });
         }
         Box::new(async move {
             use http_body_util::BodyExt;

@@ -352,13 +352,14 @@ fn status_of(report: &GuestReport) -> StatusCode {
     if report.timed_out {
         return StatusCode::GATEWAY_TIMEOUT;
     }
-    let limit = report.error.as_ref().and_then(|err| {
-        err.chain()
-            .find_map(|cause| match cause.downcast_ref::<RunError>() {
-                Some(RunError::Limit { limit, .. }) => Some(limit.clone()),
-                _ => None,
-            })
-    });
+    let limit = report
+        .error
+        .as_ref()
+        .and_then(crate::diagnostic::find::<RunError>)
+        .and_then(|run| match run {
+            RunError::Limit { limit, .. } => Some(limit.clone()),
+            _ => None,
+        });
     match limit {
         Some(LimitExceeded::Time { .. }) => StatusCode::GATEWAY_TIMEOUT,
         _ if report.error.as_ref().is_some_and(is_pool_exhausted) => {

@@ -2,6 +2,7 @@
 //! embedded wasmtime. Each test gets a fresh instance with its own time and memory limits and
 //! captured stdio; steps of one test share that instance. Reports live in [`report`].
 
+mod http_tests;
 pub mod report;
 
 use std::path::Path;
@@ -22,7 +23,25 @@ pub struct TestCase {
     pub name: String,
     /// The component to test alone, or `None` for the composition.
     pub component: Option<String>,
+    /// Calls on one instance (when `http` is `None`).
     pub steps: Vec<StepEntry>,
+    /// An HTTP request to the component instead.
+    pub http: Option<HttpCase>,
+}
+
+/// An HTTP smoke test: one request, answered in-process by a fresh instance, and what the
+/// response must be.
+#[derive(Debug, Clone, Default)]
+pub struct HttpCase {
+    pub method: String,
+    /// Path and query: `/stats?top=3`.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub expect_status: Option<u16>,
+    pub expect_body: Option<String>,
+    pub expect_body_contains: Option<String>,
+    pub expect_headers: Vec<(String, String)>,
 }
 
 /// How to run the tests: the sandbox and limits of `wcomp run`, applied to each test's guest.
@@ -86,8 +105,36 @@ impl TestResult {
     }
 }
 
-/// Runs `cases` against the component in `bytes`, each on a fresh guest of one session.
+/// Runs `cases` against the component at `component`: calls each on a fresh guest of one
+/// session, HTTP requests each on a fresh instance of an in-process server.
 pub fn run(
+    component: &Path,
+    cases: &[TestCase],
+    options: &TestOptions,
+) -> anyhow::Result<Vec<TestResult>> {
+    let (http, calls): (Vec<(usize, &TestCase)>, Vec<(usize, &TestCase)>) = cases
+        .iter()
+        .enumerate()
+        .partition(|(_, case)| case.http.is_some());
+    let mut results: Vec<Option<TestResult>> = vec![None; cases.len()];
+    if !calls.is_empty() {
+        let bytes = crate::runtime::load(component)?;
+        let batch: Vec<TestCase> = calls.iter().map(|(_, case)| (*case).clone()).collect();
+        for ((index, _), result) in calls.iter().zip(run_calls(&bytes, &batch, options)?) {
+            results[*index] = Some(result);
+        }
+    }
+    if !http.is_empty() {
+        let batch: Vec<&TestCase> = http.iter().map(|(_, case)| *case).collect();
+        for ((index, _), result) in http.iter().zip(http_tests::run(component, &batch, options)) {
+            results[*index] = Some(result);
+        }
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// Runs call `cases` against the component in `bytes`, each on a fresh guest of one session.
+fn run_calls(
     bytes: &[u8],
     cases: &[TestCase],
     options: &TestOptions,
@@ -315,17 +362,15 @@ fn describe_invoke_error(err: &InvokeError) -> String {
 /// A guest failure in words, as `wcomp run` says it: the limit it hit, a stubbed import it
 /// called, or its trap (without the backtrace, which the test's stderr does not need).
 fn describe_error(err: &anyhow::Error) -> String {
-    for cause in err.chain() {
-        if let Some(run) = cause.downcast_ref::<RunError>() {
-            return match run {
-                RunError::Limit { limit, .. } => limit.to_string(),
-                RunError::Trap { message, .. } => format!("the guest trapped: {message}"),
-                other => format!("{other}"),
-            };
-        }
-        if let Some(invoke) = cause.downcast_ref::<InvokeError>() {
-            return describe_invoke_error(invoke);
-        }
+    if let Some(run) = crate::diagnostic::find::<RunError>(err) {
+        return match run {
+            RunError::Limit { limit, .. } => limit.to_string(),
+            RunError::Trap { message, .. } => format!("the guest trapped: {message}"),
+            other => format!("{other}"),
+        };
+    }
+    if let Some(invoke) = crate::diagnostic::find::<InvokeError>(err) {
+        return describe_invoke_error(invoke);
     }
     let root = err.root_cause().to_string();
     if root.starts_with(crate::runtime::engine::STUB_CALLED) {

@@ -112,7 +112,19 @@ fn check_path(
         ..Resolve::default()
     };
     resolve.features.extend(options.features.iter().cloned());
-    match resolve.push_path(path) {
+    let mut loaded = resolve.push_path(path);
+    while let Err(err) = &loaded {
+        if !super::wasi::supply_missing(path, err) {
+            break;
+        }
+        resolve = Resolve {
+            all_features: options.all_features,
+            features: options.features.iter().cloned().collect(),
+            ..Resolve::default()
+        };
+        loaded = resolve.push_path(path);
+    }
+    match loaded {
         Ok((package, source_map)) => {
             report.files += source_map.paths().count();
             report
@@ -147,7 +159,7 @@ fn check_path(
             if first.location.is_none() && first.message.contains("no `package` header") {
                 first = locate_missing_header(first, path, &mut report.sources);
             }
-            if let Some(requested) = missing_package(&err) {
+            if let Some(requested) = super::wasi::missing_package(&err) {
                 first = suggest_declared_version(first, path, &requested);
             }
             let mut found = vec![first];
@@ -159,17 +171,6 @@ fn check_path(
             found
         }
     }
-}
-
-fn missing_package(err: &anyhow::Error) -> Option<wit_parser::PackageName> {
-    err.chain().find_map(
-        |layer| match layer.downcast_ref::<wit_parser::ResolveError>()?.kind() {
-            wit_parser::ResolveErrorKind::PackageNotFound { requested, .. } => {
-                Some(requested.clone())
-            }
-            _ => None,
-        },
-    )
 }
 
 /// wit-parser lists only packages it had loaded when it failed; `deps/` may hold the package

@@ -109,9 +109,14 @@ impl WitPackage {
             });
         }
         let mut resolve = Resolve::default();
-        let (package, sources) = match resolve.push_path(path) {
-            Ok(loaded) => loaded,
-            Err(err) => return Err(WitError::invalid(path, &err, &resolve.source_map)),
+        let (package, sources) = loop {
+            match resolve.push_path(path) {
+                Ok(loaded) => break loaded,
+                // A WASI package the runtime serves, missing from `deps/`: supplied, then
+                // loaded again (at most once per package).
+                Err(err) if wasi::supply_missing(path, &err) => resolve = Resolve::default(),
+                Err(err) => return Err(WitError::invalid(path, &err, &resolve.source_map)),
+            }
         };
         let sources = sources.paths().map(Path::to_path_buf).collect();
         Ok(Self {

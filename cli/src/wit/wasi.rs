@@ -20,6 +20,43 @@ pub fn version() -> Option<String> {
     })
 }
 
+/// When loading the package at `path` failed because a `wasi:*` package is missing from its
+/// `deps/`, and wcomp embeds that package at the version asked for, writes it there
+/// (`deps/<name>.wit`) and returns true: the caller loads again. A project need not carry a
+/// copy of the WASI WIT its runtime serves.
+pub fn supply_missing(path: &std::path::Path, err: &anyhow::Error) -> bool {
+    let Some(requested) = missing_package(err) else {
+        return false;
+    };
+    let version = requested.version.as_ref().map(ToString::to_string);
+    if requested.namespace != "wasi" || version != self::version() || !path.is_dir() {
+        return false;
+    }
+    let file = format!("{}.wit", requested.name);
+    let Some((_, text)) = files().iter().find(|(name, _)| **name == file) else {
+        return false;
+    };
+    let deps = path.join("deps");
+    if deps.join(&file).exists() || deps.join(requested.name.as_str()).exists() {
+        return false;
+    }
+    fs_err::create_dir_all(&deps)
+        .and_then(|()| fs_err::write(deps.join(&file), text))
+        .is_ok()
+}
+
+/// The package wit-parser could not find, if that is why loading failed.
+pub fn missing_package(err: &anyhow::Error) -> Option<wit_parser::PackageName> {
+    err.chain().find_map(
+        |layer| match layer.downcast_ref::<wit_parser::ResolveError>()?.kind() {
+            wit_parser::ResolveErrorKind::PackageNotFound { requested, .. } => {
+                Some(requested.clone())
+            }
+            _ => None,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

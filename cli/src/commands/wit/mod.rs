@@ -202,9 +202,8 @@ fn run_diff(args: DiffArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     match crate::wit::diff::diff(&DiffOptions { old, new }, &ctx.cwd, &mut sources) {
         Ok(found) => Ok(report::print_diff(&found, &ctx.printer)),
         Err(err) => {
-            if let Some(DiffError::Invalid { diagnostic, .. }) = err
-                .chain()
-                .find_map(|cause| cause.downcast_ref::<DiffError>())
+            if let Some(DiffError::Invalid { diagnostic, .. }) =
+                crate::diagnostic::find::<DiffError>(&err)
             {
                 report::print_diagnostic(diagnostic, &mut sources, &ctx.printer);
             }

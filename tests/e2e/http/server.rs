@@ -1,0 +1,47 @@
+//! An HTTP handler with one route per way a request can go wrong, for `cli/tests/serve.rs`.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use wstd::http::{Body, Client, Error, Request, Response, StatusCode};
+use wstd::time::Duration;
+
+/// Counts requests this instance has seen: always 1 when every request gets a fresh instance.
+static SEEN: AtomicU32 = AtomicU32::new(0);
+
+#[wstd::http_server]
+async fn main(mut request: Request<Body>) -> Result<Response<Body>, Error> {
+    let seen = SEEN.fetch_add(1, Ordering::SeqCst) + 1;
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let text = match request.uri().path() {
+        "/" => "ok\n".to_owned(),
+        "/seen" => format!("{seen}\n"),
+        "/trap" => panic!("the handler was asked to trap"),
+        "/spin" => {
+            #[allow(clippy::empty_loop)]
+            loop {}
+        }
+        "/sleep" => {
+            let ms = query.strip_prefix("ms=").and_then(|v| v.parse().ok()).unwrap_or(100);
+            wstd::task::sleep(Duration::from_millis(ms)).await;
+            format!("slept {ms}ms\n")
+        }
+        "/echo" => {
+            let body = request.body_mut().contents().await?;
+            format!("{} bytes\n", body.len())
+        }
+        "/fetch" => {
+            let url = query.strip_prefix("url=").unwrap_or("http://example.com/");
+            let outgoing = Request::get(url).body(Body::empty())?;
+            match Client::new().send(outgoing).await {
+                Ok(response) => format!("fetched: {}\n", response.status()),
+                Err(err) => format!("fetch failed: {err:?}\n"),
+            }
+        }
+        _ => {
+            return Ok(Response::builder()
+                .status(StatusCode::NOT_FOUND)
+                .body("not found\n".into())?);
+        }
+    };
+    Ok(Response::new(text.into()))
+}
