@@ -39,3 +39,18 @@ fi
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || fail "Python 3.10+ is needed for Python components ($(python3 --version))"
 python3 -c 'import venv, ensurepip' 2>/dev/null || fail "Python's venv module is missing (Debian/Ubuntu: apt install python3-venv)"
 say Checked "python: $(python3 --version)"
+
+# HTTP: `curl` (the HTTP client the serve tests and the quick start talk to `wcomp serve`
+# with) and `wrk` (the load generator of benches/serve.sh), from the system's packages.
+missing=()
+command -v curl >/dev/null || missing+=(curl)
+command -v wrk >/dev/null || missing+=(wrk)
+if [ "${#missing[@]}" -gt 0 ]; then
+    if command -v apt-get >/dev/null; then
+        say Installing "${missing[*]}"
+        as_root apt-get update -qq && as_root apt-get install -y -qq "${missing[@]}"
+    else
+        fail "install ${missing[*]} with your package manager"
+    fi
+fi
+say Checked "http: $(curl --version | head -1 | cut -d' ' -f1-2), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"

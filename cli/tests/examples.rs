@@ -95,3 +95,52 @@ fn polyglot_example() {
         assert!(graph.contains(edge), "{graph}");
     }
 }
+
+#[test]
+fn http_polyglot_example() {
+    let temp = tempdir();
+    let dir = temp.path().join("http-polyglot");
+    copy_tree(&repo_root().join("examples/http-polyglot"), &dir);
+    // The WIT of every component checks clean (the WASI packages are supplied by wcomp).
+    let out = run(&dir, &["wit", "check", "--deny", "warnings"]).success();
+    assert!(out.stderr.contains("no problems"), "{}", out.stderr);
+    let out = run(&dir, &["test"]).success();
+    assert!(out.stdout.ends_with("6 passed, 0 failed\n"), "{}", out.stdout);
+
+    // Served over a real socket, as the README says, and asked with a real HTTP client.
+    let mut server = support::wcomp(&dir)
+        .args(["--format", "json", "serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    let url = std::io::BufRead::lines(stderr)
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let value: serde_json::Value = serde_json::from_str(&line).ok()?;
+            (value["reason"] == "serving").then(|| value["url"].as_str().unwrap().to_owned())
+        })
+        .expect("the example is served");
+    let curl = |args: &[&str]| {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "--max-time", "60"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = r#"{"text": "The cat and the hat. The end!"}"#;
+    assert_eq!(
+        curl(&["-X", "POST", "-d", text, &format!("{url}stats")]),
+        "{\"words\":7,\"unique\":5,\"longest\":\"The\"}\n"
+    );
+    assert_eq!(
+        curl(&["-X", "POST", "-d", text, &format!("{url}top?limit=2")]),
+        "[{\"word\":\"the\",\"count\":3},{\"word\":\"cat\",\"count\":1}]\n"
+    );
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    assert!(server.wait().unwrap().success());
+}

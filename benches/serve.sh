@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# `wcomp serve` against `wasmtime serve` on the same component, one after the other in one
+# run, under the same load from `wrk` on loopback: requests per second, p50/p99 latency and
+# peak RSS of each, and the ratios. Both at their defaults: a fresh instance per request
+# (wasmtime serve's reuse count is 1 for 0.2 components). `wasmtime serve` gets `-Scli`,
+# since components built from Rust's standard library import `wasi:cli/environment`.
+#
+# Then, for wcomp alone: its own instantiation times (p50/p99 from the server's summary) and
+# $HELD concurrent connections kept busy, with the memory each in-flight request costs.
+#
+# Not part of CI. Needs a release build of wcomp, wasmtime-cli 48.0.8
+# (`cargo install --locked wasmtime-cli@48.0.8`), wrk, curl and GNU time.
+#
+#   benches/serve.sh [<component.wasm> <path>]...
+#
+# With no arguments it builds the Rust HTTP template (`GET /`) and the HTTP polyglot example
+# (`GET /`, which enters Go; the composition holds Go, Rust and Python).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+wcomp=${WCOMP:-$PWD/target/release/wcomp}
+wasmtime=${WASMTIME:-wasmtime}
+duration=${DURATION:-4s}
+connections=${CONNECTIONS:-64}
+held=${HELD:-1000}
+for tool in "$wasmtime" wrk curl; do
+    command -v "$tool" >/dev/null || { echo "$tool is not installed (see the header of $0)" >&2; exit 1; }
+done
+[ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is needed for peak RSS: apt-get install time" >&2; exit 1; }
+[ -x "$wcomp" ] || cargo build --release --locked -p wcomp
+
+work=$(mktemp -d)
+cleanup() { pkill -P $$ 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+export WCOMP_CACHE_DIR=${WCOMP_CACHE_DIR:-$work/cache}
+if [ $# -eq 0 ]; then
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/guests/bench-serve}
+    (cd "$work" && "$wcomp" new -q hello --lang rust --template http && "$wcomp" build -q hello >/dev/null)
+    (cd examples/http-polyglot && "$wcomp" compose -q >/dev/null)
+    set -- "$work/hello/target/wcomp/hello.wasm" / examples/http-polyglot/target/wcomp/wordsvc.wasm /
+fi
+
+port=18700
+wait_for() {  # until "$1" answers
+    for _ in $(seq 1 600); do
+        curl -s -o /dev/null "$1" && return 0
+        sleep 0.1
+    done
+    echo "the server at $1 did not start" >&2
+    return 1
+}
+
+# Runs "$@" (a server on 127.0.0.1:$port) under GNU time, loads it with wrk, stops it; prints
+# "<req/s> <p50 ms> <p99 ms> <peak RSS KiB>" and leaves the server's stderr in $work/server.err.
+measure() {
+    port=$((port + 1))
+    local url="http://127.0.0.1:$port$path"
+    /usr/bin/time -f '%M' -o "$work/rss" "$@" --addr "127.0.0.1:$port" "$component" \
+        >/dev/null 2>"$work/server.err" &
+    local timer=$!
+    wait_for "$url"
+    wrk -t2 -c"$connections" -d1s "$url" >/dev/null  # warm-up
+    wrk -t2 -c"$connections" -d"$duration" --latency "$url" >"$work/wrk"
+    pkill -INT -P "$timer" 2>/dev/null || true
+    wait "$timer" 2>/dev/null || true
+    python3 - "$work/wrk" "$work/rss" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(label):
+    m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", text)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+if errors:
+    sys.exit(f"{errors.group(1)} failed responses:\n{text}")
+rss = open(sys.argv[2]).read().split()[-1]
+print(f"{rps:.0f} {ms('50'):.3f} {ms('99'):.3f} {rss}")
+EOF
+}
+
+printf '%-46s %10s %9s %9s %9s\n' "component / server" "req/s" "p50 ms" "p99 ms" "RSS MiB"
+while [ $# -ge 2 ]; do
+    component=$1 path=$2
+    shift 2
+    # Compile both once (each caches compiled code), so the runs measure serving.
+    read -r w_rps w_p50 w_p99 w_rss < <(measure "$wcomp" -q serve)
+    read -r t_rps t_p50 t_p99 t_rss < <(measure "$wasmtime" serve -Scli)
+    read -r w_rps w_p50 w_p99 w_rss < <(measure "$wcomp" -q serve)
+    summary=$(measure "$wcomp" serve >/dev/null; grep -o 'instantiation p50 [^;]*' "$work/server.err" || true)
+    name=$(basename "$component")
+    printf '%-46s %10s %9s %9s %9.1f\n' "$name / wcomp serve" "$w_rps" "$w_p50" "$w_p99" "$(echo "$w_rss / 1024" | bc -l)"
+    printf '%-46s %10s %9s %9s %9.1f\n' "$name / wasmtime serve -Scli" "$t_rps" "$t_p50" "$t_p99" "$(echo "$t_rss / 1024" | bc -l)"
+    printf '%-46s %9.2fx %8.2fx %8.2fx %8.2fx\n' "  ratio wcomp / wasmtime" \
+        "$(echo "$w_rps / $t_rps" | bc -l)" "$(echo "$w_p50 / $t_p50" | bc -l)" \
+        "$(echo "$w_p99 / $t_p99" | bc -l)" "$(echo "$w_rss / $t_rss" | bc -l)"
+    echo "  wcomp's own timing: $summary"
+
+    # $held connections at once, each kept busy: memory per request in flight.
+    port=$((port + 1))
+    url="http://127.0.0.1:$port$path"
+    "$wcomp" -q serve --addr "127.0.0.1:$port" --max-concurrency "$held" "$component" 2>/dev/null &
+    server=$!
+    wait_for "$url"
+    idle=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+    wrk -t2 -c"$held" -d"$duration" "$url" >"$work/held" &
+    loader=$!
+    sleep 2
+    busy=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+    wait "$loader"
+    kill -INT "$server"
+    wait "$server" || true
+    held_rps=$(awk '/Requests\/sec/ {print $2}' "$work/held")
+    held_errors=$(awk '/Socket errors/ {print}' "$work/held")
+    printf '  %d connections: %s req/s, RSS %.1f MiB idle, %.1f MiB busy: %.1f KiB per connection %s\n' \
+        "$held" "$held_rps" "$(echo "$idle / 1024" | bc -l)" "$(echo "$busy / 1024" | bc -l)" \
+        "$(echo "($busy - $idle) / $held" | bc -l)" "${held_errors:+($held_errors)}"
+done
