@@ -121,7 +121,7 @@ impl std::error::Error for Several {}
 pub struct InternalError(pub String);
 
 impl InternalError {
-    pub fn new(what: impl Into<String>) -> anyhow::Error {
+    pub fn error(what: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(Self(what.into()))
     }
 }

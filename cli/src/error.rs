@@ -139,7 +139,7 @@ mod tests {
             ExitStatus::Code(124)
         );
         assert_eq!(
-            report(&printer, &InternalError::new("a broken invariant")),
+            report(&printer, &InternalError::error("a broken invariant")),
             ExitStatus::Internal
         );
         assert_eq!(report(&printer, &Limit.report()), ExitStatus::Failure);

@@ -105,7 +105,11 @@ fn http_polyglot_example() {
     let out = run(&dir, &["wit", "check", "--deny", "warnings"]).success();
     assert!(out.stderr.contains("no problems"), "{}", out.stderr);
     let out = run(&dir, &["test"]).success();
-    assert!(out.stdout.ends_with("6 passed, 0 failed\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("6 passed, 0 failed\n"),
+        "{}",
+        out.stdout
+    );
 
     // Served over a real socket, as the README says, and asked with a real HTTP client.
     let mut server = support::wcomp(&dir)

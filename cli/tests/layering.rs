@@ -391,11 +391,10 @@ fn code_only(text: &str) -> String {
             out.push_str("\"\"");
         } else if c == '\'' {
             // A char literal ('x', '\n', '\''), not a lifetime ('a).
-            let is_char = match (next, chars.get(i + 2)) {
-                (Some('\\'), _) => true,
-                (Some(_), Some('\'')) => true,
-                _ => false,
-            };
+            let is_char = matches!(
+                (next, chars.get(i + 2)),
+                (Some('\\'), _) | (Some(_), Some('\''))
+            );
             if is_char {
                 i += 1;
                 while i < chars.len() && chars[i] != '\'' {

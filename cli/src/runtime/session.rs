@@ -322,7 +322,7 @@ impl Guest {
     /// the results.
     pub fn call(&mut self, target: &Target, call: &Call) -> anyhow::Result<Vec<Val>> {
         let instance = self.instance.ok_or_else(|| {
-            crate::diagnostic::InternalError::new("a guest was called before it was instantiated")
+            crate::diagnostic::InternalError::error("a guest was called before it was instantiated")
         })?;
         let func = target.func(&instance, &mut self.store)?;
         let ty = func.ty(&self.store);
@@ -340,7 +340,7 @@ impl Guest {
         target: &Target,
     ) -> anyhow::Result<Vec<wasmtime::component::Type>> {
         let instance = self.instance.ok_or_else(|| {
-            crate::diagnostic::InternalError::new(
+            crate::diagnostic::InternalError::error(
                 "a guest was inspected before it was instantiated",
             )
         })?;

@@ -112,7 +112,8 @@ pub fn run(
     cases: &[TestCase],
     options: &TestOptions,
 ) -> anyhow::Result<Vec<TestResult>> {
-    let (http, calls): (Vec<(usize, &TestCase)>, Vec<(usize, &TestCase)>) = cases
+    type Indexed<'a> = Vec<(usize, &'a TestCase)>;
+    let (http, calls): (Indexed, Indexed) = cases
         .iter()
         .enumerate()
         .partition(|(_, case)| case.http.is_some());
@@ -278,7 +279,7 @@ fn judge(
                 ..
             },
         ) => match (types.first(), results.first()) {
-            (Some(ty), Some(value)) => compare(&ty, expected, value),
+            (Some(ty), Some(value)) => compare(ty, expected, value),
             _ => Err(fail(
                 "the function returns nothing to compare",
                 Some(expected.clone()),

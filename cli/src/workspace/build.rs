@@ -154,7 +154,7 @@ pub fn check_builds(builds: Vec<MemberBuild>) -> anyhow::Result<Vec<MemberBuild>
     if total == 1 {
         return Err(match failed.into_iter().next().map(|b| b.outcome) {
             Some(Outcome::Failed(err)) => err,
-            _ => InternalError::new("a failed build without its error"),
+            _ => InternalError::error("a failed build without its error"),
         });
     }
     let count = failed.len();

@@ -45,7 +45,7 @@ pub fn compose(
         .iter()
         .map(|b| match &b.output {
             Some(output) => Ok((b.name.clone(), output.clone())),
-            None => Err(InternalError::new(format!(
+            None => Err(InternalError::error(format!(
                 "`{}` built without an output",
                 b.name
             ))),
@@ -115,7 +115,7 @@ fn compose_options(
     let socket = outputs
         .iter()
         .find(|(name, _)| name == root)
-        .ok_or_else(|| InternalError::new(format!("the root `{root}` has no build output")))?;
+        .ok_or_else(|| InternalError::error(format!("the root `{root}` has no build output")))?;
     let plugs = outputs
         .iter()
         .filter(|(name, _)| name != root)
