@@ -402,8 +402,9 @@ fn an_unchanged_component_file_is_not_read_again() {
         (&"hit".into(), &false.into())
     );
 
-    // Once it has been left alone, a run records it and the next one skips reading it.
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Once it has been left alone, a run records it and the next one skips reading it. (Left
+    // alone means two whole seconds of the clock since its timestamps' second: up to three.)
+    std::thread::sleep(std::time::Duration::from_millis(3100));
     run();
     let recalled = run();
     assert_eq!(

@@ -42,22 +42,8 @@ impl RunProfile {
                 .net
                 .push(parse::<NetGrant>(manifest, text, "network grant")?);
         }
-        let timeout = table
-            .timeout
-            .as_ref()
-            .map(|text| {
-                crate::units::parse_timeout(text.get_ref())
-                    .map_err(|err| located(manifest, text, &err))
-            })
-            .transpose()?;
-        let max_memory = table
-            .max_memory
-            .as_ref()
-            .map(|text| {
-                crate::units::parse_size(text.get_ref())
-                    .map_err(|err| located(manifest, text, &err))
-            })
-            .transpose()?;
+        let timeout = parse_with(manifest, &table.timeout, crate::units::parse_timeout)?;
+        let max_memory = parse_with(manifest, &table.max_memory, crate::units::parse_size)?;
         Ok(Self {
             sandbox,
             timeout,
@@ -90,6 +76,17 @@ where
             help,
         )
     })
+}
+
+/// An optional manifest value read with `parse` (a duration, a size), its error located.
+pub fn parse_with<T>(
+    manifest: &Manifest,
+    text: &Option<Spanned<String>>,
+    parse: impl Fn(&str) -> Result<T, crate::units::UnitError>,
+) -> Result<Option<T>, ManifestError> {
+    text.as_ref()
+        .map(|text| parse(text.get_ref()).map_err(|err| located(manifest, text, &err)))
+        .transpose()
 }
 
 pub fn located(
