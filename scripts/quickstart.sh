@@ -20,7 +20,7 @@ wcomp="$PWD/target/release/wcomp"
 cd examples/http-polyglot
 "$wcomp" test
 log=$(mktemp)
-"$wcomp" --format json serve --addr 127.0.0.1:0 2>"$log" &
+"$wcomp" --format json serve --addr 127.0.0.1:0 >/dev/null 2>"$log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 url=

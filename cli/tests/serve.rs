@@ -147,7 +147,7 @@ fn every_request_gets_a_fresh_instance_and_faults_stay_in_theirs() {
     let server = Server::start(
         temp.path(),
         &component,
-        &["--timeout", "2s", "--max-body", "1KiB"],
+        &["--timeout", "2s", "--max-body", "1KiB", "--max-memory", "32MiB"],
     );
 
     let ok = curl(&server, "/", &[]);
@@ -174,6 +174,12 @@ fn every_request_gets_a_fresh_instance_and_faults_stay_in_theirs() {
     assert!(started.elapsed() < Duration::from_secs(30));
     let slept = curl(&server, "/sleep?ms=5000", &[]);
     assert_eq!(slept.status, 504, "{slept:?}");
+    assert_eq!(curl(&server, "/", &[]).status, 200);
+
+    // Memory: within the limit the guest allocates; past it, 500, and the server goes on.
+    assert_eq!(curl(&server, "/hoard?mib=8", &[]).body, "held 8 MiB\n");
+    let hoarded = curl(&server, "/hoard?mib=64", &[]);
+    assert_eq!(hoarded.status, 500, "{hoarded:?}");
     assert_eq!(curl(&server, "/", &[]).status, 200);
 
     // Bodies: within the limit they reach the guest; over it, 413 (declared or streamed).

@@ -25,6 +25,11 @@ async fn main(mut request: Request<Body>) -> Result<Response<Body>, Error> {
             wstd::task::sleep(Duration::from_millis(ms)).await;
             format!("slept {ms}ms\n")
         }
+        "/hoard" => {
+            let mib: usize = query.strip_prefix("mib=").and_then(|v| v.parse().ok()).unwrap_or(1);
+            let bytes = vec![1u8; mib << 20];
+            format!("held {} MiB\n", bytes.iter().map(|b| usize::from(*b)).sum::<usize>() >> 20)
+        }
         "/echo" => {
             let body = request.body_mut().contents().await?;
             format!("{} bytes\n", body.len())
