@@ -40,11 +40,13 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || fail "Python 3.
 python3 -c 'import venv, ensurepip' 2>/dev/null || fail "Python's venv module is missing (Debian/Ubuntu: apt install python3-venv)"
 say Checked "python: $(python3 --version)"
 
-# HTTP: `curl` (the HTTP client the serve tests and the quick start talk to `wcomp serve`
-# with) and `wrk` (the load generator of benches/serve.sh), from the system's packages.
+# HTTP and OCI: `curl` (the HTTP client the serve tests and the quick start talk to
+# `wcomp serve` with), `wrk` (the load generator of benches/serve.sh) and `docker-registry`
+# (the CNCF distribution registry the registry tests publish to), from the system's packages.
 missing=()
 command -v curl >/dev/null || missing+=(curl)
 command -v wrk >/dev/null || missing+=(wrk)
+command -v docker-registry >/dev/null || missing+=(docker-registry)
 if [ "${#missing[@]}" -gt 0 ]; then
     if command -v apt-get >/dev/null; then
         say Installing "${missing[*]}"
@@ -53,4 +55,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
         fail "install ${missing[*]} with your package manager"
     fi
 fi
-say Checked "http: $(curl --version | head -1 | cut -d' ' -f1-2), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+say Checked "http: $(curl --version | head -1 | cut -d' ' -f1-2), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(docker-registry --version | cut -d' ' -f1,3)"

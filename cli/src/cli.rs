@@ -103,6 +103,10 @@ pub enum Command {
     Test(commands::test::TestArgs),
     /// Serve a wasi:http component over HTTP, a fresh instance per request
     Serve(commands::serve::ServeArgs),
+    /// Publish a component to an OCI registry
+    Publish(commands::publish::PublishArgs),
+    /// Pull a component from an OCI registry
+    Pull(commands::pull::PullArgs),
     /// Draw the composition graph
     Graph(commands::graph::GraphArgs),
     /// Check that the toolchains wcomp drives are installed and usable

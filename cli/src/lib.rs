@@ -14,6 +14,7 @@ pub mod fsutil;
 pub mod manifest;
 pub mod printer;
 pub mod process;
+pub mod registry;
 pub mod runtime;
 pub mod scaffold;
 pub mod serve;

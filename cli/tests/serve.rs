@@ -147,7 +147,14 @@ fn every_request_gets_a_fresh_instance_and_faults_stay_in_theirs() {
     let server = Server::start(
         temp.path(),
         &component,
-        &["--timeout", "2s", "--max-body", "1KiB", "--max-memory", "32MiB"],
+        &[
+            "--timeout",
+            "2s",
+            "--max-body",
+            "1KiB",
+            "--max-memory",
+            "32MiB",
+        ],
     );
 
     let ok = curl(&server, "/", &[]);

@@ -3,9 +3,11 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::commands::CommandError;
+use crate::commands::registry::{RegistryFlags, component_path};
 use crate::compose::Composition;
 use crate::compose::{self, ComposeInput, ComposeOptions, LeftReason};
 use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::registry::Access;
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
 
@@ -26,6 +28,8 @@ use crate::{Context, ExitStatus};
 ///   wcomp compose reporter.wasm --plug analyzer.wasm -o app.wasm
 ///
 ///   wcomp compose app.wasm --plug http.wasm --plug db.wasm --plug cache.wasm -o all.wasm
+///
+///   wcomp compose app.wasm --plug oci://ghcr.io/acme/db:1.2.0 -o app-with-db.wasm
 #[derive(Debug, clap::Args)]
 pub struct ComposeArgs {
     /// The component whose exports the composition exports (omit in a workspace).
@@ -49,10 +53,25 @@ pub struct ComposeArgs {
     /// How many components to build at once in a workspace (default: CPU cores).
     #[arg(short, long)]
     pub jobs: Option<usize>,
+
+    #[command(flatten)]
+    pub registry: RegistryFlags,
 }
 
-fn input(ctx: &Context, path: &Path) -> anyhow::Result<ComposeInput> {
-    ComposeInput::read(&ctx.path(path), path)
+fn input(ctx: &Context, path: &Path, access: &Access) -> anyhow::Result<ComposeInput> {
+    let file = component_path(path, access, ctx)?;
+    let shown = match path.to_str().and_then(crate::registry::strip_scheme) {
+        // A pulled component is named after its repository: `acme/db:1` is `db`.
+        Some(reference) => PathBuf::from(
+            reference
+                .rsplit('/')
+                .next()
+                .and_then(|last| last.split([':', '@']).next())
+                .unwrap_or(reference),
+        ),
+        None => path.to_owned(),
+    };
+    ComposeInput::read(&file, &shown)
 }
 
 pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
@@ -74,6 +93,7 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     };
     let explain = args.explain;
+    let access = args.registry.access()?;
     let args = ExplicitCompose {
         socket,
         plugs: &args.plugs,
@@ -96,11 +116,11 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         ctx
     };
     let options = ComposeOptions {
-        socket: input(ctx, args.socket)?,
+        socket: input(ctx, args.socket, &access)?,
         plugs: args
             .plugs
             .iter()
-            .map(|plug| input(ctx, plug))
+            .map(|plug| input(ctx, plug, &access))
             .collect::<anyhow::Result<_>>()?,
         wires: Vec::new(),
         require_every_plug: true,

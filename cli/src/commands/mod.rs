@@ -9,6 +9,9 @@ pub mod compose;
 pub mod doctor;
 pub mod graph;
 pub mod new;
+pub mod publish;
+pub mod pull;
+pub mod registry;
 pub mod run;
 pub mod serve;
 pub mod test;
@@ -28,6 +31,8 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Graph(args) => graph::run(args, ctx),
         Command::Test(args) => test::run(args, ctx),
         Command::Serve(args) => serve::run(args, ctx),
+        Command::Publish(args) => publish::run(args, ctx),
+        Command::Pull(args) => pull::run(args, ctx),
         Command::Bench(args) => bench::run(args, ctx),
         Command::Cache(args) => cache::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),

@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::commands::CommandError;
+use crate::commands::registry::{RegistryFlags, component_path};
 use crate::diagnostic::{Diagnosed, ReportResult as _};
 use crate::printer::Verbosity;
 use crate::runtime::profile::RunProfile;
@@ -58,6 +59,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub guest: GuestFlags,
 
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+
     /// Compile the component even if its compiled code is cached, and cache nothing.
     #[arg(long)]
     pub no_cache: bool,
@@ -98,7 +102,7 @@ pub struct GuestFlags {
 
 pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let component = match &args.component {
-        Some(component) => ctx.path(component),
+        Some(component) => component_path(component, &args.registry.access()?, ctx)?,
         None => {
             let root = Workspace::find(&ctx.cwd)
                 .ok_or(CommandError::NotInWorkspace { command: "run" })

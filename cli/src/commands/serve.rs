@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::commands::CommandError;
+use crate::commands::registry::{RegistryFlags, component_path};
 use crate::commands::run::{GuestFlags, nearest_manifest, printer_events, sandbox_and_limits};
 use crate::diagnostic::ReportResult as _;
 use crate::manifest::Manifest;
@@ -34,6 +35,8 @@ use crate::{Context, ExitStatus};
 ///
 ///   wcomp serve hello.wasm
 ///
+///   wcomp serve oci://ghcr.io/acme/wordsvc:1.0.0
+///
 ///   wcomp serve --addr 127.0.0.1:3000 --allow-http api.example.com --timeout 5s
 ///
 ///   curl -s http://127.0.0.1:8080/
@@ -54,6 +57,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub guest: GuestFlags,
+
+    #[command(flatten)]
+    pub registry: RegistryFlags,
 
     /// Instances running at once; more requests wait in the queue [default: 1000].
     #[arg(long, value_name = "N")]
@@ -91,7 +97,7 @@ const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 
 pub fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let component = match &args.component {
-        Some(component) => ctx.path(component),
+        Some(component) => component_path(component, &args.registry.access()?, ctx)?,
         None => {
             let root = Workspace::find(&ctx.cwd)
                 .ok_or(CommandError::NotInWorkspace { command: "serve" })

@@ -123,6 +123,12 @@ pub struct WorkspaceTable {
     /// The shared WIT directory, relative to the manifest.
     #[serde(default = "default_wit")]
     pub wit: Spanned<PathBuf>,
+    /// Published as `org.opencontainers.image.version` by `wcomp publish`.
+    pub version: Option<String>,
+    /// Published as `org.opencontainers.image.description`.
+    pub description: Option<String>,
+    /// Where the source lives (a repository URL): `org.opencontainers.image.source`.
+    pub source: Option<String>,
 }
 
 fn default_wit() -> Spanned<PathBuf> {

@@ -1,0 +1,95 @@
+//! Pulled components in wcomp's cache, by digest: `oci/manifests/sha256/<hex>.json`,
+//! `oci/blobs/sha256/<hex>` (the component) and `oci/tags/<registry>/<repository>/<tag>`
+//! (the digest a tag had when last resolved). Every read is checked against its digest; a
+//! damaged or tampered entry is as good as missing and is fetched again.
+
+use std::path::{Path, PathBuf};
+
+use oci_client::Reference;
+
+use super::sha256_digest;
+
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    pub fn new(cache_dir: &Path) -> Self {
+        Self {
+            root: cache_dir.join("oci"),
+        }
+    }
+
+    fn digest_path(&self, kind: &str, digest: &str, suffix: &str) -> Option<PathBuf> {
+        let (algorithm, hex) = digest.split_once(':')?;
+        let safe = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric());
+        (safe(algorithm) && safe(hex)).then(|| {
+            self.root
+                .join(kind)
+                .join(algorithm)
+                .join(format!("{hex}{suffix}"))
+        })
+    }
+
+    fn tag_path(&self, reference: &Reference) -> Option<PathBuf> {
+        let tag = reference.tag()?;
+        let registry = reference.resolve_registry().replace(':', "_");
+        Some(
+            self.root
+                .join("tags")
+                .join(registry)
+                .join(reference.repository())
+                .join(tag),
+        )
+    }
+
+    /// The digest `reference`'s tag had when last resolved.
+    pub fn tag(&self, reference: &Reference) -> Option<String> {
+        let text = std::fs::read_to_string(self.tag_path(reference)?).ok()?;
+        let digest = text.trim();
+        digest.starts_with("sha256:").then(|| digest.to_owned())
+    }
+
+    pub fn remember_tag(&self, reference: &Reference, digest: &str) -> anyhow::Result<()> {
+        match self.tag_path(reference) {
+            Some(path) => crate::fsutil::write_atomic(&path, format!("{digest}\n").as_bytes()),
+            None => Ok(()),
+        }
+    }
+
+    /// The cached component of the manifest `digest`, if its manifest and bytes are whole.
+    pub fn component(&self, digest: &str) -> anyhow::Result<Option<PathBuf>> {
+        let Some(manifest_path) = self.digest_path("manifests", digest, ".json") else {
+            return Ok(None);
+        };
+        let Ok(manifest) = std::fs::read(&manifest_path) else {
+            return Ok(None);
+        };
+        if sha256_digest(&manifest) != digest {
+            return Ok(None);
+        }
+        let Ok(layer) = super::component_layer(&manifest, digest) else {
+            return Ok(None);
+        };
+        let Some(blob) = self.digest_path("blobs", &layer.digest, "") else {
+            return Ok(None);
+        };
+        match std::fs::read(&blob) {
+            Ok(bytes) if sha256_digest(&bytes) == layer.digest => Ok(Some(blob)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Stores a verified manifest and component; returns the component's path.
+    pub fn store(&self, digest: &str, manifest: &[u8], bytes: &[u8]) -> anyhow::Result<PathBuf> {
+        let layer = super::component_layer(manifest, digest)?;
+        let blob = self
+            .digest_path("blobs", &layer.digest, "")
+            .ok_or_else(|| anyhow::anyhow!("unusable layer digest `{}`", layer.digest))?;
+        crate::fsutil::write_atomic(&blob, bytes)?;
+        if let Some(path) = self.digest_path("manifests", digest, ".json") {
+            crate::fsutil::write_atomic(&path, manifest)?;
+        }
+        Ok(blob)
+    }
+}

@@ -1,0 +1,470 @@
+//! OCI registries: components published and pulled as the Wasm OCI artifact of the CNCF TAG
+//! Runtime layout (config `application/vnd.wasm.config.v0+json`, one `application/wasm`
+//! layer) — the format wasmCloud, runwasi, SpinKube, wkg and wash share — through the
+//! `oci-client` and `oci-wasm` libraries those tools use.
+//!
+//! Pulled components are verified against their digests and kept in wcomp's cache by digest
+//! (`<cache>/oci/`): a reference by digest is served from the cache without any network; a
+//! tag is resolved once per command, and when the registry cannot be reached (or with
+//! `offline`) the tag's last known digest is used. Knows nothing about the command line.
+
+mod cache;
+mod credentials;
+mod reference;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use oci_client::client::{ClientConfig, ClientProtocol, ImageLayer};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use sha2::{Digest, Sha256};
+
+pub use credentials::Credentials;
+pub use reference::{OCI_SCHEME, parse_reference, strip_scheme};
+
+use crate::diagnostic::Report as _;
+
+/// Errors talking to a registry, in the registry's terms.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RegistryError {
+    /// A reference without a registry host would go to Docker Hub.
+    #[error("`{text}` does not name a registry")]
+    #[diagnostic(help(
+        "write the registry's host first: `ghcr.io/acme/app:1.0.0`, `localhost:5000/app:dev`"
+    ))]
+    NoRegistry { text: String },
+    /// Not a reference at all.
+    #[error("`{text}` is not an OCI reference: {reason}")]
+    #[diagnostic(help(
+        "write `<registry>/<repository>:<tag>` or `<registry>/<repository>@sha256:<digest>`"
+    ))]
+    InvalidReference { text: String, reason: String },
+    /// Plain HTTP to a registry that is not on this machine.
+    #[error("refusing plain HTTP to `{registry}`, which is not a loopback address")]
+    #[diagnostic(help(
+        "registries off this machine are reached over HTTPS; pass `--insecure-remote` as well to use plain HTTP anyway"
+    ))]
+    InsecureRemote { registry: String },
+    /// Nothing at the reference.
+    #[error("`{reference}` does not exist in the registry")]
+    #[diagnostic(help("check the repository and tag (`{registry}` answered `{answer}`)"))]
+    NotFound {
+        reference: String,
+        registry: String,
+        answer: String,
+    },
+    /// The registry refused the credentials (or wanted some).
+    #[error("`{registry}` refused to let wcomp {action} `{reference}`: unauthorized")]
+    #[diagnostic(help(
+        "log in with `docker login {registry}` (wcomp reads the Docker config and its credential helpers), or pass `--username <name> --password-stdin`"
+    ))]
+    Unauthorized {
+        registry: String,
+        reference: String,
+        action: &'static str,
+    },
+    /// The artifact is something else, such as a container image.
+    #[error("`{reference}` is {what}, not a Wasm component")]
+    #[diagnostic(help(
+        "a Wasm component artifact has the config media type `application/vnd.wasm.config.v0+json` and one `application/wasm` layer (`wcomp publish` pushes one)"
+    ))]
+    NotAComponent { reference: String, what: String },
+    /// No network, and nothing cached for a tag.
+    #[error("`{reference}` is not in wcomp's cache, and {why}")]
+    #[diagnostic(help("pull it once while the registry can be reached: `wcomp pull {reference}`"))]
+    NotCached { reference: String, why: String },
+    /// What the registry sent does not match its digest.
+    #[error(
+        "the registry sent `{reference}` with the wrong content: expected {expected}, got {actual}"
+    )]
+    DigestMismatch {
+        reference: String,
+        expected: String,
+        actual: String,
+    },
+}
+
+/// How to reach registries.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    pub credentials: Credentials,
+    /// Plain HTTP (for registries on this machine).
+    pub insecure: bool,
+    /// Plain HTTP even to a registry elsewhere.
+    pub insecure_remote: bool,
+    /// Never contact a registry.
+    pub offline: bool,
+}
+
+/// What to publish.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    pub reference: String,
+    pub component: Vec<u8>,
+    /// The file name the layer carries (`app.wasm`).
+    pub title: String,
+    /// `org.opencontainers.image.*` annotations (`version`, `description`, `source`, …).
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A pushed artifact.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Published {
+    /// The reference as given.
+    pub reference: String,
+    /// `sha256:…` of the manifest.
+    pub digest: String,
+    /// `<registry>/<repository>@sha256:…`: the reference that names these bytes forever.
+    pub pinned: String,
+    pub size: u64,
+}
+
+/// A component taken from a registry (or from the cache).
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    /// The cache file holding the component's bytes (verified against `layer_digest`).
+    pub path: PathBuf,
+    /// `sha256:…` of the manifest.
+    pub digest: String,
+    pub pinned: String,
+    /// Whether the registry was asked (false: everything came from the cache).
+    pub contacted: bool,
+    /// Why the registry was not asked when it should have been (unreachable), if so.
+    pub note: Option<String>,
+}
+
+/// The Wasm OCI media types.
+const CONFIG_MEDIA_TYPE: &str = oci_wasm::WASM_MANIFEST_CONFIG_MEDIA_TYPE;
+const LAYER_MEDIA_TYPE: &str = oci_wasm::WASM_LAYER_MEDIA_TYPE;
+
+/// Pushes a component: its layer, then its config, then the manifest that tags them (so a
+/// push that fails midway leaves no tag pointing at a half-pushed artifact).
+pub fn publish(options: &PublishOptions, access: &Access) -> anyhow::Result<Published> {
+    let reference = parse_reference(&options.reference)?;
+    let layer_digest = sha256_digest(&options.component);
+    let (imports, exports) = surface(&options.component)?;
+    let config = oci_wasm::WasmConfig {
+        created: created_at(),
+        author: None,
+        architecture: oci_wasm::WASM_ARCHITECTURE.to_owned(),
+        os: oci_wasm::COMPONENT_OS.to_owned(),
+        layer_digests: vec![layer_digest],
+        component: Some(oci_wasm::Component {
+            exports,
+            imports,
+            target: None,
+        }),
+    };
+    let layer = ImageLayer::new(
+        options.component.clone(),
+        LAYER_MEDIA_TYPE.to_owned(),
+        Some(BTreeMap::from([(
+            oci_client::annotations::ORG_OPENCONTAINERS_IMAGE_TITLE.to_owned(),
+            options.title.clone(),
+        )])),
+    );
+    let mut annotations = options.annotations.clone();
+    annotations
+        .entry(oci_client::annotations::ORG_OPENCONTAINERS_IMAGE_CREATED.to_owned())
+        .or_insert_with(|| config.created.to_rfc3339());
+    let runtime = runtime()?;
+    let client = oci_wasm::WasmClient::new(client(&reference, access)?);
+    let auth = access.credentials.auth_for(reference.resolve_registry())?;
+    let pushed = runtime.block_on(client.push(&reference, &auth, layer, config, Some(annotations)));
+    let response = pushed.map_err(|err| explain(err, &reference, "push"))?;
+    let digest = response
+        .manifest_url
+        .rsplit_once('/')
+        .map(|(_, digest)| digest.to_owned())
+        .filter(|digest| digest.starts_with("sha256:"))
+        .map_or_else(
+            || runtime.block_on(client.fetch_manifest_digest(&reference, &auth)),
+            Ok,
+        )
+        .map_err(|err| explain(err.into(), &reference, "push"))?;
+    Ok(Published {
+        reference: options.reference.clone(),
+        pinned: pinned(&reference, &digest),
+        digest,
+        size: options.component.len() as u64,
+    })
+}
+
+/// The component at `reference`: from the cache when its digest is known and the cached
+/// bytes check out, else from the registry (then cached).
+pub fn pull(reference: &str, access: &Access, cache_dir: &Path) -> anyhow::Result<Pulled> {
+    let parsed = parse_reference(reference)?;
+    let cache = cache::Cache::new(cache_dir);
+    let runtime = runtime()?;
+    let mut note = None;
+    let mut contacted = false;
+    let digest = match parsed.digest() {
+        Some(digest) => digest.to_owned(),
+        None if access.offline => cache.tag(&parsed).ok_or_else(|| {
+            RegistryError::NotCached {
+                reference: reference.to_owned(),
+                why: "`--offline` forbids asking the registry what its tag points at".to_owned(),
+            }
+            .report()
+        })?,
+        None => {
+            let client = client(&parsed, access)?;
+            let auth = access.credentials.auth_for(parsed.resolve_registry())?;
+            match runtime.block_on(client.fetch_manifest_digest(&parsed, &auth)) {
+                Ok(digest) => {
+                    contacted = true;
+                    cache.remember_tag(&parsed, &digest)?;
+                    digest
+                }
+                Err(OciDistributionError::RequestError(err)) if cache.tag(&parsed).is_some() => {
+                    note = Some(format!(
+                        "`{}` cannot be reached ({err}); using the digest its tag had when last pulled",
+                        parsed.resolve_registry()
+                    ));
+                    cache.tag(&parsed).unwrap_or_default()
+                }
+                Err(err) => return Err(explain(err.into(), &parsed, "pull")),
+            }
+        }
+    };
+    if let Some(path) = cache.component(&digest)? {
+        return Ok(Pulled {
+            path,
+            pinned: pinned(&parsed, &digest),
+            digest,
+            contacted,
+            note,
+        });
+    }
+    if access.offline {
+        return Err(RegistryError::NotCached {
+            reference: reference.to_owned(),
+            why: "`--offline` forbids downloading it".to_owned(),
+        }
+        .report());
+    }
+    let by_digest = parsed.clone_with_digest(digest.clone());
+    let client = client(&parsed, access)?;
+    let auth = access.credentials.auth_for(parsed.resolve_registry())?;
+    let (manifest, bytes) = runtime.block_on(download(&client, &by_digest, &auth, reference))?;
+    let path = cache.store(&digest, &manifest, &bytes)?;
+    Ok(Pulled {
+        path,
+        pinned: pinned(&parsed, &digest),
+        digest,
+        contacted: true,
+        note,
+    })
+}
+
+/// The manifest (checked to be a Wasm component's) and the component's bytes, both
+/// verified against their digests.
+async fn download(
+    client: &Client,
+    reference: &Reference,
+    auth: &RegistryAuth,
+    shown: &str,
+) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+    let accepted = [
+        oci_client::manifest::OCI_IMAGE_MEDIA_TYPE,
+        oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE,
+        oci_client::manifest::IMAGE_MANIFEST_MEDIA_TYPE,
+        oci_client::manifest::IMAGE_MANIFEST_LIST_MEDIA_TYPE,
+    ];
+    let (raw, digest) = client
+        .pull_manifest_raw(reference, auth, &accepted)
+        .await
+        .map_err(|err| explain(err.into(), reference, "pull"))?;
+    let expected = reference.digest().unwrap_or_default();
+    if !expected.is_empty() && sha256_digest(&raw) != expected {
+        return Err(RegistryError::DigestMismatch {
+            reference: shown.to_owned(),
+            expected: expected.to_owned(),
+            actual: digest,
+        }
+        .report());
+    }
+    let layer = component_layer(&raw, shown)?;
+    let mut bytes = Vec::new();
+    client
+        .pull_blob(reference, &layer, &mut bytes)
+        .await
+        .map_err(|err| explain(err.into(), reference, "pull"))?;
+    let actual = sha256_digest(&bytes);
+    if actual != layer.digest {
+        return Err(RegistryError::DigestMismatch {
+            reference: shown.to_owned(),
+            expected: layer.digest,
+            actual,
+        }
+        .report());
+    }
+    Ok((raw.to_vec(), bytes))
+}
+
+/// The one `application/wasm` layer of a Wasm component's manifest, or what the artifact is
+/// instead.
+fn component_layer(raw: &[u8], shown: &str) -> anyhow::Result<oci_client::manifest::OciDescriptor> {
+    let not = |what: String| {
+        RegistryError::NotAComponent {
+            reference: shown.to_owned(),
+            what,
+        }
+        .report()
+    };
+    let manifest: oci_client::manifest::OciManifest =
+        serde_json::from_slice(raw).map_err(|err| not(format!("not an OCI manifest ({err})")))?;
+    let manifest = match manifest {
+        oci_client::manifest::OciManifest::Image(image) => image,
+        oci_client::manifest::OciManifest::ImageIndex(_) => {
+            return Err(not(
+                "an image index (a multi-platform container image)".to_owned()
+            ));
+        }
+    };
+    let container_config = [
+        oci_client::manifest::IMAGE_CONFIG_MEDIA_TYPE,
+        "application/vnd.docker.container.image.v1+json",
+    ];
+    if container_config.contains(&manifest.config.media_type.as_str()) {
+        return Err(not("a container image".to_owned()));
+    }
+    match manifest.layers.as_slice() {
+        [layer]
+            if manifest.config.media_type == CONFIG_MEDIA_TYPE
+                && layer.media_type == LAYER_MEDIA_TYPE =>
+        {
+            Ok(layer.clone())
+        }
+        _ => Err(not(format!(
+            "an artifact of config type `{}` with {} layer(s)",
+            manifest.config.media_type,
+            manifest.layers.len()
+        ))),
+    }
+}
+
+/// The registry's answer in wcomp's words.
+fn explain(err: anyhow::Error, reference: &Reference, action: &'static str) -> anyhow::Error {
+    let Some(oci) = err.downcast_ref::<OciDistributionError>() else {
+        return err.context(format!("cannot {action} `{}`", reference.whole()));
+    };
+    let registry = reference.resolve_registry().to_owned();
+    let whole = reference.whole();
+    match oci {
+        OciDistributionError::UnauthorizedError { .. }
+        | OciDistributionError::AuthenticationFailure(_)
+        | OciDistributionError::ServerError {
+            code: 401 | 403, ..
+        } => RegistryError::Unauthorized {
+            registry,
+            reference: whole,
+            action,
+        }
+        .report(),
+        OciDistributionError::RegistryError { envelope, .. }
+            if envelope.errors.iter().any(|e| {
+                matches!(
+                    e.code,
+                    OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown
+                )
+            }) =>
+        {
+            RegistryError::NotFound {
+                reference: whole,
+                registry,
+                answer: envelope
+                    .errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
+            .report()
+        }
+        OciDistributionError::IncompatibleLayerMediaTypeError(media) => {
+            RegistryError::NotAComponent {
+                reference: whole,
+                what: format!("an artifact with a `{media}` layer (a container image?)"),
+            }
+            .report()
+        }
+        _ => err.context(format!("cannot {action} `{whole}` (`{registry}` answered)")),
+    }
+}
+
+/// A client for `reference`'s registry: HTTPS, or plain HTTP when allowed.
+fn client(reference: &Reference, access: &Access) -> anyhow::Result<Client> {
+    let registry = reference.resolve_registry().to_owned();
+    let protocol = if access.insecure || access.insecure_remote {
+        if !access.insecure_remote && !reference::is_loopback(&registry) {
+            return Err(RegistryError::InsecureRemote { registry }.report());
+        }
+        ClientProtocol::HttpsExcept(vec![registry])
+    } else {
+        ClientProtocol::Https
+    };
+    Ok(Client::new(ClientConfig {
+        protocol,
+        user_agent: concat!("wcomp/", env!("CARGO_PKG_VERSION")),
+        ..ClientConfig::default()
+    }))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+fn pinned(reference: &Reference, digest: &str) -> String {
+    format!(
+        "{}/{}@{digest}",
+        reference.registry(),
+        reference.repository()
+    )
+}
+
+/// When the artifact was made: `$SOURCE_DATE_EPOCH` when set (reproducible digests), else now.
+fn created_at() -> chrono::DateTime<chrono::Utc> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(chrono::Utc::now)
+}
+
+/// The component's imports and exports, as the Wasm OCI config lists them
+/// (`wasi:http/incoming-handler@0.2.12`, `run`).
+fn surface(bytes: &[u8]) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let decoded =
+        wit_component::decode(bytes).context("the file is not a WebAssembly component")?;
+    let wit_component::DecodedWasm::Component(resolve, world) = decoded else {
+        anyhow::bail!(
+            "the file is a WIT package, not a component (publish WIT with `wcomp wit publish`)"
+        );
+    };
+    let world = &resolve.worlds[world];
+    let names =
+        |items: &mut dyn Iterator<Item = (&wit_parser::WorldKey, &wit_parser::WorldItem)>| {
+            items
+                .filter(|(_, item)| !matches!(item, wit_parser::WorldItem::Type { .. }))
+                .map(|(key, _)| resolve.name_world_key(key))
+                .collect::<Vec<_>>()
+        };
+    Ok((
+        names(&mut world.imports.iter()),
+        names(&mut world.exports.iter()),
+    ))
+}

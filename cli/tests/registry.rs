@@ -1,0 +1,583 @@
+//! OCI registries for real: each test starts the CNCF distribution registry (Debian's
+//! `docker-registry`, installed by scripts/install-deps.sh) on a free loopback port with a
+//! temporary storage directory, and `wcomp publish`/`pull`/`run oci://`/`serve oci://` talk
+//! to it over HTTP.
+
+mod support;
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Run, repo_root, run, tempdir};
+
+/// A registry process; stopped when dropped.
+struct Registry {
+    child: Option<Child>,
+    addr: String,
+    config: PathBuf,
+}
+
+impl Registry {
+    /// Starts a registry storing in `dir`; with `auth`, only `user`/`secret` may pull or push.
+    fn start(dir: &Path, auth: bool) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let data = dir.join(format!("registry-{port}"));
+        std::fs::create_dir_all(&data).unwrap();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+            data.display()
+        );
+        if auth {
+            let hash = Command::new("python3")
+                .args(["-W", "ignore", "-c", "import crypt; print(crypt.crypt('secret', crypt.mksalt(crypt.METHOD_BLOWFISH)))"])
+                .output()
+                .unwrap();
+            let htpasswd = dir.join(format!("htpasswd-{port}"));
+            std::fs::write(
+                &htpasswd,
+                format!("user:{}", String::from_utf8_lossy(&hash.stdout)),
+            )
+            .unwrap();
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: wcomp-test\n    path: {}\n",
+                htpasswd.display()
+            ));
+        }
+        let config_path = dir.join(format!("registry-{port}.yml"));
+        std::fs::write(&config_path, config).unwrap();
+        let mut registry = Self {
+            child: None,
+            addr,
+            config: config_path,
+        };
+        registry.resume();
+        registry
+    }
+
+    /// (Re)starts the process on the same port and storage.
+    fn resume(&mut self) {
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry is installed (scripts/install-deps.sh)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&self.addr).is_err() {
+            assert!(Instant::now() < deadline, "the registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn reference(&self, repository: &str) -> String {
+        format!("{}/{repository}", self.addr)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A small component exporting `example:math/add@0.1.0` (`add(a, b)`), compiled from `.wat`.
+fn command_component(dir: &Path) -> PathBuf {
+    let path = dir.join("hello.wasm");
+    let bytes = wat::parse_file(repo_root().join("tests/compose/components/add.wat")).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+const ADD: &str = "add(1, 2)";
+
+/// `wcomp` with its own cache directory (so "from the cache" means this test's cache).
+fn wcomp(dir: &Path, cache: &Path, args: &[&str]) -> Run {
+    let output = support::wcomp(dir)
+        .env("WCOMP_CACHE_DIR", cache)
+        .env("DOCKER_CONFIG", dir.join("docker"))
+        .args(args)
+        .output()
+        .unwrap();
+    Run::from_output(output)
+}
+
+fn json_line(stdout: &str, reason: &str) -> serde_json::Value {
+    stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|value| value["reason"] == reason)
+        .unwrap_or_else(|| panic!("no `{reason}` in:\n{stdout}"))
+}
+
+#[test]
+fn publish_pull_run_and_the_cache() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let cache = dir.join("cache");
+    let mut registry = Registry::start(dir, false);
+    let component = command_component(dir);
+    let reference = registry.reference("acme/hello:1.0.0");
+
+    let out = wcomp(
+        dir,
+        &cache,
+        &[
+            "--format",
+            "json",
+            "publish",
+            &reference,
+            component.to_str().unwrap(),
+            "--insecure",
+        ],
+    )
+    .success();
+    let published = json_line(&out.stdout, "published");
+    let digest = published["published"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(digest.starts_with("sha256:"), "{published}");
+    let pinned = published["published"]["pinned"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(pinned, format!("{}/acme/hello@{digest}", registry.addr));
+
+    // The artifact is the standard one: read back with oci-client, as other tools would.
+    let manifest = raw_manifest(&registry, "acme/hello", "1.0.0");
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.wasm.config.v0+json"
+    );
+    assert_eq!(manifest["layers"][0]["mediaType"], "application/wasm");
+    assert!(manifest["annotations"]["org.opencontainers.image.created"].is_string());
+    let config = blob(
+        &registry,
+        "acme/hello",
+        manifest["config"]["digest"].as_str().unwrap(),
+    );
+    let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+    assert_eq!(
+        (config["architecture"].as_str(), config["os"].as_str()),
+        (Some("wasm"), Some("wasip2"))
+    );
+    assert_eq!(
+        config["component"]["exports"][0], "example:math/add@0.1.0",
+        "{config}"
+    );
+    assert_eq!(config["layerDigests"][0], manifest["layers"][0]["digest"]);
+
+    // Pull: byte-identical, digest-checked.
+    let pulled_file = dir.join("pulled.wasm");
+    let out = wcomp(
+        dir,
+        &cache,
+        &[
+            "--format",
+            "json",
+            "pull",
+            &reference,
+            "-o",
+            pulled_file.to_str().unwrap(),
+            "--insecure",
+        ],
+    )
+    .success();
+    assert_eq!(json_line(&out.stdout, "pulled")["digest"], digest.as_str());
+    assert_eq!(
+        std::fs::read(&pulled_file).unwrap(),
+        std::fs::read(&component).unwrap()
+    );
+
+    // Run it from the registry; then with the registry stopped, from the cache alone.
+    let oci = |reference: &str| format!("oci://{reference}");
+    let out = wcomp(
+        dir,
+        &cache,
+        &["run", &oci(&reference), "--insecure", "--invoke", ADD],
+    )
+    .success();
+    assert_eq!(out.stdout, "3\n");
+    registry.stop();
+    let out = wcomp(
+        dir,
+        &cache,
+        &["run", &oci(&pinned), "--insecure", "--invoke", ADD],
+    )
+    .success();
+    assert_eq!(out.stdout, "3\n");
+    let out = wcomp(
+        dir,
+        &cache,
+        &["run", &oci(&reference), "--insecure", "--invoke", ADD],
+    )
+    .success();
+    assert!(out.stderr.contains("cannot be reached"), "{}", out.stderr);
+    let out = wcomp(
+        dir,
+        &cache,
+        &["run", &oci(&reference), "--offline", "--invoke", ADD],
+    )
+    .success();
+    assert_eq!(out.stdout, "3\n");
+    let unknown = registry.reference("acme/other:1.0.0");
+    let out = wcomp(dir, &cache, &["pull", &unknown, "--offline"]).failure(1);
+    assert!(
+        out.stderr.contains("is not in wcomp's cache"),
+        "{}",
+        out.stderr
+    );
+
+    // A tampered cached blob is noticed and fetched again.
+    registry.resume();
+    let blobs = cache.join("oci/blobs/sha256");
+    for entry in std::fs::read_dir(&blobs).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"tampered").unwrap();
+    }
+    let out = wcomp(
+        dir,
+        &cache,
+        &["--format", "json", "pull", &pinned, "--insecure"],
+    )
+    .success();
+    let pulled = json_line(&out.stdout, "pulled");
+    assert_eq!(pulled["from_cache"], false, "{pulled}");
+    let path = pulled["path"].as_str().unwrap();
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        std::fs::read(&component).unwrap()
+    );
+    let out = wcomp(
+        dir,
+        &cache,
+        &["--format", "json", "pull", &pinned, "--insecure"],
+    )
+    .success();
+    assert_eq!(json_line(&out.stdout, "pulled")["from_cache"], true);
+}
+
+/// The manifest at `repository:tag`, as a registry client reads it.
+fn raw_manifest(registry: &Registry, repository: &str, tag: &str) -> serde_json::Value {
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-H",
+            "Accept: application/vnd.oci.image.manifest.v1+json",
+        ])
+        .arg(format!(
+            "http://{}/v2/{repository}/manifests/{tag}",
+            registry.addr
+        ))
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn blob(registry: &Registry, repository: &str, digest: &str) -> Vec<u8> {
+    Command::new("curl")
+        .args(["-s", "-L"])
+        .arg(format!(
+            "http://{}/v2/{repository}/blobs/{digest}",
+            registry.addr
+        ))
+        .output()
+        .unwrap()
+        .stdout
+}
+
+#[test]
+fn serve_and_compose_from_the_registry() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let cache = dir.join("cache");
+    let registry = Registry::start(dir, false);
+
+    // Composition plugs from a registry: the adder published, the calculator local.
+    let components = repo_root().join("tests/compose/components");
+    let add = dir.join("add.wasm");
+    std::fs::write(&add, wat::parse_file(components.join("add.wat")).unwrap()).unwrap();
+    let reference = registry.reference("acme/add:1.0.0");
+    wcomp(
+        dir,
+        &cache,
+        &["publish", &reference, add.to_str().unwrap(), "--insecure"],
+    )
+    .success();
+    let calc = components.join("calc.wat");
+    wcomp(
+        dir,
+        &cache,
+        &[
+            "compose",
+            calc.to_str().unwrap(),
+            "--plug",
+            &format!("oci://{reference}"),
+            "-o",
+            "app.wasm",
+            "--insecure",
+        ],
+    )
+    .success();
+    let out = wcomp(dir, &cache, &["run", "app.wasm", "--invoke", "double(21)"]).success();
+    assert_eq!(out.stdout, "42\n");
+
+    // Serving from the registry.
+    run(
+        dir,
+        &["new", "hello", "--lang", "rust", "--template", "http"],
+    )
+    .success();
+    let built = run(dir, &["build", "hello"]).success();
+    let reference = registry.reference("acme/hello-http:dev");
+    wcomp(
+        dir,
+        &cache,
+        &["publish", &reference, built.stdout.trim(), "--insecure"],
+    )
+    .success();
+    let mut server = support::wcomp(dir)
+        .env("WCOMP_CACHE_DIR", &cache)
+        .args([
+            "--format",
+            "json",
+            "serve",
+            &format!("oci://{reference}"),
+            "--insecure",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    let url = std::io::BufRead::lines(stderr)
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let value: serde_json::Value = serde_json::from_str(&line).ok()?;
+            (value["reason"] == "serving").then(|| value["url"].as_str().unwrap().to_owned())
+        })
+        .expect("served from the registry");
+    let body = Command::new("curl")
+        .args(["-s", &url])
+        .output()
+        .unwrap()
+        .stdout;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(String::from_utf8_lossy(&body), "Hello from Rust!\n");
+}
+
+#[test]
+fn refusals_say_what_the_registry_answered() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let cache = dir.join("cache");
+    let component = command_component(dir);
+    let path = component.to_str().unwrap();
+
+    // An authenticated registry: anonymous is refused, the right credentials are not.
+    let secured = Registry::start(dir, true);
+    let reference = secured.reference("acme/hello:1.0.0");
+    let out = wcomp(dir, &cache, &["publish", &reference, path, "--insecure"]).failure(1);
+    assert!(
+        out.stderr.contains("refused to let wcomp push"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("docker login"), "{}", out.stderr);
+    let with_password = |args: &[&str], password: &str| {
+        let mut child = support::wcomp(dir)
+            .env("WCOMP_CACHE_DIR", &cache)
+            .env("DOCKER_CONFIG", dir.join("docker"))
+            .args(args)
+            .args(["--username", "user", "--password-stdin", "--insecure"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(password.as_bytes())
+            .unwrap();
+        Run::from_output(child.wait_with_output().unwrap())
+    };
+    let out = with_password(&["publish", &reference, path], "wrong\n");
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("unauthorized"), "{}", out.stderr);
+    with_password(&["publish", &reference, path], "secret\n").success();
+    let out = wcomp(dir, &cache, &["pull", &reference, "--insecure"]).failure(1);
+    assert!(
+        out.stderr.contains("refused to let wcomp pull"),
+        "{}",
+        out.stderr
+    );
+    with_password(&["pull", &reference], "secret\n").success();
+    // Credentials from the Docker config, as `docker login` leaves them.
+    let docker = dir.join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"dXNlcjpzZWNyZXQ="}}}}}}"#,
+            secured.addr
+        ),
+    )
+    .unwrap();
+    let out = wcomp(
+        dir,
+        &cache,
+        &["--format", "json", "pull", &reference, "--insecure"],
+    )
+    .success();
+    assert!(
+        out.stdout.contains(r#""reason":"pulled""#),
+        "{}",
+        out.stdout
+    );
+
+    // Not found, a container image, a bare name, plain HTTP to a remote host.
+    let open = Registry::start(dir, false);
+    let out = wcomp(
+        dir,
+        &cache,
+        &["pull", &open.reference("acme/nothing:1"), "--insecure"],
+    )
+    .failure(1);
+    assert!(
+        out.stderr.contains("does not exist in the registry"),
+        "{}",
+        out.stderr
+    );
+    push_container_image(&open, "library/alpine", "3");
+    let out = wcomp(
+        dir,
+        &cache,
+        &["pull", &open.reference("library/alpine:3"), "--insecure"],
+    )
+    .failure(1);
+    assert!(
+        out.stderr
+            .contains("is a container image, not a Wasm component"),
+        "{}",
+        out.stderr
+    );
+    let out = wcomp(dir, &cache, &["pull", "acme/hello:1.0.0"]).failure(1);
+    assert!(
+        out.stderr.contains("does not name a registry"),
+        "{}",
+        out.stderr
+    );
+    let out = wcomp(
+        dir,
+        &cache,
+        &["pull", "registry.example.com/acme/hello:1", "--insecure"],
+    )
+    .failure(1);
+    assert!(out.stderr.contains("refusing plain HTTP"), "{}", out.stderr);
+}
+
+/// Pushes a (tiny) container image the way a container tool does: a gzipped tar layer and an
+/// image config, with plain HTTP requests to the registry API.
+fn push_container_image(registry: &Registry, repository: &str, tag: &str) {
+    let layer = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+        .to_vec();
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+            .to_vec();
+    let digest = |bytes: &[u8]| {
+        use sha2::Digest as _;
+        let hash = sha2::Sha256::digest(bytes);
+        format!(
+            "sha256:{}",
+            hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    };
+    for blob in [&layer, &config] {
+        let start = Command::new("curl")
+            .args(["-s", "-D", "-", "-o", "/dev/null", "-X", "POST"])
+            .arg(format!(
+                "http://{}/v2/{repository}/blobs/uploads/",
+                registry.addr
+            ))
+            .output()
+            .unwrap();
+        let headers = String::from_utf8_lossy(&start.stdout).into_owned();
+        let location = headers
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix("Location: ")
+                    .or_else(|| line.strip_prefix("location: "))
+            })
+            .unwrap()
+            .trim()
+            .to_owned();
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let file = std::env::temp_dir().join(format!("wcomp-blob-{}", std::process::id()));
+        std::fs::write(&file, blob).unwrap();
+        let put = Command::new("curl")
+            .args([
+                "-s",
+                "-f",
+                "-X",
+                "PUT",
+                "-H",
+                "Content-Type: application/octet-stream",
+                "--data-binary",
+            ])
+            .arg(format!("@{}", file.display()))
+            .arg(format!("{location}{separator}digest={}", digest(blob)))
+            .status()
+            .unwrap();
+        assert!(put.success());
+    }
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}}"#,
+        digest(&config),
+        config.len(),
+        digest(&layer),
+        layer.len()
+    );
+    let put = Command::new("curl")
+        .args([
+            "-s",
+            "-f",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/vnd.oci.image.manifest.v1+json",
+            "--data-binary",
+            &manifest,
+        ])
+        .arg(format!(
+            "http://{}/v2/{repository}/manifests/{tag}",
+            registry.addr
+        ))
+        .status()
+        .unwrap();
+    assert!(put.success());
+}
