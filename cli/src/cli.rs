@@ -107,6 +107,8 @@ pub enum Command {
     Publish(commands::publish::PublishArgs),
     /// Pull a component from an OCI registry
     Pull(commands::pull::PullArgs),
+    /// Write a wasmCloud or Kubernetes manifest for a published HTTP component
+    Deploy(commands::deploy::DeployArgs),
     /// Draw the composition graph
     Graph(commands::graph::GraphArgs),
     /// Check that the toolchains wcomp drives are installed and usable

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod compose;
 pub mod context;
+pub mod deploy;
 pub mod diagnostic;
 pub mod error;
 pub mod fsutil;

@@ -6,6 +6,8 @@
 mod support;
 
 use std::io::Write as _;
+
+use serde::Deserialize as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -580,4 +582,119 @@ fn push_container_image(registry: &Registry, repository: &str, tag: &str) {
         .status()
         .unwrap();
     assert!(put.success());
+}
+
+/// A connection-level relay in front of the registry that forwards every request and cuts
+/// the connection instead of forwarding the first manifest upload: a push that dies just
+/// before its tag is written.
+fn relay_that_dies_before_the_manifest(registry: String) -> String {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let registry = registry.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut client = client;
+                loop {
+                    let mut head = String::new();
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let end = line == "\r\n";
+                        head.push_str(&line);
+                        if end {
+                            break;
+                        }
+                    }
+                    if head.starts_with("PUT ")
+                        && head.lines().next().unwrap().contains("/manifests/")
+                    {
+                        return; // the push dies here
+                    }
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let head = head.replacen("\r\n", "\r\nConnection: close\r\n", 1);
+                    let mut upstream = std::net::TcpStream::connect(&registry).unwrap();
+                    upstream.write_all(head.as_bytes()).unwrap();
+                    upstream.write_all(&body).unwrap();
+                    let mut answer = Vec::new();
+                    upstream.read_to_end(&mut answer).unwrap();
+                    let answer = String::from_utf8_lossy(&answer)
+                        .replace(&registry, &addr_of(&client))
+                        .into_bytes();
+                    if client.write_all(&answer).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn addr_of(stream: &std::net::TcpStream) -> String {
+    stream.local_addr().unwrap().to_string()
+}
+
+#[test]
+fn a_push_that_dies_midway_leaves_no_tag() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let cache = dir.join("cache");
+    let registry = Registry::start(dir, false);
+    let relay = relay_that_dies_before_the_manifest(registry.addr.clone());
+    let component = command_component(dir);
+    let through_relay = format!("{relay}/acme/hello:1.0.0");
+    let out = wcomp(
+        dir,
+        &cache,
+        &[
+            "publish",
+            &through_relay,
+            component.to_str().unwrap(),
+            "--insecure",
+        ],
+    )
+    .failure(1);
+    assert!(out.stderr.contains("cannot push"), "{}", out.stderr);
+    // The blobs may have arrived; the tag did not.
+    let out = wcomp(
+        dir,
+        &cache,
+        &[
+            "pull",
+            &registry.reference("acme/hello:1.0.0"),
+            "--insecure",
+        ],
+    )
+    .failure(1);
+    assert!(
+        out.stderr.contains("does not exist in the registry"),
+        "{}",
+        out.stderr
+    );
+    // A whole push afterwards works.
+    wcomp(
+        dir,
+        &cache,
+        &[
+            "publish",
+            &registry.reference("acme/hello:1.0.0"),
+            component.to_str().unwrap(),
+            "--insecure",
+        ],
+    )
+    .success();
 }

@@ -6,6 +6,7 @@ pub mod build;
 pub mod cache;
 pub mod completions;
 pub mod compose;
+pub mod deploy;
 pub mod doctor;
 pub mod graph;
 pub mod new;
@@ -33,6 +34,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Serve(args) => serve::run(args, ctx),
         Command::Publish(args) => publish::run(args, ctx),
         Command::Pull(args) => pull::run(args, ctx),
+        Command::Deploy(args) => deploy::run(args, ctx),
         Command::Bench(args) => bench::run(args, ctx),
         Command::Cache(args) => cache::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),

@@ -447,7 +447,7 @@ fn created_at() -> chrono::DateTime<chrono::Utc> {
 
 /// The component's imports and exports, as the Wasm OCI config lists them
 /// (`wasi:http/incoming-handler@0.2.12`, `run`).
-fn surface(bytes: &[u8]) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+pub fn surface(bytes: &[u8]) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let decoded =
         wit_component::decode(bytes).context("the file is not a WebAssembly component")?;
     let wit_component::DecodedWasm::Component(resolve, world) = decoded else {
