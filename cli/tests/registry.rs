@@ -7,7 +7,7 @@ mod support;
 
 use std::io::Write as _;
 
-use serde::Deserialize as _;
+use serde::Deserialize;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -389,6 +389,93 @@ fn serve_and_compose_from_the_registry() {
     let _ = server.kill();
     let _ = server.wait();
     assert_eq!(String::from_utf8_lossy(&body), "Hello from Rust!\n");
+
+    // Manifests for a cluster, pinned to the digest the publish printed. (No cluster runs
+    // here: what is checked is that the YAML parses and carries what the engines require.)
+    let out = wcomp(
+        dir,
+        &cache,
+        &["--format", "json", "pull", &reference, "--insecure"],
+    )
+    .success();
+    let pinned = json_line(&out.stdout, "pulled")["pinned"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deploy = |emit: &str| {
+        let args = [
+            "deploy",
+            "--emit",
+            emit,
+            &reference,
+            "--replicas",
+            "3",
+            "--insecure",
+        ];
+        let out = wcomp(dir, &cache, &args).success();
+        serde_yaml::Deserializer::from_str(&out.stdout)
+            .map(|doc| serde_yaml::Value::deserialize(doc).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let wadm = deploy("wadm");
+    let app = &wadm[0];
+    assert_eq!(app["apiVersion"], "core.oam.dev/v1beta1");
+    assert_eq!(app["kind"], "Application");
+    assert_eq!(app["metadata"]["name"], "hello-http");
+    assert!(app["metadata"]["annotations"]["version"].is_string());
+    let components = app["spec"]["components"].as_sequence().unwrap();
+    let component = &components[0];
+    assert_eq!(component["type"], "component");
+    assert_eq!(
+        component["properties"]["image"].as_str(),
+        Some(pinned.as_str())
+    );
+    assert_eq!(component["traits"][0]["properties"]["instances"], 3);
+    let http_server = &components[1];
+    assert_eq!(http_server["type"], "capability");
+    let link = &http_server["traits"][0]["properties"];
+    assert_eq!(link["target"]["name"], component["name"]);
+    assert_eq!(link["namespace"], "wasi");
+    assert_eq!(link["package"], "http");
+    assert_eq!(link["interfaces"][0], "incoming-handler");
+
+    let kubernetes = deploy("kubernetes");
+    assert_eq!(kubernetes.len(), 3);
+    let (runtime, deployment, service) = (&kubernetes[0], &kubernetes[1], &kubernetes[2]);
+    assert_eq!(runtime["kind"], "RuntimeClass");
+    assert_eq!(runtime["handler"], "wasmtime");
+    assert_eq!(deployment["kind"], "Deployment");
+    assert_eq!(deployment["spec"]["replicas"], 3);
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["runtimeClassName"], runtime["metadata"]["name"]);
+    assert_eq!(
+        pod["containers"][0]["image"].as_str(),
+        Some(pinned.as_str())
+    );
+    assert_eq!(
+        deployment["spec"]["selector"]["matchLabels"],
+        deployment["spec"]["template"]["metadata"]["labels"]
+    );
+    assert_eq!(service["kind"], "Service");
+    assert_eq!(
+        service["spec"]["selector"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+
+    // A component that does not serve HTTP has nothing to deploy.
+    let adder = registry.reference("acme/add:1.0.0");
+    let out = wcomp(
+        dir,
+        &cache,
+        &["deploy", "--emit", "wadm", &adder, "--insecure"],
+    )
+    .failure(1);
+    assert!(
+        out.stderr
+            .contains("does not export `wasi:http/incoming-handler`"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
