@@ -128,6 +128,24 @@ fn json_line(stdout: &str, reason: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no `{reason}` in:\n{stdout}"))
 }
 
+/// `wcomp publish --format json … --insecure`: the `published` object it printed.
+fn publish_json(dir: &Path, cache: &Path, reference: &str, component: &Path) -> serde_json::Value {
+    let out = wcomp(
+        dir,
+        cache,
+        &[
+            "--format",
+            "json",
+            "publish",
+            reference,
+            component.to_str().unwrap(),
+            "--insecure",
+        ],
+    )
+    .success();
+    json_line(&out.stdout, "published")["published"].clone()
+}
+
 #[test]
 fn publish_pull_run_and_the_cache() {
     let temp = tempdir();
@@ -137,29 +155,10 @@ fn publish_pull_run_and_the_cache() {
     let component = command_component(dir);
     let reference = registry.reference("acme/hello:1.0.0");
 
-    let out = wcomp(
-        dir,
-        &cache,
-        &[
-            "--format",
-            "json",
-            "publish",
-            &reference,
-            component.to_str().unwrap(),
-            "--insecure",
-        ],
-    )
-    .success();
-    let published = json_line(&out.stdout, "published");
-    let digest = published["published"]["digest"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let published = publish_json(dir, &cache, &reference, &component);
+    let digest = published["digest"].as_str().unwrap().to_owned();
     assert!(digest.starts_with("sha256:"), "{published}");
-    let pinned = published["published"]["pinned"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pinned = published["pinned"].as_str().unwrap().to_owned();
     assert_eq!(pinned, format!("{}/acme/hello@{digest}", registry.addr));
 
     // The artifact is the standard one: read back with oci-client, as other tools would.
@@ -784,4 +783,103 @@ fn a_push_that_dies_midway_leaves_no_tag() {
         ],
     )
     .success();
+}
+
+#[test]
+fn workspace_components_from_the_registry_are_locked_by_digest() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let cache = dir.join("cache");
+    let mut registry = Registry::start(dir, false);
+    let components = repo_root().join("tests/compose/components");
+    let publish = |name: &str, bytes: Vec<u8>, reference: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        publish_json(dir, &cache, reference, &path)["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let add_ref = registry.reference("acme/add:1.0.0");
+    let calc_ref = registry.reference("acme/calc:1.0.0");
+    let add_digest = publish(
+        "add.wasm",
+        wat::parse_file(components.join("add.wat")).unwrap(),
+        &add_ref,
+    );
+    publish(
+        "calc.wasm",
+        wat::parse_file(components.join("calc.wat")).unwrap(),
+        &calc_ref,
+    );
+
+    let ws = dir.join("app");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(
+        ws.join("wcomp.toml"),
+        format!(
+            "[workspace]\nname = \"app\"\n\n[component.calc]\noci = \"{calc_ref}\"\ninsecure = true\n\n[component.add]\noci = \"{add_ref}\"\ninsecure = true\n\n[compose]\nroot = \"calc\"\noutput = \"app.wasm\"\n"
+        ),
+    )
+    .unwrap();
+    wcomp(&ws, &cache, &["compose"]).success();
+    let double = |ws: &Path| {
+        wcomp(ws, &cache, &["run", "app.wasm", "--invoke", "double(21)"])
+            .success()
+            .stdout
+    };
+    assert_eq!(double(&ws), "42\n");
+    let lock: toml::Value =
+        toml::from_str(&std::fs::read_to_string(ws.join("wcomp.lock")).unwrap()).unwrap();
+    let locked = lock["component"].as_array().unwrap();
+    assert_eq!(locked.len(), 2);
+    let add = locked
+        .iter()
+        .find(|c| c["name"].as_str() == Some("add"))
+        .unwrap();
+    assert_eq!(add["reference"].as_str(), Some(add_ref.as_str()));
+    assert_eq!(add["digest"].as_str(), Some(add_digest.as_str()));
+
+    // The tag moves to an "add" that multiplies; the lock keeps the workspace on what it had.
+    let multiplies = wat::parse_str(
+        std::fs::read_to_string(components.join("add.wat"))
+            .unwrap()
+            .replace("i32.add", "i32.mul"),
+    )
+    .unwrap();
+    let moved = publish("mul.wasm", multiplies, &add_ref);
+    assert_ne!(moved, add_digest);
+    std::fs::remove_file(ws.join("app.wasm")).unwrap();
+    wcomp(&ws, &cache, &["compose"]).success();
+    assert_eq!(double(&ws), "42\n");
+
+    // With the registry gone, the locked digests come from the cache.
+    registry.stop();
+    std::fs::remove_file(ws.join("app.wasm")).unwrap();
+    wcomp(&ws, &cache, &["compose"]).success();
+    assert_eq!(double(&ws), "42\n");
+
+    // Dropping the lock takes the tag as it is now.
+    registry.resume();
+    std::fs::remove_file(ws.join("wcomp.lock")).unwrap();
+    wcomp(&ws, &cache, &["compose"]).success();
+    assert_eq!(double(&ws), "441\n");
+    let lock = std::fs::read_to_string(ws.join("wcomp.lock")).unwrap();
+    assert!(lock.contains(&moved), "{lock}");
+
+    // A registry component is not also built.
+    std::fs::write(
+        ws.join("wcomp.toml"),
+        format!(
+            "[workspace]\nname = \"app\"\n\n[component.add]\noci = \"{add_ref}\"\nlang = \"rust\"\n"
+        ),
+    )
+    .unwrap();
+    let out = wcomp(&ws, &cache, &["compose"]).failure(1);
+    assert!(
+        out.stderr.contains("has `oci` and also `lang`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("wcomp.toml"), "{}", out.stderr);
 }

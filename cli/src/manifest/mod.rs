@@ -141,7 +141,14 @@ fn default_wit() -> Spanned<PathBuf> {
 pub struct ComponentEntry {
     /// Only in a single-project manifest (a workspace uses the table key).
     pub name: Option<String>,
-    pub lang: Spanned<Language>,
+    /// The language; absent for a component taken from a registry (`oci`).
+    pub lang: Option<Spanned<Language>>,
+    /// Take the component from an OCI registry instead of building it: `ghcr.io/acme/x:1.2.0`
+    /// (workspace only; pinned by digest in `wcomp.lock`).
+    pub oci: Option<Spanned<String>>,
+    /// Reach that registry over plain HTTP (a registry on this machine only).
+    #[serde(default)]
+    pub insecure: bool,
     /// Directory relative to the manifest (workspace; default: the name).
     pub path: Option<Spanned<PathBuf>>,
     pub world: Option<Spanned<String>>,
@@ -389,7 +396,12 @@ timeout = "5s"
         assert_eq!(manifest.workspace.unwrap().name.into_inner(), "textstats");
         assert_eq!(manifest.components.len(), 2);
         assert_eq!(
-            *manifest.components["report"].get_ref().lang.get_ref(),
+            *manifest.components["report"]
+                .get_ref()
+                .lang
+                .as_ref()
+                .unwrap()
+                .get_ref(),
             Language::Go
         );
         assert_eq!(

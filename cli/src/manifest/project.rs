@@ -57,8 +57,19 @@ impl Project {
         let manifest_path = dir.join(super::MANIFEST);
         if manifest_path.is_file() {
             let manifest = super::Manifest::load(&manifest_path)?;
-            if let Some(component) = manifest.component {
-                let component = component.into_inner();
+            if let Some(entry) = manifest.component.clone() {
+                let span = entry.span();
+                let component = entry.into_inner();
+                let Some(lang) = component.lang else {
+                    return Err(manifest
+                        .error(
+                            span,
+                            "`[component]` needs `lang`".to_owned(),
+                            "in this table",
+                            Some("add `lang = \"rust\"` (or `go`, `python`)".into()),
+                        )
+                        .into());
+                };
                 let default_name = || {
                     dir.file_name().map_or_else(
                         || "component".to_owned(),
@@ -67,7 +78,7 @@ impl Project {
                 };
                 return Ok(Self {
                     dir: dir.to_owned(),
-                    language: component.lang.into_inner(),
+                    language: lang.into_inner(),
                     name: component.name.unwrap_or_else(default_name),
                     world: component.world.map(toml::Spanned::into_inner),
                     wit: dir.join(component.wit.as_deref().unwrap_or(Path::new("wit"))),

@@ -108,7 +108,9 @@ pub fn new_member(
         .report_err()?
         .to_owned();
     let name = super::checked_name(&dir, name).report_err()?;
-    if workspace.members.iter().any(|m| m.name == name) {
+    if workspace.members.iter().any(|m| m.name == name)
+        || workspace.remote.iter().any(|r| r.name == name)
+    {
         return Err(WorkspaceScaffoldError::Duplicate { name }.report());
     }
     if !crate::fsutil::is_missing_or_empty_dir(&dir)? {

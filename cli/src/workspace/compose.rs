@@ -31,17 +31,21 @@ pub fn compose(
     force: bool,
     ctx: &Context,
 ) -> anyhow::Result<WorkspaceComposition> {
-    let builds = build::build(
-        &build::BuildGraph::workspace(workspace),
-        &BuildOptions {
-            packages: Vec::new(),
-            jobs,
-            force: false,
-        },
-        ctx,
-    )?;
-    let builds = check_builds(builds)?;
-    let outputs = builds
+    // A workspace made only of registry components has nothing to build.
+    let builds = if workspace.members.is_empty() && !workspace.remote.is_empty() {
+        Vec::new()
+    } else {
+        check_builds(build::build(
+            &build::BuildGraph::workspace(workspace),
+            &BuildOptions {
+                packages: Vec::new(),
+                jobs,
+                force: false,
+            },
+            ctx,
+        )?)?
+    };
+    let mut outputs = builds
         .iter()
         .map(|b| match &b.output {
             Some(output) => Ok((b.name.clone(), output.clone())),
@@ -51,6 +55,8 @@ pub fn compose(
             ))),
         })
         .collect::<anyhow::Result<Vec<(String, PathBuf)>>>()?;
+    let fetched = super::remote::fetch(&workspace.root, &workspace.remote, ctx)?;
+    outputs.extend(fetched.iter().map(|f| (f.name.clone(), f.path.clone())));
 
     let root = match &workspace.manifest.compose.root {
         Some(root) => root.get_ref().clone(),
@@ -66,6 +72,10 @@ pub fn compose(
     for build in &builds {
         hasher.update(build.name.as_bytes());
         hasher.update(build.inputs.as_deref().unwrap_or_default().as_bytes());
+    }
+    for remote in &fetched {
+        hasher.update(remote.name.as_bytes());
+        hasher.update(remote.digest.as_bytes());
     }
     let inputs = fingerprint::hex(hasher);
     if !force

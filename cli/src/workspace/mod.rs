@@ -5,6 +5,7 @@
 pub mod build;
 pub mod compose;
 pub mod fingerprint;
+pub mod remote;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -53,7 +54,10 @@ pub struct Workspace {
     pub manifest: Manifest,
     pub name: String,
     pub wit_dir: PathBuf,
+    /// Components built from source.
     pub members: Vec<Member>,
+    /// Components taken from registries (`oci = …`).
+    pub remote: Vec<remote::RemoteComponent>,
 }
 
 impl Workspace {
@@ -70,7 +74,12 @@ impl Workspace {
             .clone()
             .context("wcomp.toml has no [workspace] table")?;
         let wit_dir = root.join(table.wit.get_ref());
-        if !wit_dir.exists() {
+        // Only components built here read the shared WIT.
+        let builds_any = manifest
+            .components
+            .values()
+            .any(|entry| entry.get_ref().oci.is_none());
+        if builds_any && !wit_dir.exists() {
             return Err(manifest
                 .error(
                     table.wit.span(),
@@ -98,8 +107,12 @@ impl Workspace {
             .unwrap_or_default();
 
         let mut members = Vec::new();
+        let mut remote = Vec::new();
         for (name, entry) in &manifest.components {
-            members.push(member(&manifest, root, &wit_dir, &worlds, name, entry)?);
+            match remote::entry(&manifest, name, entry)? {
+                Some(component) => remote.push(component),
+                None => members.push(member(&manifest, root, &wit_dir, &worlds, name, entry)?),
+            }
         }
         let workspace = Self {
             root: root.to_owned(),
@@ -107,13 +120,19 @@ impl Workspace {
             manifest,
             wit_dir,
             members,
+            remote,
         };
         workspace.validate_compose().report_err()?;
         Ok(workspace)
     }
 
     fn validate_compose(&self) -> Result<(), ManifestError> {
-        let known: BTreeSet<&str> = self.members.iter().map(|m| m.name.as_str()).collect();
+        let known: BTreeSet<&str> = self
+            .members
+            .iter()
+            .map(|m| m.name.as_str())
+            .chain(self.remote.iter().map(|r| r.name.as_str()))
+            .collect();
         let unknown = |span: Range<usize>, name: &str| {
             self.manifest.error(
                 span,
@@ -195,6 +214,17 @@ fn member(
         .unwrap_or_default();
     let span = entry.span();
     let body = entry.get_ref();
+    let Some(lang) = &body.lang else {
+        return Err(manifest
+            .error(
+                span,
+                format!("component `{name}` needs `lang` (or `oci`, to take it from a registry)"),
+                "in this component",
+                Some("add `lang = \"rust\"` (or `go`, `python`), or `oci = \"<registry>/<repository>:<tag>\"`".into()),
+            )
+            .report());
+    };
+    let language = *lang.get_ref();
     crate::manifest::names::validate_project_name(name)
         .map_err(|reason| {
             manifest.error(
@@ -222,7 +252,7 @@ fn member(
                 "no such directory",
                 Some(format!(
                     "create it with `wcomp new {name} --lang {} --world <world>`, or fix `path`",
-                    body.lang.get_ref()
+                    language
                 )),
             )
             .report());
@@ -247,7 +277,7 @@ fn member(
                 .report());
         }
         Some(world) => Some(world.get_ref().clone()),
-        None if *body.lang.get_ref() != Language::Rust => {
+        None if language != Language::Rust => {
             return Err(manifest
                 .error(
                     span.clone(),
@@ -266,7 +296,7 @@ fn member(
         name: name.to_owned(),
         project: Project {
             dir,
-            language: *body.lang.get_ref(),
+            language,
             name: name.to_owned(),
             world,
             wit: wit_dir.to_owned(),
