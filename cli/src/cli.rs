@@ -119,7 +119,7 @@ pub enum Command {
     Cache(commands::cache::CacheArgs),
     /// Print a shell completion script
     Completions(commands::completions::CompletionsArgs),
-    /// Check, format and compare WIT packages
+    /// Check, format, compare, fetch and publish WIT packages
     Wit(commands::wit::WitArgs),
 }
 

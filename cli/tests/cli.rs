@@ -44,7 +44,7 @@ fn new_creates_an_example_project() {
     assert!(cargo.contains("crate-type = [\"cdylib\"]"), "{cargo}");
     let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
     assert!(
-        lib.contains(r#"wit_bindgen::generate!({ world: "hello", path: "wit" });"#),
+        lib.contains(r#"wit_bindgen::generate!({ world: "hello", path: "wit", generate_all });"#),
         "{lib}"
     );
     let wit = std::fs::read_to_string(dir.join("wit/world.wit")).unwrap();

@@ -114,6 +114,7 @@ fn wcomp(dir: &Path, cache: &Path, args: &[&str]) -> Run {
     let output = support::wcomp(dir)
         .env("WCOMP_CACHE_DIR", cache)
         .env("DOCKER_CONFIG", dir.join("docker"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
         .args(args)
         .output()
         .unwrap();
@@ -882,4 +883,199 @@ fn workspace_components_from_the_registry_are_locked_by_digest() {
         out.stderr
     );
     assert!(out.stderr.contains("wcomp.toml"), "{}", out.stderr);
+}
+
+#[test]
+fn wit_packages_fetched_from_the_registry_with_their_dependencies() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let cache = dir.join("cache");
+    let mut registry = Registry::start(dir, false);
+    let mapping = format!(
+        "[registry]\nacme = {{ oci = \"{}\", insecure = true }}\n",
+        registry.reference("wit")
+    );
+
+    // A team publishes two packages; `acme:lib` uses `acme:base`.
+    let team = dir.join("team");
+    std::fs::create_dir_all(team.join("base")).unwrap();
+    std::fs::create_dir_all(team.join("lib")).unwrap();
+    std::fs::write(team.join("wcomp.toml"), &mapping).unwrap();
+    std::fs::write(
+        team.join("base/types.wit"),
+        "package acme:base@1.0.0;\n\ninterface types {\n  record point { x: u32, y: u32 }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        team.join("lib/api.wit"),
+        "package acme:lib@1.0.0;\n\ninterface api {\n  use acme:base/types@1.0.0.{point};\n  norm: func(p: point) -> u32;\n}\n",
+    )
+    .unwrap();
+    let out = wcomp(
+        &team,
+        &cache,
+        &["--format", "json", "wit", "publish", "--wit", "base"],
+    )
+    .success();
+    let base = json_line(&out.stdout, "published");
+    assert_eq!(base["package"], "acme:base@1.0.0");
+    assert_eq!(
+        base["published"]["reference"].as_str(),
+        Some(registry.reference("wit/acme/base:1.0.0").as_str())
+    );
+    // `lib` needs `base` to be encoded: fetched from the registry first.
+    let out = wcomp(&team, &cache, &["wit", "fetch", "lib"]).success();
+    assert!(
+        out.stderr.contains("Fetched `acme:base@1.0.0`"),
+        "{}",
+        out.stderr
+    );
+    wcomp(&team, &cache, &["wit", "publish", "--wit", "lib"]).success();
+    let manifest = raw_manifest(&registry, "wit/acme/lib", "1.0.0");
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.wasm.config.v0+json"
+    );
+
+    // A Rust component that imports `acme:lib`: the build fetches it and, transitively,
+    // `acme:base`, and locks both.
+    run(dir, &["new", "app", "--lang", "rust"]).success();
+    let app = dir.join("app");
+    std::fs::write(app.join("wcomp.toml"), &mapping).unwrap();
+    let world = std::fs::read_to_string(app.join("wit/world.wit")).unwrap();
+    std::fs::write(
+        app.join("wit/world.wit"),
+        world.replace("world app {", "world app {\n  import acme:lib/api@1.0.0;"),
+    )
+    .unwrap();
+    let out = wcomp(&app, &cache, &["build"]).success();
+    assert!(
+        out.stderr.contains("Fetched `acme:lib@1.0.0`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("Fetched `acme:base@1.0.0`"),
+        "{}",
+        out.stderr
+    );
+    let deps = app.join("wit/deps");
+    let lib_wit = std::fs::read_to_string(deps.join("acme-lib-1.0.0/package.wit")).unwrap();
+    assert!(
+        lib_wit.contains("norm: func(p: point) -> u32;"),
+        "{lib_wit}"
+    );
+    assert!(deps.join("acme-base-1.0.0/package.wit").is_file());
+    let lock: toml::Value =
+        toml::from_str(&std::fs::read_to_string(app.join("wkg.lock")).unwrap()).unwrap();
+    assert_eq!(lock["version"].as_integer(), Some(1));
+    let packages = lock["packages"].as_array().unwrap();
+    let names: Vec<&str> = packages
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["acme:base", "acme:lib"]);
+    let lib = &packages[1]["versions"][0];
+    assert_eq!(lib["requirement"].as_str(), Some("=1.0.0"));
+    let lib_layer = blob(
+        &registry,
+        "wit/acme/lib",
+        manifest["layers"][0]["digest"].as_str().unwrap(),
+    );
+    assert_eq!(lib["digest"].as_str(), Some(sha256(&lib_layer).as_str()));
+    wcomp(&app, &cache, &["wit", "check"]).success();
+
+    // With everything in deps/, nothing contacts the registry, even with the registry gone.
+    registry.stop();
+    let out = wcomp(&app, &cache, &["build", "--force"]).success();
+    assert!(!out.stderr.contains("Fetched"), "{}", out.stderr);
+    let out = wcomp(&app, &cache, &["wit", "fetch"]).success();
+    assert!(out.stderr.contains("Fresh"), "{}", out.stderr);
+    // Lost deps come back from the cache at the locked digests.
+    std::fs::remove_dir_all(deps.join("acme-lib-1.0.0")).unwrap();
+    std::fs::remove_dir_all(deps.join("acme-base-1.0.0")).unwrap();
+    wcomp(&app, &cache, &["wit", "fetch", "--offline"]).success();
+    assert_eq!(
+        std::fs::read_to_string(deps.join("acme-lib-1.0.0/package.wit")).unwrap(),
+        lib_wit
+    );
+
+    // A namespace no registry serves is named, with the fix.
+    std::fs::write(
+        app.join("wit/world.wit"),
+        world.replace(
+            "world app {",
+            "world app {\n  import other:thing/api@1.0.0;",
+        ),
+    )
+    .unwrap();
+    let out = wcomp(&app, &cache, &["wit", "fetch"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("no registry is configured for the WIT namespace `other`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("[registry]"), "{}", out.stderr);
+    // And a package the registry does not have.
+    registry.resume();
+    std::fs::write(
+        app.join("wit/world.wit"),
+        world.replace(
+            "world app {",
+            "world app {\n  import acme:missing/api@2.0.0;",
+        ),
+    )
+    .unwrap();
+    let out = wcomp(&app, &cache, &["wit", "fetch"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("`acme:missing@2.0.0` is not in the registry"),
+        "{}",
+        out.stderr
+    );
+
+    // The same version republished with other content: the lock refuses it until `--update`.
+    std::fs::write(
+        app.join("wit/world.wit"),
+        world.replace("world app {", "world app {\n  import acme:lib/api@1.0.0;"),
+    )
+    .unwrap();
+    std::fs::write(
+        team.join("lib/api.wit"),
+        "package acme:lib@1.0.0;\n\ninterface api {\n  use acme:base/types@1.0.0.{point};\n  norm: func(p: point) -> u32;\n  scale: func(p: point, by: u32) -> point;\n}\n",
+    )
+    .unwrap();
+    wcomp(&team, &cache, &["wit", "publish", "--wit", "lib"]).success();
+    // Here the cache still has the locked bytes; on a machine without them, the registry's
+    // new content is refused.
+    std::fs::remove_dir_all(deps.join("acme-lib-1.0.0")).unwrap();
+    wcomp(&app, &cache, &["wit", "fetch"]).success();
+    assert_eq!(
+        std::fs::read_to_string(deps.join("acme-lib-1.0.0/package.wit")).unwrap(),
+        lib_wit
+    );
+    std::fs::remove_dir_all(deps.join("acme-lib-1.0.0")).unwrap();
+    let out = wcomp(&app, &dir.join("other-cache"), &["wit", "fetch"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("`acme:lib@1.0.0` in the registry is not what wkg.lock records"),
+        "{}",
+        out.stderr
+    );
+    assert!(!deps.join("acme-lib-1.0.0").exists());
+    wcomp(&app, &cache, &["wit", "fetch", "--update"]).success();
+    let updated = std::fs::read_to_string(deps.join("acme-lib-1.0.0/package.wit")).unwrap();
+    assert!(updated.contains("scale: func"), "{updated}");
+    let lock = std::fs::read_to_string(app.join("wkg.lock")).unwrap();
+    assert!(!lock.contains(lib["digest"].as_str().unwrap()), "{lock}");
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(bytes);
+    format!(
+        "sha256:{}",
+        hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }

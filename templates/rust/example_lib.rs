@@ -1,6 +1,6 @@
 //! The `{{crate_name}}` component: implements the `{{world}}` world in `wit/`.
 
-wit_bindgen::generate!({ world: "{{world}}", path: "wit" });
+wit_bindgen::generate!({ world: "{{world}}", path: "wit", generate_all });
 
 use exports::example::{{package_module}}::text::Guest;
 

@@ -95,6 +95,7 @@ pub fn run(args: PublishArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             component: bytes,
             title,
             annotations,
+            wit_package: false,
         },
         &args.registry.access()?,
     )?;

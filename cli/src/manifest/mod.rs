@@ -51,6 +51,31 @@ pub struct Manifest {
     pub tests: Vec<Spanned<TestEntry>>,
     /// `[python]` of a single Python project, read by the Python toolchain.
     pub python: Option<toml::Table>,
+    /// `[registry]`: the OCI registry each WIT namespace is fetched from and published to.
+    pub registry: BTreeMap<String, Spanned<RegistryEntry>>,
+}
+
+/// One `[registry]` entry: `acme = "ghcr.io/acme"` (a registry and a repository prefix), or
+/// `acme = { oci = "localhost:5000/wit", insecure = true }` for plain HTTP on this machine.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RegistryEntry {
+    Plain(String),
+    Table {
+        oci: String,
+        #[serde(default)]
+        insecure: bool,
+    },
+}
+
+impl RegistryEntry {
+    /// `(registry[/prefix], insecure)`.
+    pub fn parts(&self) -> (&str, bool) {
+        match self {
+            Self::Plain(oci) => (oci, false),
+            Self::Table { oci, insecure } => (oci, *insecure),
+        }
+    }
 }
 
 /// One `[[test]]`: a single call, or several `steps` on one instance.
@@ -229,6 +254,8 @@ struct RawWorkspace {
     lint: Option<toml::Table>,
     #[serde(default)]
     test: Vec<Spanned<TestEntry>>,
+    #[serde(default)]
+    registry: BTreeMap<String, Spanned<RegistryEntry>>,
 }
 
 /// A single project's manifest as written.
@@ -242,6 +269,8 @@ struct RawProject {
     serve: ServeTable,
     lint: Option<toml::Table>,
     python: Option<toml::Table>,
+    #[serde(default)]
+    registry: BTreeMap<String, Spanned<RegistryEntry>>,
 }
 
 /// The file name of manifests.
@@ -291,6 +320,7 @@ impl Manifest {
                 lint: raw.lint,
                 tests: raw.test,
                 python: None,
+                registry: raw.registry,
             })
         } else {
             let raw: RawProject = toml::from_str(&source).map_err(syntax)?;
@@ -306,6 +336,7 @@ impl Manifest {
                 lint: raw.lint,
                 tests: Vec::new(),
                 python: raw.python,
+                registry: raw.registry,
             })
         }
     }

@@ -11,6 +11,7 @@
 mod cache;
 mod credentials;
 mod reference;
+pub mod wit;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -108,6 +109,8 @@ pub struct PublishOptions {
     pub title: String,
     /// `org.opencontainers.image.*` annotations (`version`, `description`, `source`, …).
     pub annotations: BTreeMap<String, String>,
+    /// A WIT package (encoded with wit-component) rather than a component.
+    pub wit_package: bool,
 }
 
 /// A pushed artifact.
@@ -145,7 +148,11 @@ const LAYER_MEDIA_TYPE: &str = oci_wasm::WASM_LAYER_MEDIA_TYPE;
 pub fn publish(options: &PublishOptions, access: &Access) -> anyhow::Result<Published> {
     let reference = parse_reference(&options.reference)?;
     let layer_digest = sha256_digest(&options.component);
-    let (imports, exports) = surface(&options.component)?;
+    let (imports, exports) = if options.wit_package {
+        (Vec::new(), package_surface(&options.component)?)
+    } else {
+        surface(&options.component)?
+    };
     let config = oci_wasm::WasmConfig {
         created: created_at(),
         author: None,
@@ -467,4 +474,38 @@ pub fn surface(bytes: &[u8]) -> anyhow::Result<(Vec<String>, Vec<String>)> {
         names(&mut world.imports.iter()),
         names(&mut world.exports.iter()),
     ))
+}
+
+/// What a binary WIT package offers, as the Wasm OCI config lists it: its worlds
+/// (`acme:lib/app@1.0.0`) and interfaces (`acme:lib/api@1.0.0`).
+pub fn package_surface(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
+    let decoded = wit_component::decode(bytes).context("the file is not a WIT package")?;
+    let wit_component::DecodedWasm::WitPackage(resolve, id) = decoded else {
+        anyhow::bail!("the file is a component, not a WIT package");
+    };
+    let package = &resolve.packages[id];
+    let version = package
+        .name
+        .version
+        .as_ref()
+        .map(|v| format!("@{v}"))
+        .unwrap_or_default();
+    let mut names: Vec<String> = package
+        .worlds
+        .keys()
+        .map(|world| {
+            format!(
+                "{}:{}/{world}{version}",
+                package.name.namespace, package.name.name
+            )
+        })
+        .chain(
+            package
+                .interfaces
+                .values()
+                .filter_map(|id| resolve.id_of(*id)),
+        )
+        .collect();
+    names.sort();
+    Ok(names)
 }

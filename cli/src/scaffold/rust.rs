@@ -91,7 +91,7 @@ impl<'a> Generator<'a> {
         );
         let _ = writeln!(
             out,
-            "\nwit_bindgen::generate!({{ world: \"{}\", path: \"{wit_path}\" }});\n",
+            "\nwit_bindgen::generate!({{ world: \"{}\", path: \"{wit_path}\", generate_all }});\n",
             world.name
         );
         let _ = writeln!(

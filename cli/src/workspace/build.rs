@@ -65,6 +65,8 @@ pub struct BuildGraph {
     pub shared_wit: Option<PathBuf>,
     /// Where build records live (`<root>/target/wcomp`).
     pub state_dir: PathBuf,
+    /// The directory of the `wcomp.toml` (and `wkg.lock`) that governs the build.
+    pub root: PathBuf,
 }
 
 impl BuildGraph {
@@ -74,6 +76,7 @@ impl BuildGraph {
             members: workspace.members.clone(),
             shared_wit: Some(workspace.wit_dir.clone()),
             state_dir: workspace.target_dir(),
+            root: workspace.root.clone(),
         }
     }
 
@@ -81,6 +84,7 @@ impl BuildGraph {
     pub fn project(project: Project) -> Self {
         let shared_wit = (!project.wit.starts_with(&project.dir)).then(|| project.wit.clone());
         let state_dir = project.output_dir();
+        let root = project.dir.clone();
         let entry_text =
             fs_err::read_to_string(project.dir.join(crate::manifest::MANIFEST)).unwrap_or_default();
         Self {
@@ -91,6 +95,7 @@ impl BuildGraph {
             }],
             shared_wit,
             state_dir,
+            root,
         }
     }
 
@@ -183,6 +188,7 @@ pub fn build(
     ctx: &Context,
 ) -> anyhow::Result<Vec<MemberBuild>> {
     let selected = graph.select(&options.packages).report_err()?;
+    fetch_wit_packages(graph, &selected, ctx)?;
     let mut fingerprints = BTreeMap::new();
     for member in &selected {
         let language = member.project.language;
@@ -213,6 +219,37 @@ pub fn build(
     let mut results = results.into_inner().expect("results lock");
     results.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(results)
+}
+
+/// WIT packages from registries that the members' WIT is missing, fetched into its `deps/`
+/// first (for projects with a `[registry]` table or a `wkg.lock`; none are contacted when
+/// `deps/` has everything).
+fn fetch_wit_packages(
+    graph: &BuildGraph,
+    selected: &[&Member],
+    ctx: &Context,
+) -> anyhow::Result<()> {
+    if !crate::registry::wit::uses_registries(&graph.root) {
+        return Ok(());
+    }
+    let wit_dirs: std::collections::BTreeSet<&PathBuf> =
+        selected.iter().map(|m| &m.project.wit).collect();
+    for wit_dir in wit_dirs {
+        let report = crate::registry::wit::fetch(&crate::registry::wit::FetchOptions {
+            wit_dir: wit_dir.clone(),
+            root: graph.root.clone(),
+            cache_dir: ctx.cache_dir.clone(),
+            offline: ctx.offline,
+            update: false,
+        })?;
+        for fetched in &report.fetched {
+            ctx.printer.status(
+                "Fetched",
+                format_args!("`{}` from `{}`", fetched.package, fetched.registry),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn build_member(

@@ -1,4 +1,4 @@
-//! `wcomp wit …`: check, format and compare WIT packages. Each subcommand turns its flags
+//! `wcomp wit …`: check, format and compare WIT packages, and fetch and publish them. Each subcommand turns its flags
 //! into the options of one operation in `crate::wit` and prints what it returns.
 
 use std::path::PathBuf;
@@ -8,11 +8,12 @@ use crate::wit::diagnostics::SourceFiles;
 use crate::wit::diff::{DiffError, DiffOptions, OldSide};
 use crate::wit::fmt::FmtOptions;
 use crate::wit::lint::{Level, LintLevels};
+mod registry;
 mod report;
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::{Context, ExitStatus};
 
-/// Check, format and compare WIT packages.
+/// Check, format, compare, fetch and publish WIT packages.
 #[derive(Debug, clap::Args)]
 pub struct WitArgs {
     #[command(subcommand)]
@@ -24,6 +25,8 @@ pub enum WitCommand {
     Check(CheckArgs),
     Fmt(FmtArgs),
     Diff(DiffArgs),
+    Fetch(registry::FetchArgs),
+    Publish(registry::PublishArgs),
 }
 
 /// Check WIT packages: parse errors with file, line and column, plus lint warnings.
@@ -106,6 +109,8 @@ pub fn run(args: WitArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         WitCommand::Check(args) => run_check(args, ctx),
         WitCommand::Fmt(args) => run_fmt(args, ctx),
         WitCommand::Diff(args) => run_diff(args, ctx),
+        WitCommand::Fetch(args) => registry::run_fetch(args, ctx),
+        WitCommand::Publish(args) => registry::run_publish(args, ctx),
     }
 }
 
