@@ -22,6 +22,7 @@ pub mod serve;
 pub mod testing;
 pub mod toolchain;
 pub mod units;
+pub mod watch;
 pub mod wit;
 pub mod workspace;
 

@@ -3,6 +3,9 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use crate::commands::CommandError;
+use crate::commands::watch::WatchLoop;
+use crate::diagnostic::ReportResult as _;
 use crate::toolchain::Project;
 use crate::workspace::build::{self as workspace_build, BuildGraph, BuildOptions, Outcome};
 use crate::workspace::{MANIFEST, Workspace};
@@ -29,6 +32,8 @@ use crate::{Context, ExitStatus};
 ///   wcomp build path/to/project
 ///
 ///   wcomp build --offline
+///
+///   wcomp build --watch     # rebuild what a saved file changes, until Ctrl-C
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
     /// Project or workspace directory (default: the enclosing workspace, else the current
@@ -51,6 +56,11 @@ pub struct BuildArgs {
     /// already be present.
     #[arg(long)]
     pub offline: bool,
+
+    /// Build, then rebuild whenever a source is saved (only the components it changes),
+    /// until Ctrl-C. Outputs and whatever `.gitignore` ignores never trigger a build.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// What `wcomp build <dir>` refers to.
@@ -112,16 +122,33 @@ pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     } else {
         ctx
     };
+    if args.watch {
+        let dir = match &args.project {
+            Some(project) => ctx.path(project),
+            None => ctx.cwd.clone(),
+        };
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        // The manifest is read again every cycle: an edit to `wcomp.toml` counts too.
+        // `--force` applies to the first build only.
+        let mut force = args.force;
+        return WatchLoop::new(&dir, ctx)?.run(ctx, &stop, |ctx| {
+            build_once(&args, std::mem::take(&mut force), ctx)
+        });
+    }
+    build_once(&args, args.force, ctx)
+}
+
+fn build_once(args: &BuildArgs, force: bool, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    match target(&args, ctx)? {
+    match target(args, ctx)? {
         Target::Workspace { root, packages } => build_workspace(
             &root,
             BuildOptions {
                 packages,
                 jobs,
-                force: args.force,
+                force,
             },
             ctx,
         ),
@@ -137,7 +164,7 @@ pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 BuildOptions {
                     packages: Vec::new(),
                     jobs,
-                    force: args.force,
+                    force,
                 },
                 ctx,
             )
@@ -213,4 +240,51 @@ fn build_graph(
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// The component a command run in `dir` with none named works on: the workspace's
+/// composition (building and composing first whatever is stale), or the component of the
+/// project in `dir` (built first if stale).
+pub fn current_component(
+    dir: &Path,
+    jobs: Option<usize>,
+    command: &'static str,
+    ctx: &Context,
+) -> anyhow::Result<PathBuf> {
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if let Some(root) = Workspace::find(dir) {
+        let workspace = Workspace::load(&root)?;
+        return Ok(crate::workspace::compose::compose(&workspace, jobs, false, ctx)?.output);
+    }
+    if !dir.join(MANIFEST).is_file() {
+        return Err(CommandError::NotInWorkspace { command }).report_err();
+    }
+    let graph = BuildGraph::project(Project::detect(dir)?);
+    let options = BuildOptions {
+        packages: Vec::new(),
+        jobs,
+        force: false,
+    };
+    let started = Instant::now();
+    let results = workspace_build::check_builds(workspace_build::build(&graph, &options, ctx)?)?;
+    let Some(built) = results.into_iter().next() else {
+        return Err(crate::diagnostic::InternalError::error(
+            "a project built nothing",
+        ));
+    };
+    ctx.printer.status(
+        if matches!(built.outcome, Outcome::Built { .. }) {
+            "Built"
+        } else {
+            "Fresh"
+        },
+        format_args!(
+            "`{}` in {:.2}s",
+            built.name,
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    built
+        .output
+        .ok_or_else(|| crate::diagnostic::InternalError::error("a successful build has an output"))
 }

@@ -16,6 +16,7 @@ pub mod registry;
 pub mod run;
 pub mod serve;
 pub mod test;
+pub mod watch;
 pub mod wit;
 
 use crate::cli::Command;
@@ -51,10 +52,10 @@ pub enum CommandError {
     BinaryToTerminal,
     /// A workspace command run outside any workspace.
     #[error(
-        "`wcomp {command}` without a file needs a workspace, and there is no `wcomp.toml` with `[workspace]` here or above"
+        "`wcomp {command}` without a file needs a workspace or a component project, and there is no `wcomp.toml` here (or one with `[workspace]` above)"
     )]
     #[diagnostic(help(
-        "pass the component files explicitly (see `wcomp {command} --help`), or create a workspace with `wcomp new <dir> --workspace`"
+        "pass the component files explicitly (see `wcomp {command} --help`), run it in a project made by `wcomp new <dir>`, or create a workspace with `wcomp new <dir> --workspace`"
     ))]
     NotInWorkspace { command: &'static str },
 }

@@ -2,8 +2,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::commands::CommandError;
+use crate::commands::build::current_component;
 use crate::commands::registry::{RegistryFlags, component_path};
+use crate::commands::watch::WatchLoop;
 use crate::diagnostic::{Diagnosed, ReportResult as _};
 use crate::printer::Verbosity;
 use crate::runtime::profile::RunProfile;
@@ -11,7 +12,7 @@ use crate::runtime::{
     self, CacheMode, DirGrant, EnvGrant, Events, Limits, NetGrant, RunEvent, RunOptions,
     RunOutcome, Sandbox, cache,
 };
-use crate::workspace::{self, MANIFEST, Manifest, Workspace};
+use crate::workspace::{MANIFEST, Manifest};
 use crate::{Context, ExitStatus};
 
 /// Run a component on the embedded wasmtime, sandboxed.
@@ -49,7 +50,7 @@ use crate::{Context, ExitStatus};
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// The component to run (default in a workspace: the composed workspace, composed first
-    /// if anything changed).
+    /// if anything changed; in a project: its component, built first if stale).
     pub component: Option<PathBuf>,
 
     /// A WAVE function call, e.g. `render("hi")` or `iface#add(1, 2)`.
@@ -65,6 +66,11 @@ pub struct RunArgs {
     /// Compile the component even if its compiled code is cached, and cache nothing.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Run, then rebuild and run again whenever a source of the workspace or project is
+    /// saved, until Ctrl-C.
+    #[arg(long, conflicts_with = "component")]
+    pub watch: bool,
 
     /// Arguments for the guest (after `--`).
     #[arg(last = true)]
@@ -101,17 +107,22 @@ pub struct GuestFlags {
 }
 
 pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    if args.watch {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let dir = ctx.cwd.clone();
+        return WatchLoop::new(&dir, ctx)?.run(ctx, &stop, |ctx| {
+            let component = current_component(&dir, None, "run", ctx)?;
+            run_once(&args, component, ctx)
+        });
+    }
     let component = match &args.component {
         Some(component) => component_path(component, &args.registry.access()?, ctx)?,
-        None => {
-            let root = Workspace::find(&ctx.cwd)
-                .ok_or(CommandError::NotInWorkspace { command: "run" })
-                .report_err()?;
-            let workspace = Workspace::load(&root)?;
-            let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-            workspace::compose::compose(&workspace, jobs, false, ctx)?.output
-        }
+        None => current_component(&ctx.cwd, None, "run", ctx)?,
     };
+    run_once(&args, component, ctx)
+}
+
+fn run_once(args: &RunArgs, component: PathBuf, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let profile = match nearest_manifest(&ctx.cwd) {
         Some(path) => {
             let manifest = Manifest::load(&path)?;
@@ -131,8 +142,8 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     };
     let options = RunOptions {
         component,
-        invoke: args.invoke,
-        args: args.args,
+        invoke: args.invoke.clone(),
+        args: args.args.clone(),
         sandbox,
         limits,
         cache,

@@ -1,19 +1,21 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::commands::CommandError;
+use crate::commands::build::current_component;
 use crate::commands::registry::{RegistryFlags, component_path};
 use crate::commands::run::{GuestFlags, nearest_manifest, printer_events, sandbox_and_limits};
+use crate::commands::watch::WatchLoop;
 use crate::diagnostic::ReportResult as _;
 use crate::manifest::Manifest;
 use crate::runtime::profile::RunProfile;
 use crate::runtime::{HttpGrant, cache};
 use crate::serve::profile::ServeProfile;
 use crate::serve::{self, AccessRecord, Admission, DEFAULT_MAX_CONCURRENCY, ServeOptions};
-use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
 
 /// Serve a `wasi:http` component over HTTP, a fresh instance for every request.
@@ -39,11 +41,13 @@ use crate::{Context, ExitStatus};
 ///
 ///   wcomp serve --addr 127.0.0.1:3000 --allow-http api.example.com --timeout 5s
 ///
+///   wcomp serve --watch      # in a project or workspace: rebuild and swap on every save
+///
 ///   curl -s http://127.0.0.1:8080/
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// The component to serve (default in a workspace: the composition, composed first if
-    /// anything changed).
+    /// anything changed; in a project: its component, built first if stale).
     pub component: Option<PathBuf>,
 
     /// Address to listen on [default: 127.0.0.1:8080; port 0 picks a free one].
@@ -88,6 +92,11 @@ pub struct ServeArgs {
     /// Compile the component even if its compiled code is cached, and cache nothing.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Rebuild whenever a source of the workspace or project is saved and swap the new
+    /// component in without dropping a request; a failed build keeps the last good one.
+    #[arg(long, conflicts_with = "component")]
+    pub watch: bool,
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -96,29 +105,59 @@ const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 
 pub fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    if args.watch {
+        return watch(&args, ctx);
+    }
     let component = match &args.component {
         Some(component) => component_path(component, &args.registry.access()?, ctx)?,
-        None => {
-            let root = Workspace::find(&ctx.cwd)
-                .ok_or(CommandError::NotInWorkspace { command: "serve" })
-                .report_err()?;
-            let workspace = Workspace::load(&root)?;
-            let jobs = args
-                .jobs
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            workspace::compose::compose(&workspace, jobs, false, ctx)?.output
+        None => current_component(&ctx.cwd, args.jobs, "serve", ctx)?,
+    };
+    serve_component(&args, ctx, component, None)
+}
+
+/// `serve --watch`: the first good build is served; every later save rebuilds what it
+/// changed and swaps the result in, while the server goes on answering.
+fn watch(args: &ServeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let quiet = Context {
+        printer: ctx.printer.with_stdout_reserved(),
+        ..ctx.clone()
+    };
+    let dir = ctx.cwd.clone();
+    let mut watch = WatchLoop::new(&dir, &quiet)?;
+    let never = AtomicBool::new(false);
+    let component = loop {
+        match current_component(&dir, args.jobs, "serve", &quiet) {
+            Ok(component) => break component,
+            Err(err) => {
+                crate::error::report(&quiet.printer, &err);
+                quiet
+                    .printer
+                    .status("Waiting", "for a save that builds before serving");
+                watch.wait(&quiet, &never)?;
+            }
         }
     };
-    let options = options(&args, ctx, component)?;
+    serve_component(args, ctx, component, Some(watch))
+}
+
+fn serve_component(
+    args: &ServeArgs,
+    ctx: &Context,
+    component: PathBuf,
+    watch: Option<WatchLoop>,
+) -> anyhow::Result<ExitStatus> {
+    let options = options(args, ctx, component)?;
     let shown = options.component.clone();
     let printer = ctx.printer.clone();
     let log_printer = ctx.printer.with_stdout_reserved();
     let slots = options.admission.max_concurrency;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut watcher_thread = None;
     let summary = serve::serve(
         options,
-        |addr| {
+        |addr, swapper| {
             if printer.is_json() {
-                printer.with_stdout_reserved().json(json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": shown}));
+                printer.with_stdout_reserved().json(json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": shown, "hash": short_hash(&shown)}));
             } else {
                 printer.status(
                     "Serving",
@@ -128,9 +167,39 @@ pub fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                     ),
                 );
             }
+            if let Some(watch) = watch {
+                if !printer.is_json() {
+                    printer.status(
+                        "Serving",
+                        format_args!(
+                            "{} since {}",
+                            short_hash(&shown),
+                            chrono::Local::now().format("%H:%M:%S")
+                        ),
+                    );
+                }
+                let ctx = Context {
+                    printer: ctx.printer.with_stdout_reserved(),
+                    ..ctx.clone()
+                };
+                let stop = stop.clone();
+                let jobs = args.jobs;
+                watcher_thread = std::thread::Builder::new()
+                    .name("wcomp-watch".into())
+                    .spawn(move || swap_on_changes(watch, &ctx, &stop, &swapper, jobs))
+                    .ok();
+            }
         },
         move |record: &AccessRecord| log_request(&log_printer, record),
     )?;
+    stop.store(true, Ordering::Relaxed);
+    if let Some(thread) = watcher_thread {
+        // A build in progress is not waited for: the server is done.
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        while !thread.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
     let stats = &summary.stats;
     let percentile = |p| {
         stats
@@ -169,6 +238,48 @@ pub fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// Rebuilds after each save and swaps the new component into the running server.
+fn swap_on_changes(
+    mut watch: WatchLoop,
+    ctx: &Context,
+    stop: &AtomicBool,
+    swapper: &serve::Swapper,
+    jobs: Option<usize>,
+) {
+    let dir = ctx.cwd.clone();
+    let result = watch.run_on_changes(ctx, stop, |ctx| {
+        let component = current_component(&dir, jobs, "serve", ctx)?;
+        swapper.swap(&component)?;
+        let hash = short_hash(&component);
+        let since = chrono::Local::now().format("%H:%M:%S").to_string();
+        if ctx.printer.is_json() {
+            ctx.printer.json(
+                json!({"reason": "swapped", "component": component, "hash": hash, "since": since}),
+            );
+        } else {
+            ctx.printer
+                .status("Serving", format_args!("{hash} since {since}"));
+        }
+        Ok(ExitStatus::Success)
+    });
+    if let Err(err) = result {
+        // The watcher itself failed: the server goes on with what it serves.
+        crate::error::report(&ctx.printer, &err);
+    }
+}
+
+/// The first 12 hex digits of the SHA-256 of the component's bytes.
+fn short_hash(path: &std::path::Path) -> String {
+    use sha2::Digest as _;
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let digest = sha2::Sha256::digest(&bytes);
+            digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+        }
+        Err(_) => "-".to_owned(),
+    }
 }
 
 /// The server's settings: flags over `[serve]` over `[run]` over the defaults.

@@ -1,8 +1,9 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use crate::commands::CommandError;
+use crate::commands::watch::WatchLoop;
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::runtime::profile::RunProfile;
 use crate::serve::profile::ServeProfile;
@@ -31,6 +32,8 @@ use std::collections::BTreeSet;
 ///   wcomp test -p analyzer --junit target/junit.xml
 ///
 ///   wcomp test words        # only tests whose name contains "words"
+///
+///   wcomp test --watch words   # again on every save, until Ctrl-C
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
     /// Run only tests whose name contains this text.
@@ -47,13 +50,27 @@ pub struct TestArgs {
     /// Time limit per test: `500ms`, `10s`, `1m30s`, or `none`.
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub timeout: String,
+
+    /// Test, then test again whenever a source is saved (rebuilding only the components it
+    /// changes), until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let root = Workspace::find(&ctx.cwd)
         .ok_or(CommandError::NotInWorkspace { command: "test" })
         .report_err()?;
-    let workspace = Workspace::load(&root)?;
+    if args.watch {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        return WatchLoop::new(&root, ctx)?.run(ctx, &stop, |ctx| test_once(&args, &root, ctx));
+    }
+    test_once(&args, &root, ctx)
+}
+
+/// One run of the suite; the manifest is read afresh, so edited tests count under `--watch`.
+fn test_once(args: &TestArgs, root: &Path, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let workspace = Workspace::load(root)?;
     let cases = cases(&workspace, args.filter.as_deref())?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Which component each test runs against: `-p` for all, else the test's own, else the

@@ -47,9 +47,15 @@ pub struct Handler {
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
     next_id: AtomicU64,
-    log: Box<dyn Fn(&AccessRecord) + Send + Sync>,
-    pub(super) stats: Mutex<Stats>,
+    log: SharedLog,
+    pub(super) stats: Arc<Mutex<Stats>>,
+    /// Whatever must live as long as the handler (the epoch ticker of its engine), so a
+    /// request still running on a swapped-out handler keeps its deadline.
+    _keep_alive: Option<Box<dyn Send + Sync>>,
 }
+
+/// The access log, shared by every handler a server swaps in.
+pub type SharedLog = Arc<dyn Fn(&AccessRecord) + Send + Sync>;
 
 /// How a guest's run for one request went.
 #[derive(Debug, Default)]
@@ -66,7 +72,8 @@ impl Handler {
         session: Session,
         proxy: ProxyPre<Host>,
         admission: Admission,
-        log: impl Fn(&AccessRecord) + Send + Sync + 'static,
+        log: SharedLog,
+        stats: Arc<Mutex<Stats>>,
     ) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(admission.max_concurrency)),
@@ -75,9 +82,16 @@ impl Handler {
             admission,
             waiting: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
-            log: Box::new(log),
-            stats: Mutex::new(Stats::default()),
+            log,
+            stats,
+            _keep_alive: None,
         }
+    }
+
+    /// Keeps `value` alive as long as this handler.
+    pub(super) fn keep(mut self, value: impl Send + Sync + 'static) -> Self {
+        self._keep_alive = Some(Box::new(value));
+        self
     }
 
     pub fn engine(&self) -> &wasmtime::Engine {

@@ -17,8 +17,8 @@ pub mod profile;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -26,7 +26,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-pub use handler::{Admission, Handler};
+pub use handler::{Admission, Handler, SharedLog};
 pub use log::{AccessRecord, Stats};
 
 use crate::diagnostic::{Report as _, ReportResult as _};
@@ -96,11 +96,11 @@ const KEEP_RESIDENT: usize = 4 << 20;
 /// Instance slots the pooling allocator reserves when `--max-concurrency` is not given.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 1000;
 
-/// Serves until `SIGINT`/`SIGTERM` (or `stop`, for library callers, resolves); `ready` hears
-/// the bound address once the server accepts connections.
+/// Serves until `SIGINT`/`SIGTERM`; `ready` hears the bound address once the server accepts
+/// connections, with the [`Swapper`] that replaces the served component while it runs.
 pub fn serve(
     options: ServeOptions,
-    ready: impl FnOnce(SocketAddr),
+    ready: impl FnOnce(SocketAddr, Swapper),
     log: impl Fn(&AccessRecord) + Send + Sync + 'static,
 ) -> anyhow::Result<ServeSummary> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -108,16 +108,50 @@ pub fn serve(
         .thread_name("wcomp-serve")
         .build()
         .context("cannot start the async runtime")?;
-    let handler = Arc::new(prepare(&options, log)?);
-    let ticker = EpochTicker::start(handler_engine(&handler));
-    let summary = runtime.block_on(listen(&options, handler.clone(), ready))?;
-    drop(ticker);
-    let stats = std::mem::take(&mut *handler.stats.lock().unwrap_or_else(|e| e.into_inner()));
+    let log: SharedLog = Arc::new(log);
+    let stats = Arc::new(Mutex::new(Stats::default()));
+    let handler = prepare(&options, log.clone(), stats.clone())?;
+    let swapper = Swapper {
+        current: Arc::new(RwLock::new(Arc::new(handler))),
+        options: Arc::new(options),
+        log,
+        stats: stats.clone(),
+    };
+    let summary = runtime.block_on(listen(swapper, ready))?;
+    let stats = std::mem::take(&mut *stats.lock().unwrap_or_else(|e| e.into_inner()));
     Ok(ServeSummary { stats, ..summary })
 }
 
-fn handler_engine(handler: &Handler) -> Engine {
-    handler.engine().clone()
+/// Replaces the component a running server answers with. Requests already in flight finish
+/// on the instance pre they started on; every request accepted after [`Swapper::swap`]
+/// returns gets the new one. Nothing is refused meanwhile: the old handler serves until the
+/// new one is ready.
+#[derive(Clone)]
+pub struct Swapper {
+    current: Arc<RwLock<Arc<Handler>>>,
+    options: Arc<ServeOptions>,
+    log: SharedLog,
+    stats: Arc<Mutex<Stats>>,
+}
+
+impl Swapper {
+    /// Compiles `component` with the server's settings and serves it from now on. On an
+    /// error (the file is not an HTTP component, it does not compile), the server goes on
+    /// with what it served before.
+    pub fn swap(&self, component: &std::path::Path) -> anyhow::Result<()> {
+        let mut options = (*self.options).clone();
+        options.component = component.to_owned();
+        let handler = Arc::new(prepare(&options, self.log.clone(), self.stats.clone())?);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = handler;
+        Ok(())
+    }
+
+    fn current(&self) -> Arc<Handler> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 /// The server without a socket: requests handed in one at a time, each answered by a fresh
@@ -125,7 +159,6 @@ fn handler_engine(handler: &Handler) -> Engine {
 pub struct InProcess {
     runtime: tokio::runtime::Runtime,
     handler: Arc<Handler>,
-    _ticker: EpochTicker,
 }
 
 /// A response as an HTTP client sees it.
@@ -144,13 +177,12 @@ impl InProcess {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let handler = Arc::new(prepare(options, |_| {})?);
-        let ticker = EpochTicker::start(handler_engine(&handler));
-        Ok(Self {
-            runtime,
-            handler,
-            _ticker: ticker,
-        })
+        let handler = Arc::new(prepare(
+            options,
+            Arc::new(|_: &AccessRecord| {}),
+            Arc::default(),
+        )?);
+        Ok(Self { runtime, handler })
     }
 
     /// Sends `request` and reads the whole response.
@@ -191,10 +223,11 @@ impl InProcess {
 }
 
 /// Compiles the component for a pooled engine sized to `--max-concurrency` instances and
-/// makes its `ProxyPre`.
+/// makes its `ProxyPre`; the handler ticks its engine's epoch for as long as it lives.
 fn prepare(
     options: &ServeOptions,
-    log: impl Fn(&AccessRecord) + Send + Sync + 'static,
+    log: SharedLog,
+    stats: Arc<Mutex<Stats>>,
 ) -> anyhow::Result<Handler> {
     let bytes = crate::runtime::load(&options.component)?;
     crate::runtime::check_component(&options.component, &bytes).report_err()?;
@@ -268,18 +301,20 @@ fn prepare(
             line: "sandbox: no outgoing HTTP (grant with `--allow-http <host>[:<port>]`)".into(),
         });
     }
-    Ok(Handler::new(session, proxy, options.admission.clone(), log))
+    let handler = Handler::new(session, proxy, options.admission.clone(), log, stats);
+    let ticker = EpochTicker::start(handler.engine().clone());
+    Ok(handler.keep(ticker))
 }
 
 /// Accepts connections until a shutdown signal, then drains.
 async fn listen(
-    options: &ServeOptions,
-    handler: Arc<Handler>,
-    ready: impl FnOnce(SocketAddr),
+    swapper: Swapper,
+    ready: impl FnOnce(SocketAddr, Swapper),
 ) -> anyhow::Result<ServeSummary> {
+    let options = swapper.options.clone();
     let listener = bind(options.addr)?;
     let local = listener.local_addr().unwrap_or(options.addr);
-    ready(local);
+    ready(local, swapper.clone());
     let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     http.http1()
         .timer(TokioTimer::new())
@@ -301,9 +336,11 @@ async fn listen(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let handler = handler.clone();
+        let swapper = swapper.clone();
         let service = hyper::service::service_fn(move |request| {
-            let handler = handler.clone();
+            // The handler of the moment: a swap between two requests of one connection
+            // gives the second the new component.
+            let handler = swapper.current();
             async move { Ok::<_, std::convert::Infallible>(handler.handle(request).await) }
         });
         let connection = http.serve_connection(TokioIo::new(stream), service);

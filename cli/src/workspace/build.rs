@@ -138,7 +138,31 @@ impl BuildGraph {
         }
         Ok(fingerprint::hex(hasher))
     }
+
+    /// Hash of a member's own sources and WIT, without the files its toolchain writes beside
+    /// them (lock files): what only a person editing can change while a build runs.
+    fn sources_hash(&self, member: &Member) -> anyhow::Result<String> {
+        let mut hasher = Sha256::new();
+        let written: Vec<PathBuf> = TOOL_WRITTEN
+            .iter()
+            .map(|name| member.project.dir.join(name))
+            .collect();
+        let exclude: Vec<&Path> = self
+            .shared_wit
+            .iter()
+            .chain(&written)
+            .map(PathBuf::as_path)
+            .collect();
+        fingerprint::hash_tree(&mut hasher, &member.project.dir, &exclude)?;
+        if let Some(wit) = &self.shared_wit {
+            fingerprint::hash_tree(&mut hasher, wit, &[])?;
+        }
+        Ok(fingerprint::hex(hasher))
+    }
 }
+
+/// Files toolchains write into a project while building it.
+const TOOL_WRITTEN: &[&str] = &["Cargo.lock", "go.sum"];
 
 /// Where the build record of member `name` lives under `state_dir`.
 pub fn record_path(state_dir: &Path, name: &str) -> PathBuf {
@@ -287,6 +311,7 @@ fn build_member(
 
     progress.building(&member.name, language);
     let started = Instant::now();
+    let sources_before = graph.sources_hash(member).ok();
     let toolchain = toolchain::for_language(language);
     let built = match toolchain.build(&member.project, ctx) {
         Ok(built) => built,
@@ -297,19 +322,26 @@ fn build_member(
     };
     // Hash again after the build, with the toolchain as it is now: a first build may install
     // the toolchain (componentize-py), and toolchains may (re)generate binding files inside
-    // the project; neither may make the next build look stale.
-    let recorded = graph
-        .inputs_hash(member, &toolchain.fingerprint(ctx))
-        .and_then(|inputs| {
-            let output_stamp = fingerprint::stamp(&built.path).unwrap_or_default();
-            Record {
-                inputs: inputs.clone(),
-                output: built.path.clone(),
-                output_stamp,
-            }
-            .write(&record_file)?;
-            Ok(inputs)
-        });
+    // the project; neither may make the next build look stale. A source saved while the
+    // toolchain ran is the exception: the build may have read the old text, so the inputs
+    // from before are recorded and the next build (the next cycle of `--watch`) redoes it.
+    let edited_meanwhile =
+        sources_before.is_none() || graph.sources_hash(member).ok() != sources_before;
+    let recorded = if edited_meanwhile {
+        Ok(inputs.clone())
+    } else {
+        graph.inputs_hash(member, &toolchain.fingerprint(ctx))
+    };
+    let recorded = recorded.and_then(|inputs| {
+        let output_stamp = fingerprint::stamp(&built.path).unwrap_or_default();
+        Record {
+            inputs: inputs.clone(),
+            output: built.path.clone(),
+            output_stamp,
+        }
+        .write(&record_file)?;
+        Ok(inputs)
+    });
     let inputs = match recorded {
         Ok(inputs) => inputs,
         Err(err) => {

@@ -1,0 +1,374 @@
+//! `--watch` end to end: the real `wcomp` binary watching real projects while the test edits
+//! their sources as an editor would, with the real toolchains rebuilding, and a real HTTP
+//! client (`curl`) requesting from `serve --watch` through every swap.
+
+mod support;
+
+use std::io::{BufRead as _, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{repo_root, run, tempdir};
+
+/// A `wcomp --format json … --watch` process and the JSON events it has printed (stdout and
+/// stderr both: `serve` keeps stdout for its guests).
+struct Watching {
+    child: Child,
+    events: Arc<Mutex<Vec<Value>>>,
+    text: Arc<Mutex<String>>,
+}
+
+impl Watching {
+    fn start(cwd: &Path, args: &[&str]) -> Self {
+        let mut child = support::wcomp(cwd)
+            .args(["--format", "json"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let text = Arc::new(Mutex::new(String::new()));
+        let stdout: Box<dyn Read + Send> = Box::new(child.stdout.take().unwrap());
+        let stderr: Box<dyn Read + Send> = Box::new(child.stderr.take().unwrap());
+        for stream in [stdout, stderr] {
+            let events = events.clone();
+            let text = text.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                        events.lock().unwrap().push(value);
+                    }
+                    let mut text = text.lock().unwrap();
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            });
+        }
+        Self {
+            child,
+            events,
+            text,
+        }
+    }
+
+    /// How many events have arrived: a mark to wait for later ones.
+    fn mark(&self) -> usize {
+        self.events.lock().unwrap().len()
+    }
+
+    /// The events from `mark` on.
+    fn since(&self, mark: usize) -> Vec<Value> {
+        self.events.lock().unwrap()[mark..].to_vec()
+    }
+
+    /// Waits for an event with `reason` after `mark`; the events from `mark` up to it.
+    #[track_caller]
+    fn wait_for(&self, mark: usize, reason: &str, timeout: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let events = self.since(mark);
+            if let Some(at) = events.iter().position(|e| e["reason"] == reason) {
+                return events[..=at].to_vec();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no `{reason}` event within {timeout:?}; output:\n{}",
+                self.text.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn output(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+
+    fn terminate(&mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "did not stop:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Names of the components a cycle's events say were handed to their toolchain.
+fn rebuilt(events: &[Value]) -> Vec<String> {
+    let mut names: Vec<String> = events
+        .iter()
+        .filter(|e| e["reason"] == "component-built" && e["fresh"] == false)
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Rewrites `path` the way many editors save: a new file renamed over the old one.
+#[track_caller]
+fn save(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains(from),
+        "`{from}` in {}:\n{text}",
+        path.display()
+    );
+    let scratch = path.with_extension("saving");
+    std::fs::write(&scratch, text.replacen(from, to, 1)).unwrap();
+    std::fs::rename(&scratch, path).unwrap();
+}
+
+const BUILD: Duration = Duration::from_secs(300);
+
+#[test]
+fn build_watch_rebuilds_only_the_component_whose_source_changed() {
+    let temp = tempdir();
+    run(temp.path(), &["new", "ws", "--workspace"]).success();
+    let ws = temp.path().join("ws");
+    run(
+        &ws,
+        &["new", "analyzer", "--lang", "rust", "--world", "analyzer"],
+    )
+    .success();
+    let code = std::fs::read_to_string(repo_root().join("tests/e2e/text/analyzer.rs")).unwrap();
+    let code = code
+        .replace("path: \"wit\"", "path: \"../wit\"")
+        .replace("acme::text", "example::ws");
+    std::fs::write(ws.join("analyzer/src/lib.rs"), code).unwrap();
+    run(
+        &ws,
+        &["new", "reporter", "--lang", "python", "--world", "reporter"],
+    )
+    .success();
+
+    let watching = Watching::start(&ws, &["build", "--watch"]);
+    let first = watching.wait_for(0, "watching", BUILD);
+    assert_eq!(rebuilt(&first), ["analyzer", "reporter"], "{first:?}");
+    // The first build writes `Cargo.lock` beside the sources: at most one more cycle, in
+    // which nothing is rebuilt.
+    let finished: Vec<&Value> = first
+        .iter()
+        .filter(|e| e["reason"] == "cycle-finished")
+        .collect();
+    assert!(
+        (1..=2).contains(&finished.len()) && finished.iter().all(|e| e["ok"] == true),
+        "{first:?}"
+    );
+
+    // A Rust edit: only the Rust component is handed to cargo.
+    let mark = watching.mark();
+    save(
+        &ws.join("analyzer/src/lib.rs"),
+        "fn analyze",
+        "/// Counts words.\n    fn analyze",
+    );
+    let cycle = watching.wait_for(mark, "watching", BUILD);
+    let changed = cycle.iter().find(|e| e["reason"] == "changed").unwrap();
+    assert!(
+        changed["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().ends_with("analyzer/src/lib.rs")),
+        "{changed}"
+    );
+    assert_eq!(rebuilt(&cycle), ["analyzer"], "{cycle:?}");
+
+    // A Python edit: only the Python component is handed to componentize-py.
+    let mark = watching.mark();
+    save(
+        &ws.join("reporter/app.py"),
+        "import wit_world",
+        "# Renders a report.\nimport wit_world",
+    );
+    let cycle = watching.wait_for(mark, "watching", BUILD);
+    assert_eq!(rebuilt(&cycle), ["reporter"], "{cycle:?}");
+
+    // Outputs and ignored files trigger nothing.
+    let mark = watching.mark();
+    std::fs::write(ws.join("analyzer/target/wcomp/scratch.wasm"), b"x").unwrap();
+    std::fs::create_dir_all(ws.join("target/wcomp/more")).unwrap();
+    std::fs::write(ws.join("target/wcomp/more/out.txt"), b"x").unwrap();
+    std::fs::write(ws.join("reporter/app.py~"), b"backup").unwrap();
+    std::fs::write(ws.join("analyzer/src/.lib.rs.swp"), b"swap").unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(watching.since(mark), Vec::<Value>::new());
+}
+
+/// `curl` in a loop until `stop`: every answer's status and body, and every failure.
+struct Client {
+    answers: Arc<Mutex<Vec<(u16, String)>>>,
+    failures: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Client {
+    fn start(url: &str) -> Self {
+        let answers = Arc::new(Mutex::new(Vec::new()));
+        let failures = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (answers, failures, stop, url) = (
+                answers.clone(),
+                failures.clone(),
+                stop.clone(),
+                url.to_owned(),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let out = Command::new("curl")
+                        .args(["-s", "-S", "--max-time", "30", "-w", "\n%{http_code}"])
+                        .arg(&url)
+                        .output()
+                        .expect("curl is installed (scripts/install-deps.sh)");
+                    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                    match text.rsplit_once('\n') {
+                        Some((body, code)) if out.status.success() => answers
+                            .lock()
+                            .unwrap()
+                            .push((code.parse().unwrap_or(0), body.to_owned())),
+                        _ => failures
+                            .lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&out.stderr).into_owned()),
+                    }
+                }
+            })
+        };
+        Self {
+            answers,
+            failures,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Waits until an answer has `body`.
+    #[track_caller]
+    fn wait_for_body(&self, body: &str, timeout: Duration, output: impl Fn() -> String) {
+        let deadline = Instant::now() + timeout;
+        while !self.answers.lock().unwrap().iter().any(|(_, b)| b == body) {
+            assert!(
+                Instant::now() < deadline,
+                "no answer `{body}` within {timeout:?}; last: {:?}\n{}",
+                self.answers.lock().unwrap().last(),
+                output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn last_body(&self) -> String {
+        self.answers
+            .lock()
+            .unwrap()
+            .last()
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default()
+    }
+
+    fn stop(mut self) -> (Vec<(u16, String)>, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap();
+        (
+            std::mem::take(&mut self.answers.lock().unwrap()),
+            std::mem::take(&mut self.failures.lock().unwrap()),
+        )
+    }
+}
+
+#[test]
+fn serve_watch_swaps_the_component_without_dropping_a_request() {
+    let temp = tempdir();
+    run(
+        temp.path(),
+        &["new", "hello", "--lang", "rust", "--template", "http"],
+    )
+    .success();
+    let project = temp.path().join("hello");
+    let lib = project.join("src/lib.rs");
+
+    let mut server = Watching::start(&project, &["serve", "--watch", "--addr", "127.0.0.1:0"]);
+    let serving = server.wait_for(0, "serving", BUILD);
+    let url = serving.last().unwrap()["url"].as_str().unwrap().to_owned();
+    server.wait_for(0, "watching", Duration::from_secs(30));
+    let client = Client::start(&url);
+    client.wait_for_body("Hello from Rust!\n", Duration::from_secs(30), || {
+        server.output()
+    });
+
+    // A good save: new requests get the new body while the client never stops asking.
+    let mark = server.mark();
+    save(&lib, "Hello from Rust!", "Hello again from Rust!");
+    client.wait_for_body("Hello again from Rust!\n", BUILD, || server.output());
+    let swapped = server.wait_for(mark, "swapped", Duration::from_secs(10));
+    let swapped = swapped.last().unwrap();
+    assert_eq!(swapped["hash"].as_str().unwrap().len(), 12, "{swapped}");
+    assert_ne!(swapped["hash"], serving.last().unwrap()["hash"]);
+
+    // A broken save: the toolchain's error is reported and the last good body stays.
+    let mark = server.mark();
+    save(
+        &lib,
+        "Hello again from Rust!\\n\".into()",
+        "Hello again from Rust!\\n\".into(",
+    );
+    let cycle = server.wait_for(mark, "cycle-finished", BUILD);
+    assert_eq!(cycle.last().unwrap()["ok"], false, "{cycle:?}");
+    assert!(
+        cycle
+            .iter()
+            .any(|e| e["reason"] == "error" && e["message"].as_str().unwrap().contains("build")),
+        "{cycle:?}"
+    );
+    assert!(cycle.iter().all(|e| e["reason"] != "swapped"), "{cycle:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(client.last_body(), "Hello again from Rust!\n");
+
+    // The next good save recovers.
+    save(
+        &lib,
+        "Hello again from Rust!\\n\".into(",
+        "Hello, third time!\\n\".into()",
+    );
+    client.wait_for_body("Hello, third time!\n", BUILD, || server.output());
+
+    // A file under `target/` triggers nothing.
+    let mark = server.mark();
+    std::fs::write(project.join("target/wcomp/notes.txt"), b"x").unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let after = server.since(mark);
+    assert!(after.iter().all(|e| e["reason"] == "request"), "{after:?}");
+
+    let (answers, failures) = client.stop();
+    assert_eq!(failures, Vec::<String>::new(), "requests that failed");
+    assert!(answers.len() > 10, "{}", answers.len());
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{:?}",
+        answers.iter().find(|(status, _)| *status != 200)
+    );
+    assert_eq!(server.terminate(), Some(0), "{}", server.output());
+}
