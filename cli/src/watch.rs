@@ -20,6 +20,8 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, NoCache, new_debouncer_opt};
 
+use crate::workspace::fingerprint::TOOL_WRITTEN;
+
 /// How long events settle before they count as one change.
 pub const SETTLE: Duration = Duration::from_millis(40);
 
@@ -190,13 +192,19 @@ impl Watcher {
         Ok(None)
     }
 
-    /// Changes that arrived while a cycle ran (without waiting), if any count.
+    /// Changes that arrived while a cycle ran (without waiting), if any count. The lock
+    /// files toolchains write as they build do not: the build that wrote them has already
+    /// accounted for them.
     pub fn pending(&mut self) -> anyhow::Result<Vec<PathBuf>> {
         // The last save may still be settling.
         std::thread::sleep(SETTLE + SETTLE / 2);
         let mut all = BTreeSet::new();
         while let Some(changed) = self.take(Duration::ZERO)? {
-            all.extend(changed);
+            all.extend(changed.into_iter().filter(|path| {
+                !path
+                    .file_name()
+                    .is_some_and(|name| TOOL_WRITTEN.iter().any(|w| name == *w))
+            }));
         }
         Ok(all.into_iter().collect())
     }

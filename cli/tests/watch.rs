@@ -324,7 +324,7 @@ fn serve_watch_swaps_the_component_without_dropping_a_request() {
     save(&lib, "Hello from Rust!", "Hello again from Rust!");
     client.wait_for_body("Hello again from Rust!\n", BUILD, || server.output());
     let swapped = server.wait_for(mark, "swapped", Duration::from_secs(10));
-    let swapped = swapped.last().unwrap();
+    let swapped = swapped.last().unwrap().clone();
     assert_eq!(swapped["hash"].as_str().unwrap().len(), 12, "{swapped}");
     assert_ne!(swapped["hash"], serving.last().unwrap()["hash"]);
 
@@ -344,16 +344,20 @@ fn serve_watch_swaps_the_component_without_dropping_a_request() {
         "{cycle:?}"
     );
     assert!(cycle.iter().all(|e| e["reason"] != "swapped"), "{cycle:?}");
+    let kept = cycle.iter().find(|e| e["reason"] == "kept").unwrap();
+    assert_eq!(kept["hash"], swapped["hash"], "{kept}");
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(client.last_body(), "Hello again from Rust!\n");
 
     // The next good save recovers.
+    let mark = server.mark();
     save(
         &lib,
         "Hello again from Rust!\\n\".into(",
         "Hello, third time!\\n\".into()",
     );
     client.wait_for_body("Hello, third time!\n", BUILD, || server.output());
+    server.wait_for(mark, "watching", Duration::from_secs(10));
 
     // A file under `target/` triggers nothing.
     let mark = server.mark();

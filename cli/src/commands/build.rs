@@ -256,35 +256,27 @@ pub fn current_component(
         let workspace = Workspace::load(&root)?;
         return Ok(crate::workspace::compose::compose(&workspace, jobs, false, ctx)?.output);
     }
-    if !dir.join(MANIFEST).is_file() {
-        return Err(CommandError::NotInWorkspace { command }).report_err();
-    }
-    let graph = BuildGraph::project(Project::detect(dir)?);
+    let graph = BuildGraph::project(project_here(dir, command)?);
     let options = BuildOptions {
         packages: Vec::new(),
         jobs,
         force: false,
     };
-    let started = Instant::now();
     let results = workspace_build::check_builds(workspace_build::build(&graph, &options, ctx)?)?;
     let Some(built) = results.into_iter().next() else {
         return Err(crate::diagnostic::InternalError::error(
             "a project built nothing",
         ));
     };
-    ctx.printer.status(
-        if matches!(built.outcome, Outcome::Built { .. }) {
-            "Built"
-        } else {
-            "Fresh"
-        },
-        format_args!(
-            "`{}` in {:.2}s",
-            built.name,
-            started.elapsed().as_secs_f64()
-        ),
-    );
     built
         .output
         .ok_or_else(|| crate::diagnostic::InternalError::error("a successful build has an output"))
+}
+
+/// The project in `dir`, for a command that needs a workspace or a project there.
+pub fn project_here(dir: &Path, command: &'static str) -> anyhow::Result<Project> {
+    if !dir.join(MANIFEST).is_file() && !dir.join("Cargo.toml").is_file() {
+        return Err(CommandError::NotInWorkspace { command }).report_err();
+    }
+    Project::detect(dir)
 }

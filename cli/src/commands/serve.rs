@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::commands::build::current_component;
+use crate::commands::build::{current_component, project_here};
 use crate::commands::registry::{RegistryFlags, component_path};
 use crate::commands::run::{GuestFlags, nearest_manifest, printer_events, sandbox_and_limits};
 use crate::commands::watch::WatchLoop;
@@ -16,6 +16,7 @@ use crate::runtime::profile::RunProfile;
 use crate::runtime::{HttpGrant, cache};
 use crate::serve::profile::ServeProfile;
 use crate::serve::{self, AccessRecord, Admission, DEFAULT_MAX_CONCURRENCY, ServeOptions};
+use crate::workspace::Workspace;
 use crate::{Context, ExitStatus};
 
 /// Serve a `wasi:http` component over HTTP, a fresh instance for every request.
@@ -123,6 +124,10 @@ fn watch(args: &ServeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         ..ctx.clone()
     };
     let dir = ctx.cwd.clone();
+    // Nothing to build here is an error at once, not something to wait for.
+    if Workspace::find(&dir).is_none() {
+        project_here(&dir, "serve")?;
+    }
     let mut watch = WatchLoop::new(&dir, &quiet)?;
     let never = AtomicBool::new(false);
     let component = loop {
@@ -168,14 +173,11 @@ fn serve_component(
                 );
             }
             if let Some(watch) = watch {
+                let served = Served::now(short_hash(&shown));
                 if !printer.is_json() {
                     printer.status(
                         "Serving",
-                        format_args!(
-                            "{} since {}",
-                            short_hash(&shown),
-                            chrono::Local::now().format("%H:%M:%S")
-                        ),
+                        format_args!("{} since {}", served.hash, served.since),
                     );
                 }
                 let ctx = Context {
@@ -186,7 +188,7 @@ fn serve_component(
                 let jobs = args.jobs;
                 watcher_thread = std::thread::Builder::new()
                     .name("wcomp-watch".into())
-                    .spawn(move || swap_on_changes(watch, &ctx, &stop, &swapper, jobs))
+                    .spawn(move || swap_on_changes(watch, &ctx, &stop, &swapper, served, jobs))
                     .ok();
             }
         },
@@ -240,33 +242,64 @@ fn serve_component(
     Ok(ExitStatus::Success)
 }
 
-/// Rebuilds after each save and swaps the new component into the running server.
+/// Rebuilds after each save and swaps the new component into the running server; a build
+/// that fails, or a component that does not load, leaves the last good one serving.
 fn swap_on_changes(
     mut watch: WatchLoop,
     ctx: &Context,
     stop: &AtomicBool,
     swapper: &serve::Swapper,
+    served: Served,
     jobs: Option<usize>,
 ) {
     let dir = ctx.cwd.clone();
+    let mut served = served;
     let result = watch.run_on_changes(ctx, stop, |ctx| {
-        let component = current_component(&dir, jobs, "serve", ctx)?;
-        swapper.swap(&component)?;
-        let hash = short_hash(&component);
-        let since = chrono::Local::now().format("%H:%M:%S").to_string();
+        let swapped = current_component(&dir, jobs, "serve", ctx).and_then(|component| {
+            let hash = short_hash(&component);
+            if hash != served.hash {
+                swapper.swap(&component)?;
+                served = Served::now(hash);
+            }
+            Ok(component)
+        });
+        let status = match &swapped {
+            Ok(_) => ExitStatus::Success,
+            Err(err) => crate::error::report(&ctx.printer, err),
+        };
+        let Served { hash, since } = &served;
         if ctx.printer.is_json() {
-            ctx.printer.json(
-                json!({"reason": "swapped", "component": component, "hash": hash, "since": since}),
-            );
-        } else {
+            let component = swapped.ok();
+            ctx.printer.json(json!({"reason": if component.is_some() { "swapped" } else { "kept" }, "component": component, "hash": hash, "since": since}));
+        } else if swapped.is_ok() {
             ctx.printer
                 .status("Serving", format_args!("{hash} since {since}"));
+        } else {
+            ctx.printer.status(
+                "Serving",
+                format_args!("{hash} since {since} (the last good build)"),
+            );
         }
-        Ok(ExitStatus::Success)
+        Ok(status)
     });
     if let Err(err) = result {
         // The watcher itself failed: the server goes on with what it serves.
         crate::error::report(&ctx.printer, &err);
+    }
+}
+
+/// What a watching server serves: the component's hash, and since when.
+struct Served {
+    hash: String,
+    since: String,
+}
+
+impl Served {
+    fn now(hash: String) -> Self {
+        Self {
+            hash,
+            since: chrono::Local::now().format("%H:%M:%S").to_string(),
+        }
     }
 }
 

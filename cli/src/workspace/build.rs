@@ -143,7 +143,7 @@ impl BuildGraph {
     /// them (lock files): what only a person editing can change while a build runs.
     fn sources_hash(&self, member: &Member) -> anyhow::Result<String> {
         let mut hasher = Sha256::new();
-        let written: Vec<PathBuf> = TOOL_WRITTEN
+        let written: Vec<PathBuf> = fingerprint::TOOL_WRITTEN
             .iter()
             .map(|name| member.project.dir.join(name))
             .collect();
@@ -160,9 +160,6 @@ impl BuildGraph {
         Ok(fingerprint::hex(hasher))
     }
 }
-
-/// Files toolchains write into a project while building it.
-const TOOL_WRITTEN: &[&str] = &["Cargo.lock", "go.sum"];
 
 /// Where the build record of member `name` lives under `state_dir`.
 pub fn record_path(state_dir: &Path, name: &str) -> PathBuf {
