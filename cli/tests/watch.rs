@@ -118,10 +118,23 @@ impl Drop for Watching {
 fn rebuilt(events: &[Value]) -> Vec<String> {
     let mut names: Vec<String> = events
         .iter()
+        .filter(|e| e["reason"] == "component-building")
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Names of the components `build`'s summary events report as built, not fresh.
+fn built(events: &[Value]) -> Vec<String> {
+    let mut names: Vec<String> = events
+        .iter()
         .filter(|e| e["reason"] == "component-built" && e["fresh"] == false)
         .map(|e| e["name"].as_str().unwrap().to_owned())
         .collect();
     names.sort();
+    names.dedup();
     names
 }
 
@@ -194,6 +207,7 @@ fn build_watch_rebuilds_only_the_component_whose_source_changed() {
         "{changed}"
     );
     assert_eq!(rebuilt(&cycle), ["analyzer"], "{cycle:?}");
+    assert_eq!(built(&cycle), ["analyzer"], "{cycle:?}");
 
     // A Python edit: only the Python component is handed to componentize-py.
     let mark = watching.mark();
@@ -204,6 +218,7 @@ fn build_watch_rebuilds_only_the_component_whose_source_changed() {
     );
     let cycle = watching.wait_for(mark, "watching", BUILD);
     assert_eq!(rebuilt(&cycle), ["reporter"], "{cycle:?}");
+    assert_eq!(built(&cycle), ["reporter"], "{cycle:?}");
 
     // Outputs and ignored files trigger nothing.
     let mark = watching.mark();
@@ -375,4 +390,64 @@ fn serve_watch_swaps_the_component_without_dropping_a_request() {
         answers.iter().find(|(status, _)| *status != 200)
     );
     assert_eq!(server.terminate(), Some(0), "{}", server.output());
+}
+
+#[test]
+fn test_watch_reruns_the_tests_after_a_source_or_a_test_changes() {
+    let temp = tempdir();
+    run(temp.path(), &["new", "ws", "--workspace"]).success();
+    let ws = temp.path().join("ws");
+    for name in ["analyzer", "reporter"] {
+        run(&ws, &["new", name, "--lang", "rust", "--world", name]).success();
+        let code = std::fs::read_to_string(repo_root().join(format!("tests/e2e/text/{name}.rs")))
+            .unwrap()
+            .replace("path: \"wit\"", "path: \"../wit\"")
+            .replace("acme::text", "example::ws");
+        std::fs::write(ws.join(name).join("src/lib.rs"), code).unwrap();
+    }
+    let manifest = ws.join("wcomp.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(
+        "\n[[test]]\nname = \"renders\"\ninvoke = 'render(\"Hello brave new world\")'\nexpect = '\"4 words, longest: Hello\"'\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+
+    let watching = Watching::start(&ws, &["test", "--watch", "renders"]);
+    let summary = |events: &[Value]| {
+        let summary = events
+            .iter()
+            .rfind(|e| e["reason"] == "test-summary")
+            .unwrap_or_else(|| panic!("no test summary in {events:?}"));
+        (
+            summary["passed"].as_u64().unwrap(),
+            summary["failed"].as_u64().unwrap(),
+        )
+    };
+    let first = watching.wait_for(0, "watching", BUILD);
+    assert_eq!(summary(&first), (1, 0), "{first:?}");
+
+    // The reporter's output changes: the composition is redone and the test fails.
+    let mark = watching.mark();
+    save(
+        &ws.join("reporter/src/lib.rs"),
+        "words, longest",
+        "words; longest",
+    );
+    let cycle = watching.wait_for(mark, "watching", BUILD);
+    assert_eq!(rebuilt(&cycle), ["reporter"], "{cycle:?}");
+    assert_eq!(summary(&cycle), (0, 1), "{cycle:?}");
+    assert_eq!(
+        cycle
+            .iter()
+            .rfind(|e| e["reason"] == "cycle-finished")
+            .unwrap()["ok"],
+        false
+    );
+
+    // The test's expectation follows: nothing is rebuilt and it passes again.
+    let mark = watching.mark();
+    save(&manifest, "4 words, longest", "4 words; longest");
+    let cycle = watching.wait_for(mark, "watching", BUILD);
+    assert_eq!(rebuilt(&cycle), Vec::<String>::new(), "{cycle:?}");
+    assert_eq!(summary(&cycle), (1, 0), "{cycle:?}");
 }

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-/// Directories that are never inputs, whatever the ignore files say.
-/// Files toolchains write beside a project's sources while building it (cargo's and Go's
-/// lock files): inputs of the next build, but never a person's edit during this one.
-pub const TOOL_WRITTEN: &[&str] = &["Cargo.lock", "go.sum"];
+/// Lock files that tools write beside a project's sources while building it (cargo's, Go's,
+/// and wcomp's own for registry components and WIT packages): inputs of the next build, but
+/// never a person's edit during this one.
+pub const TOOL_WRITTEN: &[&str] = &["Cargo.lock", "go.sum", "wcomp.lock", "wkg.lock"];
 
+/// Directories that are never inputs, whatever the ignore files say.
 const ALWAYS_SKIPPED: &[&str] = &["target", ".git"];
 
 /// The input files under `dir`, sorted, with `exclude`d subtrees left out.
