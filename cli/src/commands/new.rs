@@ -28,6 +28,8 @@ use crate::{Context, ExitStatus};
 ///
 ///   wcomp new analyzer --lang rust --wit ../wit --world analyzer
 ///
+///   wcomp new reporter --lang js --wit ../wit --world reporter
+///
 ///   wcomp new textstats --workspace && cd textstats && wcomp new analyzer --lang rust --world analyzer
 #[derive(Debug, clap::Args)]
 pub struct NewArgs {
@@ -83,6 +85,9 @@ pub enum LanguageArg {
     Rust,
     Go,
     Python,
+    /// JavaScript (ES module) built with componentize-js.
+    #[value(alias = "javascript")]
+    Js,
 }
 
 impl From<LanguageArg> for Language {
@@ -91,6 +96,7 @@ impl From<LanguageArg> for Language {
             LanguageArg::Rust => Language::Rust,
             LanguageArg::Go => Language::Go,
             LanguageArg::Python => Language::Python,
+            LanguageArg::Js => Language::Js,
         }
     }
 }
@@ -158,7 +164,7 @@ fn report(ctx: &Context, created: &Scaffolded, kind: &str, dir: &std::path::Path
             format_args!("workspace `{}` in `{}`", created.name, dir.display()),
         );
         ctx.printer.note(format_args!(
-            "add components with `cd {} && wcomp new <name> --lang <rust|go|python> --world <world>`",
+            "add components with `cd {} && wcomp new <name> --lang <rust|go|python|js> --world <world>`",
             dir.display()
         ));
     } else {

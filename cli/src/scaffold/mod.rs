@@ -4,6 +4,7 @@
 
 pub mod go;
 pub mod http;
+pub mod js;
 pub mod python;
 pub mod rust;
 pub mod workspace;
@@ -123,6 +124,7 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
                 Language::Rust => rust::example(&name),
                 Language::Go => go::example(&name).report_err()?,
                 Language::Python => python::example(&name).report_err()?,
+                Language::Js => js::example(&name).report_err()?,
             }
         }
         Some(wit_path) => {
@@ -137,12 +139,13 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
                 }
                 Language::Go => go::from_world(&name, &package, world_id).report_err()?,
                 Language::Python => python::from_world(&name, &package, world_id).report_err()?,
+                Language::Js => js::from_world(&name, &package, world_id).report_err()?,
             });
             (world, files)
         }
     };
     // A language may bring its own `.gitignore` (Go lists its generated bindings, Python its
-    // `__pycache__/`).
+    // `__pycache__/`, JavaScript its `node_modules/`).
     if !files
         .iter()
         .any(|file| file.path == Path::new(".gitignore"))

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::http;
 use super::{
-    ProjectFile, ScaffoldError, Scaffolded, Template, copy_wit, go, python, render, rust,
+    ProjectFile, ScaffoldError, Scaffolded, Template, copy_wit, go, js, python, render, rust,
     write_project,
 };
 use crate::Context;
@@ -140,6 +140,7 @@ pub fn new_member(
                 }
                 Language::Go => go::from_world(&name, &package, world_id).report_err()?,
                 Language::Python => python::from_world(&name, &package, world_id).report_err()?,
+                Language::Js => js::from_world(&name, &package, world_id).report_err()?,
             };
             (Some(world), files, Vec::new())
         }
@@ -241,6 +242,7 @@ fn http_member(
     let world_id = package.world(Some(&world)).report_err()?;
     let files = match language {
         Language::Go => http::go_files(name, &package, world_id).report_err()?,
+        Language::Js => http::js_files(name),
         _ => http::python_files(name),
     };
     Ok((Some(world), files, additions))
