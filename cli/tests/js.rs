@@ -204,7 +204,16 @@ fn rust_imports_what_a_js_analyzer_exports() {
     assert_eq!(out.stdout, "err(\"no words\")\n");
 
     // The graph names the language from the component's producers.
-    let graph = run(dir, &["graph", "app.wasm"]).success();
+    let graph = run(
+        dir,
+        &[
+            "graph",
+            "reporter/target/wcomp/reporter.wasm",
+            "--plug",
+            &analyzer_wasm,
+        ],
+    )
+    .success();
     assert!(
         graph.stdout.contains("analyzer · JavaScript"),
         "{}",
