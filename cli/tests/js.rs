@@ -155,11 +155,7 @@ fn rust_imports_what_a_js_analyzer_exports() {
 
     // The stubs left in place build, and calling one says what is missing: as a trap, or as
     // the `err` value where the function returns `result<_, string>`.
-    let out = run(
-        dir,
-        &["run", &analyzer_wasm, "--invoke", r#"shout("hi")"#],
-    )
-    .failure(1);
+    let out = run(dir, &["run", &analyzer_wasm, "--invoke", r#"shout("hi")"#]).failure(1);
     assert!(out.stderr.contains("the guest trapped"), "{}", out.stderr);
     assert!(
         out.stderr
@@ -228,7 +224,11 @@ fn rust_imports_what_a_js_analyzer_exports() {
         .position(|l| l.contains("return { words: words.length"))
         .unwrap()
         + 1;
-    edit(&app, "return { words: words.length,", "return { words: words.length,,");
+    edit(
+        &app,
+        "return { words: words.length,",
+        "return { words: words.length,,",
+    );
     let out = run(dir, &["build", "analyzer"]).failure(1);
     assert!(
         out.stderr.contains(&format!("analyzer/app.js:{line}\n")),
@@ -261,7 +261,11 @@ fn a_js_reporter_imports_what_a_go_analyzer_exports_in_a_workspace() {
             std::fs::remove_file(path).unwrap();
         }
     }
-    run(&ws, &["new", "analyzer", "--lang", "go", "--world", "analyzer"]).success();
+    run(
+        &ws,
+        &["new", "analyzer", "--lang", "go", "--world", "analyzer"],
+    )
+    .success();
     // The Go analyzer implements only `stats`; its `extras` stubs stay as generated.
     std::fs::write(
         ws.join("analyzer/export_acme_text_stats/stats.go"),
@@ -270,7 +274,14 @@ fn a_js_reporter_imports_what_a_go_analyzer_exports_in_a_workspace() {
     .unwrap();
     run(
         &ws,
-        &["new", "reporter", "--lang", "javascript", "--world", "reporter"],
+        &[
+            "new",
+            "reporter",
+            "--lang",
+            "javascript",
+            "--world",
+            "reporter",
+        ],
     )
     .success();
     let reporter = ws.join("reporter");
@@ -319,13 +330,14 @@ fn a_js_reporter_imports_what_a_go_analyzer_exports_in_a_workspace() {
 fn the_js_http_template_answers_get() {
     let temp = tempdir();
     let dir = temp.path();
-    run(dir, &["new", "hello-js", "--lang", "js", "--template", "http"]).success();
+    run(
+        dir,
+        &["new", "hello-js", "--lang", "js", "--template", "http"],
+    )
+    .success();
     let world = std::fs::read_to_string(dir.join("hello-js/wit/world.wit")).unwrap();
     // componentize-js 0.23 exports the handler at the WASI release its engine is built for.
-    assert!(
-        world.contains("include wasi:http/proxy@0.2.10;"),
-        "{world}"
-    );
+    assert!(world.contains("include wasi:http/proxy@0.2.10;"), "{world}");
     let component = PathBuf::from(build(dir, "hello-js"));
 
     let mut server = wcomp(dir)
@@ -343,7 +355,11 @@ fn the_js_http_template_answers_get() {
             .arg(format!("{}{path}", url.trim_end_matches('/')))
             .output()
             .expect("curl is installed (scripts/install-deps.sh)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8(out.stdout).unwrap();
         let (body, status) = text.rsplit_once('\n').unwrap();
         (status.to_owned(), body.to_owned())
@@ -352,7 +368,10 @@ fn the_js_http_template_answers_get() {
     let missing = get("/elsewhere");
     let _ = server.kill();
     let _ = server.wait();
-    assert_eq!(hello, ("200".to_owned(), "Hello from JavaScript!\n".to_owned()));
+    assert_eq!(
+        hello,
+        ("200".to_owned(), "Hello from JavaScript!\n".to_owned())
+    );
     assert_eq!(missing.0, "404");
 }
 
@@ -375,8 +394,9 @@ fn offline_builds_never_download_componentize_js() {
         out.stderr
     );
     assert!(
-        out.stderr
-            .contains("npm install --save-dev --save-exact @bytecodealliance/componentize-js@0.23.0"),
+        out.stderr.contains(
+            "npm install --save-dev --save-exact @bytecodealliance/componentize-js@0.23.0"
+        ),
         "{}",
         out.stderr
     );

@@ -158,7 +158,10 @@ fn js(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     let version = super::js::WASI_VERSION;
     runtime_version()?;
     let mut files = js_files(name);
-    files.push(ProjectFile::new("wit/world.wit", world_wit_at(name, version)));
+    files.push(ProjectFile::new(
+        "wit/world.wit",
+        world_wit_at(name, version),
+    ));
     files.extend(
         crate::wit::wasi::files_at(version)
             .into_iter()

@@ -45,7 +45,10 @@ pub enum JsError {
         output: ToolOutput,
     },
     /// The Node.js found is older than componentize-js supports.
-    #[error("`{node}` is Node.js {version}; componentize-js needs {} or later", provision::MIN_NODE)]
+    #[error(
+        "`{node}` is Node.js {version}; componentize-js needs {} or later",
+        provision::MIN_NODE
+    )]
     #[diagnostic(help(
         "install a newer Node.js (https://nodejs.org/en/download), or point `$NODE` at one"
     ))]
@@ -232,7 +235,12 @@ fn modules(dir: &Path) -> Vec<PathBuf> {
 
 /// `node --check` on every module of the project (and on `source`, when it was generated),
 /// so a syntax error names its file and line, relative to where wcomp runs.
-fn check_syntax(node: &Path, project: &Project, source: &Path, ctx: &Context) -> anyhow::Result<()> {
+fn check_syntax(
+    node: &Path,
+    project: &Project,
+    source: &Path,
+    ctx: &Context,
+) -> anyhow::Result<()> {
     let mut files = modules(&project.dir);
     if !files.iter().any(|file| file == source) {
         files.push(source.to_owned());

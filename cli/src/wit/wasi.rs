@@ -45,7 +45,10 @@ pub fn files_at(older: &str) -> Vec<(&'static str, String)> {
                     out.push(line);
                     continue;
                 }
-                while out.last().is_some_and(|l| l.trim_start().starts_with("///")) {
+                while out
+                    .last()
+                    .is_some_and(|l| l.trim_start().starts_with("///"))
+                {
                     out.pop();
                 }
                 // Skip the gated item: up to its `;`, or its closing brace.
@@ -58,7 +61,9 @@ pub fn files_at(older: &str) -> Vec<(&'static str, String)> {
                     }
                 }
             }
-            let mut text = out.join("\n").replace(&format!("@{current}"), &format!("@{older}"));
+            let mut text = out
+                .join("\n")
+                .replace(&format!("@{current}"), &format!("@{older}"));
             text.push('\n');
             (*name, text)
         })

@@ -34,7 +34,9 @@ pub enum WorkspaceError {
     NoRoot { candidates: String },
     /// The workspace has no components yet.
     #[error("the workspace has no components")]
-    #[diagnostic(help("add one with `wcomp new <name> --lang <rust|go|python|js> --world <world>`"))]
+    #[diagnostic(help(
+        "add one with `wcomp new <name> --lang <rust|go|python|js> --world <world>`"
+    ))]
     Empty,
 }
 

@@ -165,10 +165,15 @@ impl<'a> Generator<'a> {
                 .filter(|func| matches!(func.kind, FunctionKind::Freestanding))
                 .map(|func| lower_camel(&func.name))
                 .collect();
-            names.extend(interface.types.iter().filter_map(|(name, ty)| {
-                matches!(self.resolve.types[*ty].kind, TypeDefKind::Resource)
-                    .then(|| to_upper_camel(name))
-            }));
+            names.extend(
+                interface
+                    .types
+                    .iter()
+                    .filter(|(_, ty)| {
+                        matches!(self.resolve.types[**ty].kind, TypeDefKind::Resource)
+                    })
+                    .map(|(name, _)| to_upper_camel(name)),
+            );
             if wasi || names.is_empty() {
                 continue;
             }
@@ -235,7 +240,9 @@ impl<'a> Generator<'a> {
         label: &str,
     ) -> Result<String, ScaffoldError> {
         let class = to_upper_camel(name);
-        let mut out = format!("  /** The state behind each `{name}` handle. */\n  {class}: class {class} {{\n");
+        let mut out = format!(
+            "  /** The state behind each `{name}` handle. */\n  {class}: class {class} {{\n"
+        );
         for func in self.resolve.interfaces[interface].functions.values() {
             let shape = match func.kind {
                 FunctionKind::Constructor(owner) if owner == resource => MethodShape::Constructor,
@@ -271,8 +278,8 @@ impl<'a> Generator<'a> {
         if !matches!(func.kind, FunctionKind::Freestanding) {
             return Err(unsupported_function(world, func));
         }
-        let method = self.method(func, world, "", MethodShape::Plain, "")?;
-        Ok(format!("\nexport function {}", method.trim_start()))
+        let method = self.method(func, world, "", MethodShape::Exported, "")?;
+        Ok(format!("\n{method}"))
     }
 
     /// One method (or function body) stub with JSDoc types.
@@ -293,7 +300,10 @@ impl<'a> Generator<'a> {
         let mut params = Vec::new();
         for param in func.params.iter().skip(skip) {
             let name = binding(&param.name);
-            doc.push(format!("@param {{{}}} {name}", self.js_type(&param.ty, &item)?));
+            doc.push(format!(
+                "@param {{{}}} {name}",
+                self.js_type(&param.ty, &item)?
+            ));
             params.push(name);
         }
         // A function returning `result` turns whatever it throws into the `err` value, so an
@@ -315,6 +325,7 @@ impl<'a> Generator<'a> {
         let name = match shape {
             MethodShape::Constructor => "constructor".to_owned(),
             MethodShape::Static => format!("static {}", lower_camel(func.item_name())),
+            MethodShape::Exported => format!("export function {}", lower_camel(&func.name)),
             MethodShape::Plain | MethodShape::Method => lower_camel(func.item_name()),
         };
         let mut out = String::new();
@@ -424,8 +435,10 @@ impl<'a> Generator<'a> {
 /// Which kind of member a stub is.
 #[derive(Clone, Copy)]
 enum MethodShape {
-    /// A function of an interface or the world.
+    /// A function of an interface.
     Plain,
+    /// A function of the world.
+    Exported,
     Constructor,
     /// A resource method: the first WIT parameter is `this`.
     Method,
@@ -498,7 +511,8 @@ mod tests {
         assert!(app.contains("    static zero() {"), "{app}");
         assert!(app.contains("  area(corners, raw) {"), "{app}");
         assert!(
-            app.contains("@param {Array<Point>} corners") && app.contains("@param {Uint8Array} raw"),
+            app.contains("@param {Array<Point>} corners")
+                && app.contains("@param {Uint8Array} raw"),
             "{app}"
         );
         assert!(
@@ -509,7 +523,10 @@ mod tests {
             app.contains("throw '`acme:demo/shape-tools@0.1.0#area` is not implemented yet';"),
             "{app}"
         );
-        assert!(app.contains("export function makeThing(new_, big) {"), "{app}");
+        assert!(
+            app.contains("export function makeThing(new_, big) {"),
+            "{app}"
+        );
         assert!(app.contains("@param {bigint} big"), "{app}");
         assert!(
             app.contains("throw new Error('`acme:demo/shape-tools@0.1.0#[method]counter.bump` is not implemented yet');"),
@@ -521,7 +538,10 @@ mod tests {
     fn names_componentize_js_cannot_use_are_refused() {
         let clash = "package a:b;\ninterface default { f: func(); }\nworld w { export default; }\n";
         let err = generate(clash, "w").expect_err("a reserved object name is refused");
-        assert!(err.to_string().contains("cannot generate a skeleton"), "{err}");
+        assert!(
+            err.to_string().contains("cannot generate a skeleton"),
+            "{err}"
+        );
         assert!(format!("{err:?}").contains("reserved word"), "{err:?}");
     }
 }

@@ -36,7 +36,9 @@ const PACKAGE_PATH: &str = "node_modules/@bytecodealliance/componentize-js";
 
 /// The command a user can run in their project instead of letting wcomp install it.
 pub fn manual_install_command() -> String {
-    format!("npm install --save-dev --save-exact @bytecodealliance/componentize-js@{COMPONENTIZE_JS_VERSION}")
+    format!(
+        "npm install --save-dev --save-exact @bytecodealliance/componentize-js@{COMPONENTIZE_JS_VERSION}"
+    )
 }
 
 /// Where componentize-js came from.
@@ -238,14 +240,22 @@ fn install(ctx: &Context, prefix: &Path) -> anyhow::Result<ComponentizeJs> {
     let staging = tempfile::Builder::new()
         .prefix(".componentize-js-")
         .tempdir_in(parent)
-        .with_context(|| format!("cannot create a temporary directory in `{}`", parent.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in `{}`",
+                parent.display()
+            )
+        })?;
     npm_ci(ctx, staging.path(), prefix)?;
     let package = staging.path().join(PACKAGE_PATH);
     match package_version(&package) {
         Some(version) if version == COMPONENTIZE_JS_VERSION => {}
         other => anyhow::bail!(
             "npm installed {} into `{}`, not componentize-js {COMPONENTIZE_JS_VERSION}",
-            other.map_or_else(|| "no componentize-js".to_owned(), |v| format!("componentize-js {v}")),
+            other.map_or_else(
+                || "no componentize-js".to_owned(),
+                |v| format!("componentize-js {v}")
+            ),
             staging.path().display()
         ),
     }
