@@ -59,6 +59,11 @@ pub struct NewArgs {
     /// What the project starts as: the example world, or an HTTP handler for `wcomp serve`.
     #[arg(long, value_enum, default_value_t = TemplateArg::Example)]
     pub template: TemplateArg,
+
+    /// With `--lang js`: write `app.ts` and the world's types (`world.d.ts`); `wcomp build`
+    /// compiles it with the TypeScript compiler before componentizing.
+    #[arg(long)]
+    pub typescript: bool,
 }
 
 /// Project templates.
@@ -120,6 +125,14 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let workspace = target.parent().and_then(Workspace::find);
     let created = match (workspace, &args.wit) {
         // Inside a workspace, components use its WIT unless they bring their own.
+        (Some(_), None) if args.typescript => {
+            return Err(scaffold::ScaffoldError::TypeScript {
+                reason: "is not supported for workspace components yet".into(),
+                help: "create the TypeScript project outside the workspace, or drop `--typescript`"
+                    .into(),
+            }
+            .report());
+        }
         (Some(root), None) => scaffold::workspace::new_member(
             &root,
             &args.dir,
@@ -140,6 +153,7 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 wit: args.wit,
                 world: args.world,
                 template: args.template.into(),
+                typescript: args.typescript,
             };
             scaffold::new_project(&options, ctx)?
         }

@@ -88,29 +88,10 @@ fn rust(name: &str) -> (String, Vec<ProjectFile>) {
     ("wasi:http/proxy".to_owned(), files)
 }
 
-/// The world resolved from the files `wit_files` writes.
-fn resolved(files: &[ProjectFile]) -> Result<WitPackage, ScaffoldError> {
-    let unsupported = |err: &dyn std::fmt::Display| ScaffoldError::Unsupported {
-        item: "the HTTP world".into(),
-        reason: err.to_string(),
-    };
-    let temp = tempfile::tempdir().map_err(|err| unsupported(&err))?;
-    for file in files {
-        let path = temp
-            .path()
-            .join(file.path.strip_prefix("wit").unwrap_or(&file.path));
-        if let Some(parent) = path.parent() {
-            fs_err::create_dir_all(parent).map_err(|err| unsupported(&err))?;
-        }
-        fs_err::write(&path, &file.contents).map_err(|err| unsupported(&err))?;
-    }
-    WitPackage::load(temp.path()).map_err(|err| unsupported(&err))
-}
-
 fn go(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     let world = world_name(name);
     let wit = wit_files(name)?;
-    let package = resolved(&wit)?;
+    let package = super::resolved(&wit, "the HTTP world")?;
     let world_id = package
         .world(Some(&world))
         .map_err(|err| ScaffoldError::Unsupported {

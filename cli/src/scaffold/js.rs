@@ -26,7 +26,7 @@ pub const WASI_VERSION: &str = "0.2.10";
 pub const APP_TYPESCRIPT: &str = "app.ts";
 
 /// The example project: a `text` interface whose `describe` counts words and characters.
-pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+pub fn example(name: &str, typescript: bool) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     let world = to_kebab(name);
     let values = [
         ("name", name),
@@ -34,14 +34,31 @@ pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> 
         ("package_name", world.as_str()),
     ];
     let mut files = common_files(name, &world);
-    files.push(ProjectFile::new(
+    let wit = ProjectFile::new(
         "wit/world.wit",
         render(include_str!("../../../wit/example/component.wit"), &values),
-    ));
-    files.push(ProjectFile::new(
-        APP_MODULE,
-        render(include_str!("../../../templates/js/app.js"), &values),
-    ));
+    );
+    if typescript {
+        let package = super::resolved(std::slice::from_ref(&wit), "the example world")?;
+        let world_id = package
+            .world(Some(&world))
+            .map_err(|err| ScaffoldError::Unsupported {
+                item: "the example world".into(),
+                reason: err.to_string(),
+            })?;
+        let generator = stubs::Generator::new(&package.resolve, world_id).typescript();
+        files.extend(typescript_files(&generator)?);
+        files.push(ProjectFile::new(
+            APP_TYPESCRIPT,
+            render(include_str!("../../../templates/js/app.ts"), &values),
+        ));
+    } else {
+        files.push(ProjectFile::new(
+            APP_MODULE,
+            render(include_str!("../../../templates/js/app.js"), &values),
+        ));
+    }
+    files.push(wit);
     Ok((world, files))
 }
 
@@ -50,13 +67,29 @@ pub fn from_world(
     name: &str,
     package: &WitPackage,
     world: WorldId,
+    typescript: bool,
 ) -> Result<Vec<ProjectFile>, ScaffoldError> {
     let mut files = common_files(name, &package.resolve.worlds[world].name);
-    files.push(ProjectFile::new(
-        APP_MODULE,
-        stubs::Generator::new(&package.resolve, world).app(name)?,
-    ));
+    let generator = stubs::Generator::new(&package.resolve, world);
+    if typescript {
+        let generator = generator.typescript();
+        files.extend(typescript_files(&generator)?);
+        files.push(ProjectFile::new(APP_TYPESCRIPT, generator.app(name)?));
+    } else {
+        files.push(ProjectFile::new(APP_MODULE, generator.app(name)?));
+    }
     Ok(files)
+}
+
+/// `world.d.ts` (the world's types) and the `tsconfig.json` that `wcomp build` compiles with.
+fn typescript_files(generator: &stubs::Generator<'_>) -> Result<Vec<ProjectFile>, ScaffoldError> {
+    Ok(vec![
+        ProjectFile::new("world.d.ts", generator.declarations()?),
+        ProjectFile::new(
+            "tsconfig.json",
+            include_str!("../../../templates/js/tsconfig.json"),
+        ),
+    ])
 }
 
 /// `wcomp.toml`, `package.json` (an ES module package) and a `.gitignore` for `node_modules/`.
@@ -92,7 +125,7 @@ mod tests {
 
     #[test]
     fn the_example_is_an_es_module_package() {
-        let (world, files) = example("text-tool").unwrap();
+        let (world, files) = example("text-tool", false).unwrap();
         assert_eq!(world, "text-tool");
         assert!(file(&files, "app.js").contains("export const text = {"));
         assert!(file(&files, "wit/world.wit").contains("world text-tool"));

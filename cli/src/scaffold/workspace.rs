@@ -140,7 +140,7 @@ pub fn new_member(
                 }
                 Language::Go => go::from_world(&name, &package, world_id).report_err()?,
                 Language::Python => python::from_world(&name, &package, world_id).report_err()?,
-                Language::Js => js::from_world(&name, &package, world_id).report_err()?,
+                Language::Js => js::from_world(&name, &package, world_id, false).report_err()?,
             };
             (Some(world), files, Vec::new())
         }

@@ -5,7 +5,8 @@
 //! `Error` naming the WIT item (or, where the function returns `result<_, string>`, that
 //! message as the `err` value). Imported non-WASI interfaces are imported by their WIT name.
 
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use wit_parser::{
@@ -91,15 +92,44 @@ fn binding(name: &str) -> String {
 pub struct Generator<'a> {
     resolve: &'a Resolve,
     world: WorldId,
+    /// TypeScript (`app.ts`, types in signatures) rather than JavaScript with JSDoc.
+    typescript: bool,
+    /// The named types a TypeScript `app.ts` uses, by the module (interface) defining them.
+    used: RefCell<BTreeMap<String, BTreeSet<String>>>,
+    /// The interface whose `declare module` block is being written, if any.
+    context: Cell<Option<InterfaceId>>,
 }
 
 impl<'a> Generator<'a> {
     pub fn new(resolve: &'a Resolve, world: WorldId) -> Self {
-        Self { resolve, world }
+        Self {
+            resolve,
+            world,
+            typescript: false,
+            used: RefCell::default(),
+            context: Cell::new(None),
+        }
     }
 
-    /// The whole of `app.js`.
+    /// A generator of `app.ts` and its declarations instead.
+    pub fn typescript(mut self) -> Self {
+        self.typescript = true;
+        self
+    }
+
+    /// The whole of `app.js` (or `app.ts`).
     pub fn app(&self, name: &str) -> Result<String, ScaffoldError> {
+        let (mut out, body) = self.app_parts(name)?;
+        for (module, names) in self.used.borrow().iter() {
+            let names = names.iter().cloned().collect::<Vec<_>>().join(", ");
+            let _ = writeln!(out, "import type {{ {names} }} from '{module}';");
+        }
+        out.push_str(&body);
+        Ok(out)
+    }
+
+    /// The header with the imports, and the exports.
+    fn app_parts(&self, name: &str) -> Result<(String, String), ScaffoldError> {
         let world = &self.resolve.worlds[self.world];
         let mut out = String::new();
         let _ = writeln!(
@@ -114,9 +144,10 @@ impl<'a> Generator<'a> {
              // function returning `result` returns the `ok` value and throws the `err` value.\n",
         );
         let imports = self.imports();
-        if !imports.is_empty() {
-            let _ = write!(out, "\n{imports}");
-        }
+        out.push('\n');
+        out.push_str(&imports);
+        let header = out;
+        let mut out = String::new();
         let mut exported: HashMap<String, String> = HashMap::new();
         for (key, item) in &world.exports {
             let label = self.resolve.name_world_key(key);
@@ -145,7 +176,7 @@ impl<'a> Generator<'a> {
                 (_, WorldItem::Type { .. }) => {}
             }
         }
-        Ok(out)
+        Ok((header, out))
     }
 
     /// `import { a, b } from '<interface>';` for each imported non-WASI interface.
@@ -300,12 +331,15 @@ impl<'a> Generator<'a> {
         let mut params = Vec::new();
         for param in func.params.iter().skip(skip) {
             let name = binding(&param.name);
-            doc.push(format!(
-                "@param {{{}}} {name}",
-                self.js_type(&param.ty, &item)?
-            ));
-            params.push(name);
+            let ty = self.js_type(&param.ty, &item)?;
+            if self.typescript {
+                params.push(format!("{name}: {ty}"));
+            } else {
+                doc.push(format!("@param {{{ty}}} {name}"));
+                params.push(name);
+            }
         }
+        let mut returns = String::new();
         // A function returning `result` turns whatever it throws into the `err` value, so an
         // `Error` there would fail to convert; with a string `err` the stub throws its message.
         let mut throws_string = false;
@@ -315,12 +349,28 @@ impl<'a> Generator<'a> {
                     throws_string = matches!(result.err, Some(Type::String));
                     let ok = self.optional_type(result.ok.as_ref(), &item)?;
                     let err = self.optional_type(result.err.as_ref(), &item)?;
-                    doc.push(format!(
-                        "@returns {{{ok}}} the `ok` value; throw the `err` value ({err}) for the error case"
-                    ));
+                    if self.typescript {
+                        returns = format!(": {ok}");
+                        doc.push(format!(
+                            "Returns the `ok` value; throw the `err` value ({err}) for the error case."
+                        ));
+                    } else {
+                        doc.push(format!(
+                            "@returns {{{ok}}} the `ok` value; throw the `err` value ({err}) for the error case"
+                        ));
+                    }
                 }
-                None => doc.push(format!("@returns {{{}}}", self.js_type(ty, &item)?)),
+                None => {
+                    let ty = self.js_type(ty, &item)?;
+                    if self.typescript {
+                        returns = format!(": {ty}");
+                    } else {
+                        doc.push(format!("@returns {{{ty}}}"));
+                    }
+                }
             }
+        } else if self.typescript && !matches!(shape, MethodShape::Constructor) {
+            returns = ": void".to_owned();
         }
         let name = match shape {
             MethodShape::Constructor => "constructor".to_owned(),
@@ -336,7 +386,7 @@ impl<'a> Generator<'a> {
             }
             let _ = writeln!(out, "{indent} */");
         }
-        let _ = writeln!(out, "{indent}{name}({}) {{", params.join(", "));
+        let _ = writeln!(out, "{indent}{name}({}){returns} {{", params.join(", "));
         let message = format!("'`{item}` is not implemented yet'");
         let thrown = if throws_string {
             message
@@ -386,11 +436,17 @@ impl<'a> Generator<'a> {
     fn js_type_def(&self, id: TypeId, item: &str) -> Result<String, ScaffoldError> {
         let def = &self.resolve.types[id];
         // Named types (records, variants, enums, flags, resources) by their name.
-        if let (Some(name), TypeOwner::Interface(_)) = (&def.name, def.owner)
+        if let (Some(name), TypeOwner::Interface(owner)) = (&def.name, def.owner)
             && !matches!(def.kind, TypeDefKind::Type(_))
         {
-            return Ok(to_upper_camel(name));
+            return Ok(self.type_name(owner, name));
         }
+        self.structural(id, item)
+    }
+
+    /// `id`'s type spelled out, whether or not it has a name.
+    fn structural(&self, id: TypeId, item: &str) -> Result<String, ScaffoldError> {
+        let def = &self.resolve.types[id];
         Ok(match &def.kind {
             TypeDefKind::List(Type::U8) => "Uint8Array".into(),
             TypeDefKind::List(inner) => format!("Array<{}>", self.js_type(inner, item)?),
@@ -429,6 +485,190 @@ impl<'a> Generator<'a> {
             }
             TypeDefKind::Unknown => return Err(unsupported_type(item, "unknown")),
         })
+    }
+}
+
+impl Generator<'_> {
+    /// `world.d.ts` for a TypeScript project: a `declare module` block per interface of the
+    /// world, with its types and functions as componentize-js passes them.
+    pub fn declarations(&self) -> Result<String, ScaffoldError> {
+        let world = &self.resolve.worlds[self.world];
+        let mut out = format!(
+            "// Types of the `{}` world in `wit/`, as componentize-js passes values: one module per\n// interface, named by its WIT name. Generated by `wcomp new`; regenerate it when the WIT changes.\n",
+            world.name
+        );
+        for (key, item) in world.imports.iter().chain(&world.exports) {
+            let (WorldKey::Interface(id), WorldItem::Interface { .. }) = (key, item) else {
+                continue;
+            };
+            let module = self.resolve.name_world_key(key);
+            self.context.set(Some(*id));
+            let block = self.module_block(*id, &module);
+            self.context.set(None);
+            out.push_str(&block?);
+        }
+        Ok(out)
+    }
+
+    fn module_block(&self, id: InterfaceId, module: &str) -> Result<String, ScaffoldError> {
+        let interface = &self.resolve.interfaces[id];
+        let mut out = format!("\ndeclare module '{module}' {{\n");
+        for (name, ty) in &interface.types {
+            let item = format!("{module}#{name}");
+            out.push_str(&self.declaration(name, *ty, id, &item)?);
+        }
+        for func in interface.functions.values() {
+            if matches!(func.kind, FunctionKind::Freestanding) {
+                let item = format!("{module}#{}", func.name);
+                let (params, returns) = self.signature(func, 0, &item)?;
+                let _ = writeln!(
+                    out,
+                    "  export function {}({params}): {returns};",
+                    lower_camel(&func.name)
+                );
+            }
+        }
+        out.push_str("}\n");
+        Ok(out)
+    }
+
+    /// Parameters (`name: Type, ...`) and return type of `func`, skipping `skip` parameters.
+    fn signature(
+        &self,
+        func: &Function,
+        skip: usize,
+        item: &str,
+    ) -> Result<(String, String), ScaffoldError> {
+        let params = func
+            .params
+            .iter()
+            .skip(skip)
+            .map(|param| {
+                Ok(format!(
+                    "{}: {}",
+                    binding(&param.name),
+                    self.js_type(&param.ty, item)?
+                ))
+            })
+            .collect::<Result<Vec<_>, ScaffoldError>>()?
+            .join(", ");
+        let returns = match &func.result {
+            None => "void".to_owned(),
+            Some(ty) => match self.result_of(ty) {
+                Some(result) => self.optional_type(result.ok.as_ref(), item)?,
+                None => self.js_type(ty, item)?,
+            },
+        };
+        Ok((params, returns))
+    }
+
+    /// One type of an interface, declared.
+    fn declaration(
+        &self,
+        name: &str,
+        ty: TypeId,
+        interface: InterfaceId,
+        item: &str,
+    ) -> Result<String, ScaffoldError> {
+        let upper = to_upper_camel(name);
+        let kebab = |cases: Vec<&str>| {
+            cases
+                .iter()
+                .map(|case| format!("'{case}'"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        Ok(match &self.resolve.types[ty].kind {
+            TypeDefKind::Record(record) => {
+                let mut out = format!("  export interface {upper} {{\n");
+                for field in &record.fields {
+                    let ty = self.js_type(&field.ty, item)?;
+                    let _ = writeln!(out, "    {}: {ty};", lower_camel(&field.name));
+                }
+                out + "  }\n"
+            }
+            TypeDefKind::Flags(flags) => {
+                let mut out = format!("  export interface {upper} {{\n");
+                for flag in &flags.flags {
+                    let _ = writeln!(out, "    {}?: boolean;", lower_camel(&flag.name));
+                }
+                out + "  }\n"
+            }
+            TypeDefKind::Enum(cases) => format!(
+                "  export type {upper} = {};\n",
+                kebab(cases.cases.iter().map(|c| c.name.as_str()).collect())
+            ),
+            TypeDefKind::Variant(variant) => {
+                let cases = variant
+                    .cases
+                    .iter()
+                    .map(|case| match &case.ty {
+                        Some(ty) => Ok(format!(
+                            "{{ tag: '{}', val: {} }}",
+                            case.name,
+                            self.js_type(ty, item)?
+                        )),
+                        None => Ok(format!("{{ tag: '{}' }}", case.name)),
+                    })
+                    .collect::<Result<Vec<_>, ScaffoldError>>()?;
+                format!("  export type {upper} = {};\n", cases.join(" | "))
+            }
+            TypeDefKind::Resource => self.resource_declaration(&upper, ty, interface, item)?,
+            TypeDefKind::Type(inner) => {
+                format!("  export type {upper} = {};\n", self.js_type(inner, item)?)
+            }
+            _ => format!("  export type {upper} = {};\n", self.structural(ty, item)?),
+        })
+    }
+
+    fn resource_declaration(
+        &self,
+        class: &str,
+        resource: TypeId,
+        interface: InterfaceId,
+        item: &str,
+    ) -> Result<String, ScaffoldError> {
+        let mut out = format!("  export class {class} {{\n");
+        for func in self.resolve.interfaces[interface].functions.values() {
+            let (prefix, skip) = match func.kind {
+                FunctionKind::Constructor(owner) if owner == resource => ("constructor", 0),
+                FunctionKind::Method(owner) if owner == resource => ("", 1),
+                FunctionKind::Static(owner) if owner == resource => ("static ", 0),
+                _ => continue,
+            };
+            let (params, returns) = self.signature(func, skip, item)?;
+            if prefix == "constructor" {
+                let _ = writeln!(out, "    constructor({params});");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "    {prefix}{}({params}): {returns};",
+                    lower_camel(func.item_name())
+                );
+            }
+        }
+        Ok(out + "  }\n")
+    }
+
+    /// A named type as the file being written refers to it: by its name where it is in scope
+    /// (noting it for `import type` in `app.ts`), else through `import('<module>')`.
+    fn type_name(&self, owner: InterfaceId, name: &str) -> String {
+        let name = to_upper_camel(name);
+        let module = self.resolve.id_of(owner).unwrap_or_default();
+        match self.context.get() {
+            Some(current) if current == owner => name,
+            Some(_) => format!("import('{module}').{name}"),
+            None => {
+                if self.typescript {
+                    self.used
+                        .borrow_mut()
+                        .entry(module)
+                        .or_default()
+                        .insert(name.clone());
+                }
+                name
+            }
+        }
     }
 }
 
