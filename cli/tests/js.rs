@@ -529,3 +529,91 @@ fn new_rust(dir: &Path, wit: &Path, world: &str, body: &str) {
     assert_eq!(stubs.len(), 1, "one stub expected in:\n{code}");
     std::fs::write(&lib, code.replace(stubs[0], &format!("        {body}"))).unwrap();
 }
+
+#[test]
+fn a_typescript_analyzer_builds_with_the_world_types_and_runs() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = write_wit(dir);
+    run(
+        dir,
+        &[
+            "new",
+            "analyzer",
+            "--lang",
+            "js",
+            "--typescript",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            "analyzer",
+        ],
+    )
+    .success();
+    let project = dir.join("analyzer");
+    assert!(!project.join("app.js").exists());
+    let types = std::fs::read_to_string(project.join("world.d.ts")).unwrap();
+    for expected in [
+        "declare module 'acme:text/stats@0.1.0' {",
+        "  export interface Summary {\n    words: number;\n    longest: string | undefined;\n    lengths: Array<number>;\n  }",
+        "  export function analyze(text: string): Summary;",
+        "  export type Mode = 'plain' | 'loud';",
+        "  export class Counter {\n    constructor(start: number);\n    bump(by: number): number;\n  }",
+    ] {
+        assert!(types.contains(expected), "{expected}:\n{types}");
+    }
+    let app = project.join("app.ts");
+    let generated = std::fs::read_to_string(&app).unwrap();
+    assert!(
+        generated.contains("import type { Summary } from 'acme:text/stats@0.1.0';"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("  analyze(text: string): Summary {"),
+        "{generated}"
+    );
+    edit(
+        &app,
+        "throw new Error('`acme:text/stats@0.1.0#analyze` is not implemented yet');",
+        &JS_ANALYZE.replace("let longest;", "let longest: string | undefined;"),
+    );
+
+    // A type error is tsc's, with the file and line.
+    let good = std::fs::read_to_string(&app).unwrap();
+    edit(&app, "words: words.length,", "words: String(words.length),");
+    let out = run(dir, &["build", "analyzer"]).failure(1);
+    assert!(out.stderr.contains("app.ts("), "{}", out.stderr);
+    assert!(out.stderr.contains("error TS2322"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error: the TypeScript compiler rejected `analyzer`"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(&app, good).unwrap();
+
+    let component = build(dir, "analyzer");
+    let out = run(
+        dir,
+        &[
+            "run",
+            &component,
+            "--invoke",
+            r#"analyze("Hello brave new world")"#,
+        ],
+    )
+    .success();
+    assert_eq!(
+        out.stdout,
+        "{words: 4, longest: some(\"Hello\"), lengths: [5, 5, 3, 5]}\n"
+    );
+
+    // `--typescript` is for JavaScript.
+    let out = run(dir, &["new", "other", "--lang", "go", "--typescript"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("`--typescript` is for JavaScript projects, not go"),
+        "{}",
+        out.stderr
+    );
+}
