@@ -117,7 +117,8 @@ impl Toolchain for JsToolchain {
     fn fingerprint(&self, ctx: &Context) -> String {
         // Which componentize-js a build would use, without running anything: the override,
         // Node.js and the cached install's marker (rewritten by every install). A project's
-        // own node_modules is one of its files, so it is part of the project's hash already.
+        // own node_modules is ignored by its `.gitignore`, but installing another
+        // componentize-js there rewrites its `package.json` and lockfile, which are hashed.
         let override_package = std::env::var_os("COMPONENTIZE_JS").map(PathBuf::from);
         [
             format!("componentize-js {COMPONENTIZE_JS_VERSION}"),
@@ -142,9 +143,10 @@ impl Toolchain for JsToolchain {
         ));
         let out_dir = project.output_dir();
         fs_err::create_dir_all(&out_dir)?;
-        let source = match inputs.typescript {
-            true => compile_typescript(&node, &tool, project, ctx)?,
-            false => project.dir.join(APP_MODULE),
+        let source = if inputs.typescript {
+            compile_typescript(&node, &tool, project, ctx)?
+        } else {
+            project.dir.join(APP_MODULE)
         };
         check_syntax(&node, project, &source, ctx)?;
         let bytes = componentize(&node, &tool, project, &inputs, &source, ctx)?;
