@@ -40,6 +40,16 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || fail "Python 3.
 python3 -c 'import venv, ensurepip' 2>/dev/null || fail "Python's venv module is missing (Debian/Ubuntu: apt install python3-venv)"
 say Checked "python: $(python3 --version)"
 
+# JavaScript components: wcomp installs the pinned componentize-js with npm into its cache on
+# first use; that needs Node.js 20+ with npm, and access to the npm registry.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    command -v apt-get >/dev/null || fail "node and npm are missing; install Node.js 20 or later"
+    say Installing "nodejs npm"
+    as_root apt-get update -qq && as_root apt-get install -y -qq nodejs npm
+fi
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || fail "Node.js 20+ is needed for JavaScript components ($(node --version))"
+say Checked "js: node $(node --version), npm $(npm --version)"
+
 # HTTP and OCI: `curl` (the HTTP client the serve tests and the quick start talk to
 # `wcomp serve` with), `wrk` (the load generator of benches/serve.sh) and `docker-registry`
 # (the CNCF distribution registry the registry tests publish to), from the system's packages.

@@ -66,6 +66,14 @@ pub fn copy_atomic(from: &Path, to: &Path) -> anyhow::Result<()> {
     write_atomic(to, &bytes)
 }
 
+/// `path` as shown to a user working in `cwd`: relative when it is below `cwd`.
+pub fn display_relative(path: &Path, cwd: &Path) -> String {
+    match path.strip_prefix(cwd) {
+        Ok(relative) if !relative.as_os_str().is_empty() => relative.display().to_string(),
+        _ => path.display().to_string(),
+    }
+}
+
 /// True when `path` is missing or an empty directory.
 pub fn is_missing_or_empty_dir(path: &Path) -> anyhow::Result<bool> {
     match fs_err::read_dir(path) {

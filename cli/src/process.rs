@@ -39,6 +39,14 @@ impl ProcessError {
             _ => "",
         }
     }
+
+    /// What the failed program printed on stdout (empty for other kinds).
+    pub fn stdout(&self) -> &str {
+        match self {
+            Self::Failed { stdout, .. } => stdout,
+            _ => "",
+        }
+    }
 }
 
 /// Output of a successful run.

@@ -19,9 +19,12 @@ use crate::{Context, ExitStatus};
 /// project in the given directory is built. Components are validated and written to
 /// `<project>/target/wcomp/<name>.wasm`; their paths are printed on stdout.
 ///
-/// Rust projects build with cargo, Python projects with componentize-py: wcomp pins its
-/// version, uses it from PATH when that version is there, and otherwise installs it once into
-/// a private virtual environment in its cache (never with `--offline`).
+/// Rust projects build with cargo, Go projects with go, Python projects with componentize-py:
+/// wcomp pins its version, uses it from PATH when that version is there, and otherwise
+/// installs it once into a private virtual environment in its cache. JavaScript projects build
+/// with componentize-js, likewise pinned: from the project's `node_modules` when it has it,
+/// otherwise installed once with npm into wcomp's cache. Neither is ever downloaded with
+/// `--offline`.
 ///
 /// Examples:
 ///
@@ -52,8 +55,8 @@ pub struct BuildArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// Never download anything: a toolchain wcomp would install (componentize-py) must
-    /// already be present.
+    /// Never download anything: a toolchain wcomp would install (componentize-py,
+    /// componentize-js) must already be present.
     #[arg(long)]
     pub offline: bool,
 

@@ -5,8 +5,8 @@ use crate::{Context, ExitStatus};
 
 /// Check that the toolchains wcomp drives are installed and usable.
 ///
-/// Checks cargo and the `wasm32-wasip2` target (Rust), Go (1.25 or newer), and Python with
-/// the pinned componentize-py. For each missing piece it prints the command that fixes
+/// Checks cargo and the `wasm32-wasip2` target (Rust), Go (1.25 or newer), Python with
+/// the pinned componentize-py, and Node.js (20 or newer) for the pinned componentize-js. For each missing piece it prints the command that fixes
 /// it. Exits 1 when anything is missing.
 ///
 /// Examples:

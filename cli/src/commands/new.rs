@@ -28,6 +28,8 @@ use crate::{Context, ExitStatus};
 ///
 ///   wcomp new analyzer --lang rust --wit ../wit --world analyzer
 ///
+///   wcomp new reporter --lang js --wit ../wit --world reporter
+///
 ///   wcomp new textstats --workspace && cd textstats && wcomp new analyzer --lang rust --world analyzer
 #[derive(Debug, clap::Args)]
 pub struct NewArgs {
@@ -57,6 +59,11 @@ pub struct NewArgs {
     /// What the project starts as: the example world, or an HTTP handler for `wcomp serve`.
     #[arg(long, value_enum, default_value_t = TemplateArg::Example)]
     pub template: TemplateArg,
+
+    /// With `--lang js`: write `app.ts` and the world's types (`world.d.ts`); `wcomp build`
+    /// compiles it with the TypeScript compiler before componentizing.
+    #[arg(long)]
+    pub typescript: bool,
 }
 
 /// Project templates.
@@ -83,6 +90,9 @@ pub enum LanguageArg {
     Rust,
     Go,
     Python,
+    /// JavaScript (ES module) built with componentize-js.
+    #[value(alias = "javascript")]
+    Js,
 }
 
 impl From<LanguageArg> for Language {
@@ -91,6 +101,7 @@ impl From<LanguageArg> for Language {
             LanguageArg::Rust => Language::Rust,
             LanguageArg::Go => Language::Go,
             LanguageArg::Python => Language::Python,
+            LanguageArg::Js => Language::Js,
         }
     }
 }
@@ -114,6 +125,14 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let workspace = target.parent().and_then(Workspace::find);
     let created = match (workspace, &args.wit) {
         // Inside a workspace, components use its WIT unless they bring their own.
+        (Some(_), None) if args.typescript => {
+            return Err(scaffold::ScaffoldError::TypeScript {
+                reason: "is not supported for workspace components yet".into(),
+                help: "create the TypeScript project outside the workspace, or drop `--typescript`"
+                    .into(),
+            }
+            .report());
+        }
         (Some(root), None) => scaffold::workspace::new_member(
             &root,
             &args.dir,
@@ -134,6 +153,7 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 wit: args.wit,
                 world: args.world,
                 template: args.template.into(),
+                typescript: args.typescript,
             };
             scaffold::new_project(&options, ctx)?
         }
@@ -158,7 +178,7 @@ fn report(ctx: &Context, created: &Scaffolded, kind: &str, dir: &std::path::Path
             format_args!("workspace `{}` in `{}`", created.name, dir.display()),
         );
         ctx.printer.note(format_args!(
-            "add components with `cd {} && wcomp new <name> --lang <rust|go|python> --world <world>`",
+            "add components with `cd {} && wcomp new <name> --lang <rust|go|python|js> --world <world>`",
             dir.display()
         ));
     } else {

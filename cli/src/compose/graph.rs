@@ -303,11 +303,13 @@ pub fn svg(graph: &Graph) -> String {
 }
 
 /// The source language recorded in a component's producers metadata: a `language` field, or
-/// else a tool known to work for one language (`rustc`, `wit-bindgen-go`, `componentize-py`).
+/// else a tool known to work for one language (`rustc`, `wit-bindgen-go`, `componentize-py`);
+/// componentize-js is recognised by name before anything else.
 /// Stripped components may record neither.
 pub fn detect_language(bytes: &[u8]) -> Option<String> {
     use wasmparser::{KnownCustom, Parser, Payload};
     let mut by_tool = None;
+    let mut language_field = None;
     for payload in Parser::new(0).parse_all(bytes) {
         let Ok(Payload::CustomSection(section)) = payload else {
             continue;
@@ -318,7 +320,9 @@ pub fn detect_language(bytes: &[u8]) -> Option<String> {
         for field in reader.into_iter().flatten() {
             for value in field.values.into_iter().flatten() {
                 match (field.name, value.name) {
-                    ("language", language) => return Some(language.to_owned()),
+                    ("language", language) => {
+                        language_field.get_or_insert_with(|| language.to_owned());
+                    }
                     ("processed-by" | "sdk", "rustc" | "wit-bindgen-rust") => {
                         by_tool = Some("Rust")
                     }
@@ -326,10 +330,15 @@ pub fn detect_language(bytes: &[u8]) -> Option<String> {
                         by_tool = Some("Go")
                     }
                     ("processed-by" | "sdk", "componentize-py") => by_tool = Some("Python"),
+                    // componentize-js embeds an engine whose own modules record C and Rust,
+                    // so its name outranks any `language` field.
+                    ("processed-by" | "sdk", "ComponentizeJS" | "componentize-js") => {
+                        return Some("JavaScript".to_owned());
+                    }
                     _ => {}
                 }
             }
         }
     }
-    by_tool.map(str::to_owned)
+    language_field.or_else(|| by_tool.map(str::to_owned))
 }

@@ -14,6 +14,9 @@ pub enum Language {
     Rust,
     Go,
     Python,
+    /// JavaScript (or TypeScript compiled to it), built with componentize-js.
+    #[serde(alias = "javascript")]
+    Js,
 }
 
 impl fmt::Display for Language {
@@ -22,6 +25,7 @@ impl fmt::Display for Language {
             Self::Rust => "rust",
             Self::Go => "go",
             Self::Python => "python",
+            Self::Js => "js",
         })
     }
 }
@@ -32,7 +36,7 @@ pub enum ProjectError {
     /// No project wcomp knows how to build was found.
     #[error("`{dir}` is not a component project wcomp can build")]
     #[diagnostic(help(
-        "expected a `wcomp.toml` with a `[component]` table, or a Cargo.toml (Rust); create a project with `wcomp new <dir> --lang <rust|go|python>`"
+        "expected a `wcomp.toml` with a `[component]` table, or a Cargo.toml (Rust); create a project with `wcomp new <dir> --lang <rust|go|python|js>`"
     ))]
     UnknownProject { dir: PathBuf },
 }
@@ -66,7 +70,7 @@ impl Project {
                             span,
                             "`[component]` needs `lang`".to_owned(),
                             "in this table",
-                            Some("add `lang = \"rust\"` (or `go`, `python`)".into()),
+                            Some("add `lang = \"rust\"` (or `go`, `python`, `js`)".into()),
                         )
                         .into());
                 };

@@ -2,7 +2,7 @@
 //! builds unmodified and answers `GET /` with a greeting naming its language, in what each
 //! language's community uses for `wasi:http`: Rust with `wstd`, Go with the bindings
 //! wit-bindgen-go generates for the world, Python with componentize-py's own `wasi:http`
-//! support. Go and Python projects get the world's WIT with the WASI packages the embedded
+//! support, JavaScript with componentize-js's `fetch` event. Go, Python and JavaScript projects get the world's WIT with the WASI packages the embedded
 //! runtime serves under `wit/deps/`.
 
 use std::path::Path;
@@ -22,19 +22,28 @@ pub fn world_name(name: &str) -> String {
 
 /// The project's world: `include wasi:http/proxy@<the runtime's version>`.
 pub fn world_wit(name: &str) -> Result<String, ScaffoldError> {
-    let version = crate::wit::wasi::version().ok_or_else(|| ScaffoldError::Unsupported {
+    Ok(world_wit_at(name, &runtime_version()?))
+}
+
+/// The WASI version of the embedded runtime.
+fn runtime_version() -> Result<String, ScaffoldError> {
+    crate::wit::wasi::version().ok_or_else(|| ScaffoldError::Unsupported {
         item: "the HTTP template".into(),
         reason: "this wcomp was built without the WASI WIT of its runtime".into(),
-    })?;
+    })
+}
+
+/// The project's world, including `wasi:http/proxy@<version>`.
+fn world_wit_at(name: &str, version: &str) -> String {
     let world = world_name(name);
-    Ok(render(
+    render(
         include_str!("../../../wit/http/world.wit"),
         &[
             ("package_name", &world),
             ("world", &world),
-            ("wasi_version", &version),
+            ("wasi_version", version),
         ],
-    ))
+    )
 }
 
 /// `wit/world.wit` and the WASI packages under `wit/deps/`.
@@ -57,6 +66,7 @@ pub fn project(
         Language::Rust => Ok(rust(name)),
         Language::Go => go(name),
         Language::Python => python(name),
+        Language::Js => js(name),
     }
 }
 
@@ -78,29 +88,10 @@ fn rust(name: &str) -> (String, Vec<ProjectFile>) {
     ("wasi:http/proxy".to_owned(), files)
 }
 
-/// The world resolved from the files `wit_files` writes.
-fn resolved(files: &[ProjectFile]) -> Result<WitPackage, ScaffoldError> {
-    let unsupported = |err: &dyn std::fmt::Display| ScaffoldError::Unsupported {
-        item: "the HTTP world".into(),
-        reason: err.to_string(),
-    };
-    let temp = tempfile::tempdir().map_err(|err| unsupported(&err))?;
-    for file in files {
-        let path = temp
-            .path()
-            .join(file.path.strip_prefix("wit").unwrap_or(&file.path));
-        if let Some(parent) = path.parent() {
-            fs_err::create_dir_all(parent).map_err(|err| unsupported(&err))?;
-        }
-        fs_err::write(&path, &file.contents).map_err(|err| unsupported(&err))?;
-    }
-    WitPackage::load(temp.path()).map_err(|err| unsupported(&err))
-}
-
 fn go(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     let world = world_name(name);
     let wit = wit_files(name)?;
-    let package = resolved(&wit)?;
+    let package = super::resolved(&wit, "the HTTP world")?;
     let world_id = package
         .world(Some(&world))
         .map_err(|err| ScaffoldError::Unsupported {
@@ -137,6 +128,35 @@ pub fn python_files(name: &str) -> Vec<ProjectFile> {
     files.push(ProjectFile::new(
         "app.py",
         include_str!("../../../templates/http/python/app.py"),
+    ));
+    files
+}
+
+/// componentize-js 0.23's engine speaks WASI 0.2.10 and exports
+/// `wasi:http/incoming-handler@0.2.10`, so a JavaScript project's world names that release
+/// (the runtime serves every 0.2 release); its `wit/deps/` restate the runtime's packages at it.
+fn js(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    let version = super::js::WASI_VERSION;
+    runtime_version()?;
+    let mut files = js_files(name);
+    files.push(ProjectFile::new(
+        "wit/world.wit",
+        world_wit_at(name, version),
+    ));
+    files.extend(
+        crate::wit::wasi::files_at(version)
+            .into_iter()
+            .map(|(file, text)| ProjectFile::new(Path::new("wit/deps").join(file), text)),
+    );
+    Ok((world_name(name), files))
+}
+
+/// A JavaScript HTTP project's files besides `wit/`.
+pub fn js_files(name: &str) -> Vec<ProjectFile> {
+    let mut files = super::js::common_files(name, &world_name(name));
+    files.push(ProjectFile::new(
+        super::js::APP_MODULE,
+        include_str!("../../../templates/http/js/app.js"),
     ));
     files
 }

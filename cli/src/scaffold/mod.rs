@@ -4,6 +4,7 @@
 
 pub mod go;
 pub mod http;
+pub mod js;
 pub mod python;
 pub mod rust;
 pub mod workspace;
@@ -37,6 +38,10 @@ pub enum ScaffoldError {
         "drop `--wit`, or drop `--template http` and put `include wasi:http/proxy@0.2.x;` in your world"
     ))]
     HttpWithWit,
+    /// `--typescript` is for JavaScript projects on their own.
+    #[error("`--typescript` {reason}")]
+    #[diagnostic(help("{help}"))]
+    TypeScript { reason: String, help: String },
     /// The world uses something the generated skeleton cannot express yet.
     #[error("cannot generate a skeleton for `{item}`: {reason}")]
     #[diagnostic(help(
@@ -57,6 +62,8 @@ pub struct NewOptions {
     pub world: Option<String>,
     /// What the project starts as.
     pub template: Template,
+    /// A JavaScript project written in TypeScript (`app.ts` and `world.d.ts`).
+    pub typescript: bool,
 }
 
 /// What a new project starts as.
@@ -104,6 +111,9 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
         .report());
     }
     let name = checked_name(&dir, options.name.as_deref()).report_err()?;
+    if options.typescript {
+        check_typescript(options.language, options.template)?;
+    }
 
     let (world, mut files) = match &options.wit {
         None if options.template == Template::Http => {
@@ -123,6 +133,7 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
                 Language::Rust => rust::example(&name),
                 Language::Go => go::example(&name).report_err()?,
                 Language::Python => python::example(&name).report_err()?,
+                Language::Js => js::example(&name, options.typescript).report_err()?,
             }
         }
         Some(wit_path) => {
@@ -137,12 +148,15 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
                 }
                 Language::Go => go::from_world(&name, &package, world_id).report_err()?,
                 Language::Python => python::from_world(&name, &package, world_id).report_err()?,
+                Language::Js => {
+                    js::from_world(&name, &package, world_id, options.typescript).report_err()?
+                }
             });
             (world, files)
         }
     };
     // A language may bring its own `.gitignore` (Go lists its generated bindings, Python its
-    // `__pycache__/`).
+    // `__pycache__/`, JavaScript its `node_modules/`).
     if !files
         .iter()
         .any(|file| file.path == Path::new(".gitignore"))
@@ -159,6 +173,25 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
         world,
         files: files.into_iter().map(|f| f.path).collect(),
     })
+}
+
+/// `--typescript` goes with `--lang js` and the example or `--wit` stubs.
+fn check_typescript(language: Language, template: Template) -> anyhow::Result<()> {
+    if language != Language::Js {
+        return Err(ScaffoldError::TypeScript {
+            reason: format!("is for JavaScript projects, not {language}"),
+            help: "use `--lang js --typescript`".into(),
+        }
+        .report());
+    }
+    if template == Template::Http {
+        return Err(ScaffoldError::TypeScript {
+            reason: "does not apply to `--template http` yet".into(),
+            help: "drop `--typescript`: the HTTP template is JavaScript (`app.js`)".into(),
+        }
+        .report());
+    }
+    Ok(())
 }
 
 /// The project name: explicit, or the directory's name; validated either way.
@@ -235,6 +268,26 @@ fn write_project(dir: &Path, files: &[ProjectFile]) -> anyhow::Result<()> {
     let staging = staging.keep();
     fs_err::rename(&staging, dir)?;
     Ok(())
+}
+
+/// The WIT package `files` (paths under `wit/`) make, resolved in a temporary directory;
+/// `item` names it in errors.
+fn resolved(files: &[ProjectFile], item: &str) -> Result<WitPackage, ScaffoldError> {
+    let unsupported = |err: &dyn std::fmt::Display| ScaffoldError::Unsupported {
+        item: item.into(),
+        reason: err.to_string(),
+    };
+    let temp = tempfile::tempdir().map_err(|err| unsupported(&err))?;
+    for file in files {
+        let path = temp
+            .path()
+            .join(file.path.strip_prefix("wit").unwrap_or(&file.path));
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent).map_err(|err| unsupported(&err))?;
+        }
+        fs_err::write(&path, &file.contents).map_err(|err| unsupported(&err))?;
+    }
+    WitPackage::load(temp.path()).map_err(|err| unsupported(&err))
 }
 
 /// Replaces `{{key}}` placeholders in a template.

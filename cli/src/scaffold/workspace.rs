@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::http;
 use super::{
-    ProjectFile, ScaffoldError, Scaffolded, Template, copy_wit, go, python, render, rust,
+    ProjectFile, ScaffoldError, Scaffolded, Template, copy_wit, go, js, python, render, rust,
     write_project,
 };
 use crate::Context;
@@ -31,6 +31,14 @@ pub enum WorkspaceScaffoldError {
     #[error("`{dir}` is outside the workspace at `{root}`")]
     #[diagnostic(help("create components inside the workspace directory"))]
     Outside { dir: PathBuf, root: PathBuf },
+    /// A JavaScript HTTP handler needs `wasi:http` at the release componentize-js exports,
+    /// beside the runtime's release the workspace WIT already carries.
+    #[error("a JavaScript HTTP component cannot join a workspace yet")]
+    #[diagnostic(help(
+        "componentize-js exports `wasi:http/incoming-handler@{}` while the workspace WIT carries the runtime's release; create it outside the workspace with `wcomp new <dir> --lang js --template http`",
+        crate::scaffold::js::WASI_VERSION
+    ))]
+    JsHttp,
 }
 
 /// Creates a workspace in `dir`.
@@ -140,6 +148,7 @@ pub fn new_member(
                 }
                 Language::Go => go::from_world(&name, &package, world_id).report_err()?,
                 Language::Python => python::from_world(&name, &package, world_id).report_err()?,
+                Language::Js => js::from_world(&name, &package, world_id, false).report_err()?,
             };
             (Some(world), files, Vec::new())
         }
@@ -194,6 +203,9 @@ fn http_member(
     name: &str,
     language: Language,
 ) -> anyhow::Result<(Option<String>, Vec<ProjectFile>, Vec<ProjectFile>)> {
+    if language == Language::Js {
+        return Err(WorkspaceScaffoldError::JsHttp.report());
+    }
     if language == Language::Rust {
         let (_, files) = http::project(name, language).report_err()?;
         return Ok((None, files, Vec::new()));

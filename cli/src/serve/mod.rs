@@ -42,7 +42,7 @@ pub enum ServeError {
     /// The component is not an HTTP handler.
     #[error("`{path}` does not export `wasi:http/incoming-handler`, so it cannot serve HTTP")]
     #[diagnostic(help(
-        "it exports {exports}; an HTTP component exports `wasi:http/incoming-handler@0.2.x` (the `wasi:http/proxy` world): start one with `wcomp new <dir> --lang <rust|go|python> --template http`"
+        "it exports {exports}; an HTTP component exports `wasi:http/incoming-handler@0.2.x` (the `wasi:http/proxy` world): start one with `wcomp new <dir> --lang <rust|go|python|js> --template http`"
     ))]
     NotAHandler { path: PathBuf, exports: String },
     /// Another program listens on the address.

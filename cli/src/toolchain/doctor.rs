@@ -44,7 +44,7 @@ pub fn run(ctx: &Context) -> Vec<Check> {
         "rust target wasm32-wasip2",
         rust.check_target(&ctx.cwd).map(|()| "installed".to_owned()),
     ));
-    for language in [Language::Go, Language::Python] {
+    for language in [Language::Go, Language::Python, Language::Js] {
         checks.push(Check::from_result(
             &language.to_string(),
             for_language(language).version(ctx),

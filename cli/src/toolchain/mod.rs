@@ -1,9 +1,10 @@
 //! Language toolchains behind one trait. Each language module knows how to find its tools,
 //! report their version, and turn a project directory into component bytes; the rest of wcomp
-//! never runs cargo, go or componentize-py itself.
+//! never runs cargo, go, componentize-py or componentize-js itself.
 
 pub mod doctor;
 pub mod go;
+pub mod js;
 pub mod python;
 pub mod rust;
 
@@ -88,6 +89,7 @@ pub fn for_language(language: Language) -> Box<dyn Toolchain> {
         Language::Rust => Box::new(rust::RustToolchain::from_env()),
         Language::Go => Box::new(go::GoToolchain::from_env()),
         Language::Python => Box::new(python::PythonToolchain::from_env()),
+        Language::Js => Box::new(js::JsToolchain::from_env()),
     }
 }
 

@@ -20,6 +20,56 @@ pub fn version() -> Option<String> {
     })
 }
 
+/// The embedded packages restated at an earlier 0.2 release, `older` (for toolchains that
+/// target it, as componentize-js targets 0.2.10): every version becomes `older`, and items
+/// added after it (`@since(version = <newer>)`) are left out with their doc comments.
+pub fn files_at(older: &str) -> Vec<(&'static str, String)> {
+    let Some(current) = version() else {
+        return Vec::new();
+    };
+    let newer = |since: &str| {
+        let parse = |v: &str| -> Vec<u64> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
+        parse(since) > parse(older)
+    };
+    files()
+        .iter()
+        .map(|(name, text)| {
+            let mut out: Vec<&str> = Vec::new();
+            let mut lines = text.lines();
+            while let Some(line) = lines.next() {
+                let since = line
+                    .trim()
+                    .strip_prefix("@since(version = ")
+                    .and_then(|rest| rest.strip_suffix(')'));
+                if !since.is_some_and(newer) {
+                    out.push(line);
+                    continue;
+                }
+                while out
+                    .last()
+                    .is_some_and(|l| l.trim_start().starts_with("///"))
+                {
+                    out.pop();
+                }
+                // Skip the gated item: up to its `;`, or its closing brace.
+                let mut depth = 0i32;
+                for item in lines.by_ref() {
+                    depth += item.matches('{').count() as i32 - item.matches('}').count() as i32;
+                    let end = item.trim_end();
+                    if depth <= 0 && (end.ends_with(';') || end.ends_with('}')) {
+                        break;
+                    }
+                }
+            }
+            let mut text = out
+                .join("\n")
+                .replace(&format!("@{current}"), &format!("@{older}"));
+            text.push('\n');
+            (*name, text)
+        })
+        .collect()
+}
+
 /// When loading the package at `path` failed because a `wasi:*` package is missing from its
 /// `deps/`, and wcomp embeds that package at the version asked for, writes it there
 /// (`deps/<name>.wit`) and returns true: the caller loads again. A project need not carry a
@@ -77,6 +127,22 @@ mod tests {
         )
         .unwrap();
         let package = super::super::WitPackage::load(temp.path()).unwrap();
+        assert_eq!(package.world_names(), ["w"]);
+
+        // Restated at 0.2.10, without what came later.
+        let older = temp.path().join("older");
+        std::fs::create_dir_all(older.join("deps")).unwrap();
+        for (name, text) in files_at("0.2.10") {
+            assert!(!text.contains(&format!("@{version}")), "{name}");
+            assert!(!text.contains("exit-with-code"), "{name}");
+            std::fs::write(older.join("deps").join(name), text).unwrap();
+        }
+        std::fs::write(
+            older.join("world.wit"),
+            "package a:b;\nworld w { include wasi:http/proxy@0.2.10; }\n",
+        )
+        .unwrap();
+        let package = super::super::WitPackage::load(&older).unwrap();
         assert_eq!(package.world_names(), ["w"]);
     }
 }

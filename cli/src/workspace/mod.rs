@@ -34,7 +34,9 @@ pub enum WorkspaceError {
     NoRoot { candidates: String },
     /// The workspace has no components yet.
     #[error("the workspace has no components")]
-    #[diagnostic(help("add one with `wcomp new <name> --lang <rust|go|python> --world <world>`"))]
+    #[diagnostic(help(
+        "add one with `wcomp new <name> --lang <rust|go|python|js> --world <world>`"
+    ))]
     Empty,
 }
 
@@ -220,7 +222,7 @@ fn member(
                 span,
                 format!("component `{name}` needs `lang` (or `oci`, to take it from a registry)"),
                 "in this component",
-                Some("add `lang = \"rust\"` (or `go`, `python`), or `oci = \"<registry>/<repository>:<tag>\"`".into()),
+                Some("add `lang = \"rust\"` (or `go`, `python`, `js`), or `oci = \"<registry>/<repository>:<tag>\"`".into()),
             )
             .report());
     };

@@ -1,0 +1,141 @@
+//! JavaScript projects, laid out the way componentize-js expects so its documentation applies:
+//! `app.js` is an ES module exporting one object per exported interface, named after the
+//! interface in camelCase, whose methods are the interface's functions in camelCase (an
+//! exported resource is a class property of that object, in UpperCamelCase); world-level
+//! functions are exported functions; imported interfaces are modules named by their WIT name
+//! (`import { analyze } from 'acme:text/stats@0.1.0'`). For a user's world every export becomes
+//! a stub throwing an `Error` that names the WIT item ([`stubs`]). Nothing here runs Node.js.
+
+mod stubs;
+
+use wit_parser::WorldId;
+
+use super::{ProjectFile, ScaffoldError, render};
+use crate::manifest::names::to_kebab;
+use crate::toolchain::Language;
+use crate::wit::WitPackage;
+
+/// The module componentize-js builds.
+pub const APP_MODULE: &str = "app.js";
+
+/// The WASI 0.2 release componentize-js 0.23's engine (StarlingMonkey) is built against: what
+/// its components import, and the `wasi:http/incoming-handler` version it can export.
+pub const WASI_VERSION: &str = "0.2.10";
+
+/// The TypeScript source compiled to [`APP_MODULE`] when a project has one.
+pub const APP_TYPESCRIPT: &str = "app.ts";
+
+/// The example project: a `text` interface whose `describe` counts words and characters.
+pub fn example(name: &str, typescript: bool) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    let world = to_kebab(name);
+    let values = [
+        ("name", name),
+        ("world", world.as_str()),
+        ("package_name", world.as_str()),
+    ];
+    let mut files = common_files(name, &world);
+    let wit = ProjectFile::new(
+        "wit/world.wit",
+        render(include_str!("../../../wit/example/component.wit"), &values),
+    );
+    if typescript {
+        let package = super::resolved(std::slice::from_ref(&wit), "the example world")?;
+        let world_id = package
+            .world(Some(&world))
+            .map_err(|err| ScaffoldError::Unsupported {
+                item: "the example world".into(),
+                reason: err.to_string(),
+            })?;
+        let generator = stubs::Generator::new(&package.resolve, world_id).typescript();
+        files.extend(typescript_files(&generator)?);
+        files.push(ProjectFile::new(
+            APP_TYPESCRIPT,
+            render(include_str!("../../../templates/js/app.ts"), &values),
+        ));
+    } else {
+        files.push(ProjectFile::new(
+            APP_MODULE,
+            render(include_str!("../../../templates/js/app.js"), &values),
+        ));
+    }
+    files.push(wit);
+    Ok((world, files))
+}
+
+/// A project implementing `world` from `package`, every export a stub.
+pub fn from_world(
+    name: &str,
+    package: &WitPackage,
+    world: WorldId,
+    typescript: bool,
+) -> Result<Vec<ProjectFile>, ScaffoldError> {
+    let mut files = common_files(name, &package.resolve.worlds[world].name);
+    let generator = stubs::Generator::new(&package.resolve, world);
+    if typescript {
+        let generator = generator.typescript();
+        files.extend(typescript_files(&generator)?);
+        files.push(ProjectFile::new(APP_TYPESCRIPT, generator.app(name)?));
+    } else {
+        files.push(ProjectFile::new(APP_MODULE, generator.app(name)?));
+    }
+    Ok(files)
+}
+
+/// `world.d.ts` (the world's types) and the `tsconfig.json` that `wcomp build` compiles with.
+fn typescript_files(generator: &stubs::Generator<'_>) -> Result<Vec<ProjectFile>, ScaffoldError> {
+    Ok(vec![
+        ProjectFile::new("world.d.ts", generator.declarations()?),
+        ProjectFile::new(
+            "tsconfig.json",
+            include_str!("../../../templates/js/tsconfig.json"),
+        ),
+    ])
+}
+
+/// `wcomp.toml`, `package.json` (an ES module package) and a `.gitignore` for `node_modules/`.
+pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
+    let gitignore = format!(
+        "{}node_modules/\n",
+        include_str!("../../../templates/common/gitignore")
+    );
+    vec![
+        super::component_manifest(name, Language::Js, world),
+        ProjectFile::new(".gitignore", gitignore),
+        ProjectFile::new(
+            "package.json",
+            render(
+                include_str!("../../../templates/js/package.json"),
+                &[("name", name)],
+            ),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file<'f>(files: &'f [ProjectFile], name: &str) -> &'f str {
+        let file = files
+            .iter()
+            .find(|f| f.path.to_str() == Some(name))
+            .unwrap_or_else(|| panic!("no {name}"));
+        std::str::from_utf8(&file.contents).unwrap()
+    }
+
+    #[test]
+    fn the_example_is_an_es_module_package() {
+        let (world, files) = example("text-tool", false).unwrap();
+        assert_eq!(world, "text-tool");
+        assert!(file(&files, "app.js").contains("export const text = {"));
+        assert!(file(&files, "wit/world.wit").contains("world text-tool"));
+        let package: serde_json::Value =
+            serde_json::from_str(file(&files, "package.json")).unwrap();
+        assert_eq!(package["name"], "text-tool");
+        assert_eq!(package["type"], "module");
+        let gitignore = file(&files, ".gitignore");
+        assert!(gitignore.contains("node_modules/"), "{gitignore}");
+        assert!(gitignore.contains("/target"), "{gitignore}");
+        assert!(file(&files, "wcomp.toml").contains("lang = \"js\""));
+    }
+}
