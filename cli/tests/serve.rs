@@ -75,26 +75,12 @@ impl Server {
 
     /// `SIGTERM`, as a process manager stops a server.
     fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        support::sigterm(&self.child);
     }
 
     fn wait(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not stop:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let log = self.log.clone();
+        support::wait_for_exit(&mut self.child, || log.lock().unwrap().clone())
     }
 }
 

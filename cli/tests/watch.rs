@@ -89,21 +89,9 @@ impl Watching {
     }
 
     fn terminate(&mut self) -> Option<i32> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "did not stop:\n{}",
-                self.output()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        support::sigterm(&self.child);
+        let text = self.text.clone();
+        support::wait_for_exit(&mut self.child, || text.lock().unwrap().clone())
     }
 }
 

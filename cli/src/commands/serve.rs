@@ -308,8 +308,9 @@ fn short_hash(path: &std::path::Path) -> String {
     use sha2::Digest as _;
     match std::fs::read(path) {
         Ok(bytes) => {
-            let digest = sha2::Sha256::digest(&bytes);
-            digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+            let mut hex = crate::workspace::fingerprint::hex(sha2::Sha256::new_with_prefix(bytes));
+            hex.truncate(12);
+            hex
         }
         Err(_) => "-".to_owned(),
     }

@@ -154,3 +154,29 @@ pub fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// Sends `SIGTERM` to `child`, as a process manager stops a server.
+pub fn sigterm(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits up to a minute for `child` to exit; its exit code. `output` says what it printed
+/// when it does not stop.
+pub fn wait_for_exit(child: &mut std::process::Child, output: impl Fn() -> String) -> Option<i32> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the process did not stop:\n{}",
+            output()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
