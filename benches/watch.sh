@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # From a save to the first response with the new body, on the Rust HTTP template:
 #
-#   watch    `wcomp serve --watch` running; the source is saved; curl polls until the body
+#   watch    `wcomp serve --watch` running; the source is saved; a client polls until the body
 #            changes (the rebuild, the compile of the new component and the swap).
 #   restart  the manual loop: save, `wcomp build`, start `wcomp serve`, poll until it answers
 #            with the new body.
@@ -10,7 +10,7 @@
 # `watch − cargo` is what watching adds over the toolchain's own incremental build (the
 # settle delay, fingerprints, validation, compiling the component for the server, the swap).
 # Each figure is the median of $ROUNDS edits. Not part of CI. Needs a release build of wcomp,
-# curl and the Rust toolchain with wasm32-wasip2.
+# python3 and the Rust toolchain with wasm32-wasip2.
 #
 #   benches/watch.sh
 set -euo pipefail
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 wcomp=${WCOMP:-$PWD/target/release/wcomp}
 rounds=${ROUNDS:-5}
 [ -x "$wcomp" ] || cargo build --release --locked -p wcomp
-command -v curl >/dev/null || { echo "curl is not installed" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "python3 is not installed (it polls the server)" >&2; exit 1; }
 
 work=$(mktemp -d)
 cleanup() { pkill -P $$ 2>/dev/null || true; rm -rf "$work"; }
@@ -37,15 +37,23 @@ save() {
     mv "$lib.saving" "$lib"
 }
 
-# Polls $1 until the body is "Hello $2!"; fails after 5 minutes.
+# Polls $1 until the body is "Hello $2!"; fails after 5 minutes. One process polls (no
+# process per request), so the poller takes little CPU from the build it waits for.
 wait_body() {
-    local deadline=$(($(now_ms) + 300000))
-    while [ "$(now_ms)" -lt "$deadline" ]; do
-        [ "$(curl -s "$1" 2>/dev/null)" = "Hello $2!" ] && return 0
-        sleep 0.005
-    done
-    echo "no answer \"Hello $2!\" from $1" >&2
-    return 1
+    python3 - "$1" "Hello $2!" <<'POLL'
+import sys, time, urllib.request
+url, want = sys.argv[1], sys.argv[2]
+deadline = time.monotonic() + 300
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            if response.read().decode().strip() == want:
+                sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.01)
+sys.exit(f"no answer {want!r} from {url}")
+POLL
 }
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
@@ -54,7 +62,7 @@ port=18800
 url=http://127.0.0.1:$port/
 
 echo "watch: save → first new response (median of $rounds)" >&2
-(cd "$project" && exec "$wcomp" -q serve --watch --addr "127.0.0.1:$port" 2>"$work/watch.err") &
+(cd "$project" && exec "$wcomp" --format json serve --watch --addr "127.0.0.1:$port" 2>"$work/watch.err") &
 watcher=$!
 wait_body "$url" "from Rust"
 : >"$work/watch.ms"
@@ -98,4 +106,10 @@ printf '%-34s %8d\n' "watch: save → new response" "$watch"
 printf '%-34s %8d\n' "restart: save → new response" "$restart"
 printf '%-34s %8d\n' "cargo incremental build alone" "$cargo"
 printf '%-34s %8d\n' "watch overhead over cargo" "$((watch - cargo))"
+# The server's own account of each swap: the build (cargo and wcomp's checks), then
+# compiling the new component.
+build=$(grep '"reason":"swapped"' "$work/watch.err" | sed 's/.*"build_seconds":\([0-9.]*\).*/\1/' | awk '{print int($1 * 1000)}' | median)
+load=$(grep '"reason":"swapped"' "$work/watch.err" | sed 's/.*"load_seconds":\([0-9.]*\).*/\1/' | awk '{print int($1 * 1000)}' | median)
+printf '%-34s %8d\n' "  of which: wcomp build" "$build"
+printf '%-34s %8d\n' "  of which: loading the component" "$load"
 awk -v w="$watch" -v r="$restart" 'BEGIN {printf "%-34s %8.2fx\n", "restart / watch", r / w}'

@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-cargo build --release --locked -p wcomp
-wcomp="$PWD/target/release/wcomp"
+# The dev profile (its dependencies, wasmtime's compiler among them, are optimised): the test
+# suite shares this build, so the README's second command does not compile wcomp again. An
+# optimised wcomp for daily use: `cargo install --locked --path cli`.
+cargo build --locked -p wcomp
+wcomp="$PWD/target/debug/wcomp"
 
 (
     cd examples/polyglot

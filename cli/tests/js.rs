@@ -9,8 +9,10 @@ mod support;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
+use support::text::{GO_ANALYZER, RENDERED, RUST_REPORTER_BODY};
 use support::{Run, run, tempdir, wcomp};
 
 /// One WIT package: `analyzer` exports `stats` (and `extras`, left as generated stubs),
@@ -69,43 +71,6 @@ const JS_RENDER: &str = r#"const summary = analyze(text);
       throw 'no words';
     }
     return `${summary.words} words, longest: ${summary.longest}, lengths: ${[...summary.lengths].join(',')}`;"#;
-
-const RUST_REPORTER_BODY: &str = r#"let summary = acme::text::stats::analyze(&text);
-        let Some(longest) = summary.longest else {
-            return Err("no words".to_owned());
-        };
-        let lengths: Vec<String> = summary.lengths.iter().map(u32::to_string).collect();
-        Ok(format!("{} words, longest: {longest}, lengths: {}", summary.words, lengths.join(",")))"#;
-
-const GO_ANALYZER: &str = r#"package export_acme_text_stats
-
-import (
-	"strings"
-	"unicode/utf8"
-
-	witTypes "go.bytecodealliance.org/pkg/wit/types"
-	"wit_component/acme_text_stats"
-)
-
-func Analyze(text string) acme_text_stats.Summary {
-	words := strings.Fields(text)
-	longest := witTypes.None[string]()
-	best := 0
-	lengths := make([]uint32, 0, len(words))
-	for _, word := range words {
-		n := utf8.RuneCountInString(word)
-		lengths = append(lengths, uint32(n))
-		if n > best {
-			best = n
-			longest = witTypes.Some(word)
-		}
-	}
-	return acme_text_stats.Summary{Words: uint32(len(words)), Longest: longest, Lengths: lengths}
-}
-"#;
-
-/// What both compositions answer, whichever language sits on which side.
-const RENDERED: &str = "ok(\"4 words, longest: Hello, lengths: 5,5,3,5\")\n";
 
 #[test]
 fn rust_imports_what_a_js_analyzer_exports() {
@@ -324,6 +289,35 @@ fn a_js_reporter_imports_what_a_go_analyzer_exports_in_a_workspace() {
     assert_eq!(out.stdout, RENDERED);
     let out = run(&ws, &["run", "--invoke", r#"render("")"#]).success();
     assert_eq!(out.stdout, "err(\"no words\")\n");
+
+    // Smoke tests run on the composition, the JavaScript reporter's `throw` an error result.
+    let manifest = ws.join("wcomp.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(
+        r#"
+[[test]]
+name = "renders"
+invoke = 'render("Hello brave new world")'
+expect = 'ok("4 words, longest: Hello, lengths: 5,5,3,5")'
+
+[[test]]
+name = "no words is an error"
+invoke = 'render("")'
+expect-error = '"no words"'
+"#,
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let out = run(&ws, &["test"]).success();
+    assert!(
+        out.stdout.contains("test renders ... ok\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.ends_with("2 passed, 0 failed\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -348,7 +342,7 @@ fn the_js_http_template_answers_get() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let url = serving_url(&mut server);
+    let (url, log) = serving_url(&mut server);
     let get = |path: &str| {
         let out = Command::new("curl")
             .args(["-s", "-S", "--max-time", "60", "-w", "\n%{http_code}"])
@@ -366,6 +360,10 @@ fn the_js_http_template_answers_get() {
     };
     let hello = get("/");
     let missing = get("/elsewhere");
+    // The access log has a whole response for each (its body has a content-length).
+    let records: Vec<serde_json::Value> = (0..2)
+        .filter_map(|_| log.recv_timeout(Duration::from_secs(30)).ok())
+        .collect();
     let _ = server.kill();
     let _ = server.wait();
     assert_eq!(
@@ -373,6 +371,10 @@ fn the_js_http_template_answers_get() {
         ("200".to_owned(), "Hello from JavaScript!\n".to_owned())
     );
     assert_eq!(missing.0, "404");
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[0]["status"], 200, "{records:?}");
+    assert_eq!(records[0]["bytes"], hello.1.len(), "{records:?}");
+    assert!(records.iter().all(|r| r["note"].is_null()), "{records:?}");
 }
 
 #[test]
@@ -442,20 +444,27 @@ fn doctor_checks_node_for_componentize_js() {
 // --- helpers ---
 
 /// Waits for `wcomp --format json serve` to say where it listens.
-fn serving_url(server: &mut Child) -> String {
+/// The URL a `--format json` server listens on, and its access-log records as they come.
+fn serving_url(server: &mut Child) -> (String, Receiver<serde_json::Value>) {
     let stderr = server.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let (records_tx, records) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
-                && value["reason"] == "serving"
-            {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if value["reason"] == "serving" {
                 let _ = tx.send(value["url"].as_str().unwrap_or_default().to_owned());
+            } else if value["reason"] == "request" {
+                let _ = records_tx.send(value);
             }
         }
     });
-    rx.recv_timeout(Duration::from_secs(180))
-        .expect("the server did not start")
+    let url = rx
+        .recv_timeout(Duration::from_secs(180))
+        .expect("the server did not start");
+    (url, records)
 }
 
 fn write_wit(dir: &Path) -> PathBuf {
@@ -552,7 +561,8 @@ fn a_typescript_analyzer_builds_with_the_world_types_and_runs() {
     .success();
     let project = dir.join("analyzer");
     assert!(!project.join("app.js").exists());
-    let types = std::fs::read_to_string(project.join("world.d.ts")).unwrap();
+    let types_file = project.join("target/wcomp/types/world.d.ts");
+    let types = std::fs::read_to_string(&types_file).unwrap();
     for expected in [
         "declare module 'acme:text/stats@0.1.0' {",
         "  export interface Summary {\n    words: number;\n    longest: string | undefined;\n    lengths: Array<number>;\n  }",
@@ -606,6 +616,41 @@ fn a_typescript_analyzer_builds_with_the_world_types_and_runs() {
     assert_eq!(
         out.stdout,
         "{words: 4, longest: some(\"Hello\"), lengths: [5, 5, 3, 5]}\n"
+    );
+
+    // The types follow the WIT: a field added to the record is missing from what `analyze`
+    // returns until the code adds it.
+    let wit = std::fs::read_dir(project.join("wit"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            std::fs::read_to_string(path).is_ok_and(|text| text.contains("lengths: list<u32>,"))
+        })
+        .expect("the project's copy of the WIT");
+    edit(
+        &wit,
+        "lengths: list<u32>,",
+        "lengths: list<u32>,\n        chars: u32,",
+    );
+    let out = run(dir, &["build", "analyzer"]).failure(1);
+    assert!(out.stderr.contains("error TS2741"), "{}", out.stderr);
+    assert!(out.stderr.contains("'chars'"), "{}", out.stderr);
+    let types = std::fs::read_to_string(&types_file).unwrap();
+    assert!(types.contains("    chars: number;"), "{types}");
+    edit(
+        &app,
+        "words: words.length,",
+        "words: words.length,\n      chars: text.length,",
+    );
+    let component = build(dir, "analyzer");
+    let out = run(
+        dir,
+        &["run", &component, "--invoke", r#"analyze("Hi there")"#],
+    )
+    .success();
+    assert_eq!(
+        out.stdout,
+        "{words: 2, longest: some(\"there\"), lengths: [2, 5], chars: 8}\n"
     );
 
     // `--typescript` is for JavaScript.

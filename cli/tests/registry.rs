@@ -923,6 +923,45 @@ fn wit_packages_fetched_from_the_registry_with_their_dependencies() {
         base["published"]["reference"].as_str(),
         Some(registry.reference("wit/acme/base:1.0.0").as_str())
     );
+    assert_eq!(base["published"]["unchanged"], false);
+    // A version keeps its content: the same package again is a no-op, other content under
+    // the same version is refused unless forced.
+    let out = wcomp(
+        &team,
+        &cache,
+        &["--format", "json", "wit", "publish", "--wit", "base"],
+    )
+    .success();
+    let again = json_line(&out.stdout, "published");
+    assert_eq!(again["published"]["unchanged"], true, "{again}");
+    assert_eq!(again["published"]["digest"], base["published"]["digest"]);
+    let types = team.join("base/types.wit");
+    let original = std::fs::read_to_string(&types).unwrap();
+    std::fs::write(
+        &types,
+        format!("{original}\ninterface extra {{\n  hello: func();\n}}\n"),
+    )
+    .unwrap();
+    let out = wcomp(&team, &cache, &["wit", "publish", "--wit", "base"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("wit/acme/base:1.0.0` is already published with different content"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("bump the version"), "{}", out.stderr);
+    let unchanged = raw_manifest(&registry, "wit/acme/base", "1.0.0");
+    let out = wcomp(
+        &team,
+        &cache,
+        &[
+            "--format", "json", "wit", "publish", "--wit", "base", "--force",
+        ],
+    )
+    .success();
+    let forced = json_line(&out.stdout, "published");
+    assert_ne!(forced["published"]["digest"], base["published"]["digest"]);
+    assert_ne!(raw_manifest(&registry, "wit/acme/base", "1.0.0"), unchanged);
     // `lib` needs `base` to be encoded: fetched from the registry first.
     let out = wcomp(&team, &cache, &["wit", "fetch", "lib"]).success();
     assert!(

@@ -330,6 +330,12 @@ fn serve_watch_swaps_the_component_without_dropping_a_request() {
     let swapped = swapped.last().unwrap().clone();
     assert_eq!(swapped["hash"].as_str().unwrap().len(), 12, "{swapped}");
     assert_ne!(swapped["hash"], serving.last().unwrap()["hash"]);
+    // How long the cycle's two parts took: the build, then compiling the new component.
+    assert!(
+        swapped["build_seconds"].as_f64().unwrap() > 0.0,
+        "{swapped}"
+    );
+    assert!(swapped["load_seconds"].as_f64().unwrap() > 0.0, "{swapped}");
 
     // A broken save: the toolchain's error is reported and the last good body stays.
     let mark = server.mark();

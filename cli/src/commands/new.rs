@@ -60,8 +60,8 @@ pub struct NewArgs {
     #[arg(long, value_enum, default_value_t = TemplateArg::Example)]
     pub template: TemplateArg,
 
-    /// With `--lang js`: write `app.ts` and the world's types (`world.d.ts`); `wcomp build`
-    /// compiles it with the TypeScript compiler before componentizing.
+    /// With `--lang js`: write `app.ts` and the world's types; `wcomp build` writes the types
+    /// again from the WIT and compiles `app.ts` with the TypeScript compiler.
     #[arg(long)]
     pub typescript: bool,
 }

@@ -96,6 +96,8 @@ pub fn run(args: PublishArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             title,
             annotations,
             wit_package: false,
+            // Component tags move (`:latest`, `:dev`), as with every OCI tool.
+            immutable: false,
         },
         &args.registry.access()?,
     )?;

@@ -2,7 +2,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -255,14 +255,20 @@ fn swap_on_changes(
     let dir = ctx.cwd.clone();
     let mut served = served;
     let result = watch.run_on_changes(ctx, stop, |ctx| {
+        let started = Instant::now();
+        let mut loaded_in = None;
         let swapped = current_component(&dir, jobs, "serve", ctx).and_then(|component| {
             let hash = short_hash(&component);
             if hash != served.hash {
+                let loading = Instant::now();
                 swapper.swap(&component)?;
+                loaded_in = Some(loading.elapsed());
                 served = Served::now(hash);
             }
             Ok(component)
         });
+        // The build (and composition), then compiling the new component for the server.
+        let built_in = started.elapsed() - loaded_in.unwrap_or_default();
         let status = match &swapped {
             Ok(_) => ExitStatus::Success,
             Err(err) => crate::error::report(&ctx.printer, err),
@@ -270,10 +276,25 @@ fn swap_on_changes(
         let Served { hash, since } = &served;
         if ctx.printer.is_json() {
             let component = swapped.ok();
-            ctx.printer.json(json!({"reason": if component.is_some() { "swapped" } else { "kept" }, "component": component, "hash": hash, "since": since}));
+            ctx.printer.json(json!({
+                "reason": if component.is_some() { "swapped" } else { "kept" },
+                "component": component,
+                "hash": hash,
+                "since": since,
+                "build_seconds": built_in.as_secs_f64(),
+                "load_seconds": loaded_in.map(|d| d.as_secs_f64()),
+            }));
         } else if swapped.is_ok() {
+            let timing = match loaded_in {
+                Some(loaded) => format!(
+                    "built in {:.2}s, loaded in {:.2}s",
+                    built_in.as_secs_f64(),
+                    loaded.as_secs_f64()
+                ),
+                None => format!("built in {:.2}s, unchanged", built_in.as_secs_f64()),
+            };
             ctx.printer
-                .status("Serving", format_args!("{hash} since {since}"));
+                .status("Serving", format_args!("{hash} since {since} ({timing})"));
         } else {
             ctx.printer.status(
                 "Serving",

@@ -26,6 +26,8 @@ impl WatchLoop {
     pub fn new(dir: &Path, ctx: &Context) -> anyhow::Result<Self> {
         let roots = roots(dir);
         let watcher = Watcher::new(&roots)?;
+        // Each cycle compiles a component that differs from the last one by an edit.
+        crate::runtime::engine::keep_compiled_functions();
         ctx.printer.verbose(format_args!(
             "watching {} directories under {}",
             watcher.directories(),

@@ -77,6 +77,12 @@ pub enum RegistryError {
     #[error("`{reference}` is not in wcomp's cache, and {why}")]
     #[diagnostic(help("pull it once while the registry can be reached: `wcomp pull {reference}`"))]
     NotCached { reference: String, why: String },
+    /// A package version already published with other content.
+    #[error("`{reference}` is already published with different content")]
+    #[diagnostic(help(
+        "a published version keeps its content, so those who locked it get what they locked: bump the version on the `package` line, or pass `--force` to replace it anyway"
+    ))]
+    VersionTaken { reference: String },
     /// What the registry sent does not match its digest.
     #[error(
         "the registry sent `{reference}` with the wrong content: expected {expected}, got {actual}"
@@ -111,6 +117,9 @@ pub struct PublishOptions {
     pub annotations: BTreeMap<String, String>,
     /// A WIT package (encoded with wit-component) rather than a component.
     pub wit_package: bool,
+    /// The tag names one content for good (a package version): pushing other content to it
+    /// is refused, pushing the same content again changes nothing.
+    pub immutable: bool,
 }
 
 /// A pushed artifact.
@@ -123,6 +132,8 @@ pub struct Published {
     /// `<registry>/<repository>@sha256:…`: the reference that names these bytes forever.
     pub pinned: String,
     pub size: u64,
+    /// The tag already held these bytes, so nothing was pushed.
+    pub unchanged: bool,
 }
 
 /// A component taken from a registry (or from the cache).
@@ -138,6 +149,15 @@ pub struct Pulled {
     /// Why the registry was not asked when it should have been (unreachable), if so.
     pub note: Option<String>,
 }
+
+/// The manifests asked for: a Wasm artifact's, and those of what people push by mistake
+/// (container images), so that the answer can say what they are.
+const ACCEPTED_MANIFESTS: [&str; 4] = [
+    oci_client::manifest::OCI_IMAGE_MEDIA_TYPE,
+    oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE,
+    oci_client::manifest::IMAGE_MANIFEST_MEDIA_TYPE,
+    oci_client::manifest::IMAGE_MANIFEST_LIST_MEDIA_TYPE,
+];
 
 /// The Wasm OCI media types.
 const CONFIG_MEDIA_TYPE: &str = oci_wasm::WASM_MANIFEST_CONFIG_MEDIA_TYPE;
@@ -158,7 +178,7 @@ pub fn publish(options: &PublishOptions, access: &Access) -> anyhow::Result<Publ
         author: None,
         architecture: oci_wasm::WASM_ARCHITECTURE.to_owned(),
         os: oci_wasm::COMPONENT_OS.to_owned(),
-        layer_digests: vec![layer_digest],
+        layer_digests: vec![layer_digest.clone()],
         component: Some(oci_wasm::Component {
             exports,
             imports,
@@ -180,6 +200,28 @@ pub fn publish(options: &PublishOptions, access: &Access) -> anyhow::Result<Publ
     let runtime = runtime()?;
     let client = oci_wasm::WasmClient::new(client(&reference, access)?);
     let auth = access.credentials.auth_for(reference.resolve_registry())?;
+    if options.immutable
+        && let Some((digest, existing)) = runtime.block_on(existing_layer(
+            &client,
+            &reference,
+            &auth,
+            &options.reference,
+        ))?
+    {
+        if existing.digest != layer_digest {
+            return Err(RegistryError::VersionTaken {
+                reference: options.reference.clone(),
+            }
+            .report());
+        }
+        return Ok(Published {
+            reference: options.reference.clone(),
+            pinned: pinned(&reference, &digest),
+            digest,
+            size: options.component.len() as u64,
+            unchanged: true,
+        });
+    }
     let pushed = runtime.block_on(client.push(&reference, &auth, layer, config, Some(annotations)));
     let response = pushed.map_err(|err| explain(err, &reference, "push"))?;
     let digest = response
@@ -197,7 +239,35 @@ pub fn publish(options: &PublishOptions, access: &Access) -> anyhow::Result<Publ
         pinned: pinned(&reference, &digest),
         digest,
         size: options.component.len() as u64,
+        unchanged: false,
     })
+}
+
+/// The manifest digest and `application/wasm` layer of what `reference` names now, or `None`
+/// when the registry has nothing there.
+async fn existing_layer(
+    client: &Client,
+    reference: &Reference,
+    auth: &RegistryAuth,
+    shown: &str,
+) -> anyhow::Result<Option<(String, oci_client::manifest::OciDescriptor)>> {
+    match client
+        .pull_manifest_raw(reference, auth, &ACCEPTED_MANIFESTS)
+        .await
+    {
+        Ok((raw, digest)) => Ok(Some((digest, component_layer(&raw, shown)?))),
+        Err(OciDistributionError::RegistryError { envelope, .. })
+            if envelope.errors.iter().any(|e| {
+                matches!(
+                    e.code,
+                    OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown
+                )
+            }) =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(explain(err.into(), reference, "look up")),
+    }
 }
 
 /// The component at `reference`: from the cache when its digest is known and the cached
@@ -275,14 +345,8 @@ async fn download(
     auth: &RegistryAuth,
     shown: &str,
 ) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
-    let accepted = [
-        oci_client::manifest::OCI_IMAGE_MEDIA_TYPE,
-        oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE,
-        oci_client::manifest::IMAGE_MANIFEST_MEDIA_TYPE,
-        oci_client::manifest::IMAGE_MANIFEST_LIST_MEDIA_TYPE,
-    ];
     let (raw, digest) = client
-        .pull_manifest_raw(reference, auth, &accepted)
+        .pull_manifest_raw(reference, auth, &ACCEPTED_MANIFESTS)
         .await
         .map_err(|err| explain(err.into(), reference, "pull"))?;
     let expected = reference.digest().unwrap_or_default();

@@ -3,8 +3,12 @@
 //! to. One place decides the engine configuration, because it is also part of the code cache
 //! key.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{CacheStore, Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -93,7 +97,52 @@ pub fn config(limits: &Limits) -> Config {
     config.native_unwind_info(false);
     config.epoch_interruption(true);
     config.consume_fuel(limits.fuel.is_some());
+    if let Some(functions) = FUNCTIONS.get() {
+        // Cannot fail with Cranelift, which is the only compiler built in.
+        let _ = config.enable_incremental_compilation(functions.clone());
+    }
     config
+}
+
+/// Keeps every function Cranelift compiles from now on in memory, so the next compile of a
+/// component that shares most of its code (the same program after an edit, under `--watch`)
+/// compiles only the functions that changed. The code is the same as without the cache.
+pub fn keep_compiled_functions() {
+    let _ = FUNCTIONS.set(Arc::new(FunctionCache::default()));
+}
+
+static FUNCTIONS: OnceLock<Arc<FunctionCache>> = OnceLock::new();
+
+/// Compiled functions by Cranelift's key for them (a hash of the function and the compiler's
+/// settings), up to [`FunctionCache::LIMIT`] bytes: past that it starts over.
+#[derive(Debug, Default)]
+struct FunctionCache {
+    entries: Mutex<(HashMap<Vec<u8>, Vec<u8>>, usize)>,
+}
+
+impl FunctionCache {
+    const LIMIT: usize = 512 << 20;
+}
+
+impl CacheStore for FunctionCache {
+    fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.0.get(key).map(|value| Cow::Owned(value.clone()))
+    }
+
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, bytes) = &mut *entries;
+        if *bytes + key.len() + value.len() > Self::LIMIT {
+            map.clear();
+            *bytes = 0;
+        }
+        *bytes += key.len() + value.len();
+        if let Some(old) = map.insert(key.to_vec(), value) {
+            *bytes -= key.len() + old.len();
+        }
+        true
+    }
 }
 
 /// A short name for the engine configuration [`config`] gives `limits` (for

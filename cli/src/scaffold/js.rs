@@ -25,6 +25,17 @@ pub const WASI_VERSION: &str = "0.2.10";
 /// The TypeScript source compiled to [`APP_MODULE`] when a project has one.
 pub const APP_TYPESCRIPT: &str = "app.ts";
 
+/// Where a TypeScript project's world types are, relative to the project: generated from its
+/// WIT by `wcomp new` and again by every `wcomp build`, so they follow the WIT.
+pub const WORLD_TYPES: &str = "target/wcomp/types/world.d.ts";
+
+/// The declarations of [`WORLD_TYPES`] for `world`.
+pub fn world_types(package: &WitPackage, world: WorldId) -> Result<String, ScaffoldError> {
+    stubs::Generator::new(&package.resolve, world)
+        .typescript()
+        .declarations()
+}
+
 /// The example project: a `text` interface whose `describe` counts words and characters.
 pub fn example(name: &str, typescript: bool) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     let world = to_kebab(name);
@@ -81,10 +92,11 @@ pub fn from_world(
     Ok(files)
 }
 
-/// `world.d.ts` (the world's types) and the `tsconfig.json` that `wcomp build` compiles with.
+/// The world's types ([`WORLD_TYPES`]) and the `tsconfig.json` that `wcomp build` compiles
+/// with.
 fn typescript_files(generator: &stubs::Generator<'_>) -> Result<Vec<ProjectFile>, ScaffoldError> {
     Ok(vec![
-        ProjectFile::new("world.d.ts", generator.declarations()?),
+        ProjectFile::new(WORLD_TYPES, generator.declarations()?),
         ProjectFile::new(
             "tsconfig.json",
             include_str!("../../../templates/js/tsconfig.json"),
@@ -94,13 +106,9 @@ fn typescript_files(generator: &stubs::Generator<'_>) -> Result<Vec<ProjectFile>
 
 /// `wcomp.toml`, `package.json` (an ES module package) and a `.gitignore` for `node_modules/`.
 pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
-    let gitignore = format!(
-        "{}node_modules/\n",
-        include_str!("../../../templates/common/gitignore")
-    );
     vec![
         super::component_manifest(name, Language::Js, world),
-        ProjectFile::new(".gitignore", gitignore),
+        super::gitignore(&["node_modules/"]),
         ProjectFile::new(
             "package.json",
             render(
@@ -114,14 +122,7 @@ pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn file<'f>(files: &'f [ProjectFile], name: &str) -> &'f str {
-        let file = files
-            .iter()
-            .find(|f| f.path.to_str() == Some(name))
-            .unwrap_or_else(|| panic!("no {name}"));
-        std::str::from_utf8(&file.contents).unwrap()
-    }
+    use crate::scaffold::file_text as file;
 
     #[test]
     fn the_example_is_an_es_module_package() {

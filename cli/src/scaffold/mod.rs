@@ -62,7 +62,7 @@ pub struct NewOptions {
     pub world: Option<String>,
     /// What the project starts as.
     pub template: Template,
-    /// A JavaScript project written in TypeScript (`app.ts` and `world.d.ts`).
+    /// A JavaScript project written in TypeScript (`app.ts` and the world's types).
     pub typescript: bool,
 }
 
@@ -90,6 +90,27 @@ impl ProjectFile {
             contents: contents.into(),
         }
     }
+}
+
+/// The `.gitignore` every scaffold writes (build outputs, editors' files), plus `extra`
+/// lines for what a language's tools leave beside the sources.
+fn gitignore(extra: &[&str]) -> ProjectFile {
+    let mut text = include_str!("../../../templates/common/gitignore").to_owned();
+    for line in extra {
+        text.push_str(line);
+        text.push('\n');
+    }
+    ProjectFile::new(".gitignore", text)
+}
+
+/// The text of the file at `name` among `files`, for tests of the scaffolds.
+#[cfg(test)]
+fn file_text<'f>(files: &'f [ProjectFile], name: &str) -> &'f str {
+    let file = files
+        .iter()
+        .find(|f| f.path.to_str() == Some(name))
+        .unwrap_or_else(|| panic!("no {name}"));
+    std::str::from_utf8(&file.contents).unwrap()
 }
 
 /// The result of a successful `wcomp new`.
@@ -161,10 +182,7 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
         .iter()
         .any(|file| file.path == Path::new(".gitignore"))
     {
-        files.push(ProjectFile::new(
-            ".gitignore",
-            include_str!("../../../templates/common/gitignore"),
-        ));
+        files.push(gitignore(&[]));
     }
     write_project(&dir, &files)?;
     Ok(Scaffolded {

@@ -57,13 +57,9 @@ pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
         "../../../templates/python/wcomp-python.toml"
     ));
     // The guest Python writes bytecode next to the sources while componentize-py runs.
-    let gitignore = format!(
-        "{}__pycache__/\n",
-        include_str!("../../../templates/common/gitignore")
-    );
     vec![
         manifest,
-        ProjectFile::new(".gitignore", gitignore),
+        super::gitignore(&["__pycache__/"]),
         ProjectFile::new(
             "pyproject.toml",
             render(
@@ -77,14 +73,7 @@ pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn file<'f>(files: &'f [ProjectFile], name: &str) -> &'f str {
-        let file = files
-            .iter()
-            .find(|f| f.path.to_str() == Some(name))
-            .unwrap_or_else(|| panic!("no {name}"));
-        std::str::from_utf8(&file.contents).unwrap()
-    }
+    use crate::scaffold::file_text as file;
 
     #[test]
     fn the_example_has_a_manifest_and_a_world() {

@@ -65,10 +65,7 @@ pub fn new_workspace(
                 &[("name", &name)],
             ),
         ),
-        ProjectFile::new(
-            ".gitignore",
-            include_str!("../../../templates/common/gitignore"),
-        ),
+        super::gitignore(&[]),
     ];
     match wit {
         Some(wit) => {
@@ -160,10 +157,7 @@ pub fn new_member(
         .iter()
         .any(|file| file.path == Path::new(".gitignore"))
     {
-        files.push(ProjectFile::new(
-            ".gitignore",
-            include_str!("../../../templates/common/gitignore"),
-        ));
+        files.push(super::gitignore(&[]));
     }
 
     let manifest_path = workspace.root.join(MANIFEST);

@@ -23,14 +23,22 @@ pub fn text(text: impl Into<Bytes>) -> ResponseBody {
 }
 
 /// The guest's body, counted; calls `done` once with the bytes sent and whether it ended
-/// whole, when it ends or is dropped (the client went away).
+/// whole, when it ends or is dropped.
 ///
 /// The guest's stream ends the same way whether the guest finished its body or dropped it
 /// and then trapped, so at its end the body waits for the guest's outcome (`outcome`: true
 /// when the handler returned) and aborts the response if the guest failed.
+///
+/// A body of known length (`content-length`) is never polled to its end: the server stops
+/// once it has written that many bytes and drops the body. Such a body is whole when all its
+/// bytes went out; dropped short of them (or short of its end, without a length), the client
+/// went away or the response was cut.
 pub struct Counted<B> {
     inner: B,
     bytes: u64,
+    /// The length the response announces: its `content-length` header, or the body's exact
+    /// size.
+    length: Option<u64>,
     outcome: Option<oneshot::Receiver<bool>>,
     done: Option<Box<dyn FnOnce(u64, bool) + Send>>,
 }
@@ -38,12 +46,19 @@ pub struct Counted<B> {
 impl<B> Counted<B> {
     pub fn new(
         inner: B,
+        length: Option<u64>,
         outcome: oneshot::Receiver<bool>,
         done: impl FnOnce(u64, bool) + Send + 'static,
-    ) -> Self {
+    ) -> Self
+    where
+        B: Body,
+    {
+        // Without the header, the server announces the body's own exact size, if it has one.
+        let length = length.or_else(|| inner.size_hint().exact());
         Self {
             inner,
             bytes: 0,
+            length,
             outcome: Some(outcome),
             done: Some(Box::new(done)),
         }
@@ -113,6 +128,147 @@ where
 
 impl<B> Drop for Counted<B> {
     fn drop(&mut self) {
-        self.finish(false);
+        let whole = self.length == Some(self.bytes);
+        self.finish(whole);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use hyper_util::rt::TokioIo;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    /// A body of unknown length sent a byte at a time, as a guest may stream it: the server
+    /// learns a length, if at all, from the `content-length` header.
+    struct Streamed(Vec<u8>);
+
+    impl Body for Streamed {
+        type Data = Bytes;
+        type Error = HttpError;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+            if self.0.is_empty() {
+                return Poll::Ready(None);
+            }
+            let byte = self.0.remove(0);
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![byte])))))
+        }
+    }
+
+    fn inner(body: &'static str, streamed: bool) -> ResponseBody {
+        if streamed {
+            Streamed(body.as_bytes().to_vec()).boxed_unsync()
+        } else {
+            text(body)
+        }
+    }
+
+    /// Serves one response holding `body` over a real socket (with a `content-length` header
+    /// when `with_length`, chunked otherwise) after the guest ended well or not; returns what
+    /// the client read and what the body reported: bytes sent and whether it was whole.
+    fn serve_once(body: &'static str, with_length: bool, guest_ok: bool) -> (String, (u64, bool)) {
+        serve_body(body, false, with_length, guest_ok)
+    }
+
+    /// [`serve_once`] with the body sent at once (`Full`, whose size the server sees) or
+    /// streamed a byte at a time (`streamed`, of unknown size).
+    fn serve_body(
+        body: &'static str,
+        streamed: bool,
+        with_length: bool,
+        guest_ok: bool,
+    ) -> (String, (u64, bool)) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let reported = Arc::new(Mutex::new(None));
+            let server = {
+                let reported = reported.clone();
+                tokio::spawn(async move {
+                    let (stream, _) = listener.accept().await.unwrap();
+                    let service = hyper::service::service_fn(move |_request| {
+                        let reported = reported.clone();
+                        async move {
+                            let (tx, rx) = oneshot::channel();
+                            tx.send(guest_ok).unwrap();
+                            let length = with_length.then_some(body.len() as u64);
+                            let counted = Counted::new(
+                                inner(body, streamed),
+                                length,
+                                rx,
+                                move |bytes, whole| {
+                                    *reported.lock().unwrap() = Some((bytes, whole));
+                                },
+                            );
+                            let mut response = http::Response::new(counted);
+                            if with_length {
+                                response
+                                    .headers_mut()
+                                    .insert(http::header::CONTENT_LENGTH, body.len().into());
+                            }
+                            Ok::<_, std::convert::Infallible>(response)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                })
+            };
+            let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+            client
+                .write_all(b"GET / HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n")
+                .await
+                .unwrap();
+            let mut read = Vec::new();
+            client.read_to_end(&mut read).await.unwrap();
+            server.await.unwrap();
+            let reported = reported.lock().unwrap().take().expect("the body reported");
+            (String::from_utf8(read).unwrap(), reported)
+        })
+    }
+
+    #[test]
+    fn a_body_of_known_length_sent_in_full_is_whole() {
+        // The server stops polling once the announced bytes are out and drops the body.
+        let (read, reported) = serve_body("hello", true, true, true);
+        assert!(read.contains("content-length: 5\r\n"), "{read:?}");
+        assert!(read.ends_with("\r\n\r\nhello"), "{read:?}");
+        assert_eq!(reported, (5, true));
+    }
+
+    #[test]
+    fn a_body_of_known_size_sent_in_full_is_whole() {
+        let (read, reported) = serve_once("hello", false, true);
+        assert!(read.contains("content-length: 5\r\n"), "{read:?}");
+        assert!(read.ends_with("\r\n\r\nhello"), "{read:?}");
+        assert_eq!(reported, (5, true));
+    }
+
+    #[test]
+    fn a_streamed_body_polled_to_its_end_is_whole() {
+        let (read, reported) = serve_body("hello", true, false, true);
+        assert!(read.contains("transfer-encoding: chunked"), "{read:?}");
+        assert!(read.ends_with("1\r\no\r\n0\r\n\r\n"), "{read:?}");
+        assert_eq!(reported, (5, true));
+    }
+
+    #[test]
+    fn a_streamed_body_of_a_failed_guest_is_aborted() {
+        // No closing chunk (here not even the buffered head): the client can tell the
+        // response is incomplete.
+        let (read, reported) = serve_body("hello", true, false, false);
+        assert!(!read.ends_with("0\r\n\r\n"), "{read:?}");
+        assert_eq!(reported, (5, false));
     }
 }

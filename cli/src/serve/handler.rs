@@ -282,7 +282,11 @@ impl Handler {
         record.status = response.status().as_u16();
         let handler = self.clone();
         let (parts, body) = response.into_parts();
-        let body = Counted::new(body, outcome, move |bytes, whole| {
+        let length = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse().ok());
+        let body = Counted::new(body, length, outcome, move |bytes, whole| {
             record.bytes = bytes;
             record.total = started.elapsed();
             // The guest's task reports as soon as the handler returns, before its body ends.

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::Context;
 use crate::diagnostic::{Report as _, ReportResult as _};
-use crate::scaffold::js::{APP_MODULE, APP_TYPESCRIPT};
+use crate::scaffold::js::{APP_MODULE, APP_TYPESCRIPT, WORLD_TYPES};
 use crate::wit::WitPackage;
 pub use provision::{COMPONENTIZE_JS_VERSION, ComponentizeJs};
 
@@ -143,7 +143,8 @@ impl Toolchain for JsToolchain {
         ));
         let out_dir = project.output_dir();
         fs_err::create_dir_all(&out_dir)?;
-        let source = if inputs.typescript {
+        let source = if let Some(types) = &inputs.types {
+            write_if_changed(&project.dir.join(WORLD_TYPES), types)?;
             compile_typescript(&node, &tool, project, ctx)?
         } else {
             project.dir.join(APP_MODULE)
@@ -165,8 +166,8 @@ struct Inputs {
     /// componentize-js features the world has no use for (`-d`): left in, they would make the
     /// component import `wasi:http` whether or not the world does.
     disabled: Vec<&'static str>,
-    /// The project is written in TypeScript (`app.ts`).
-    typescript: bool,
+    /// The world's types, when the project is written in TypeScript (`app.ts`).
+    types: Option<String>,
 }
 
 impl Inputs {
@@ -199,15 +200,18 @@ impl Inputs {
             (false, true) => vec!["fetch-event"],
             (false, false) => vec!["http", "fetch-event"],
         };
-        let typescript = project.dir.join(APP_TYPESCRIPT).is_file();
-        if !typescript && !project.dir.join(APP_MODULE).is_file() {
+        let types = if project.dir.join(APP_TYPESCRIPT).is_file() {
+            Some(crate::scaffold::js::world_types(&package, world_id).report_err()?)
+        } else if project.dir.join(APP_MODULE).is_file() {
+            None
+        } else {
             let dir = project.dir.clone();
             return Err(JsError::NoApp { dir }.report());
-        }
+        };
         Ok(Self {
             world,
             disabled,
-            typescript,
+            types,
         })
     }
 }
@@ -282,6 +286,17 @@ fn node_error(stderr: &str, file: &Path, shown: &str) -> String {
     format!("{}\n", text.trim_end())
 }
 
+/// Writes `text` to `path` unless it already holds it (tsc and editors see no change then).
+fn write_if_changed(path: &Path, text: &str) -> anyhow::Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        fs_err::create_dir_all(dir)?;
+    }
+    crate::fsutil::write_atomic(path, text.as_bytes())
+}
+
 /// Compiles the project's TypeScript with `tsc` into `target/wcomp/js/` and returns the
 /// compiled `app.js`.
 fn compile_typescript(
@@ -304,7 +319,7 @@ fn compile_typescript(
     if project.dir.join("tsconfig.json").is_file() {
         command.args(["--project", "tsconfig.json"]);
     } else {
-        command.arg(APP_TYPESCRIPT);
+        command.args([APP_TYPESCRIPT, WORLD_TYPES]);
     }
     command
         .args(["--outDir"])
@@ -337,17 +352,7 @@ fn componentize(
     source: &Path,
     ctx: &Context,
 ) -> anyhow::Result<Vec<u8>> {
-    let out_dir = project.output_dir();
-    let staging = tempfile::Builder::new()
-        .prefix(".wcomp-componentize-")
-        .tempdir_in(&out_dir)
-        .with_context(|| {
-            format!(
-                "cannot create a temporary directory in `{}`",
-                out_dir.display()
-            )
-        })?;
-    let output = staging.path().join(format!("{}.wasm", project.name));
+    let (_staging, output) = super::staging_output(project, ".wcomp-componentize-")?;
     let mut componentize = ProcessBuilder::new(node);
     componentize
         .arg(tool.cli())

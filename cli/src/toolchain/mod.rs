@@ -10,6 +10,8 @@ pub mod rust;
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
+
 use crate::Context;
 use crate::diagnostic::Report as _;
 pub use crate::manifest::{Language, Project};
@@ -183,6 +185,27 @@ impl Tool<'_> {
 /// What a toolchain printed, shown as it printed it, with no hint of wcomp's.
 pub fn as_printed(err: &ProcessError) -> (ToolOutput, Option<String>) {
     (ToolOutput::from_process(err), None)
+}
+
+/// A private directory in the project's output directory for a tool to write `<name>.wasm`
+/// into, and that path: a tool stopped halfway never leaves a partial component where the
+/// last good one is, and the directory goes when the guard is dropped.
+pub fn staging_output(
+    project: &Project,
+    prefix: &str,
+) -> anyhow::Result<(tempfile::TempDir, PathBuf)> {
+    let out_dir = project.output_dir();
+    let staging = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(&out_dir)
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in `{}`",
+                out_dir.display()
+            )
+        })?;
+    let output = staging.path().join(format!("{}.wasm", project.name));
+    Ok((staging, output))
 }
 
 /// The tail of every build: checks that `bytes` are a valid component (explaining what to do

@@ -9,8 +9,6 @@ pub mod provision;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use super::{
     BuiltComponent, Language, ProcessBuilder, ProcessError, Project, Tool, ToolOutput, Toolchain,
     ToolchainError,
@@ -242,17 +240,7 @@ fn componentize(
     inputs: &Inputs,
     ctx: &Context,
 ) -> anyhow::Result<Vec<u8>> {
-    let out_dir = project.output_dir();
-    let staging = tempfile::Builder::new()
-        .prefix(".wcomp-componentize-")
-        .tempdir_in(&out_dir)
-        .with_context(|| {
-            format!(
-                "cannot create a temporary directory in `{}`",
-                out_dir.display()
-            )
-        })?;
-    let output = staging.path().join(format!("{}.wasm", project.name));
+    let (_staging, output) = super::staging_output(project, ".wcomp-componentize-")?;
     let mut componentize = ProcessBuilder::new(&tool.program);
     componentize.arg("-d").arg(&project.wit).args([
         "-w",

@@ -47,8 +47,47 @@ impl RustToolchain {
         }
     }
 
+    /// What selects and identifies the toolchain: cargo and rustc, and rustup's settings and
+    /// toolchain directory (its proxies stay put when toolchains change; these do not).
+    fn toolchain_state(&self) -> String {
+        let rustup_home = std::env::var_os("RUSTUP_HOME")
+            .map(PathBuf::from)
+            .or_else(|| dirs::home_dir().map(|home| home.join(".rustup")));
+        let mut parts = vec![
+            super::file_fingerprint(&self.cargo),
+            super::file_fingerprint(&self.rustc),
+        ];
+        if let Some(home) = rustup_home {
+            parts.push(super::file_fingerprint(&home.join("settings.toml")));
+            parts.push(super::file_fingerprint(&home.join("toolchains")));
+        }
+        parts.push(std::env::var("RUSTUP_TOOLCHAIN").unwrap_or_default());
+        parts.join("|")
+    }
+
     /// Fails with the `rustup target add` hint when the wasm32-wasip2 standard library is absent.
     pub fn check_target(&self, project_dir: &Path) -> anyhow::Result<()> {
+        // Asking rustc costs a process through rustup's proxy; a watch loop builds the same
+        // project again and again. What was found stays found while nothing that selects the
+        // toolchain changed.
+        static FOUND: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        let selection = format!(
+            "{}|{}|{:?}|{:?}",
+            project_dir.display(),
+            self.toolchain_state(),
+            std::fs::read(project_dir.join("rust-toolchain.toml")).ok(),
+            std::fs::read(project_dir.join("rust-toolchain")).ok(),
+        );
+        let found = || FOUND.lock().unwrap_or_else(|e| e.into_inner());
+        if found().contains(&selection) {
+            return Ok(());
+        }
+        self.ask_for_target(project_dir)?;
+        found().push(selection);
+        Ok(())
+    }
+
+    fn ask_for_target(&self, project_dir: &Path) -> anyhow::Result<()> {
         // Ask rustc from the project directory so a rust-toolchain.toml there is honoured.
         let mut rustc = ProcessBuilder::new(&self.rustc);
         rustc.args(["--print", "sysroot"]).cwd(project_dir);
@@ -77,21 +116,7 @@ impl Toolchain for RustToolchain {
     }
 
     fn fingerprint(&self, _ctx: &Context) -> String {
-        // rustup's proxies stay put when toolchains change; its settings and toolchain
-        // directory do not.
-        let rustup_home = std::env::var_os("RUSTUP_HOME")
-            .map(PathBuf::from)
-            .or_else(|| dirs::home_dir().map(|home| home.join(".rustup")));
-        let mut parts = vec![
-            super::file_fingerprint(&self.cargo),
-            super::file_fingerprint(&self.rustc),
-        ];
-        if let Some(home) = rustup_home {
-            parts.push(super::file_fingerprint(&home.join("settings.toml")));
-            parts.push(super::file_fingerprint(&home.join("toolchains")));
-        }
-        parts.push(std::env::var("RUSTUP_TOOLCHAIN").unwrap_or_default());
-        parts.join("|")
+        self.toolchain_state()
     }
 
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<BuiltComponent> {

@@ -2,6 +2,8 @@
 //! sharing one cargo target directory so wit-bindgen is compiled once per test run.
 #![allow(dead_code)]
 
+pub mod text;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -63,6 +63,11 @@ pub struct PublishArgs {
     #[arg(long, value_name = "PATH")]
     pub wit: Option<PathBuf>,
 
+    /// Replace a version already published with other content (those who locked it will
+    /// find its digest changed).
+    #[arg(long)]
+    pub force: bool,
+
     #[command(flatten)]
     pub registry: RegistryFlags,
 }
@@ -177,6 +182,7 @@ pub fn run_publish(args: PublishArgs, ctx: &Context) -> anyhow::Result<ExitStatu
             title: format!("{}.wasm", name.name),
             annotations,
             wit_package: true,
+            immutable: !args.force,
         },
         &access,
     )?;
@@ -187,7 +193,14 @@ pub fn run_publish(args: PublishArgs, ctx: &Context) -> anyhow::Result<ExitStatu
             "published": published,
         }));
     } else {
-        ctx.printer.status("Published", &published.reference);
+        if published.unchanged {
+            ctx.printer.status(
+                "Unchanged",
+                format_args!("`{}` already holds this package", published.reference),
+            );
+        } else {
+            ctx.printer.status("Published", &published.reference);
+        }
         ctx.printer.data(&published.pinned);
     }
     Ok(ExitStatus::Success)

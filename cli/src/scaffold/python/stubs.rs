@@ -552,6 +552,7 @@ fn unsupported_type(item: &str, what: &str) -> ScaffoldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scaffold::file_text as file;
     use crate::wit::WitPackage;
 
     fn generate(wit: &str, world: &str) -> Result<Vec<ProjectFile>, ScaffoldError> {
@@ -561,14 +562,6 @@ mod tests {
         let package = WitPackage::load(&path).unwrap();
         let world = package.world(Some(world)).unwrap();
         crate::scaffold::python::from_world("demo", &package, world)
-    }
-
-    fn file<'f>(files: &'f [ProjectFile], name: &str) -> &'f str {
-        let file = files
-            .iter()
-            .find(|f| f.path.to_str() == Some(name))
-            .unwrap_or_else(|| panic!("no {name}"));
-        std::str::from_utf8(&file.contents).unwrap()
     }
 
     const RICH: &str = r#"
