@@ -1085,7 +1085,8 @@ fn wit_packages_fetched_from_the_registry_with_their_dependencies() {
         "package acme:lib@1.0.0;\n\ninterface api {\n  use acme:base/types@1.0.0.{point};\n  norm: func(p: point) -> u32;\n  scale: func(p: point, by: u32) -> point;\n}\n",
     )
     .unwrap();
-    wcomp(&team, &cache, &["wit", "publish", "--wit", "lib"]).success();
+    // Replacing a published version takes `--force`.
+    wcomp(&team, &cache, &["wit", "publish", "--wit", "lib", "--force"]).success();
     // Here the cache still has the locked bytes; on a machine without them, the registry's
     // new content is refused.
     std::fs::remove_dir_all(deps.join("acme-lib-1.0.0")).unwrap();
