@@ -1086,7 +1086,12 @@ fn wit_packages_fetched_from_the_registry_with_their_dependencies() {
     )
     .unwrap();
     // Replacing a published version takes `--force`.
-    wcomp(&team, &cache, &["wit", "publish", "--wit", "lib", "--force"]).success();
+    wcomp(
+        &team,
+        &cache,
+        &["wit", "publish", "--wit", "lib", "--force"],
+    )
+    .success();
     // Here the cache still has the locked bytes; on a machine without them, the registry's
     // new content is refused.
     std::fs::remove_dir_all(deps.join("acme-lib-1.0.0")).unwrap();

@@ -117,8 +117,11 @@ static FUNCTIONS: OnceLock<Arc<FunctionCache>> = OnceLock::new();
 /// settings), up to [`FunctionCache::LIMIT`] bytes: past that it starts over.
 #[derive(Debug, Default)]
 struct FunctionCache {
-    entries: Mutex<(HashMap<Vec<u8>, Vec<u8>>, usize)>,
+    entries: Mutex<(Functions, usize)>,
 }
+
+/// Compiled functions by key, and the bytes they take.
+type Functions = HashMap<Vec<u8>, Vec<u8>>;
 
 impl FunctionCache {
     const LIMIT: usize = 512 << 20;
