@@ -256,16 +256,7 @@ async fn existing_layer(
         .await
     {
         Ok((raw, digest)) => Ok(Some((digest, component_layer(&raw, shown)?))),
-        Err(OciDistributionError::RegistryError { envelope, .. })
-            if envelope.errors.iter().any(|e| {
-                matches!(
-                    e.code,
-                    OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown
-                )
-            }) =>
-        {
-            Ok(None)
-        }
+        Err(err) if is_not_found(&err) => Ok(None),
         Err(err) => Err(explain(err.into(), reference, "look up")),
     }
 }
@@ -418,6 +409,15 @@ fn component_layer(raw: &[u8], shown: &str) -> anyhow::Result<oci_client::manife
     }
 }
 
+/// Whether the registry answered that nothing is at the reference (no such tag, digest or
+/// repository).
+fn is_not_found(err: &OciDistributionError) -> bool {
+    matches!(err, OciDistributionError::RegistryError { envelope, .. }
+    if envelope.errors.iter().any(|e| {
+        matches!(e.code, OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown)
+    }))
+}
+
 /// The registry's answer in wcomp's words.
 fn explain(err: anyhow::Error, reference: &Reference, action: &'static str) -> anyhow::Error {
     let Some(oci) = err.downcast_ref::<OciDistributionError>() else {
@@ -436,14 +436,7 @@ fn explain(err: anyhow::Error, reference: &Reference, action: &'static str) -> a
             action,
         }
         .report(),
-        OciDistributionError::RegistryError { envelope, .. }
-            if envelope.errors.iter().any(|e| {
-                matches!(
-                    e.code,
-                    OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown
-                )
-            }) =>
-        {
+        OciDistributionError::RegistryError { envelope, .. } if is_not_found(oci) => {
             RegistryError::NotFound {
                 reference: whole,
                 registry,
