@@ -1,20 +1,199 @@
-//! File helpers with the guarantees wcomp promises: outputs appear atomically (a temporary
-//! file in the destination directory, then a rename), so an interrupted run never leaves a
-//! half-written component behind that looks complete.
+//! The one writer for every file wcomp writes, and the few other file-system steps that
+//! replace something on disk (directories staged beside their destination, lock files).
+//!
+//! What a write does depends on what is at the destination:
+//! - nothing yet, or a regular file: the bytes go to a temporary file in the same directory,
+//!   which is then renamed over the destination, so an interrupted run never leaves a
+//!   half-written component that looks complete, and a reader sees the old file or the new
+//!   one, never a mix;
+//! - a character or block device or a FIFO (`/dev/null`, `/dev/stdout`, a named pipe):
+//!   the bytes are written to it in place; renaming over it would replace the device node
+//!   with a regular file, for every later user of that path;
+//! - a symbolic link: the link is followed and what it points to is written as above, so the
+//!   link stays a link; a link to nothing is refused;
+//! - a directory or a socket: refused, with what is there.
+//!
+//! Nothing else in wcomp writes, renames or creates files directly (`clippy.toml` denies it
+//! outside this module), so these rules hold for outputs, lock files and the cache alike.
+//! This module depends on nothing of wcomp's.
 
-use std::path::Path;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-/// Writes `bytes` to `path` atomically, creating parent directories.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    write_atomic_parts(path, &[bytes])
+/// Writes `bytes` to `path` (see the module documentation), creating parent directories.
+pub fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_parts(path, &[bytes])
 }
 
-/// Writes `parts`, one after another, to `path` atomically, creating parent directories
-/// (for a large payload with a few bytes after it, without joining them in memory first).
-pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> anyhow::Result<()> {
-    use std::io::Write as _;
+/// Writes `parts`, one after another, to `path` as [`write`] does (for a large payload with
+/// a few bytes after it, without joining them in memory first).
+pub fn write_parts(path: &Path, parts: &[&[u8]]) -> anyhow::Result<()> {
+    match destination(path)? {
+        Destination::Replace { path, previous } => replace(&path, previous.as_ref(), parts),
+        Destination::InPlace { path } => write_in_place(&path, parts),
+    }
+}
+
+/// Copies the file at `from` to `to`, written as [`write`] does.
+pub fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let bytes = fs_err::read(from)?;
+    write(to, &bytes)
+}
+
+/// Moves the directory `staged` (built beside it, on the same file system) to `dest`,
+/// replacing a directory already there. A `dest` that is a symbolic link or not a directory
+/// is refused: its contents would be lost.
+pub fn replace_dir(staged: &Path, dest: &Path) -> anyhow::Result<()> {
+    match std::fs::symlink_metadata(dest) {
+        Ok(meta) if meta.is_dir() => fs_err::remove_dir_all(dest)?,
+        Ok(meta) => anyhow::bail!(
+            "cannot replace `{}`: it is {}, not a directory; move it away and run again",
+            dest.display(),
+            kind(&meta)
+        ),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => {
+            return Err(err).with_context(|| format!("cannot inspect `{}`", dest.display()));
+        }
+    }
+    #[allow(clippy::disallowed_methods, reason = "the one rename of a staged directory")]
+    fs_err::rename(staged, dest)?;
+    Ok(())
+}
+
+/// Opens (creating it when missing, never truncating it) the lock file at `path` and takes
+/// an exclusive lock on it; `on_wait` runs once if another process holds it. The lock is
+/// released when the returned file is dropped.
+pub fn lock(path: &Path, on_wait: impl FnOnce()) -> anyhow::Result<File> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs_err::create_dir_all(dir)?;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("cannot open the lock file `{}`", path.display()))?;
+    if file.try_lock().is_err() {
+        on_wait();
+        file.lock()
+            .with_context(|| format!("cannot lock `{}`", path.display()))?;
+    }
+    Ok(file)
+}
+
+/// How a write reaches `path`.
+enum Destination {
+    /// A new or regular file, replaced by a rename; `previous` is the file replaced.
+    Replace {
+        path: PathBuf,
+        previous: Option<Metadata>,
+    },
+    /// A device or FIFO, written in place.
+    InPlace { path: PathBuf },
+}
+
+fn destination(path: &Path) -> anyhow::Result<Destination> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Destination::Replace {
+                path: path.to_owned(),
+                previous: None,
+            });
+        }
+        Err(err) => {
+            return Err(err).with_context(|| format!("cannot write `{}`", path.display()));
+        }
+    };
+    if meta.file_type().is_symlink() {
+        // Renaming over a link would replace the link; write what it points to instead.
+        let target = std::fs::canonicalize(path).map_err(|_| {
+            let points_to = std::fs::read_link(path)
+                .map(|target| format!(" (`{}`)", target.display()))
+                .unwrap_or_default();
+            anyhow::anyhow!(
+                "cannot write `{}`: it is a symbolic link to nothing{points_to}; wcomp writes \
+                 through a link only to a file that exists (create the target, or remove the \
+                 link to write a new file there)",
+                path.display()
+            )
+        })?;
+        let meta = std::fs::metadata(&target)
+            .with_context(|| format!("cannot write `{}`", target.display()))?;
+        return classify(target, meta, Some(path));
+    }
+    classify(path.to_owned(), meta, None)
+}
+
+fn classify(path: PathBuf, meta: Metadata, link: Option<&Path>) -> anyhow::Result<Destination> {
+    if meta.is_file() {
+        return Ok(Destination::Replace {
+            path,
+            previous: Some(meta),
+        });
+    }
+    if is_device_or_fifo(&meta) {
+        return Ok(Destination::InPlace { path });
+    }
+    let through = link
+        .map(|link| format!(" (through the link `{}`)", link.display()))
+        .unwrap_or_default();
+    anyhow::bail!(
+        "cannot write `{}`{through}: it is {}; give a file path instead",
+        path.display(),
+        kind(&meta)
+    )
+}
+
+#[cfg(unix)]
+fn is_device_or_fifo(meta: &Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    let file_type = meta.file_type();
+    file_type.is_char_device() || file_type.is_block_device() || file_type.is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_device_or_fifo(_: &Metadata) -> bool {
+    false
+}
+
+/// What is at a path, for messages: "a directory", "a socket", ….
+fn kind(meta: &Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let file_type = meta.file_type();
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else if meta.file_type().is_symlink() {
+        "a symbolic link"
+    } else if meta.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// A temporary file beside `path`, filled and renamed over it.
+fn replace(path: &Path, previous: Option<&Metadata>, parts: &[&[u8]]) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -33,16 +212,30 @@ pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write `{}`", path.display()))?;
     // Temporary files are private (0600); outputs get the permissions a replaced file had,
     // or the usual 0644 for a new one.
-    let permissions = match std::fs::metadata(path) {
-        Ok(meta) => meta.permissions(),
-        Err(_) => default_permissions(),
+    let permissions = match previous {
+        Some(meta) => meta.permissions(),
+        None => default_permissions(),
     };
     temp.as_file()
         .set_permissions(permissions)
         .with_context(|| format!("cannot set the permissions of `{}`", path.display()))?;
+    #[allow(clippy::disallowed_methods, reason = "the one rename over a file")]
     temp.persist(path)
         .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
+}
+
+/// Writes to a device or FIFO as a shell redirection does (a FIFO waits for its reader).
+fn write_in_place(path: &Path, parts: &[&[u8]]) -> anyhow::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open `{}` for writing", path.display()))?;
+    parts
+        .iter()
+        .try_for_each(|part| file.write_all(part))
+        .and_then(|()| file.flush())
+        .with_context(|| format!("cannot write `{}`", path.display()))
 }
 
 #[cfg(unix)]
@@ -58,12 +251,6 @@ fn default_permissions() -> std::fs::Permissions {
         .expect("the current directory is readable");
     permissions.set_readonly(false);
     permissions
-}
-
-/// Copies the file at `from` to `to` atomically.
-pub fn copy_atomic(from: &Path, to: &Path) -> anyhow::Result<()> {
-    let bytes = fs_err::read(from)?;
-    write_atomic(to, &bytes)
 }
 
 /// `path` as shown to a user working in `cwd`: relative when it is below `cwd`.
@@ -93,13 +280,13 @@ mod tests {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.wasm");
-        write_atomic(&path, b"one").unwrap();
+        write(&path, b"one").unwrap();
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o644
         );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        write_atomic(&path, b"two").unwrap();
+        write(&path, b"two").unwrap();
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o755
@@ -110,5 +297,69 @@ mod tests {
             1,
             "no temporary file is left"
         );
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_link_stays_a_link_and_its_target_gets_the_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.wasm");
+        std::fs::write(&target, b"old").unwrap();
+        let link = dir.path().join("link.wasm");
+        std::os::unix::fs::symlink("real.wasm", &link).unwrap();
+        write(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("real.wasm"));
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_link_to_nothing_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link.wasm");
+        std::os::unix::fs::symlink("missing.wasm", &link).unwrap();
+        let err = write(&link, b"new").unwrap_err().to_string();
+        assert!(err.contains("symbolic link to nothing"), "{err}");
+        assert!(err.contains("missing.wasm"), "{err}");
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("missing.wasm"));
+        assert!(!dir.path().join("missing.wasm").exists());
+    }
+
+    #[test]
+    fn a_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write(dir.path(), b"x").unwrap_err().to_string();
+        assert!(err.contains("it is a directory"), "{err}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_socket_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let err = write(&path, b"x").unwrap_err().to_string();
+        assert!(err.contains("it is a socket"), "{err}");
+    }
+
+    #[test]
+    fn replace_dir_refuses_a_file_and_replaces_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let staged = dir.path().join("staged");
+        std::fs::create_dir(&staged).unwrap();
+        std::fs::write(staged.join("a"), b"a").unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"keep").unwrap();
+        let err = replace_dir(&staged, &file).unwrap_err().to_string();
+        assert!(err.contains("a regular file, not a directory"), "{err}");
+        assert_eq!(std::fs::read(&file).unwrap(), b"keep");
+        let dest = dir.path().join("dest");
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("old"), b"old").unwrap();
+        replace_dir(&staged, &dest).unwrap();
+        assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"a");
+        assert!(!dest.join("old").exists());
     }
 }

@@ -202,3 +202,156 @@ fn a_bad_input_is_named_by_its_file() {
     assert!(!out.stderr.contains("wcomp:input"), "{}", out.stderr);
     assert!(!temp.path().join("app.wasm").exists());
 }
+
+// How outputs are written: a rename only over a regular file or a new path; devices and FIFOs
+// in place; symbolic links followed, never replaced.
+
+/// `wcomp compose calc.wat --plug add.wat <extra>…` in `cwd`.
+fn compose_calc(cwd: &Path, extra: &[&std::ffi::OsStr]) -> support::Run {
+    let components = fixtures().join("components");
+    let output = support::wcomp(cwd)
+        .arg("compose")
+        .arg(components.join("calc.wat"))
+        .arg("--plug")
+        .arg(components.join("add.wat"))
+        .args(extra)
+        .output()
+        .unwrap();
+    support::Run::from_output(output)
+}
+
+fn compose_to(cwd: &Path, dest: &Path) -> support::Run {
+    compose_calc(cwd, &["-o".as_ref(), dest.as_os_str()])
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+#[cfg(unix)]
+fn a_fifo_gets_the_component_and_stays_a_fifo() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let temp = support::tempdir();
+    let fifo = temp.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // The reader blocks until a writer opens the FIFO; a channel bounds the wait.
+    let (sender, received) = std::sync::mpsc::channel();
+    let reader = fifo.clone();
+    std::thread::spawn(move || sender.send(std::fs::read(&reader).unwrap()));
+    let out = compose_to(temp.path(), &fifo).success();
+    let bytes = received
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("nothing arrived through the FIFO\n{}", out.stderr));
+    assert!(wasmparser::Parser::is_component(&bytes), "{}", out.stderr);
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    assert_eq!(names_in(temp.path()), ["pipe"], "no temporary file is left");
+}
+
+#[test]
+#[cfg(unix)]
+fn a_character_device_stays_a_device() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let temp = support::tempdir();
+    // As root (CI, containers), a node of its own like `/dev/null`'s (1, 3), so a regression
+    // cannot damage the machine's; without root the real one, which no rename by this user
+    // could replace anyway.
+    let own = temp.path().join("null");
+    let made = std::process::Command::new("mknod")
+        .arg(&own)
+        .args(["c", "1", "3"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    let device = if made { own } else { PathBuf::from("/dev/null") };
+    let out = compose_to(temp.path(), &device).success();
+    assert!(out.stderr.contains("Composed 2 components"), "{}", out.stderr);
+    let meta = std::fs::symlink_metadata(&device).unwrap();
+    assert!(meta.file_type().is_char_device(), "{meta:?}");
+    assert_eq!(std::fs::read(&device).unwrap(), b"", "it still reads as empty");
+    let expected: &[&str] = if made { &["null"] } else { &[] };
+    assert_eq!(names_in(temp.path()), expected, "no temporary file is left");
+}
+
+#[test]
+#[cfg(unix)]
+fn a_symbolic_link_stays_and_its_target_gets_the_component() {
+    let temp = support::tempdir();
+    std::fs::create_dir(temp.path().join("out")).unwrap();
+    let target = temp.path().join("out/app.wasm");
+    std::fs::write(&target, b"old").unwrap();
+    let link = temp.path().join("app.wasm");
+    std::os::unix::fs::symlink("out/app.wasm", &link).unwrap();
+    compose_to(temp.path(), &link).success();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("out/app.wasm"));
+    assert!(wasmparser::Parser::is_component(
+        &std::fs::read(&target).unwrap()
+    ));
+    assert_eq!(names_in(&temp.path().join("out")), ["app.wasm"]);
+}
+
+#[test]
+#[cfg(unix)]
+fn a_link_to_nothing_and_a_directory_are_refused() {
+    let temp = support::tempdir();
+    let link = temp.path().join("app.wasm");
+    std::os::unix::fs::symlink("missing/app.wasm", &link).unwrap();
+    let out = compose_to(temp.path(), &link).failure(1);
+    assert!(
+        out.stderr
+            .contains("is a symbolic link to nothing (`missing/app.wasm`)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        Path::new("missing/app.wasm")
+    );
+    assert_eq!(names_in(temp.path()), ["app.wasm"]);
+
+    let dir = temp.path().join("dir");
+    std::fs::create_dir(&dir).unwrap();
+    let out = compose_to(temp.path(), &dir).failure(1);
+    assert!(out.stderr.contains("it is a directory"), "{}", out.stderr);
+    assert!(names_in(&dir).is_empty());
+}
+
+#[test]
+fn graph_and_text_outputs_take_a_dash_for_stdout() {
+    let temp = support::tempdir();
+    let components = fixtures().join("components");
+    let out = support::run(
+        temp.path(),
+        &[
+            "graph",
+            components.join("calc.wat").to_str().unwrap(),
+            "--plug",
+            components.join("add.wat").to_str().unwrap(),
+            "-o",
+            "-",
+        ],
+    )
+    .success();
+    assert!(out.stdout.starts_with("flowchart"), "{}", out.stdout);
+    assert!(names_in(temp.path()).is_empty(), "no file named `-`");
+}

@@ -608,7 +608,8 @@ fn push_container_image(registry: &Registry, repository: &str, tag: &str) {
     };
     for blob in [&layer, &config] {
         let start = Command::new("curl")
-            .args(["-s", "-D", "-", "-o", "/dev/null", "-X", "POST"])
+            // Headers then the (empty) body, both on stdout.
+            .args(["-s", "-D", "-", "-X", "POST"])
             .arg(format!(
                 "http://{}/v2/{repository}/blobs/uploads/",
                 registry.addr

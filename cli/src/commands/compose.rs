@@ -99,22 +99,11 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         plugs: &args.plugs,
         output,
     };
-    let to_stdout = args.output.as_os_str() == "-";
-    if to_stdout && ctx.printer.stdout_is_terminal() {
-        return Err(CommandError::BinaryToTerminal.report());
-    }
     // With the component on stdout, every line of text (explanations, JSON messages) goes to
     // stderr: stdout carries the bytes and nothing else.
-    let text_ctx;
-    let ctx = if to_stdout {
-        text_ctx = Context {
-            printer: ctx.printer.with_stdout_reserved(),
-            ..ctx.clone()
-        };
-        &text_ctx
-    } else {
-        ctx
-    };
+    let stdout_ctx = super::binary_stdout(args.output, ctx)?;
+    let to_stdout = stdout_ctx.is_some();
+    let ctx = stdout_ctx.as_ref().unwrap_or(ctx);
     let options = ComposeOptions {
         socket: input(ctx, args.socket, &access)?,
         plugs: args
@@ -138,7 +127,7 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             .map_err(|err| anyhow::anyhow!("cannot write the component to stdout: {err}"))?;
     } else {
         let output = ctx.path(args.output);
-        crate::fsutil::write_atomic(&output, &composition.bytes)?;
+        crate::fsutil::write(&output, &composition.bytes)?;
         if ctx.printer.is_json() {
             ctx.printer.json(json!({
                 "reason": "composed",

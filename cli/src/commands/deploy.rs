@@ -42,7 +42,7 @@ pub struct DeployArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
 
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout (`-` is stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 
@@ -102,9 +102,9 @@ pub fn run(args: DeployArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         EmitArg::Kubernetes => Platform::Kubernetes,
     };
     let yaml = deploy::manifest(platform, &options);
-    match &args.output {
+    match args.output.as_ref().filter(|path| path.as_os_str() != "-") {
         Some(path) => {
-            crate::fsutil::write_atomic(&ctx.path(path), yaml.as_bytes())?;
+            crate::fsutil::write(&ctx.path(path), yaml.as_bytes())?;
             if ctx.printer.is_json() {
                 ctx.printer.json(json!({"reason": "manifest-written", "path": ctx.path(path), "image": options.image}));
             } else {

@@ -36,7 +36,7 @@ pub struct GraphArgs {
     #[arg(long = "as", value_enum, default_value_t = GraphFormat::Mermaid)]
     pub picture: GraphFormat,
 
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout (`-` is stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }
@@ -109,10 +109,10 @@ pub fn run(args: GraphArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         GraphFormat::Dot => graph::dot(&picture),
         GraphFormat::Svg => graph::svg(&picture),
     };
-    match &args.output {
+    match args.output.as_ref().filter(|path| path.as_os_str() != "-") {
         Some(path) => {
             let path = ctx.path(path);
-            crate::fsutil::write_atomic(&path, text.as_bytes())?;
+            crate::fsutil::write(&path, text.as_bytes())?;
             ctx.printer.status("Wrote", path.display());
         }
         None => ctx.printer.data(text.trim_end()),

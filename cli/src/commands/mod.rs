@@ -43,6 +43,23 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitStatus> {
     }
 }
 
+/// For a command that writes a component to `output`: when that is stdout (`-`), refuses a
+/// terminal and returns the context to use, whose printer leaves stdout to the bytes (every
+/// line of text goes to stderr).
+pub fn binary_stdout(output: &std::path::Path, ctx: &Context) -> anyhow::Result<Option<Context>> {
+    use crate::diagnostic::Report as _;
+    if output.as_os_str() != "-" {
+        return Ok(None);
+    }
+    if ctx.printer.stdout_is_terminal() {
+        return Err(CommandError::BinaryToTerminal.report());
+    }
+    Ok(Some(Context {
+        printer: ctx.printer.with_stdout_reserved(),
+        ..ctx.clone()
+    }))
+}
+
 /// Errors in how a command was invoked, caught before any operation runs.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum CommandError {

@@ -24,7 +24,7 @@ pub struct PullArgs {
     /// `<registry>/<repository>:<tag>` or `…@sha256:<digest>` (`oci://` optional).
     pub reference: String,
 
-    /// Also copy the component to this file.
+    /// Also copy the component to this file (`-` for stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 
@@ -33,14 +33,26 @@ pub struct PullArgs {
 }
 
 pub fn run(args: PullArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let stdout_ctx = match &args.output {
+        Some(output) => super::binary_stdout(output, ctx)?,
+        None => None,
+    };
+    let to_stdout = stdout_ctx.is_some();
+    let ctx = stdout_ctx.as_ref().unwrap_or(ctx);
     let pulled = registry::pull(&args.reference, &args.registry.access()?, &ctx.cache_dir)?;
     if let Some(note) = &pulled.note {
         ctx.printer.warning(note);
     }
     let path = match &args.output {
+        Some(_) if to_stdout => {
+            ctx.printer
+                .write_binary(&fs_err::read(&pulled.path)?)
+                .map_err(|err| anyhow::anyhow!("cannot write the component to stdout: {err}"))?;
+            pulled.path.clone()
+        }
         Some(output) => {
             let output = ctx.path(output);
-            crate::fsutil::write_atomic(&output, &fs_err::read(&pulled.path)?)?;
+            crate::fsutil::write(&output, &fs_err::read(&pulled.path)?)?;
             output
         }
         None => pulled.path.clone(),
@@ -67,7 +79,9 @@ pub fn run(args: PullArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 }
             ),
         );
-        ctx.printer.data(path.display());
+        if !to_stdout {
+            ctx.printer.data(path.display());
+        }
     }
     Ok(ExitStatus::Success)
 }

@@ -52,7 +52,7 @@ impl Cache {
 
     pub fn remember_tag(&self, reference: &Reference, digest: &str) -> anyhow::Result<()> {
         match self.tag_path(reference) {
-            Some(path) => crate::fsutil::write_atomic(&path, format!("{digest}\n").as_bytes()),
+            Some(path) => crate::fsutil::write(&path, format!("{digest}\n").as_bytes()),
             None => Ok(()),
         }
     }
@@ -86,9 +86,9 @@ impl Cache {
         let blob = self
             .digest_path("blobs", &layer.digest, "")
             .ok_or_else(|| anyhow::anyhow!("unusable layer digest `{}`", layer.digest))?;
-        crate::fsutil::write_atomic(&blob, bytes)?;
+        crate::fsutil::write(&blob, bytes)?;
         if let Some(path) = self.digest_path("manifests", digest, ".json") {
-            crate::fsutil::write_atomic(&path, manifest)?;
+            crate::fsutil::write(&path, manifest)?;
         }
         Ok(blob)
     }

@@ -265,7 +265,7 @@ fn store(entry: &Path, payload: &[u8]) -> anyhow::Result<()> {
     trailer.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
     trailer.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     trailer.extend_from_slice(MAGIC);
-    crate::fsutil::write_atomic_parts(entry, &[payload, &trailer])
+    crate::fsutil::write_parts(entry, &[payload, &trailer])
 }
 
 /// How long a file must have been left alone before [`remember`] records it: longer than the
@@ -334,7 +334,7 @@ fn remember_as_of(
     if !stamp.settled(now) {
         return;
     }
-    let _ = crate::fsutil::write_atomic(&index, format!("{stamp} {key}\n").as_bytes());
+    let _ = crate::fsutil::write(&index, format!("{stamp} {key}\n").as_bytes());
 }
 
 fn is_key(key: &str) -> bool {

@@ -277,14 +277,11 @@ fn write_project(dir: &Path, files: &[ProjectFile]) -> anyhow::Result<()> {
         if let Some(parent) = path.parent() {
             fs_err::create_dir_all(parent)?;
         }
-        fs_err::write(&path, &file.contents)?;
+        crate::fsutil::write(&path, &file.contents)?;
     }
-    // An empty destination may exist (e.g. created by the user); it is replaced, never merged.
-    if dir.exists() {
-        fs_err::remove_dir(dir)?;
-    }
-    let staging = staging.keep();
-    fs_err::rename(&staging, dir)?;
+    // An empty destination may exist (e.g. created by the user); it is replaced, never merged
+    // (the caller checked that it is empty).
+    crate::fsutil::replace_dir(&staging.keep(), dir)?;
     Ok(())
 }
 
@@ -303,7 +300,7 @@ fn resolved(files: &[ProjectFile], item: &str) -> Result<WitPackage, ScaffoldErr
         if let Some(parent) = path.parent() {
             fs_err::create_dir_all(parent).map_err(|err| unsupported(&err))?;
         }
-        fs_err::write(&path, &file.contents).map_err(|err| unsupported(&err))?;
+        crate::fsutil::write(&path, &file.contents).map_err(|err| unsupported(&err))?;
     }
     WitPackage::load(temp.path()).map_err(|err| unsupported(&err))
 }

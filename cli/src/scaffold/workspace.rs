@@ -176,9 +176,9 @@ pub fn new_member(
     crate::manifest::Manifest::parse(&manifest_path, manifest.clone()).report_err()?;
     write_project(&dir, &files)?;
     for addition in &wit_additions {
-        crate::fsutil::write_atomic(&workspace.wit_dir.join(&addition.path), &addition.contents)?;
+        crate::fsutil::write(&workspace.wit_dir.join(&addition.path), &addition.contents)?;
     }
-    crate::fsutil::write_atomic(&manifest_path, manifest.as_bytes())?;
+    crate::fsutil::write(&manifest_path, manifest.as_bytes())?;
     Ok(Scaffolded {
         dir,
         name,
@@ -241,7 +241,7 @@ fn http_member(
         if let Some(parent) = path.parent() {
             fs_err::create_dir_all(parent)?;
         }
-        fs_err::write(&path, &addition.contents)?;
+        crate::fsutil::write(&path, &addition.contents)?;
     }
     let package = WitPackage::load(temp.path()).report_err()?;
     let world_id = package.world(Some(&world)).report_err()?;

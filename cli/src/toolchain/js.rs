@@ -294,7 +294,7 @@ fn write_if_changed(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         fs_err::create_dir_all(dir)?;
     }
-    crate::fsutil::write_atomic(path, text.as_bytes())
+    crate::fsutil::write(path, text.as_bytes())
 }
 
 /// Compiles the project's TypeScript with `tsc` into `target/wcomp/js/` and returns the

@@ -219,7 +219,7 @@ pub fn install_component(
 ) -> anyhow::Result<BuiltComponent> {
     let dest = project.output_dir().join(format!("{name}.wasm"));
     validate_component(&dest, bytes, advice)?;
-    crate::fsutil::write_atomic(&dest, bytes)?;
+    crate::fsutil::write(&dest, bytes)?;
     Ok(BuiltComponent {
         name: name.to_owned(),
         language: project.language,

@@ -125,11 +125,7 @@ impl PythonToolchain {
                 .env("RUST_BACKTRACE", "0")
                 .cwd(&project.dir);
             bindings.output()?;
-            let dest = out_dir.join("bindings");
-            if dest.exists() {
-                fs_err::remove_dir_all(&dest)?;
-            }
-            fs_err::rename(staging.keep(), &dest)?;
+            crate::fsutil::replace_dir(&staging.keep(), &out_dir.join("bindings"))?;
             Ok(())
         })();
         if let Err(err) = result {

@@ -122,7 +122,8 @@ impl Toolchain for RustToolchain {
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<BuiltComponent> {
         self.check_target(&project.dir)?;
         // Held until the artifacts are read: see `lock_target_dir`.
-        let _lock = lock_target_dir(&project.dir)?;
+        let target_dir = target_dir(&project.dir);
+        let _lock = crate::fsutil::lock(&target_dir.join(".wcomp-build.lock"), || {})?;
         let manifest = project.dir.join("Cargo.toml");
         let mut cargo = ProcessBuilder::new(&self.cargo);
         cargo
@@ -151,8 +152,13 @@ impl Toolchain for RustToolchain {
                 ));
             }
         };
-        self.cargo_tool()
-            .build(&cargo, project, ctx, collect, super::as_printed)?;
+        let built = self
+            .cargo_tool()
+            .build(&cargo, project, ctx, collect, super::as_printed);
+        if built.is_err() {
+            forget_rustc_probe(&target_dir);
+        }
+        built?;
         if artifacts.is_empty() {
             return Err(ToolchainError::NoArtifact {
                 tool: "cargo".into(),
@@ -193,19 +199,21 @@ impl Toolchain for RustToolchain {
     }
 }
 
-/// Locks the cargo target directory for one build-and-copy. cargo releases its own lock when
-/// it exits, and a cdylib's file name carries no hash, so two projects sharing a
-/// `CARGO_TARGET_DIR` with same-named crates could otherwise overwrite each other's `.wasm`
-/// between cargo finishing and wcomp reading it.
-fn lock_target_dir(project_dir: &Path) -> anyhow::Result<fs_err::File> {
-    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+/// The cargo target directory of a build in `project_dir`. wcomp locks it for one
+/// build-and-copy: cargo releases its own lock when it exits, and a cdylib's file name carries
+/// no hash, so two projects sharing a `CARGO_TARGET_DIR` with same-named crates could
+/// otherwise overwrite each other's `.wasm` between cargo finishing and wcomp reading it.
+fn target_dir(project_dir: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => project_dir.join(dir),
         None => project_dir.join("target"),
-    };
-    fs_err::create_dir_all(&target_dir)?;
-    let lock = fs_err::File::create(target_dir.join(".wcomp-build.lock"))?;
-    lock.file()
-        .lock()
-        .with_context(|| format!("cannot lock `{}`", target_dir.display()))?;
-    Ok(lock)
+    }
+}
+
+/// After a failed build, drops what cargo remembers of probing rustc (`.rustc_info.json`):
+/// cargo keeps a failed probe as long as rustc is unchanged, so one broken run (a damaged
+/// `/dev/null` made `rustc -` read garbage) would otherwise fail every later build in that
+/// target directory. cargo probes again, in a few milliseconds, on the next build.
+fn forget_rustc_probe(target_dir: &Path) {
+    let _ = std::fs::remove_file(target_dir.join(".rustc_info.json"));
 }

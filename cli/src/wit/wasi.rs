@@ -91,7 +91,8 @@ pub fn supply_missing(path: &std::path::Path, err: &anyhow::Error) -> bool {
         return false;
     }
     fs_err::create_dir_all(&deps)
-        .and_then(|()| fs_err::write(deps.join(&file), text))
+        .map_err(anyhow::Error::from)
+        .and_then(|()| crate::fsutil::write(&deps.join(&file), text.as_bytes()))
         .is_ok()
 }
 

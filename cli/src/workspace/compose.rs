@@ -93,7 +93,7 @@ pub fn compose(
 
     let options = compose_options(workspace, &outputs, &root)?;
     let composition = compose::compose(options).report_err()?;
-    crate::fsutil::write_atomic(&output, &composition.bytes)?;
+    crate::fsutil::write(&output, &composition.bytes)?;
     let output_stamp = fingerprint::stamp(&output).unwrap_or_default();
     Record {
         inputs,

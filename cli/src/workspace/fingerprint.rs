@@ -101,7 +101,7 @@ impl Record {
 
     /// Writes the record atomically.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        crate::fsutil::write_atomic(path, serde_json::to_string_pretty(self)?.as_bytes())
+        crate::fsutil::write(path, serde_json::to_string_pretty(self)?.as_bytes())
     }
 
     /// True when `inputs` match and the output is still the file that was written.

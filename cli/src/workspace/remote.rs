@@ -151,7 +151,7 @@ pub fn fetch(
         toml::to_string(&new)?
     );
     if fs_err::read_to_string(&lock_path).ok().as_deref() != Some(text.as_str()) {
-        crate::fsutil::write_atomic(&lock_path, text.as_bytes())?;
+        crate::fsutil::write(&lock_path, text.as_bytes())?;
     }
     Ok(fetched)
 }

@@ -114,7 +114,7 @@ pub fn gofmt(
     for (relative, text) in files.iter().filter(|(path, _)| path.ends_with(".go")) {
         let path = dir.join(relative);
         fs_err::create_dir_all(path.parent().expect("a joined path has a parent"))?;
-        fs_err::write(&path, text)?;
+        crate::fsutil::write(&path, text.as_bytes())?;
     }
     let mut command = ProcessBuilder::new(gofmt);
     command.arg("-w").arg(&dir);
@@ -145,7 +145,7 @@ pub fn write_bindings(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::R
             }
             _ => {}
         }
-        crate::fsutil::write_atomic(&path, contents.as_bytes())?;
+        crate::fsutil::write(&path, contents.as_bytes())?;
     }
     remove_stale_bindings(dir, files)
 }

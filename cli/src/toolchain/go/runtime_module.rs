@@ -100,7 +100,7 @@ impl GoToolchain {
         ctx.printer
             .verbose(format_args!("{reason}; using the copy bundled with wcomp"));
         let go_work = write_bundled(project, &version)?;
-        crate::fsutil::write_atomic(&marker, format!("{fingerprint}\n{reason}\n").as_bytes())?;
+        crate::fsutil::write(&marker, format!("{fingerprint}\n{reason}\n").as_bytes())?;
         Ok(RuntimeModule::Bundled { go_work })
     }
 
@@ -216,7 +216,7 @@ fn add_go_sum(dir: &Path, module: &ModuleDownload) -> anyhow::Result<()> {
         }
     }
     if text != existing {
-        crate::fsutil::write_atomic(&path, text.as_bytes())?;
+        crate::fsutil::write(&path, text.as_bytes())?;
     }
     Ok(())
 }
@@ -265,7 +265,7 @@ fn write_if_changed(path: &Path, contents: &str) -> anyhow::Result<()> {
     if fs_err::read_to_string(path).is_ok_and(|existing| existing == contents) {
         return Ok(());
     }
-    crate::fsutil::write_atomic(path, contents.as_bytes())
+    crate::fsutil::write(path, contents.as_bytes())
 }
 
 #[cfg(test)]

@@ -215,15 +215,12 @@ fn install(ctx: &Context, prefix: &Path) -> anyhow::Result<ComponentizeJs> {
     let parent = prefix.parent().expect("the prefix lives in the cache dir");
     fs_err::create_dir_all(parent)?;
     let lock_path = parent.join(format!("componentize-js-{COMPONENTIZE_JS_VERSION}.lock"));
-    let lock = fs_err::File::create(&lock_path)?;
-    if lock.try_lock().is_err() {
+    let _lock = crate::fsutil::lock(&lock_path, || {
         ctx.printer.status(
             "Waiting",
             "for another wcomp to finish installing componentize-js",
         );
-        lock.lock()
-            .with_context(|| format!("cannot lock `{}`", lock_path.display()))?;
-    }
+    })?;
     // Another process may have finished the install while this one waited.
     if let Some(found) = find(ctx, None)? {
         return Ok(found);
@@ -259,15 +256,12 @@ fn install(ctx: &Context, prefix: &Path) -> anyhow::Result<ComponentizeJs> {
             staging.path().display()
         ),
     }
-    fs_err::write(
-        staging.path().join(MARKER),
-        format!("componentize-js {COMPONENTIZE_JS_VERSION}\n"),
+    crate::fsutil::write(
+        &staging.path().join(MARKER),
+        format!("componentize-js {COMPONENTIZE_JS_VERSION}\n").as_bytes(),
     )?;
     // A leftover from an interrupted install has no marker; it is replaced.
-    if prefix.exists() {
-        fs_err::remove_dir_all(prefix)?;
-    }
-    fs_err::rename(staging.keep(), prefix)?;
+    crate::fsutil::replace_dir(&staging.keep(), prefix)?;
     ctx.printer.status(
         "Installed",
         format_args!(
@@ -285,8 +279,8 @@ fn install(ctx: &Context, prefix: &Path) -> anyhow::Result<ComponentizeJs> {
 /// `npm ci` of the embedded package set in `dir`. No package of the set has install scripts,
 /// so none run.
 fn npm_ci(ctx: &Context, dir: &Path, prefix: &Path) -> anyhow::Result<()> {
-    fs_err::write(dir.join("package.json"), PACKAGE_JSON)?;
-    fs_err::write(dir.join("package-lock.json"), PACKAGE_LOCK)?;
+    crate::fsutil::write(&dir.join("package.json"), PACKAGE_JSON.as_bytes())?;
+    crate::fsutil::write(&dir.join("package-lock.json"), PACKAGE_LOCK.as_bytes())?;
     let spinner = ctx.printer.spinner("componentize-js", "npm ci");
     let mut npm = ProcessBuilder::new(npm_program());
     npm.args([

@@ -202,15 +202,12 @@ fn install(ctx: &Context, venv: &Path) -> anyhow::Result<ComponentizePy> {
     let parent = venv.parent().expect("the venv lives in the cache dir");
     fs_err::create_dir_all(parent)?;
     let lock_path = parent.join(format!("componentize-py-{COMPONENTIZE_PY_VERSION}.lock"));
-    let lock = fs_err::File::create(&lock_path)?;
-    if lock.try_lock().is_err() {
+    let _lock = crate::fsutil::lock(&lock_path, || {
         ctx.printer.status(
             "Waiting",
             "for another wcomp to finish installing componentize-py",
         );
-        lock.lock()
-            .with_context(|| format!("cannot lock `{}`", lock_path.display()))?;
-    }
+    })?;
     // Another process may have finished the install while this one waited.
     if let Some(found) = find(ctx)? {
         return Ok(found);
@@ -310,9 +307,9 @@ fn create_and_install(ctx: &Context, python: &Path, venv: &Path) -> anyhow::Resu
             venv.display()
         );
     }
-    fs_err::write(
-        venv.join(MARKER),
-        format!("componentize-py {COMPONENTIZE_PY_VERSION}\n"),
+    crate::fsutil::write(
+        &venv.join(MARKER),
+        format!("componentize-py {COMPONENTIZE_PY_VERSION}\n").as_bytes(),
     )?;
     Ok(program)
 }

@@ -313,7 +313,7 @@ pub fn run(options: &FmtOptions, cwd: &Path) -> anyhow::Result<FmtOutcome> {
                         continue;
                     }
                     if file.changed() && !options.check {
-                        crate::fsutil::write_atomic(&file.path, file.formatted.as_bytes())?;
+                        crate::fsutil::write(&file.path, file.formatted.as_bytes())?;
                     }
                     outcome.files.push(file);
                 }
