@@ -59,7 +59,10 @@ pub fn replace_dir(staged: &Path, dest: &Path) -> anyhow::Result<()> {
             return Err(err).with_context(|| format!("cannot inspect `{}`", dest.display()));
         }
     }
-    #[allow(clippy::disallowed_methods, reason = "the one rename of a staged directory")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one rename of a staged directory"
+    )]
     fs_err::rename(staged, dest)?;
     Ok(())
 }
@@ -308,7 +311,12 @@ mod tests {
         let link = dir.path().join("link.wasm");
         std::os::unix::fs::symlink("real.wasm", &link).unwrap();
         write(&link, b"new").unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("real.wasm"));
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
@@ -323,7 +331,10 @@ mod tests {
         let err = write(&link, b"new").unwrap_err().to_string();
         assert!(err.contains("symbolic link to nothing"), "{err}");
         assert!(err.contains("missing.wasm"), "{err}");
-        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("missing.wasm"));
+        assert_eq!(
+            std::fs::read_link(&link).unwrap(),
+            Path::new("missing.wasm")
+        );
         assert!(!dir.path().join("missing.wasm").exists());
     }
 

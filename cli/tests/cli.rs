@@ -1,5 +1,8 @@
 //! The command-line surface: clap's own consistency check and `wcomp new`'s refusals.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use clap::CommandFactory;

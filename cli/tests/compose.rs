@@ -6,6 +6,9 @@
 //! Also `wcomp compose -o -` end to end: the component alone on stdout, every line of text on
 //! stderr.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -277,12 +280,24 @@ fn a_character_device_stays_a_device() {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|status| status.success());
-    let device = if made { own } else { PathBuf::from("/dev/null") };
+    let device = if made {
+        own
+    } else {
+        PathBuf::from("/dev/null")
+    };
     let out = compose_to(temp.path(), &device).success();
-    assert!(out.stderr.contains("Composed 2 components"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Composed 2 components"),
+        "{}",
+        out.stderr
+    );
     let meta = std::fs::symlink_metadata(&device).unwrap();
     assert!(meta.file_type().is_char_device(), "{meta:?}");
-    assert_eq!(std::fs::read(&device).unwrap(), b"", "it still reads as empty");
+    assert_eq!(
+        std::fs::read(&device).unwrap(),
+        b"",
+        "it still reads as empty"
+    );
     let expected: &[&str] = if made { &["null"] } else { &[] };
     assert_eq!(names_in(temp.path()), expected, "no temporary file is left");
 }
@@ -303,7 +318,10 @@ fn a_symbolic_link_stays_and_its_target_gets_the_component() {
             .file_type()
             .is_symlink()
     );
-    assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("out/app.wasm"));
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        Path::new("out/app.wasm")
+    );
     assert!(wasmparser::Parser::is_component(
         &std::fs::read(&target).unwrap()
     ));

@@ -1,5 +1,8 @@
 //! The examples in `examples/` build, compose and run exactly as their READMEs say.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::path::Path;

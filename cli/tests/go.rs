@@ -1,6 +1,9 @@
 //! Go components end to end with the real Go toolchain and cargo: scaffold, build, compose
 //! with Rust components in both directions, run; plus the failures a Go user meets first.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

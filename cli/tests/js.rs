@@ -4,6 +4,9 @@
 //! first. Each componentize-js build takes tens of seconds and makes a ~12 MB component, so
 //! each test builds few and checks several things against each build.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::io::{BufRead as _, BufReader};

@@ -4,6 +4,9 @@
 //! Python builds take seconds and produce ~18 MB components, so each test builds few and
 //! checks several things against each build.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -3,6 +3,9 @@
 //! temporary storage directory, and `wcomp publish`/`pull`/`run oci://`/`serve oci://` talk
 //! to it over HTTP.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::io::Write as _;

@@ -1,6 +1,9 @@
 //! End to end with the real cargo: scaffold two Rust components from one WIT package, fill in
 //! their code, build, compose and run the composition.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::path::Path;

@@ -3,6 +3,9 @@
 //! lookup, memory and time. Also the compiled-code cache: hits, corrupt entries, concurrent
 //! cold runs, `--no-cache` and `wcomp cache clean`.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::io::Read as _;

@@ -1,6 +1,9 @@
 //! `wcomp serve` end to end: a real Rust HTTP component (wstd), served on a free loopback
 //! port by the `wcomp` binary, talked to over real sockets by a real HTTP client (`curl`).
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::io::{BufRead as _, BufReader};

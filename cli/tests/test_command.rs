@@ -1,5 +1,8 @@
 //! `wcomp test`: declarative smoke tests from wcomp.toml against real Rust components.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::path::Path;

@@ -2,6 +2,9 @@
 //! their sources as an editor would, with the real toolchains rebuilding, and a real HTTP
 //! client (`curl`) requesting from `serve --watch` through every swap.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::io::{BufRead as _, BufReader, Read};

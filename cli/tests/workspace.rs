@@ -1,6 +1,9 @@
 //! Workspaces end to end with real cargo builds: scaffolding, incremental parallel builds,
 //! automatic composition, and the errors a manifest or a composition can produce.
 
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::path::Path;

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::commands::CommandError;
 use crate::commands::watch::WatchLoop;
 use crate::diagnostic::ReportResult as _;
-use crate::toolchain::Project;
+use crate::manifest::Project;
 use crate::workspace::build::{self as workspace_build, BuildGraph, BuildOptions, Outcome};
 use crate::workspace::{MANIFEST, Workspace};
 use crate::{Context, ExitStatus};

@@ -6,7 +6,7 @@ use crate::commands::CommandError;
 use crate::commands::registry::{RegistryFlags, component_path};
 use crate::compose::Composition;
 use crate::compose::{self, ComposeInput, ComposeOptions, LeftReason};
-use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::diagnostic::ReportResult as _;
 use crate::registry::Access;
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::toolchain::doctor;
+use crate::lang::doctor;
 use crate::{Context, ExitStatus};
 
 /// Check that the toolchains wcomp drives are installed and usable.

@@ -3,8 +3,8 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::diagnostic::Report as _;
+use crate::manifest::Language;
 use crate::scaffold::{self, NewOptions, Scaffolded, Template};
-use crate::toolchain::Language;
 use crate::workspace::Workspace;
 use crate::{Context, ExitStatus};
 

@@ -1,12 +1,7 @@
-//! `wcomp new`: project templates (embedded in the binary) and the code generated from a
-//! user's WIT world. Every file is prepared in memory first and the project directory appears
+//! `wcomp new`: a project or workspace from a language's templates (embedded in the binary)
+//! or the stubs it generates for a user's WIT world ([`crate::lang`]). Every file is prepared in memory first and the project directory appears
 //! in one rename, so a failed or refused `new` leaves nothing behind and never overwrites.
 
-pub mod go;
-pub mod http;
-pub mod js;
-pub mod python;
-pub mod rust;
 pub mod workspace;
 
 use std::path::{Path, PathBuf};
@@ -15,40 +10,11 @@ use anyhow::Context as _;
 
 use crate::Context;
 use crate::diagnostic::{Report as _, ReportResult as _};
-use crate::toolchain::Language;
+use crate::lang;
+use crate::lang::scaffold::gitignore;
+pub use crate::lang::scaffold::{ProjectFile, ScaffoldError};
+use crate::manifest::Language;
 use crate::wit::WitPackage;
-
-/// Errors `wcomp new` reports before writing anything.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum ScaffoldError {
-    /// The destination already holds files.
-    #[error("destination `{dir}` already exists and is not empty")]
-    #[diagnostic(help("choose a new directory name; wcomp never overwrites existing files"))]
-    NotEmpty { dir: PathBuf },
-    /// The project name is not usable.
-    #[error("invalid project name: {reason}")]
-    #[diagnostic(help("use `--name <name>` to choose a name independent of the directory"))]
-    InvalidName { reason: String },
-    /// `--world` without `--wit`.
-    #[error("`--world` needs `--wit` (the WIT package that defines the world)")]
-    WorldWithoutWit,
-    /// `--template http` brings its own world.
-    #[error("`--template http` makes the project's world itself; it does not take `--wit`")]
-    #[diagnostic(help(
-        "drop `--wit`, or drop `--template http` and put `include wasi:http/proxy@0.2.x;` in your world"
-    ))]
-    HttpWithWit,
-    /// `--typescript` is for JavaScript projects on their own.
-    #[error("`--typescript` {reason}")]
-    #[diagnostic(help("{help}"))]
-    TypeScript { reason: String, help: String },
-    /// The world uses something the generated skeleton cannot express yet.
-    #[error("cannot generate a skeleton for `{item}`: {reason}")]
-    #[diagnostic(help(
-        "remove `--world`/`--wit` to start from the example, or write this export by hand"
-    ))]
-    Unsupported { item: String, reason: String },
-}
 
 /// What `wcomp new` should create.
 #[derive(Debug, Clone)]
@@ -74,43 +40,6 @@ pub enum Template {
     Example,
     /// An HTTP handler for `wcomp serve`.
     Http,
-}
-
-/// One file of a project, relative to its root.
-#[derive(Debug, Clone)]
-pub struct ProjectFile {
-    pub path: PathBuf,
-    pub contents: Vec<u8>,
-}
-
-impl ProjectFile {
-    pub fn new(path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) -> Self {
-        Self {
-            path: path.into(),
-            contents: contents.into(),
-        }
-    }
-}
-
-/// The `.gitignore` every scaffold writes (build outputs, editors' files), plus `extra`
-/// lines for what a language's tools leave beside the sources.
-fn gitignore(extra: &[&str]) -> ProjectFile {
-    let mut text = include_str!("../../../templates/common/gitignore").to_owned();
-    for line in extra {
-        text.push_str(line);
-        text.push('\n');
-    }
-    ProjectFile::new(".gitignore", text)
-}
-
-/// The text of the file at `name` among `files`, for tests of the scaffolds.
-#[cfg(test)]
-fn file_text<'f>(files: &'f [ProjectFile], name: &str) -> &'f str {
-    let file = files
-        .iter()
-        .find(|f| f.path.to_str() == Some(name))
-        .unwrap_or_else(|| panic!("no {name}"));
-    std::str::from_utf8(&file.contents).unwrap()
 }
 
 /// The result of a successful `wcomp new`.
@@ -141,7 +70,7 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             if options.world.is_some() {
                 return Err(ScaffoldError::WorldWithoutWit.report());
             }
-            http::project(&name, options.language).report_err()?
+            lang::http_project(options.language, &name).report_err()?
         }
         Some(_) if options.template == Template::Http => {
             return Err(ScaffoldError::HttpWithWit.report());
@@ -150,12 +79,7 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             if options.world.is_some() {
                 return Err(ScaffoldError::WorldWithoutWit.report());
             }
-            match options.language {
-                Language::Rust => rust::example(&name),
-                Language::Go => go::example(&name).report_err()?,
-                Language::Python => python::example(&name).report_err()?,
-                Language::Js => js::example(&name, options.typescript).report_err()?,
-            }
+            lang::example(options.language, &name, options.typescript).report_err()?
         }
         Some(wit_path) => {
             let wit_path = ctx.path(wit_path);
@@ -163,16 +87,17 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             let world_id = package.world(options.world.as_deref()).report_err()?;
             let world = package.resolve.worlds[world_id].name.clone();
             let mut files = copy_wit(&wit_path)?;
-            files.extend(match options.language {
-                Language::Rust => {
-                    rust::from_world(&name, &package, world_id, "wit").report_err()?
-                }
-                Language::Go => go::from_world(&name, &package, world_id).report_err()?,
-                Language::Python => python::from_world(&name, &package, world_id).report_err()?,
-                Language::Js => {
-                    js::from_world(&name, &package, world_id, options.typescript).report_err()?
-                }
-            });
+            files.extend(
+                lang::from_world(
+                    options.language,
+                    &name,
+                    &package,
+                    world_id,
+                    "wit",
+                    options.typescript,
+                )
+                .report_err()?,
+            );
             (world, files)
         }
     };
@@ -283,43 +208,4 @@ fn write_project(dir: &Path, files: &[ProjectFile]) -> anyhow::Result<()> {
     // (the caller checked that it is empty).
     crate::fsutil::replace_dir(&staging.keep(), dir)?;
     Ok(())
-}
-
-/// The WIT package `files` (paths under `wit/`) make, resolved in a temporary directory;
-/// `item` names it in errors.
-fn resolved(files: &[ProjectFile], item: &str) -> Result<WitPackage, ScaffoldError> {
-    let unsupported = |err: &dyn std::fmt::Display| ScaffoldError::Unsupported {
-        item: item.into(),
-        reason: err.to_string(),
-    };
-    let temp = tempfile::tempdir().map_err(|err| unsupported(&err))?;
-    for file in files {
-        let path = temp
-            .path()
-            .join(file.path.strip_prefix("wit").unwrap_or(&file.path));
-        if let Some(parent) = path.parent() {
-            fs_err::create_dir_all(parent).map_err(|err| unsupported(&err))?;
-        }
-        crate::fsutil::write(&path, &file.contents).map_err(|err| unsupported(&err))?;
-    }
-    WitPackage::load(temp.path()).map_err(|err| unsupported(&err))
-}
-
-/// Replaces `{{key}}` placeholders in a template.
-pub fn render(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (key, value) in values {
-        out = out.replace(&format!("{{{{{key}}}}}"), value);
-    }
-    out
-}
-
-/// The `wcomp.toml` that tells `wcomp build` a project's language and world.
-pub fn component_manifest(name: &str, language: Language, world: &str) -> ProjectFile {
-    ProjectFile::new(
-        crate::manifest::MANIFEST,
-        format!(
-            "# Read by `wcomp build`: what this component is and which WIT world it implements.\n[component]\nname = \"{name}\"\nlang = \"{language}\"\nworld = \"{world}\"\n"
-        ),
-    )
 }

@@ -4,15 +4,13 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::http;
-use super::{
-    ProjectFile, ScaffoldError, Scaffolded, Template, copy_wit, go, js, python, render, rust,
-    write_project,
-};
+use super::{Scaffolded, Template, copy_wit, write_project};
 use crate::Context;
 use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::lang::scaffold::{ProjectFile, ScaffoldError, gitignore, render};
+use crate::lang::{self, http};
+use crate::manifest::Language;
 use crate::manifest::names::to_kebab;
-use crate::toolchain::Language;
 use crate::wit::WitPackage;
 use crate::workspace::{MANIFEST, Workspace};
 
@@ -36,7 +34,7 @@ pub enum WorkspaceScaffoldError {
     #[error("a JavaScript HTTP component cannot join a workspace yet")]
     #[diagnostic(help(
         "componentize-js exports `wasi:http/incoming-handler@{}` while the workspace WIT carries the runtime's release; create it outside the workspace with `wcomp new <dir> --lang js --template http`",
-        crate::scaffold::js::WASI_VERSION
+        crate::lang::js::WASI_VERSION
     ))]
     JsHttp,
 }
@@ -65,7 +63,7 @@ pub fn new_workspace(
                 &[("name", &name)],
             ),
         ),
-        super::gitignore(&[]),
+        gitignore(&[]),
     ];
     match wit {
         Some(wit) => {
@@ -139,14 +137,15 @@ pub fn new_member(
             let package = WitPackage::load(&workspace.wit_dir).report_err()?;
             let world_id = package.world(world).report_err()?;
             let world = package.resolve.worlds[world_id].name.clone();
-            let files = match language {
-                Language::Rust => {
-                    rust::from_world(&name, &package, world_id, &wit_from_project).report_err()?
-                }
-                Language::Go => go::from_world(&name, &package, world_id).report_err()?,
-                Language::Python => python::from_world(&name, &package, world_id).report_err()?,
-                Language::Js => js::from_world(&name, &package, world_id, false).report_err()?,
-            };
+            let files = lang::from_world(
+                language,
+                &name,
+                &package,
+                world_id,
+                &wit_from_project,
+                false,
+            )
+            .report_err()?;
             (Some(world), files, Vec::new())
         }
     };
@@ -157,7 +156,7 @@ pub fn new_member(
         .iter()
         .any(|file| file.path == Path::new(".gitignore"))
     {
-        files.push(super::gitignore(&[]));
+        files.push(gitignore(&[]));
     }
 
     let manifest_path = workspace.root.join(MANIFEST);
@@ -201,7 +200,7 @@ fn http_member(
         return Err(WorkspaceScaffoldError::JsHttp.report());
     }
     if language == Language::Rust {
-        let (_, files) = http::project(name, language).report_err()?;
+        let (_, files) = lang::http_project(language, name).report_err()?;
         return Ok((None, files, Vec::new()));
     }
     let package = WitPackage::load(&workspace.wit_dir).report_err()?;
@@ -245,10 +244,7 @@ fn http_member(
     }
     let package = WitPackage::load(temp.path()).report_err()?;
     let world_id = package.world(Some(&world)).report_err()?;
-    let files = match language {
-        Language::Go => http::go_files(name, &package, world_id).report_err()?,
-        _ => http::python_files(name),
-    };
+    let files = lang::http_files(language, name, &package, world_id).report_err()?;
     Ok((Some(world), files, additions))
 }
 

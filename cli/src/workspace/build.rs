@@ -15,8 +15,8 @@ use super::{Member, Workspace, WorkspaceError};
 use crate::Context;
 use crate::diagnostic::ReportResult as _;
 use crate::diagnostic::{InternalError, Several};
+use crate::lang::{self, Language, Project};
 use crate::printer::Spinner;
-use crate::toolchain::{self, Language, Project};
 
 /// What a build should do.
 #[derive(Debug, Clone, Default)]
@@ -215,7 +215,7 @@ pub fn build(
         let language = member.project.language;
         fingerprints
             .entry(language)
-            .or_insert_with(|| toolchain::for_language(language).fingerprint(ctx));
+            .or_insert_with(|| lang::for_language(language).fingerprint(ctx));
     }
     let progress = Progress::new(ctx, &selected);
     let queue = Mutex::new(selected.iter().copied().collect::<VecDeque<&Member>>());
@@ -309,7 +309,7 @@ fn build_member(
     progress.building(&member.name, language);
     let started = Instant::now();
     let sources_before = graph.sources_hash(member).ok();
-    let toolchain = toolchain::for_language(language);
+    let toolchain = lang::for_language(language);
     let built = match toolchain.build(&member.project, ctx) {
         Ok(built) => built,
         Err(err) => {

@@ -16,7 +16,7 @@ use anyhow::Context as _;
 
 pub use crate::manifest::{MANIFEST, Manifest, ManifestError};
 
-use crate::toolchain::{Language, Project};
+use crate::manifest::{Language, Project};
 use crate::wit::WitPackage;
 
 /// Errors about a workspace as a whole (not tied to a line of the manifest).

@@ -217,7 +217,7 @@ fn read_at_revision(
         if let Some(parent) = target.parent() {
             fs_err::create_dir_all(parent)?;
         }
-        crate::fsutil::write(&target, &content.stdout)?;
+        crate::fsutil::write(&target, content.stdout.as_bytes())?;
     }
     Ok(into.join(relative))
 }

@@ -11,9 +11,9 @@ use wit_parser::{
     WorldId, WorldItem, WorldKey,
 };
 
-use super::APP_MODULE;
+use super::layout::APP_MODULE;
 use super::names::{APP_NAMES, PRELOADED_MODULES, interface_names, python_camel, python_snake};
-use crate::scaffold::{ProjectFile, ScaffoldError};
+use crate::lang::scaffold::{ProjectFile, ScaffoldError};
 
 /// Whether an interface is reached through `wit_world.imports` or `wit_world.exports`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -552,7 +552,7 @@ fn unsupported_type(item: &str, what: &str) -> ScaffoldError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scaffold::file_text as file;
+    use crate::lang::scaffold::file_text as file;
     use crate::wit::WitPackage;
 
     fn generate(wit: &str, world: &str) -> Result<Vec<ProjectFile>, ScaffoldError> {
@@ -561,7 +561,7 @@ mod tests {
         std::fs::write(&path, wit).unwrap();
         let package = WitPackage::load(&path).unwrap();
         let world = package.world(Some(world)).unwrap();
-        crate::scaffold::python::from_world("demo", &package, world)
+        crate::lang::python::from_world("demo", &package, world)
     }
 
     const RICH: &str = r#"
@@ -664,7 +664,7 @@ mod tests {
         .unwrap();
         let package = WitPackage::load(dir.path()).unwrap();
         let world = package.world(Some("w")).unwrap();
-        let files = crate::scaffold::python::from_world("demo", &package, world).unwrap();
+        let files = crate::lang::python::from_world("demo", &package, world).unwrap();
         let app = file(&files, "app.py");
         assert!(
             app.contains("class ExampleMainApi(exports.ExampleMainApi):"),

@@ -4,12 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use cargo_metadata::{Message, TargetKind};
 
-use super::{BuiltComponent, Language, ProcessBuilder, Project, Tool, Toolchain, ToolchainError};
 use crate::Context;
 use crate::diagnostic::Report as _;
+use crate::lang::toolchain::{
+    BuiltComponent, Language, ProcessBuilder, Project, Tool, Toolchain, ToolchainError, as_printed,
+    file_fingerprint, install_component,
+};
 
 pub const TARGET: &str = "wasm32-wasip2";
 
@@ -53,13 +55,10 @@ impl RustToolchain {
         let rustup_home = std::env::var_os("RUSTUP_HOME")
             .map(PathBuf::from)
             .or_else(|| dirs::home_dir().map(|home| home.join(".rustup")));
-        let mut parts = vec![
-            super::file_fingerprint(&self.cargo),
-            super::file_fingerprint(&self.rustc),
-        ];
+        let mut parts = vec![file_fingerprint(&self.cargo), file_fingerprint(&self.rustc)];
         if let Some(home) = rustup_home {
-            parts.push(super::file_fingerprint(&home.join("settings.toml")));
-            parts.push(super::file_fingerprint(&home.join("toolchains")));
+            parts.push(file_fingerprint(&home.join("settings.toml")));
+            parts.push(file_fingerprint(&home.join("toolchains")));
         }
         parts.push(std::env::var("RUSTUP_TOOLCHAIN").unwrap_or_default());
         parts.join("|")
@@ -154,7 +153,7 @@ impl Toolchain for RustToolchain {
         };
         let built = self
             .cargo_tool()
-            .build(&cargo, project, ctx, collect, super::as_printed);
+            .build(&cargo, project, ctx, collect, as_printed);
         if built.is_err() {
             forget_rustc_probe(&target_dir);
         }
@@ -190,7 +189,7 @@ impl Toolchain for RustToolchain {
         };
         let (name, path) = artifacts.swap_remove(index);
         let bytes = fs_err::read(&path)?;
-        super::install_component(
+        install_component(
             project,
             &name,
             &bytes,

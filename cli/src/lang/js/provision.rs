@@ -11,16 +11,13 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use super::JsError;
+use super::error::JsError;
+use super::layout::{COMPONENTIZE_JS_VERSION, MIN_NODE};
 use crate::Context;
 use crate::diagnostic::Report as _;
-use crate::toolchain::{ProcessBuilder, ProcessError, Project, ToolOutput, ToolchainError};
-
-/// The componentize-js release wcomp builds with.
-pub const COMPONENTIZE_JS_VERSION: &str = "0.23.0";
-
-/// The oldest Node.js componentize-js runs on.
-pub const MIN_NODE: u32 = 20;
+use crate::lang::toolchain::ToolchainError;
+use crate::manifest::Project;
+use crate::process::{ProcessBuilder, ProcessError, ToolOutput};
 
 /// The package set installed into the cache: componentize-js, the preview2-shim its
 /// dependencies would otherwise float, and the TypeScript compiler for `app.ts` projects.

@@ -17,7 +17,8 @@ use anyhow::Context as _;
 use super::tool::{GoToolchain, GoVersion, MIN_GO, RUNTIME_MODULE};
 use crate::Context;
 use crate::diagnostic::Report as _;
-use crate::toolchain::{ProcessError, Project};
+use crate::manifest::Project;
+use crate::process::ProcessError;
 
 mod sources {
     include!(concat!(env!("OUT_DIR"), "/go_runtime.rs"));

@@ -1,7 +1,8 @@
 //! `wcomp doctor`: is every toolchain wcomp drives installed, at a version it supports? Each
 //! check that fails carries the exact command that fixes it.
 
-use super::{Language, Toolchain, for_language, rust::RustToolchain};
+use super::rust::RustToolchain;
+use super::toolchain::{Language, Toolchain};
 use crate::Context;
 
 /// The outcome of one check.
@@ -47,7 +48,7 @@ pub fn run(ctx: &Context) -> Vec<Check> {
     for language in [Language::Go, Language::Python, Language::Js] {
         checks.push(Check::from_result(
             &language.to_string(),
-            for_language(language).version(ctx),
+            super::for_language(language).version(ctx),
         ));
     }
     checks

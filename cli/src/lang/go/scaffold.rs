@@ -6,24 +6,27 @@
 //! The stubs come from wit-bindgen-go's own stub option. Its stub files mix bindings with the
 //! placeholders, so each is split: what the generator also writes without stubs stays a
 //! generated `wit_bindings.go`; the rest (placeholder functions, resource structs) becomes the
-//! user's file, with only the imports it uses. See `toolchain::go` for who owns which file.
+//! user's file, with only the imports it uses. See [`super::toolchain`] for who owns which file.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 
-use super::{ProjectFile, ScaffoldError, render};
+use super::bindings::generate_bindings;
+use super::runtime_module;
+use super::tool::{GoError, MIN_GO, RUNTIME_MODULE};
+use crate::lang::http;
+use crate::lang::scaffold::{ProjectFile, ScaffoldError, component_manifest, render, resolved};
+use crate::manifest::Language;
 use crate::manifest::names::{to_kebab, to_snake};
-use crate::toolchain::Language;
-use crate::toolchain::go::{self as go_toolchain, GoError, MIN_GO, RUNTIME_MODULE};
 use crate::wit::WitPackage;
 
 /// The example project: a `text` interface whose `describe` counts words and characters.
 pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     let world = to_kebab(name);
     let wit = render(
-        include_str!("../../../wit/example/component.wit"),
+        include_str!("../../../../wit/example/component.wit"),
         &[("world", &world), ("package_name", &world)],
     );
     let mut resolve = Resolve::default();
@@ -36,7 +39,7 @@ pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> 
         })?;
     let mut files = project_files(name, &resolve, world_id, |package| {
         Some(render(
-            include_str!("../../../templates/go/example.go"),
+            include_str!("../../../../templates/go/example.go"),
             &[("package", package), ("world", &world)],
         ))
     })?;
@@ -67,21 +70,21 @@ pub(super) fn project_files(
     let bindings = generate(resolve, world, false)?;
 
     let mut files = vec![
-        super::component_manifest(name, Language::Go, &world_name),
+        component_manifest(name, Language::Go, &world_name),
         ProjectFile::new(
             "go.mod",
             render(
-                include_str!("../../../templates/go/go.mod"),
+                include_str!("../../../../templates/go/go.mod"),
                 &[
                     ("go_version", &MIN_GO.to_string()),
                     ("runtime_module", RUNTIME_MODULE),
-                    ("runtime_version", &go_toolchain::runtime_module_version()),
+                    ("runtime_version", &runtime_module::version()),
                 ],
             ),
         ),
         ProjectFile::new(
             ".gitignore",
-            include_str!("../../../templates/go/gitignore"),
+            include_str!("../../../../templates/go/gitignore"),
         ),
     ];
     for (path, stub) in &stubbed {
@@ -111,7 +114,7 @@ fn generate(
     world: WorldId,
     stubs: bool,
 ) -> Result<BTreeMap<String, String>, ScaffoldError> {
-    go_toolchain::generate_bindings(resolve, world, stubs).map_err(|err| {
+    generate_bindings(resolve, world, stubs).map_err(|err| {
         let reason = match &err {
             GoError::Bindings { source, .. } => format!("{source:#}"),
             other => other.to_string(),
@@ -298,6 +301,35 @@ fn tidy_stub_code(code: &str) -> String {
         out.pop();
     }
     out.trim_start_matches('\n').to_owned()
+}
+
+/// The HTTP template: a handler in the `export_wasi_http_incoming_handler` package, with the
+/// project's world and the WASI packages under `wit/`.
+pub fn http_project(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    let world = http::world_name(name);
+    let wit = http::wit_files(name)?;
+    let package = resolved(&wit, "the HTTP world")?;
+    let world_id = package
+        .world(Some(&world))
+        .map_err(|err| ScaffoldError::Unsupported {
+            item: "the HTTP world".into(),
+            reason: err.to_string(),
+        })?;
+    let mut files = http_files(name, &package, world_id)?;
+    files.extend(wit);
+    Ok((world, files))
+}
+
+/// A Go HTTP project's files besides `wit/`, for `world` (which includes `wasi:http/proxy`).
+pub fn http_files(
+    name: &str,
+    package: &WitPackage,
+    world: WorldId,
+) -> Result<Vec<ProjectFile>, ScaffoldError> {
+    project_files(name, &package.resolve, world, |package| {
+        (package == "export_wasi_http_incoming_handler")
+            .then(|| include_str!("../../../../templates/http/go/handler.go").to_owned())
+    })
 }
 
 #[cfg(test)]

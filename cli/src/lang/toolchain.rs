@@ -1,12 +1,7 @@
-//! Language toolchains behind one trait. Each language module knows how to find its tools,
-//! report their version, and turn a project directory into component bytes; the rest of wcomp
-//! never runs cargo, go, componentize-py or componentize-js itself.
-
-pub mod doctor;
-pub mod go;
-pub mod js;
-pub mod python;
-pub mod rust;
+//! What every language's build shares: the [`Toolchain`] trait, its errors, and the tails of
+//! every build (a staging directory for a tool's output, validating a component and installing
+//! it into the project's output directory). Below the language folders; depends on nothing of
+//! theirs.
 
 use std::path::{Path, PathBuf};
 
@@ -83,16 +78,6 @@ pub trait Toolchain {
 
     /// Builds `project` and writes its component under [`Project::output_dir`].
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<BuiltComponent>;
-}
-
-/// The toolchain for `language`.
-pub fn for_language(language: Language) -> Box<dyn Toolchain> {
-    match language {
-        Language::Rust => Box::new(rust::RustToolchain::from_env()),
-        Language::Go => Box::new(go::GoToolchain::from_env()),
-        Language::Python => Box::new(python::PythonToolchain::from_env()),
-        Language::Js => Box::new(js::JsToolchain::from_env()),
-    }
 }
 
 /// `path:size:mtime` of `program` as found on `PATH` (or as given, if it is a path).

@@ -6,35 +6,19 @@
 //! (`import { analyze } from 'acme:text/stats@0.1.0'`). For a user's world every export becomes
 //! a stub throwing an `Error` that names the WIT item ([`stubs`]). Nothing here runs Node.js.
 
-mod stubs;
-
 use wit_parser::WorldId;
 
-use super::{ProjectFile, ScaffoldError, render};
+use std::path::Path;
+
+use super::layout::{APP_MODULE, APP_TYPESCRIPT, WASI_VERSION, WORLD_TYPES};
+use super::stubs;
+use crate::lang::http;
+use crate::lang::scaffold::{
+    ProjectFile, ScaffoldError, component_manifest, gitignore, render, resolved,
+};
+use crate::manifest::Language;
 use crate::manifest::names::to_kebab;
-use crate::toolchain::Language;
 use crate::wit::WitPackage;
-
-/// The module componentize-js builds.
-pub const APP_MODULE: &str = "app.js";
-
-/// The WASI 0.2 release componentize-js 0.23's engine (StarlingMonkey) is built against: what
-/// its components import, and the `wasi:http/incoming-handler` version it can export.
-pub const WASI_VERSION: &str = "0.2.10";
-
-/// The TypeScript source compiled to [`APP_MODULE`] when a project has one.
-pub const APP_TYPESCRIPT: &str = "app.ts";
-
-/// Where a TypeScript project's world types are, relative to the project: generated from its
-/// WIT by `wcomp new` and again by every `wcomp build`, so they follow the WIT.
-pub const WORLD_TYPES: &str = "target/wcomp/types/world.d.ts";
-
-/// The declarations of [`WORLD_TYPES`] for `world`.
-pub fn world_types(package: &WitPackage, world: WorldId) -> Result<String, ScaffoldError> {
-    stubs::Generator::new(&package.resolve, world)
-        .typescript()
-        .declarations()
-}
 
 /// The example project: a `text` interface whose `describe` counts words and characters.
 pub fn example(name: &str, typescript: bool) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
@@ -47,10 +31,13 @@ pub fn example(name: &str, typescript: bool) -> Result<(String, Vec<ProjectFile>
     let mut files = common_files(name, &world);
     let wit = ProjectFile::new(
         "wit/world.wit",
-        render(include_str!("../../../wit/example/component.wit"), &values),
+        render(
+            include_str!("../../../../wit/example/component.wit"),
+            &values,
+        ),
     );
     if typescript {
-        let package = super::resolved(std::slice::from_ref(&wit), "the example world")?;
+        let package = resolved(std::slice::from_ref(&wit), "the example world")?;
         let world_id = package
             .world(Some(&world))
             .map_err(|err| ScaffoldError::Unsupported {
@@ -61,12 +48,12 @@ pub fn example(name: &str, typescript: bool) -> Result<(String, Vec<ProjectFile>
         files.extend(typescript_files(&generator)?);
         files.push(ProjectFile::new(
             APP_TYPESCRIPT,
-            render(include_str!("../../../templates/js/app.ts"), &values),
+            render(include_str!("../../../../templates/js/app.ts"), &values),
         ));
     } else {
         files.push(ProjectFile::new(
             APP_MODULE,
-            render(include_str!("../../../templates/js/app.js"), &values),
+            render(include_str!("../../../../templates/js/app.js"), &values),
         ));
     }
     files.push(wit);
@@ -99,7 +86,7 @@ fn typescript_files(generator: &stubs::Generator<'_>) -> Result<Vec<ProjectFile>
         ProjectFile::new(WORLD_TYPES, generator.declarations()?),
         ProjectFile::new(
             "tsconfig.json",
-            include_str!("../../../templates/js/tsconfig.json"),
+            include_str!("../../../../templates/js/tsconfig.json"),
         ),
     ])
 }
@@ -107,22 +94,52 @@ fn typescript_files(generator: &stubs::Generator<'_>) -> Result<Vec<ProjectFile>
 /// `wcomp.toml`, `package.json` (an ES module package) and a `.gitignore` for `node_modules/`.
 pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
     vec![
-        super::component_manifest(name, Language::Js, world),
-        super::gitignore(&["node_modules/"]),
+        component_manifest(name, Language::Js, world),
+        gitignore(&["node_modules/"]),
         ProjectFile::new(
             "package.json",
             render(
-                include_str!("../../../templates/js/package.json"),
+                include_str!("../../../../templates/js/package.json"),
                 &[("name", name)],
             ),
         ),
     ]
 }
 
+/// The HTTP template: an `app.js` answering componentize-js's `fetch` event.
+///
+/// componentize-js 0.23's engine speaks WASI 0.2.10 and exports
+/// `wasi:http/incoming-handler@0.2.10`, so the project's world names that release (the runtime
+/// serves every 0.2 release); its `wit/deps/` restate the runtime's packages at it.
+pub fn http_project(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    http::runtime_version()?;
+    let mut files = http_files(name);
+    files.push(ProjectFile::new(
+        "wit/world.wit",
+        http::world_wit_at(name, WASI_VERSION),
+    ));
+    files.extend(
+        crate::wit::wasi::files_at(WASI_VERSION)
+            .into_iter()
+            .map(|(file, text)| ProjectFile::new(Path::new("wit/deps").join(file), text)),
+    );
+    Ok((http::world_name(name), files))
+}
+
+/// A JavaScript HTTP project's files besides `wit/`.
+pub fn http_files(name: &str) -> Vec<ProjectFile> {
+    let mut files = common_files(name, &http::world_name(name));
+    files.push(ProjectFile::new(
+        APP_MODULE,
+        include_str!("../../../../templates/http/js/app.js"),
+    ));
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scaffold::file_text as file;
+    use crate::lang::scaffold::file_text as file;
 
     #[test]
     fn the_example_is_an_es_module_package() {

@@ -2,86 +2,27 @@
 //! WIT world named in `wcomp.toml` into a component. It embeds a JavaScript engine
 //! (SpiderMonkey, through StarlingMonkey), hence ~12 MB per component and tens of seconds per
 //! build. wcomp pins the componentize-js release and provisions it with npm (see
-//! [`provision`]); Node.js is the only prerequisite. A project with an `app.ts` is compiled
+//! [`super::provision`]); Node.js is the only prerequisite. A project with an `app.ts` is compiled
 //! with the TypeScript compiler installed beside componentize-js first.
 //!
 //! componentize-js reports a syntax error without its place, so every module of the project
 //! goes through `node --check` first, whose message names the file and line.
 
-pub mod provision;
-
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::{
+use super::error::JsError;
+use super::layout::{APP_MODULE, APP_TYPESCRIPT, COMPONENTIZE_JS_VERSION, MIN_NODE, WORLD_TYPES};
+use super::provision::ComponentizeJs;
+use super::{provision, stubs};
+use crate::Context;
+use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::lang::toolchain::{
     BuiltComponent, Language, ProcessBuilder, ProcessError, Project, Tool, ToolOutput, Toolchain,
     ToolchainError,
 };
-use crate::Context;
-use crate::diagnostic::{Report as _, ReportResult as _};
-use crate::scaffold::js::{APP_MODULE, APP_TYPESCRIPT, WORLD_TYPES};
 use crate::wit::WitPackage;
-pub use provision::{COMPONENTIZE_JS_VERSION, ComponentizeJs};
-
-/// Errors specific to building JavaScript components.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum JsError {
-    /// componentize-js must be installed, and downloading is not allowed.
-    #[error("componentize-js {version} is not installed, and `--offline` forbids downloading it", version = COMPONENTIZE_JS_VERSION)]
-    #[diagnostic(help(
-        "install it into the project yourself with `{command}`, or run without `--offline` so wcomp installs it into `{prefix}`"
-    ))]
-    Offline { prefix: String, command: String },
-    /// npm could not install componentize-js.
-    #[error("could not install componentize-js {version} into `{prefix}`", version = COMPONENTIZE_JS_VERSION)]
-    #[diagnostic(help(
-        "npm's output is shown above; check the network connection and npm's registry or proxy settings, or install it into the project yourself with `{command}`"
-    ))]
-    InstallFailed {
-        prefix: PathBuf,
-        command: String,
-        #[source]
-        output: ToolOutput,
-    },
-    /// The Node.js found is older than componentize-js supports.
-    #[error(
-        "`{node}` is Node.js {version}; componentize-js needs {} or later",
-        provision::MIN_NODE
-    )]
-    #[diagnostic(help(
-        "install a newer Node.js (https://nodejs.org/en/download), or point `$NODE` at one"
-    ))]
-    NodeTooOld { node: PathBuf, version: String },
-    /// `wcomp.toml` does not say which world the component implements.
-    #[error("`{manifest}` does not name the world the component implements")]
-    #[diagnostic(help("add `world = \"<name>\"` under `[component]`"))]
-    NoWorld { manifest: PathBuf },
-    /// The module componentize-js builds is missing.
-    #[error("no `{APP_MODULE}` (or `{APP_TYPESCRIPT}`) in `{dir}`")]
-    #[diagnostic(help(
-        "componentize-js builds the ES module `{APP_MODULE}`: create it with one exported object per exported interface, or start from `wcomp new <dir> --lang js`"
-    ))]
-    NoApp { dir: PathBuf },
-    /// A module of the project does not parse.
-    #[error("`{file}` is not valid JavaScript")]
-    #[diagnostic(help(
-        "Node.js's message above names the file and line; the project's `package.json` must say `\"type\": \"module\"` for `.js` files to be read as ES modules"
-    ))]
-    Syntax {
-        file: String,
-        #[source]
-        output: ToolOutput,
-    },
-    /// `tsc` rejected the TypeScript sources.
-    #[error("the TypeScript compiler rejected `{dir}`")]
-    #[diagnostic(help("tsc's messages above name the file and line"))]
-    TypeScript {
-        dir: String,
-        #[source]
-        output: ToolOutput,
-    },
-}
 
 /// componentize-js, pinned and provisioned on demand, run with Node.js.
 #[derive(Debug, Clone, Default)]
@@ -123,10 +64,10 @@ impl Toolchain for JsToolchain {
         [
             format!("componentize-js {COMPONENTIZE_JS_VERSION}"),
             override_package.map_or_else(String::new, |p| {
-                super::file_fingerprint(&p.join("package.json"))
+                crate::lang::toolchain::file_fingerprint(&p.join("package.json"))
             }),
-            super::file_fingerprint(&provision::node_program()),
-            super::file_fingerprint(&provision::prefix_marker(&ctx.cache_dir)),
+            crate::lang::toolchain::file_fingerprint(&provision::node_program()),
+            crate::lang::toolchain::file_fingerprint(&provision::prefix_marker(&ctx.cache_dir)),
         ]
         .join("|")
     }
@@ -151,7 +92,7 @@ impl Toolchain for JsToolchain {
         };
         check_syntax(&node, project, &source, ctx)?;
         let bytes = componentize(&node, &tool, project, &inputs, &source, ctx)?;
-        super::install_component(
+        crate::lang::toolchain::install_component(
             project,
             &project.name,
             &bytes,
@@ -201,7 +142,7 @@ impl Inputs {
             (false, false) => vec!["http", "fetch-event"],
         };
         let types = if project.dir.join(APP_TYPESCRIPT).is_file() {
-            Some(crate::scaffold::js::world_types(&package, world_id).report_err()?)
+            Some(stubs::world_types(&package, world_id).report_err()?)
         } else if project.dir.join(APP_MODULE).is_file() {
             None
         } else {
@@ -352,7 +293,8 @@ fn componentize(
     source: &Path,
     ctx: &Context,
 ) -> anyhow::Result<Vec<u8>> {
-    let (_staging, output) = super::staging_output(project, ".wcomp-componentize-")?;
+    let (_staging, output) =
+        crate::lang::toolchain::staging_output(project, ".wcomp-componentize-")?;
     let mut componentize = ProcessBuilder::new(node);
     componentize
         .arg(tool.cli())
@@ -372,7 +314,7 @@ fn componentize(
         name: "componentize-js",
         missing: &|| ToolchainError::Missing {
             program: node.display().to_string(),
-            install: format!("install Node.js {} or later", provision::MIN_NODE),
+            install: format!("install Node.js {} or later", MIN_NODE),
         },
     };
     let explain = |err: &ProcessError| {

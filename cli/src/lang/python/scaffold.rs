@@ -6,18 +6,14 @@
 //! `NotImplementedError` ([`stubs`]), named as componentize-py 0.25 names things ([`names`]).
 //! Nothing here runs componentize-py: it may not be installed yet when `wcomp new` runs.
 
-mod names;
-mod stubs;
-
 use wit_parser::WorldId;
 
-use super::{ProjectFile, ScaffoldError, render};
+use super::stubs;
+use crate::lang::http;
+use crate::lang::scaffold::{ProjectFile, ScaffoldError, component_manifest, gitignore, render};
+use crate::manifest::Language;
 use crate::manifest::names::to_kebab;
-use crate::toolchain::Language;
 use crate::wit::WitPackage;
-
-/// The module componentize-py builds (`componentize-py componentize app`).
-pub const APP_MODULE: &str = "app";
 
 /// The example project: a `text` interface whose `describe` counts words and characters.
 pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
@@ -30,11 +26,14 @@ pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> 
     let mut files = common_files(name, &world);
     files.push(ProjectFile::new(
         "wit/world.wit",
-        render(include_str!("../../../wit/example/component.wit"), &values),
+        render(
+            include_str!("../../../../wit/example/component.wit"),
+            &values,
+        ),
     ));
     files.push(ProjectFile::new(
         "app.py",
-        render(include_str!("../../../templates/python/app.py"), &values),
+        render(include_str!("../../../../templates/python/app.py"), &values),
     ));
     Ok((world, files))
 }
@@ -52,28 +51,46 @@ pub fn from_world(
 
 /// `wcomp.toml` (with its `[python]` table) and the `pyproject.toml` for editors.
 pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
-    let mut manifest = super::component_manifest(name, Language::Python, world);
+    let mut manifest = component_manifest(name, Language::Python, world);
     manifest.contents.extend_from_slice(include_bytes!(
-        "../../../templates/python/wcomp-python.toml"
+        "../../../../templates/python/wcomp-python.toml"
     ));
     // The guest Python writes bytecode next to the sources while componentize-py runs.
     vec![
         manifest,
-        super::gitignore(&["__pycache__/"]),
+        gitignore(&["__pycache__/"]),
         ProjectFile::new(
             "pyproject.toml",
             render(
-                include_str!("../../../templates/python/pyproject.toml"),
+                include_str!("../../../../templates/python/pyproject.toml"),
                 &[("name", name)],
             ),
         ),
     ]
 }
 
+/// The HTTP template: an `app.py` handler on componentize-py's `wasi:http` support, with the
+/// project's world and the WASI packages under `wit/`.
+pub fn http_project(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    let mut files = http_files(name);
+    files.extend(http::wit_files(name)?);
+    Ok((http::world_name(name), files))
+}
+
+/// A Python HTTP project's files besides `wit/`.
+pub fn http_files(name: &str) -> Vec<ProjectFile> {
+    let mut files = common_files(name, &http::world_name(name));
+    files.push(ProjectFile::new(
+        "app.py",
+        include_str!("../../../../templates/http/python/app.py"),
+    ));
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scaffold::file_text as file;
+    use crate::lang::scaffold::file_text as file;
 
     #[test]
     fn the_example_has_a_manifest_and_a_world() {

@@ -9,17 +9,12 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use super::PythonError;
+use super::error::PythonError;
+use super::layout::{COMPONENTIZE_PY_VERSION, MIN_PYTHON};
 use crate::Context;
 use crate::diagnostic::Report as _;
-use crate::process::find_on_path;
-use crate::toolchain::{ProcessBuilder, ProcessError, ToolOutput, ToolchainError};
-
-/// The componentize-py release wcomp builds with.
-pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
-
-/// The oldest Python componentize-py supports.
-pub const MIN_PYTHON: (u32, u32) = (3, 10);
+use crate::lang::toolchain::ToolchainError;
+use crate::process::{ProcessBuilder, ProcessError, ToolOutput, find_on_path};
 
 /// Written into the virtual environment once the install is complete and verified.
 const MARKER: &str = "wcomp-provisioned";

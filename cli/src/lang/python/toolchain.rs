@@ -1,76 +1,23 @@
 //! Python components: componentize-py turns the project's `app` module and the WIT world
 //! named in `wcomp.toml` into a component (it bundles a Python interpreter, hence ~18 MB).
-//! wcomp pins the componentize-py release and provisions it (see [`provision`]); extra module
+//! wcomp pins the componentize-py release and provisions it (see [`super::provision`]); extra module
 //! directories come from the `[python] path` list in `wcomp.toml` and are passed as `-p`.
 //! componentize-py runs the app's top level at build time, so Python syntax and import errors
 //! surface here; wcomp shows them with the user's own file names.
 
-pub mod provision;
-
 use std::path::{Path, PathBuf};
 
-use super::{
+use super::error::PythonError;
+use super::layout::{APP_MODULE, COMPONENTIZE_PY_VERSION};
+use super::provision;
+use super::provision::ComponentizePy;
+use crate::Context;
+use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::lang::toolchain::{
     BuiltComponent, Language, ProcessBuilder, ProcessError, Project, Tool, ToolOutput, Toolchain,
     ToolchainError,
 };
-use crate::Context;
-use crate::diagnostic::{Report as _, ReportResult as _};
-use crate::scaffold::python::APP_MODULE;
 use crate::wit::WitPackage;
-pub use provision::{COMPONENTIZE_PY_VERSION, ComponentizePy};
-
-/// Errors specific to building Python components.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum PythonError {
-    /// componentize-py must be installed, and downloading is not allowed.
-    #[error("componentize-py {version} is not installed, and `--offline` forbids downloading it", version = COMPONENTIZE_PY_VERSION)]
-    #[diagnostic(help(
-        "install it yourself with `{command}` (wcomp uses it from PATH), or run without `--offline` so wcomp installs it into `{venv}`"
-    ))]
-    Offline { venv: String, command: String },
-    /// `python -m venv` failed.
-    #[error("could not create a Python virtual environment in `{venv}`")]
-    #[diagnostic(help(
-        "Python's output is shown above; on Debian and Ubuntu the venv module is a separate package (`apt install python3-venv`). Or install componentize-py yourself: `{command}`"
-    ))]
-    VenvFailed {
-        venv: PathBuf,
-        command: String,
-        #[source]
-        output: ToolOutput,
-    },
-    /// pip could not install componentize-py.
-    #[error("could not install componentize-py {version} into `{venv}`", version = COMPONENTIZE_PY_VERSION)]
-    #[diagnostic(help(
-        "pip's output is shown above; check the network connection and pip's index or proxy settings, or install it yourself with `{command}` so that `componentize-py` is on PATH"
-    ))]
-    InstallFailed {
-        venv: PathBuf,
-        command: String,
-        #[source]
-        output: ToolOutput,
-    },
-    /// The Python found is older than componentize-py supports.
-    #[error("`{python}` is Python {version}; componentize-py needs {}.{} or later", provision::MIN_PYTHON.0, provision::MIN_PYTHON.1)]
-    #[diagnostic(help("install a newer Python, or point `$PYTHON` at one"))]
-    PythonTooOld { python: PathBuf, version: String },
-    /// `wcomp.toml` does not say which world the component implements.
-    #[error("`{manifest}` does not name the world the component implements")]
-    #[diagnostic(help("add `world = \"<name>\"` under `[component]`"))]
-    NoWorld { manifest: PathBuf },
-    /// The module componentize-py builds is missing.
-    #[error("no `{APP_MODULE}.py` in `{dir}`")]
-    #[diagnostic(help(
-        "componentize-py builds the module `{APP_MODULE}`: create `{APP_MODULE}.py` with `class WitWorld(wit_world.WitWorld)`, or start from `wcomp new <dir> --lang python`"
-    ))]
-    NoApp { dir: PathBuf },
-    /// A `[python] path` entry is not a directory.
-    #[error("`[python] path` entry `{entry}` is not a directory (`{path}`)")]
-    #[diagnostic(help(
-        "create it (for example `pip install --target {entry} <package>`) or remove it from `wcomp.toml`"
-    ))]
-    MissingPath { entry: String, path: PathBuf },
-}
 
 /// The `[python]` table of `wcomp.toml`.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -162,9 +109,11 @@ impl Toolchain for PythonToolchain {
         let override_program = std::env::var_os("COMPONENTIZE_PY").map(PathBuf::from);
         [
             format!("componentize-py {COMPONENTIZE_PY_VERSION}"),
-            override_program.map_or_else(String::new, |p| super::file_fingerprint(&p)),
-            super::file_fingerprint(Path::new("componentize-py")),
-            super::file_fingerprint(&provision::venv_marker(&ctx.cache_dir)),
+            override_program.map_or_else(String::new, |p| {
+                crate::lang::toolchain::file_fingerprint(&p)
+            }),
+            crate::lang::toolchain::file_fingerprint(Path::new("componentize-py")),
+            crate::lang::toolchain::file_fingerprint(&provision::venv_marker(&ctx.cache_dir)),
         ]
         .join("|")
     }
@@ -182,7 +131,7 @@ impl Toolchain for PythonToolchain {
         fs_err::create_dir_all(&out_dir)?;
         self.write_bindings(&tool, project, &inputs.world, ctx);
         let bytes = componentize(&tool, project, &inputs, ctx)?;
-        super::install_component(
+        crate::lang::toolchain::install_component(
             project,
             &project.name,
             &bytes,
@@ -236,7 +185,8 @@ fn componentize(
     inputs: &Inputs,
     ctx: &Context,
 ) -> anyhow::Result<Vec<u8>> {
-    let (_staging, output) = super::staging_output(project, ".wcomp-componentize-")?;
+    let (_staging, output) =
+        crate::lang::toolchain::staging_output(project, ".wcomp-componentize-")?;
     let mut componentize = ProcessBuilder::new(&tool.program);
     componentize.arg("-d").arg(&project.wit).args([
         "-w",

@@ -8,7 +8,7 @@ use wit_parser::{
     WorldId, WorldItem, WorldKey,
 };
 
-use super::{ProjectFile, ScaffoldError, render};
+use crate::lang::scaffold::{ProjectFile, ScaffoldError, render};
 use crate::manifest::names::{rust_ident, to_kebab, to_snake, to_upper_camel};
 use crate::wit::WitPackage;
 
@@ -17,7 +17,7 @@ pub const WIT_BINDGEN_VERSION: &str = "0.63";
 
 fn cargo_toml(crate_name: &str) -> String {
     render(
-        include_str!("../../../templates/rust/Cargo.toml"),
+        include_str!("../../../../templates/rust/Cargo.toml"),
         &[
             ("crate_name", crate_name),
             ("wit_bindgen_version", WIT_BINDGEN_VERSION),
@@ -38,12 +38,15 @@ pub fn example(name: &str) -> (String, Vec<ProjectFile>) {
         ProjectFile::new("Cargo.toml", cargo_toml(name)),
         ProjectFile::new(
             "wit/world.wit",
-            render(include_str!("../../../wit/example/component.wit"), &values),
+            render(
+                include_str!("../../../../wit/example/component.wit"),
+                &values,
+            ),
         ),
         ProjectFile::new(
             "src/lib.rs",
             render(
-                include_str!("../../../templates/rust/example_lib.rs"),
+                include_str!("../../../../templates/rust/example_lib.rs"),
                 &values,
             ),
         ),
@@ -388,4 +391,29 @@ impl<'a> Generator<'a> {
             reason: format!("`{what}` types are not scaffolded yet"),
         }
     }
+}
+
+/// The wstd release Rust HTTP projects depend on.
+pub const WSTD_VERSION: &str = "0.6";
+
+/// The HTTP template: a `wstd` handler, no WIT of its own (wstd carries `wasi:http`).
+pub fn http_project(name: &str) -> (String, Vec<ProjectFile>) {
+    let values = [("crate_name", name), ("wstd_version", WSTD_VERSION)];
+    let files = vec![
+        ProjectFile::new(
+            "Cargo.toml",
+            render(
+                include_str!("../../../../templates/http/rust/Cargo.toml"),
+                &values,
+            ),
+        ),
+        ProjectFile::new(
+            "src/lib.rs",
+            render(
+                include_str!("../../../../templates/http/rust/lib.rs"),
+                &values,
+            ),
+        ),
+    ];
+    ("wasi:http/proxy".to_owned(), files)
 }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::diagnostic::Report as _;
+use crate::lang::toolchain::{Tool, ToolchainError};
 use crate::process::ProcessBuilder;
-use crate::toolchain::{Tool, ToolchainError};
 
 /// The oldest Go that builds components: `//go:wasmexport` with `-buildmode=c-shared` for
 /// wasip1, `runtime.AddCleanup`, and the `go` line of the generated module.
@@ -121,7 +121,7 @@ impl GoToolchain {
         go
     }
 
-    /// `go`, for [`crate::toolchain::Tool`]'s shared handling of runs.
+    /// `go`, for [`crate::lang::toolchain::Tool`]'s shared handling of runs.
     pub(crate) fn tool(&self) -> Tool<'static> {
         Tool {
             name: "go",

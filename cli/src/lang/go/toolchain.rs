@@ -1,7 +1,7 @@
 //! Go components on the standard Go toolchain (Go 1.25 or newer; no TinyGo, no extra tools).
 //!
 //! `wcomp build` generates the bindings in-process with the `wit-bindgen-go` crate
-//! ([`bindings`]), runs `GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared`, embeds the
+//! ([`super::bindings`]), runs `GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared`, embeds the
 //! world into the core module and wraps it into a component with the WASI preview1 reactor
 //! adapter that ships in the `wasi-preview1-component-adapter-provider` crate.
 //!
@@ -9,26 +9,22 @@
 //! binding package) are rewritten on every build, open with Go's `// Code generated … DO NOT
 //! EDIT.` line and are listed in the project's `.gitignore`; a file without that line is never
 //! overwritten. The user owns `go.mod`, `go.sum` and every other file, including their code in
-//! the `export_*` packages. [`runtime_module`] explains where the module the bindings import
+//! the `export_*` packages. [`super::runtime_module`] explains where the module the bindings import
 //! comes from. wcomp writes only inside the project and Go's own caches; Go's environment
 //! (`GOFLAGS`, `GOCACHE`, `GOPATH`, `GOPROXY`, `GOTOOLCHAIN`, ...) is passed through untouched.
 
-mod bindings;
-mod runtime_module;
-mod tool;
-
 use std::path::Path;
 
-use crate::diagnostic::{Report as _, ReportResult as _};
 use wit_parser::{Resolve, WorldId};
 
-pub use bindings::{GENERATED_HEADER, generate_bindings, is_generated, write_bindings};
-use runtime_module::RuntimeModule;
-pub use runtime_module::version as runtime_module_version;
-pub use tool::{GoError, GoToolchain, GoVersion, MIN_GO, RUNTIME_MODULE};
-
-use super::{BuiltComponent, Language, ProcessError, Project, ToolOutput, Toolchain};
+use super::bindings::{self, generate_bindings, write_bindings};
+use super::runtime_module::RuntimeModule;
+use super::tool::{GoError, GoToolchain};
 use crate::Context;
+use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::lang::toolchain::{
+    BuiltComponent, Language, ProcessError, Project, ToolOutput, Toolchain,
+};
 use crate::wit::WitPackage;
 
 impl GoToolchain {
@@ -86,7 +82,7 @@ impl Toolchain for GoToolchain {
 
     fn fingerprint(&self, _ctx: &Context) -> String {
         // Upgrading Go replaces the `go` binary; these variables change what `go build` makes.
-        let mut parts = vec![super::file_fingerprint(&self.go)];
+        let mut parts = vec![crate::lang::toolchain::file_fingerprint(&self.go)];
         for key in [
             "GOTOOLCHAIN",
             "GOFLAGS",
@@ -138,7 +134,7 @@ impl Toolchain for GoToolchain {
                 source,
             })
             .report_err()?;
-        super::install_component(
+        crate::lang::toolchain::install_component(
             project,
             &project.name,
             &bytes,
@@ -218,6 +214,7 @@ fn relocate_go_paths(output: &str, prefix: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lang::go::tool::{GoVersion, MIN_GO};
 
     #[test]
     fn parses_go_versions() {

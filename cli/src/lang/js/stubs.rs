@@ -14,8 +14,16 @@ use wit_parser::{
     WorldItem, WorldKey,
 };
 
+use crate::lang::scaffold::ScaffoldError;
 use crate::manifest::names::to_upper_camel;
-use crate::scaffold::ScaffoldError;
+use crate::wit::WitPackage;
+
+/// The declarations of the world's types (`target/wcomp/types/world.d.ts`) for `world`.
+pub fn world_types(package: &WitPackage, world: WorldId) -> Result<String, ScaffoldError> {
+    Generator::new(&package.resolve, world)
+        .typescript()
+        .declarations()
+}
 
 /// Words JavaScript reserves in strict mode code: no binding (parameter, function, `const`)
 /// may take them.

@@ -1,0 +1,14 @@
+//! Go components on the standard Go toolchain: the tool and its version ([`tool`]), bindings
+//! generated in-process ([`bindings`]) against the runtime module ([`runtime_module`]), the
+//! build ([`toolchain`]), and new projects with stubs for a user's world ([`scaffold`]).
+
+pub mod bindings;
+pub mod runtime_module;
+pub mod scaffold;
+pub mod tool;
+pub mod toolchain;
+
+pub use bindings::{GENERATED_HEADER, generate_bindings, is_generated, write_bindings};
+pub use scaffold::{example, from_world, http_files, http_project};
+pub use tool::{GoError, GoToolchain, GoVersion, MIN_GO, RUNTIME_MODULE};
+pub use toolchain::componentize;

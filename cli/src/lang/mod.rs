@@ -1,0 +1,97 @@
+//! Every language wcomp builds, one folder each (`rust/`, `go/`, `python/`, `js/`): its layout
+//! and pinned tools, code generation (stubs, bindings, types), scaffold, build and
+//! provisioning. Below them, what they share: the [`Toolchain`] trait and the install tails
+//! ([`toolchain`]), project files and scaffold errors ([`scaffold`]), the HTTP template's world
+//! ([`http`]). The functions here pick a language's implementation; they are the only place
+//! outside a language's folder that names it, so a new language is a new folder and one arm in
+//! each of them.
+
+pub mod doctor;
+pub mod go;
+pub mod http;
+pub mod js;
+pub mod python;
+pub mod rust;
+pub mod scaffold;
+pub mod toolchain;
+
+use wit_parser::WorldId;
+
+pub use crate::manifest::{Language, Project};
+pub use scaffold::{ProjectFile, ScaffoldError};
+pub use toolchain::{BuiltComponent, Toolchain, ToolchainError};
+
+use crate::wit::WitPackage;
+
+/// The toolchain for `language`.
+pub fn for_language(language: Language) -> Box<dyn Toolchain> {
+    match language {
+        Language::Rust => Box::new(rust::RustToolchain::from_env()),
+        Language::Go => Box::new(go::GoToolchain::from_env()),
+        Language::Python => Box::new(python::PythonToolchain::from_env()),
+        Language::Js => Box::new(js::JsToolchain::from_env()),
+    }
+}
+
+/// The example project in `language` (`typescript` for JavaScript written in TypeScript), and
+/// the world it implements.
+pub fn example(
+    language: Language,
+    name: &str,
+    typescript: bool,
+) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    match language {
+        Language::Rust => Ok(rust::example(name)),
+        Language::Go => go::example(name),
+        Language::Python => python::example(name),
+        Language::Js => js::example(name, typescript),
+    }
+}
+
+/// A project in `language` implementing `world` of `package`, every export a stub; the WIT
+/// itself is not among the files. `wit_path` is where the WIT lives relative to the project
+/// (`wit`, or `../wit` in a workspace).
+pub fn from_world(
+    language: Language,
+    name: &str,
+    package: &WitPackage,
+    world: WorldId,
+    wit_path: &str,
+    typescript: bool,
+) -> Result<Vec<ProjectFile>, ScaffoldError> {
+    match language {
+        Language::Rust => rust::from_world(name, package, world, wit_path),
+        Language::Go => go::from_world(name, package, world),
+        Language::Python => python::from_world(name, package, world),
+        Language::Js => js::from_world(name, package, world, typescript),
+    }
+}
+
+/// The HTTP template in `language`, and the world it implements.
+pub fn http_project(
+    language: Language,
+    name: &str,
+) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    match language {
+        Language::Rust => Ok(rust::http_project(name)),
+        Language::Go => go::http_project(name),
+        Language::Python => python::http_project(name),
+        Language::Js => js::http_project(name),
+    }
+}
+
+/// An HTTP project's files in `language` besides its WIT, for `world` of `package`: a world
+/// that includes `wasi:http/proxy`, such as one added to a workspace's shared WIT.
+pub fn http_files(
+    language: Language,
+    name: &str,
+    package: &WitPackage,
+    world: WorldId,
+) -> Result<Vec<ProjectFile>, ScaffoldError> {
+    match language {
+        Language::Rust => Ok(rust::http_project(name).1),
+        Language::Go => go::http_files(name, package, world),
+        Language::Python => Ok(python::http_files(name)),
+        Language::Js => Ok(js::http_files(name)),
+    }
+}

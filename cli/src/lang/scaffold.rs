@@ -1,0 +1,117 @@
+//! What every language's scaffold is made of: the files of a project prepared in memory
+//! ([`ProjectFile`]), the errors `wcomp new` reports ([`ScaffoldError`]), template rendering,
+//! and the files every project gets (`.gitignore`, `wcomp.toml`). Below the language folders;
+//! depends on nothing of theirs.
+
+use std::path::PathBuf;
+
+use crate::manifest::Language;
+use crate::wit::WitPackage;
+
+/// Errors `wcomp new` reports before writing anything.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ScaffoldError {
+    /// The destination already holds files.
+    #[error("destination `{dir}` already exists and is not empty")]
+    #[diagnostic(help("choose a new directory name; wcomp never overwrites existing files"))]
+    NotEmpty { dir: PathBuf },
+    /// The project name is not usable.
+    #[error("invalid project name: {reason}")]
+    #[diagnostic(help("use `--name <name>` to choose a name independent of the directory"))]
+    InvalidName { reason: String },
+    /// `--world` without `--wit`.
+    #[error("`--world` needs `--wit` (the WIT package that defines the world)")]
+    WorldWithoutWit,
+    /// `--template http` brings its own world.
+    #[error("`--template http` makes the project's world itself; it does not take `--wit`")]
+    #[diagnostic(help(
+        "drop `--wit`, or drop `--template http` and put `include wasi:http/proxy@0.2.x;` in your world"
+    ))]
+    HttpWithWit,
+    /// `--typescript` is for JavaScript projects on their own.
+    #[error("`--typescript` {reason}")]
+    #[diagnostic(help("{help}"))]
+    TypeScript { reason: String, help: String },
+    /// The world uses something the generated skeleton cannot express yet.
+    #[error("cannot generate a skeleton for `{item}`: {reason}")]
+    #[diagnostic(help(
+        "remove `--world`/`--wit` to start from the example, or write this export by hand"
+    ))]
+    Unsupported { item: String, reason: String },
+}
+
+/// One file of a project, relative to its root.
+#[derive(Debug, Clone)]
+pub struct ProjectFile {
+    pub path: PathBuf,
+    pub contents: Vec<u8>,
+}
+
+impl ProjectFile {
+    pub fn new(path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) -> Self {
+        Self {
+            path: path.into(),
+            contents: contents.into(),
+        }
+    }
+}
+
+/// The `.gitignore` every scaffold writes (build outputs, editors' files), plus `extra`
+/// lines for what a language's tools leave beside the sources.
+pub fn gitignore(extra: &[&str]) -> ProjectFile {
+    let mut text = include_str!("../../../templates/common/gitignore").to_owned();
+    for line in extra {
+        text.push_str(line);
+        text.push('\n');
+    }
+    ProjectFile::new(".gitignore", text)
+}
+
+/// The text of the file at `name` among `files`, for tests of the scaffolds.
+#[cfg(test)]
+pub fn file_text<'f>(files: &'f [ProjectFile], name: &str) -> &'f str {
+    let file = files
+        .iter()
+        .find(|f| f.path.to_str() == Some(name))
+        .unwrap_or_else(|| panic!("no {name}"));
+    std::str::from_utf8(&file.contents).unwrap()
+}
+
+/// The WIT package `files` (paths under `wit/`) make, resolved in a temporary directory;
+/// `item` names it in errors.
+pub fn resolved(files: &[ProjectFile], item: &str) -> Result<WitPackage, ScaffoldError> {
+    let unsupported = |err: &dyn std::fmt::Display| ScaffoldError::Unsupported {
+        item: item.into(),
+        reason: err.to_string(),
+    };
+    let temp = tempfile::tempdir().map_err(|err| unsupported(&err))?;
+    for file in files {
+        let path = temp
+            .path()
+            .join(file.path.strip_prefix("wit").unwrap_or(&file.path));
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent).map_err(|err| unsupported(&err))?;
+        }
+        crate::fsutil::write(&path, &file.contents).map_err(|err| unsupported(&err))?;
+    }
+    WitPackage::load(temp.path()).map_err(|err| unsupported(&err))
+}
+
+/// Replaces `{{key}}` placeholders in a template.
+pub fn render(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (key, value) in values {
+        out = out.replace(&format!("{{{{{key}}}}}"), value);
+    }
+    out
+}
+
+/// The `wcomp.toml` that tells `wcomp build` a project's language and world.
+pub fn component_manifest(name: &str, language: Language, world: &str) -> ProjectFile {
+    ProjectFile::new(
+        crate::manifest::MANIFEST,
+        format!(
+            "# Read by `wcomp build`: what this component is and which WIT world it implements.\n[component]\nname = \"{name}\"\nlang = \"{language}\"\nworld = \"{world}\"\n"
+        ),
+    )
+}
