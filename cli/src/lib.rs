@@ -13,6 +13,7 @@ pub mod compose;
 pub mod context;
 pub mod deploy;
 pub mod diagnostic;
+pub mod digest;
 pub mod error;
 pub mod fsutil;
 pub mod lang;

@@ -144,6 +144,20 @@ fn a_parent_calling_its_child_is_an_edge() {
 }
 
 #[test]
+fn a_local_variable_named_like_a_child_is_not_an_edge() {
+    let temp = tree(&[
+        ("lib.rs", "pub mod a;\n"),
+        (
+            "a/mod.rs",
+            "mod graph;\npub struct Shared;\npub fn run(graph: u8) -> u8 { graph }\n",
+        ),
+        ("a/graph.rs", "pub fn go() { let _ = super::Shared; }\n"),
+    ]);
+    let graph = ModuleGraph::read(temp.path());
+    assert!(edges_of(&graph, "a/mod.rs").is_empty());
+}
+
+#[test]
 fn a_use_of_a_child_path_is_an_edge() {
     let temp = tree(&[
         ("lib.rs", "pub mod a;\n"),
@@ -412,10 +426,11 @@ impl ModuleGraph {
             base.extend(path[1..].iter().cloned());
             return Some(base);
         }
-        // A child module in a file of its own (an inline one is part of this file).
+        // A child module in a file of its own (an inline one is part of this file). A module
+        // is never a value, so a lone name (`graph.add(…)`) is a local variable, not one.
         let mut child = scope.to_vec();
         child.push(first.clone());
-        if self.modules.contains_key(&child) {
+        if path.len() > 1 && self.modules.contains_key(&child) {
             let mut base = scope.to_vec();
             base.extend(path.iter().cloned());
             return Some(base);

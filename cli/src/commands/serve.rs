@@ -326,10 +326,9 @@ impl Served {
 
 /// The first 12 hex digits of the SHA-256 of the component's bytes.
 fn short_hash(path: &std::path::Path) -> String {
-    use sha2::Digest as _;
     match std::fs::read(path) {
         Ok(bytes) => {
-            let mut hex = crate::workspace::fingerprint::hex(sha2::Sha256::new_with_prefix(bytes));
+            let mut hex = crate::digest::sha256_hex(&bytes);
             hex.truncate(12);
             hex
         }

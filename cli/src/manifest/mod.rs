@@ -3,6 +3,7 @@
 //! A leaf: toolchains, workspaces, WIT, the runtime and testing all read these types, and this
 //! module depends on nothing of theirs.
 
+pub mod language;
 pub mod names;
 pub mod project;
 
@@ -16,7 +17,8 @@ use toml::Spanned;
 
 use crate::diagnostic::ReportResult as _;
 
-pub use project::{Language, Project, ProjectError};
+pub use language::Language;
+pub use project::{Project, ProjectError};
 
 /// A problem in `wcomp.toml`, pointing at where it is.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

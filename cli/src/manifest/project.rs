@@ -1,34 +1,10 @@
 //! A component project on disk: the language it is written in and where its WIT is, as its
 //! `wcomp.toml` (or, for Rust, its `Cargo.toml`) says.
 
-use crate::diagnostic::Report as _;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// A language wcomp can build components from.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Rust,
-    Go,
-    Python,
-    /// JavaScript (or TypeScript compiled to it), built with componentize-js.
-    #[serde(alias = "javascript")]
-    Js,
-}
-
-impl fmt::Display for Language {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Rust => "rust",
-            Self::Go => "go",
-            Self::Python => "python",
-            Self::Js => "js",
-        })
-    }
-}
+use super::language::Language;
+use crate::diagnostic::Report as _;
 
 /// Errors from recognising a project.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use oci_client::Reference;
 
-use super::sha256_digest;
+use super::artifact::{component_layer, sha256_digest};
 
 pub struct Cache {
     root: PathBuf,
@@ -68,7 +68,7 @@ impl Cache {
         if sha256_digest(&manifest) != digest {
             return Ok(None);
         }
-        let Ok(layer) = super::component_layer(&manifest, digest) else {
+        let Ok(layer) = component_layer(&manifest, digest) else {
             return Ok(None);
         };
         let Some(blob) = self.digest_path("blobs", &layer.digest, "") else {
@@ -82,7 +82,7 @@ impl Cache {
 
     /// Stores a verified manifest and component; returns the component's path.
     pub fn store(&self, digest: &str, manifest: &[u8], bytes: &[u8]) -> anyhow::Result<PathBuf> {
-        let layer = super::component_layer(manifest, digest)?;
+        let layer = component_layer(manifest, digest)?;
         let blob = self
             .digest_path("blobs", &layer.digest, "")
             .ok_or_else(|| anyhow::anyhow!("unusable layer digest `{}`", layer.digest))?;

@@ -8,8 +8,10 @@
 //! tag is resolved once per command, and when the registry cannot be reached (or with
 //! `offline`) the tag's last known digest is used. Knows nothing about the command line.
 
+mod artifact;
 mod cache;
 mod credentials;
+mod error;
 mod reference;
 pub mod wit;
 
@@ -18,81 +20,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use oci_client::client::{ClientConfig, ClientProtocol, ImageLayer};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
-use sha2::{Digest, Sha256};
 
+pub use artifact::sha256_digest;
+use artifact::{ACCEPTED_MANIFESTS, LAYER_MEDIA_TYPE, component_layer};
 pub use credentials::Credentials;
+use error::explain;
+pub use error::{Answer, RegistryError, answer_of};
 pub use reference::{OCI_SCHEME, parse_reference, strip_scheme};
 
 use crate::diagnostic::Report as _;
-
-/// Errors talking to a registry, in the registry's terms.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum RegistryError {
-    /// A reference without a registry host would go to Docker Hub.
-    #[error("`{text}` does not name a registry")]
-    #[diagnostic(help(
-        "write the registry's host first: `ghcr.io/acme/app:1.0.0`, `localhost:5000/app:dev`"
-    ))]
-    NoRegistry { text: String },
-    /// Not a reference at all.
-    #[error("`{text}` is not an OCI reference: {reason}")]
-    #[diagnostic(help(
-        "write `<registry>/<repository>:<tag>` or `<registry>/<repository>@sha256:<digest>`"
-    ))]
-    InvalidReference { text: String, reason: String },
-    /// Plain HTTP to a registry that is not on this machine.
-    #[error("refusing plain HTTP to `{registry}`, which is not a loopback address")]
-    #[diagnostic(help(
-        "registries off this machine are reached over HTTPS; pass `--insecure-remote` as well to use plain HTTP anyway"
-    ))]
-    InsecureRemote { registry: String },
-    /// Nothing at the reference.
-    #[error("`{reference}` does not exist in the registry")]
-    #[diagnostic(help("check the repository and tag (`{registry}` answered `{answer}`)"))]
-    NotFound {
-        reference: String,
-        registry: String,
-        answer: String,
-    },
-    /// The registry refused the credentials (or wanted some).
-    #[error("`{registry}` refused to let wcomp {action} `{reference}`: unauthorized")]
-    #[diagnostic(help(
-        "log in with `docker login {registry}` (wcomp reads the Docker config and its credential helpers), or pass `--username <name> --password-stdin`"
-    ))]
-    Unauthorized {
-        registry: String,
-        reference: String,
-        action: &'static str,
-    },
-    /// The artifact is something else, such as a container image.
-    #[error("`{reference}` is {what}, not a Wasm component")]
-    #[diagnostic(help(
-        "a Wasm component artifact has the config media type `application/vnd.wasm.config.v0+json` and one `application/wasm` layer (`wcomp publish` pushes one)"
-    ))]
-    NotAComponent { reference: String, what: String },
-    /// No network, and nothing cached for a tag.
-    #[error("`{reference}` is not in wcomp's cache, and {why}")]
-    #[diagnostic(help("pull it once while the registry can be reached: `wcomp pull {reference}`"))]
-    NotCached { reference: String, why: String },
-    /// A package version already published with other content.
-    #[error("`{reference}` is already published with different content")]
-    #[diagnostic(help(
-        "a published version keeps its content, so those who locked it get what they locked: bump the version on the `package` line, or pass `--force` to replace it anyway"
-    ))]
-    VersionTaken { reference: String },
-    /// What the registry sent does not match its digest.
-    #[error(
-        "the registry sent `{reference}` with the wrong content: expected {expected}, got {actual}"
-    )]
-    DigestMismatch {
-        reference: String,
-        expected: String,
-        actual: String,
-    },
-}
 
 /// How to reach registries.
 #[derive(Debug, Clone, Default)]
@@ -149,19 +88,6 @@ pub struct Pulled {
     /// Why the registry was not asked when it should have been (unreachable), if so.
     pub note: Option<String>,
 }
-
-/// The manifests asked for: a Wasm artifact's, and those of what people push by mistake
-/// (container images), so that the answer can say what they are.
-const ACCEPTED_MANIFESTS: [&str; 4] = [
-    oci_client::manifest::OCI_IMAGE_MEDIA_TYPE,
-    oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE,
-    oci_client::manifest::IMAGE_MANIFEST_MEDIA_TYPE,
-    oci_client::manifest::IMAGE_MANIFEST_LIST_MEDIA_TYPE,
-];
-
-/// The Wasm OCI media types.
-const CONFIG_MEDIA_TYPE: &str = oci_wasm::WASM_MANIFEST_CONFIG_MEDIA_TYPE;
-const LAYER_MEDIA_TYPE: &str = oci_wasm::WASM_LAYER_MEDIA_TYPE;
 
 /// Pushes a component: its layer, then its config, then the manifest that tags them (so a
 /// push that fails midway leaves no tag pointing at a half-pushed artifact).
@@ -256,7 +182,7 @@ async fn existing_layer(
         .await
     {
         Ok((raw, digest)) => Ok(Some((digest, component_layer(&raw, shown)?))),
-        Err(err) if is_not_found(&err) => Ok(None),
+        Err(err) if answer_of(&err) == Some(Answer::NotFound) => Ok(None),
         Err(err) => Err(explain(err.into(), reference, "look up")),
     }
 }
@@ -367,99 +293,6 @@ async fn download(
     Ok((raw.to_vec(), bytes))
 }
 
-/// The one `application/wasm` layer of a Wasm component's manifest, or what the artifact is
-/// instead.
-fn component_layer(raw: &[u8], shown: &str) -> anyhow::Result<oci_client::manifest::OciDescriptor> {
-    let not = |what: String| {
-        RegistryError::NotAComponent {
-            reference: shown.to_owned(),
-            what,
-        }
-        .report()
-    };
-    let manifest: oci_client::manifest::OciManifest =
-        serde_json::from_slice(raw).map_err(|err| not(format!("not an OCI manifest ({err})")))?;
-    let manifest = match manifest {
-        oci_client::manifest::OciManifest::Image(image) => image,
-        oci_client::manifest::OciManifest::ImageIndex(_) => {
-            return Err(not(
-                "an image index (a multi-platform container image)".to_owned()
-            ));
-        }
-    };
-    let container_config = [
-        oci_client::manifest::IMAGE_CONFIG_MEDIA_TYPE,
-        "application/vnd.docker.container.image.v1+json",
-    ];
-    if container_config.contains(&manifest.config.media_type.as_str()) {
-        return Err(not("a container image".to_owned()));
-    }
-    match manifest.layers.as_slice() {
-        [layer]
-            if manifest.config.media_type == CONFIG_MEDIA_TYPE
-                && layer.media_type == LAYER_MEDIA_TYPE =>
-        {
-            Ok(layer.clone())
-        }
-        _ => Err(not(format!(
-            "an artifact of config type `{}` with {} layer(s)",
-            manifest.config.media_type,
-            manifest.layers.len()
-        ))),
-    }
-}
-
-/// Whether the registry answered that nothing is at the reference (no such tag, digest or
-/// repository).
-fn is_not_found(err: &OciDistributionError) -> bool {
-    matches!(err, OciDistributionError::RegistryError { envelope, .. }
-    if envelope.errors.iter().any(|e| {
-        matches!(e.code, OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown)
-    }))
-}
-
-/// The registry's answer in wcomp's words.
-fn explain(err: anyhow::Error, reference: &Reference, action: &'static str) -> anyhow::Error {
-    let Some(oci) = err.downcast_ref::<OciDistributionError>() else {
-        return err.context(format!("cannot {action} `{}`", reference.whole()));
-    };
-    let registry = reference.resolve_registry().to_owned();
-    let whole = reference.whole();
-    match oci {
-        OciDistributionError::UnauthorizedError { .. }
-        | OciDistributionError::AuthenticationFailure(_)
-        | OciDistributionError::ServerError {
-            code: 401 | 403, ..
-        } => RegistryError::Unauthorized {
-            registry,
-            reference: whole,
-            action,
-        }
-        .report(),
-        OciDistributionError::RegistryError { envelope, .. } if is_not_found(oci) => {
-            RegistryError::NotFound {
-                reference: whole,
-                registry,
-                answer: envelope
-                    .errors
-                    .iter()
-                    .map(|e| e.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            }
-            .report()
-        }
-        OciDistributionError::IncompatibleLayerMediaTypeError(media) => {
-            RegistryError::NotAComponent {
-                reference: whole,
-                what: format!("an artifact with a `{media}` layer (a container image?)"),
-            }
-            .report()
-        }
-        _ => err.context(format!("cannot {action} `{whole}` (`{registry}` answered)")),
-    }
-}
-
 /// A client for `reference`'s registry: HTTPS, or plain HTTP when allowed.
 fn client(reference: &Reference, access: &Access) -> anyhow::Result<Client> {
     let registry = reference.resolve_registry().to_owned();
@@ -483,13 +316,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-/// `sha256:<hex>` of `bytes`.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
 }
 
 fn pinned(reference: &Reference, digest: &str) -> String {

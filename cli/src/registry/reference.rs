@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use oci_client::Reference;
 
-use super::RegistryError;
+use super::error::RegistryError;
 use crate::diagnostic::Report as _;
 
 /// The prefix that marks a reference where a file path could also go (`wcomp run oci://…`).

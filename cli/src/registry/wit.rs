@@ -27,6 +27,7 @@ use wasm_pkg_client::{
 };
 use wit_parser::{PackageName, Resolve};
 
+use super::error::Answer;
 use crate::diagnostic::Report as _;
 use crate::manifest::{MANIFEST, Manifest};
 
@@ -455,7 +456,7 @@ impl Session<'_> {
                 Ok::<_, wasm_pkg_client::Error>(chunks.concat())
             });
             let bytes = bytes.map_err(|err| self.explain(err, named, not_found))?;
-            let actual = super::sha256_digest(&bytes);
+            let actual = super::artifact::sha256_digest(&bytes);
             if actual == release.content_digest.to_string() {
                 return Ok(bytes);
             }
@@ -486,10 +487,10 @@ impl Session<'_> {
         use wasm_pkg_client::Error as E;
         match err {
             E::PackageNotFound | E::VersionNotFound(_) => not_found(String::new()).report(),
-            E::RegistryError(inner) if oci_answer(&inner) == Some(Answer::NotFound) => {
+            E::RegistryError(inner) if super::error::answer_in(&inner) == Some(Answer::NotFound) => {
                 not_found(String::new()).report()
             }
-            E::RegistryError(inner) if oci_answer(&inner) == Some(Answer::Unauthorized) => {
+            E::RegistryError(inner) if super::error::answer_in(&inner) == Some(Answer::Unauthorized) => {
                 anyhow::Error::new(E::RegistryError(inner)).context(format!(
                     "the registry refused to let wcomp fetch `{named}`: unauthorized (log in with `docker login <registry>`)"
                 ))
@@ -506,35 +507,6 @@ impl Session<'_> {
             other => anyhow::Error::new(other).context(format!("cannot fetch `{named}`")),
         }
     }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Answer {
-    NotFound,
-    Unauthorized,
-}
-
-/// What the OCI registry answered, when an error carries its answer.
-fn oci_answer(err: &anyhow::Error) -> Option<Answer> {
-    use oci_client::errors::{OciDistributionError as O, OciErrorCode as C};
-    err.chain()
-        .find_map(|layer| match layer.downcast_ref::<O>()? {
-            O::ImageManifestNotFoundError(_) => Some(Answer::NotFound),
-            O::RegistryError { envelope, .. }
-                if envelope
-                    .errors
-                    .iter()
-                    .any(|e| matches!(e.code, C::ManifestUnknown | C::NameUnknown)) =>
-            {
-                Some(Answer::NotFound)
-            }
-            O::UnauthorizedError { .. }
-            | O::AuthenticationFailure(_)
-            | O::ServerError {
-                code: 401 | 403, ..
-            } => Some(Answer::Unauthorized),
-            _ => None,
-        })
 }
 
 /// wkg's defaults and config file, then `[registry]` on top.

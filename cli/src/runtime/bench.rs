@@ -16,6 +16,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use super::cache::{self, CacheMode, CacheOutcome, Compiled};
 use super::engine::{self, UnknownImports};
+use super::guest::{check_component, guest_error, load};
 use super::invoke::{Call, Target};
 use super::limits::Limits;
 use super::sandbox::GuestIo;
@@ -238,8 +239,8 @@ struct Prepared {
 /// Compiles cold on an engine without pools, to learn how many memories, tables and core
 /// instances one instance needs; sizes the pools; then loads the code through the cache.
 fn prepare(options: &BenchOptions) -> anyhow::Result<Prepared> {
-    let bytes = super::load(&options.component)?;
-    super::check_component(&options.component, &bytes).report_err()?;
+    let bytes = load(&options.component)?;
+    check_component(&options.component, &bytes).report_err()?;
     options.progress.phase("compiling (cold)");
     let probe = Engine::new(&config(options, None))?;
     let start = Instant::now();
@@ -453,7 +454,7 @@ impl Live {
         self.results.resize(results, Val::Bool(false));
         self.func
             .call(self.guest.store(), params, &mut self.results)
-            .map_err(super::guest_error)
+            .map_err(guest_error)
     }
 }
 

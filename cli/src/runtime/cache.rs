@@ -110,15 +110,7 @@ pub fn key(engine: &Engine, bytes: &[u8]) -> String {
     std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
     hasher.write(&(bytes.len() as u64).to_le_bytes());
     hasher.write(bytes);
-    hex(&hasher.0.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    crate::digest::hex(&hasher.0.finalize())
 }
 
 /// Compiles `bytes` (a component binary), or loads the result of an earlier compilation.
@@ -354,7 +346,10 @@ fn index_path(dir: &Path, variant: &str, path: &Path) -> Option<PathBuf> {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part);
     }
-    Some(dir.join("index").join(hex(&hasher.finalize())))
+    Some(
+        dir.join("index")
+            .join(crate::digest::hex(&hasher.finalize())),
+    )
 }
 
 /// What identifies a file's contents without reading them (see the module documentation).

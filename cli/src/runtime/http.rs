@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::{Events, RunEvent};
+use super::guest::{Events, RunEvent};
 
 /// `--allow-http <host>[:<port>]`: which authorities outgoing requests may go to.
 ///

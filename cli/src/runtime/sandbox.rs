@@ -15,7 +15,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
-use super::{Events, RunEvent};
+use super::guest::{Events, RunEvent};
 
 /// Everything a guest may touch beyond stdio and its arguments.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

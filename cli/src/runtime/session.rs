@@ -20,11 +20,14 @@ use wasmtime::{Engine, Store};
 
 use super::cache::{self, CacheMode, Compiled};
 use super::engine::{self, Execution, Host, UnknownImports};
+use super::guest::{
+    Events, GuestBacktrace, RunError, RunEvent, check_component, guest_error, instantiate_error,
+    load,
+};
 use super::http::{HttpGrant, HttpHooks};
 use super::invoke::{Call, Target, find_function};
 use super::limits::{self, Deadline, LimitExceeded, Limits};
 use super::sandbox::{GuestIo, PreparedSandbox, Sandbox};
-use super::{Events, GuestBacktrace, RunError, RunEvent, check_component};
 use crate::diagnostic::{Diagnosed, ReportResult as _};
 
 /// What every guest of a session shares.
@@ -83,7 +86,7 @@ impl Session {
         let compiled = match recalled {
             Some(compiled) => compiled,
             None => {
-                let bytes = super::load(path)?;
+                let bytes = load(path)?;
                 let compiled = compile(&engine, path, &bytes, &options.cache)?;
                 if !is_text {
                     cache::remember(variant, path, &compiled, &options.cache);
@@ -131,7 +134,7 @@ impl Session {
         )?;
         let pre = linker
             .instantiate_pre(&component)
-            .map_err(|err| super::instantiate_error(path, err))?;
+            .map_err(|err| instantiate_error(path, err))?;
         let sandbox = options.sandbox.prepare().report_err()?;
         Ok(Self {
             engine,
@@ -265,7 +268,7 @@ impl Session {
     pub fn run_command(&self, args: &[String]) -> anyhow::Result<(i32, Guest)> {
         let mut guest = self.guest(args, GuestIo::Inherit)?;
         let command = wasmtime_wasi::p2::bindings::sync::CommandPre::new(self.pre.clone())
-            .map_err(|err| super::instantiate_error(&self.path, err))?;
+            .map_err(|err| instantiate_error(&self.path, err))?;
         let command = match command.instantiate(&mut guest.store) {
             Ok(command) => command,
             Err(err) => return Err(guest.fail(err, true)),
@@ -382,8 +385,8 @@ fn failure(
         return anyhow::Error::new(Diagnosed::new(limit).with_exit_code(code));
     }
     if instantiating {
-        super::instantiate_error(path, err)
+        instantiate_error(path, err)
     } else {
-        super::guest_error(err)
+        guest_error(err)
     }
 }

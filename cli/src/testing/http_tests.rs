@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::{Failure, HttpCase, TestCase, TestOptions, TestResult};
+use super::case::{Failure, HttpCase, TestCase, TestOptions, TestResult};
 use crate::runtime::{Events, cache::CacheMode};
 use crate::serve::{Admission, Answer, InProcess, ServeOptions};
 

@@ -2,108 +2,21 @@
 //! embedded wasmtime. Each test gets a fresh instance with its own time and memory limits and
 //! captured stdio; steps of one test share that instance. Reports live in [`report`].
 
+pub mod case;
 mod http_tests;
 pub mod report;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use wasmtime::component::Val;
 
 use crate::manifest::StepEntry;
 use crate::runtime::invoke::Call;
 use crate::runtime::{
-    CacheMode, CapturedOutput, Guest, GuestIo, InvokeError, Limits, RunError, Sandbox, Session,
-    SessionOptions, UnknownImports,
+    CapturedOutput, Guest, GuestIo, InvokeError, RunError, Session, SessionOptions, UnknownImports,
 };
-
-/// A test as read from the manifest.
-#[derive(Debug, Clone)]
-pub struct TestCase {
-    pub name: String,
-    /// The component to test alone, or `None` for the composition.
-    pub component: Option<String>,
-    /// Calls on one instance (when `http` is `None`).
-    pub steps: Vec<StepEntry>,
-    /// An HTTP request to the component instead.
-    pub http: Option<HttpCase>,
-}
-
-/// An HTTP smoke test: one request, answered in-process by a fresh instance, and what the
-/// response must be.
-#[derive(Debug, Clone, Default)]
-pub struct HttpCase {
-    pub method: String,
-    /// Path and query: `/stats?top=3`.
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    pub expect_status: Option<u16>,
-    pub expect_body: Option<String>,
-    pub expect_body_contains: Option<String>,
-    pub expect_headers: Vec<(String, String)>,
-}
-
-/// How to run the tests: the sandbox and limits of `wcomp run`, applied to each test's guest.
-#[derive(Debug, Clone)]
-pub struct TestOptions {
-    /// Stub imports nothing provides with functions that trap naming the import.
-    pub stub_imports: bool,
-    /// Limits of each test (its time limit covers all of its steps).
-    pub limits: Limits,
-    /// What the guest may touch beyond captured stdio.
-    pub sandbox: Sandbox,
-    /// Where outgoing HTTP requests may go.
-    pub http: Vec<crate::runtime::HttpGrant>,
-    /// Where compiled code is cached, if anywhere (shared with `wcomp run`).
-    pub cache: CacheMode,
-}
-
-/// The default time limit of one test.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-impl Default for TestOptions {
-    fn default() -> Self {
-        Self {
-            stub_imports: false,
-            limits: Limits {
-                timeout: Some(DEFAULT_TIMEOUT),
-                ..Limits::default()
-            },
-            sandbox: Sandbox::default(),
-            http: Vec::new(),
-            cache: CacheMode::Disabled,
-        }
-    }
-}
-
-/// Why a test failed.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Failure {
-    /// 1-based step number (0 for instantiation).
-    pub step: usize,
-    pub invoke: Option<String>,
-    pub message: String,
-    pub expected: Option<String>,
-    pub actual: Option<String>,
-}
-
-/// One test's outcome.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TestResult {
-    pub name: String,
-    pub failure: Option<Failure>,
-    pub seconds: f64,
-    /// What the guest wrote to stdout and stderr during the test.
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl TestResult {
-    pub fn passed(&self) -> bool {
-        self.failure.is_none()
-    }
-}
+pub use case::{Failure, HttpCase, TestCase, TestOptions, TestResult};
 
 /// Runs `cases` against the component at `component`: calls each on a fresh guest of one
 /// session, HTTP requests each on a fresh instance of an in-process server.

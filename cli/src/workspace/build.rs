@@ -136,7 +136,7 @@ impl BuildGraph {
             hasher.update(b"\0wit\0");
             fingerprint::hash_tree(&mut hasher, wit, &[])?;
         }
-        Ok(fingerprint::hex(hasher))
+        Ok(crate::digest::hex(&hasher.finalize()))
     }
 
     /// Hash of a member's own sources and WIT, without the files its toolchain writes beside
@@ -157,7 +157,7 @@ impl BuildGraph {
         if let Some(wit) = &self.shared_wit {
             fingerprint::hash_tree(&mut hasher, wit, &[])?;
         }
-        Ok(fingerprint::hex(hasher))
+        Ok(crate::digest::hex(&hasher.finalize()))
     }
 }
 

@@ -77,7 +77,7 @@ pub fn compose(
         hasher.update(remote.name.as_bytes());
         hasher.update(remote.digest.as_bytes());
     }
-    let inputs = fingerprint::hex(hasher);
+    let inputs = crate::digest::hex(&hasher.finalize());
     if !force
         && let Some(record) = Record::read(&record_file)
         && record.output == output

@@ -61,15 +61,6 @@ pub fn hash_tree(hasher: &mut Sha256, dir: &Path, exclude: &[&Path]) -> anyhow::
     Ok(())
 }
 
-/// Finishes a hash as lowercase hex.
-pub fn hex(hasher: Sha256) -> String {
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
 /// What the last successful build of a component left behind.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Record {

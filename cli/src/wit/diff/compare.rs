@@ -580,7 +580,7 @@ impl Cx<'_, '_> {
                     );
                     if pa != self.old.package && pb != self.new.package && na.version != nb.version
                     {
-                        let compat = if super::semver_compatible(na, nb) {
+                        let compat = if semver_compatible(na, nb) {
                             Compat::Compatible
                         } else {
                             Compat::Breaking
@@ -826,4 +826,15 @@ fn describe_kind(resolve: &Resolve, kind: &TypeDefKind) -> String {
         TypeDefKind::Type(t) => d(*t),
         other => other.as_str().to_owned(),
     }
+}
+
+/// Whether a consumer of `old` can take `new` without opting in: the definition composition
+/// uses to match imports with exports (wac-types), so `wit diff` and `compose` agree. Same
+/// major; before 1.0 the same minor; before 0.1 the same version; a pre-release only matches
+/// itself.
+pub fn semver_compatible(old: &wit_parser::PackageName, new: &wit_parser::PackageName) -> bool {
+    let (Some(o), Some(n)) = (&old.version, &new.version) else {
+        return false;
+    };
+    wac_types::are_semver_compatible(&format!("p@{o}"), &format!("p@{n}"))
 }

@@ -12,6 +12,7 @@ use crate::diagnostic::{Report as _, ReportResult as _};
 use serde_json::{Value, json};
 use wit_parser::{PackageId, PackageName, Resolve};
 
+use compare::semver_compatible;
 pub use compare::{Change, Compat};
 
 use super::diagnostics::{self, Diagnostic, SourceFiles};
@@ -220,17 +221,6 @@ fn read_at_revision(
         crate::fsutil::write(&target, content.stdout.as_bytes())?;
     }
     Ok(into.join(relative))
-}
-
-/// Whether a consumer of `old` can take `new` without opting in: the definition composition
-/// uses to match imports with exports (wac-types), so `wit diff` and `compose` agree. Same
-/// major; before 1.0 the same minor; before 0.1 the same version; a pre-release only matches
-/// itself.
-fn semver_compatible(old: &PackageName, new: &PackageName) -> bool {
-    let (Some(o), Some(n)) = (&old.version, &new.version) else {
-        return false;
-    };
-    wac_types::are_semver_compatible(&format!("p@{o}"), &format!("p@{n}"))
 }
 
 /// Judges the version bump from `old` to `new` given what changed.
