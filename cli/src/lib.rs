@@ -7,6 +7,7 @@
 // Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
 #![cfg_attr(test, allow(clippy::disallowed_methods))]
 
+pub mod async_runtime;
 pub mod cli;
 pub mod commands;
 pub mod compose;

@@ -123,7 +123,7 @@ pub fn publish(options: &PublishOptions, access: &Access) -> anyhow::Result<Publ
     annotations
         .entry(oci_client::annotations::ORG_OPENCONTAINERS_IMAGE_CREATED.to_owned())
         .or_insert_with(|| config.created.to_rfc3339());
-    let runtime = runtime()?;
+    let runtime = crate::async_runtime::current_thread()?;
     let client = oci_wasm::WasmClient::new(client(&reference, access)?);
     let auth = access.credentials.auth_for(reference.resolve_registry())?;
     if options.immutable
@@ -192,7 +192,7 @@ async fn existing_layer(
 pub fn pull(reference: &str, access: &Access, cache_dir: &Path) -> anyhow::Result<Pulled> {
     let parsed = parse_reference(reference)?;
     let cache = cache::Cache::new(cache_dir);
-    let runtime = runtime()?;
+    let runtime = crate::async_runtime::current_thread()?;
     let mut note = None;
     let mut contacted = false;
     let digest = match parsed.digest() {
@@ -309,13 +309,6 @@ fn client(reference: &Reference, access: &Access) -> anyhow::Result<Client> {
         user_agent: concat!("wcomp/", env!("CARGO_PKG_VERSION")),
         ..ClientConfig::default()
     }))
-}
-
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }
 
 fn pinned(reference: &Reference, digest: &str) -> String {

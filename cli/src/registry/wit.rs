@@ -218,10 +218,7 @@ pub fn fetch(options: &FetchOptions) -> anyhow::Result<FetchReport> {
         options,
         mappings: &mappings,
         client: None,
-        runtime: tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?,
+        runtime: crate::async_runtime::current_thread()?,
     };
     let mut report = FetchReport::default();
     let mut tried = BTreeSet::new();

@@ -5,6 +5,8 @@
 //! nothing about WASI or the command line.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -303,6 +305,43 @@ impl Deadline {
 impl Drop for Deadline {
     fn drop(&mut self) {
         drop(self.stop.take());
+    }
+}
+
+/// Ticks an engine's epoch every [`TICK`] until dropped, so the deadline of every guest that
+/// engine runs is checked on each tick ([`apply_ticked`]): the one ticker of an engine that
+/// runs many guests at once (`wcomp serve`). A single run uses its own [`Deadline`] instead.
+pub struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often guests' time limits are checked.
+const TICK: Duration = Duration::from_millis(10);
+
+impl EpochTicker {
+    pub fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("wcomp-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -185,10 +185,7 @@ mod tests {
         with_length: bool,
         guest_ok: bool,
     ) -> (String, (u64, bool)) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = crate::async_runtime::current_thread().unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();

@@ -17,7 +17,6 @@ pub mod profile;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -103,11 +102,7 @@ pub fn serve(
     ready: impl FnOnce(SocketAddr, Swapper),
     log: impl Fn(&AccessRecord) + Send + Sync + 'static,
 ) -> anyhow::Result<ServeSummary> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("wcomp-serve")
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::async_runtime::multi_thread("wcomp-serve")?;
     let log: SharedLog = Arc::new(log);
     let stats = Arc::new(Mutex::new(Stats::default()));
     let handler = prepare(&options, log.clone(), stats.clone())?;
@@ -173,10 +168,7 @@ pub struct Answer {
 
 impl InProcess {
     pub fn new(options: &ServeOptions) -> anyhow::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
+        let runtime = crate::async_runtime::current_thread()?;
         let handler = Arc::new(prepare(
             options,
             Arc::new(|_: &AccessRecord| {}),
@@ -302,7 +294,7 @@ fn prepare(
         });
     }
     let handler = Handler::new(session, proxy, options.admission.clone(), log, stats);
-    let ticker = EpochTicker::start(handler.engine().clone());
+    let ticker = crate::runtime::limits::EpochTicker::start(handler.engine().clone());
     Ok(handler.keep(ticker))
 }
 
@@ -432,41 +424,5 @@ impl Needs {
             }
         }
         needs
-    }
-}
-
-/// Ticks the serving engine's epoch, so each guest's deadline is checked (see
-/// `limits::apply_ticked`).
-struct EpochTicker {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-/// How often guests' time limits are checked.
-const TICK: Duration = Duration::from_millis(10);
-
-impl EpochTicker {
-    fn start(engine: Engine) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("wcomp-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(TICK);
-                    engine.increment_epoch();
-                }
-            })
-            .ok();
-        Self { stop, thread }
-    }
-}
-
-impl Drop for EpochTicker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
