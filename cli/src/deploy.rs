@@ -171,6 +171,35 @@ fn kubernetes(options: &DeployOptions) -> String {
     out
 }
 
+/// The published component does not serve HTTP.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error(
+    "`{reference}` does not export `wasi:http/incoming-handler`, so neither platform can serve it"
+)]
+#[diagnostic(help(
+    "publish an HTTP component (`wcomp new <dir> --template http`, or a composition rooted at one)"
+))]
+pub struct NotHttp {
+    reference: String,
+}
+
+/// Refuses a component (published as `reference`) that does not export
+/// `wasi:http/incoming-handler`: neither platform could serve it.
+pub fn require_http(reference: &str, component: &[u8]) -> anyhow::Result<()> {
+    use crate::diagnostic::Report as _;
+    let (_, exports) = crate::registry::surface(component)?;
+    if exports
+        .iter()
+        .any(|e| e.starts_with("wasi:http/incoming-handler@"))
+    {
+        return Ok(());
+    }
+    Err(NotHttp {
+        reference: reference.to_owned(),
+    }
+    .report())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

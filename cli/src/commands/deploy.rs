@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::commands::registry::RegistryFlags;
 use crate::deploy::{self, DeployOptions, Platform};
-use crate::diagnostic::Report as _;
 use crate::registry;
 use crate::{Context, ExitStatus};
 
@@ -59,31 +58,10 @@ pub enum EmitArg {
     Kubernetes,
 }
 
-/// The published component does not serve HTTP.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error(
-    "`{reference}` does not export `wasi:http/incoming-handler`, so neither platform can serve it"
-)]
-#[diagnostic(help(
-    "publish an HTTP component (`wcomp new <dir> --template http`, or a composition rooted at one)"
-))]
-pub struct NotHttp {
-    reference: String,
-}
-
 pub fn run(args: DeployArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let pulled = registry::pull(&args.reference, &args.registry.access()?, &ctx.cache_dir)?;
     let bytes = fs_err::read(&pulled.path)?;
-    let (_, exports) = registry::surface(&bytes)?;
-    if !exports
-        .iter()
-        .any(|e| e.starts_with("wasi:http/incoming-handler@"))
-    {
-        return Err(NotHttp {
-            reference: args.reference.clone(),
-        }
-        .report());
-    }
+    deploy::require_http(&args.reference, &bytes)?;
     let repository = pulled
         .pinned
         .split('@')
