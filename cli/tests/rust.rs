@@ -302,3 +302,45 @@ fn missing_target_and_missing_toolchain_say_how_to_install() {
         out.stderr
     );
 }
+
+/// Two projects whose crates share a name, built into one `CARGO_TARGET_DIR` (as the tests'
+/// guests are): cargo alone takes the second for the first, up to date, because a cdylib's
+/// file name carries no hash; wcomp rebuilds whichever project did not build the artifact last.
+#[test]
+fn same_named_crates_in_one_target_dir_each_get_their_own_component() {
+    let temp = tempdir();
+    let dir = temp.path();
+    for project in ["first", "second"] {
+        run(
+            dir,
+            &["new", project, "--lang", "rust", "--name", "twin-crate"],
+        )
+        .success();
+    }
+    let lib = dir.join("second/src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        text.replace("words, {characters}", "WORDS, {characters}"),
+    )
+    .unwrap();
+
+    let describe = |project: &str| {
+        run(&dir.join(project), &["build"]).success();
+        run(
+            &dir.join(project),
+            &[
+                "run",
+                "target/wcomp/twin-crate.wasm",
+                "--invoke",
+                r#"describe("a b")"#,
+            ],
+        )
+        .success()
+        .stdout
+    };
+    assert_eq!(describe("first"), "\"2 words, 3 characters\"\n");
+    assert_eq!(describe("second"), "\"2 WORDS, 3 characters\"\n");
+    // Back to the first, unchanged: it was built last by the other project, so it is rebuilt.
+    assert_eq!(describe("first"), "\"2 words, 3 characters\"\n");
+}

@@ -9,25 +9,32 @@ mod support;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use support::{repo_root, run, tempdir};
 
-/// Builds the fixture handler (`tests/e2e/http/server.rs`) from the Rust HTTP template.
-fn http_component(dir: &Path) -> PathBuf {
-    run(
-        dir,
-        &["new", "server", "--lang", "rust", "--template", "http"],
-    )
-    .success();
-    std::fs::copy(
-        repo_root().join("tests/e2e/http/server.rs"),
-        dir.join("server/src/lib.rs"),
-    )
-    .unwrap();
-    let out = run(dir, &["build", "server"]).success();
-    PathBuf::from(out.stdout.trim())
+/// The fixture handler (`tests/e2e/http/server.rs`) on the Rust HTTP template, built once for
+/// all the tests here (they serve the same bytes), in `target/test-fixtures/serve/`.
+fn http_component() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = repo_root().join("target/test-fixtures/serve");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        run(
+            &dir,
+            &["new", "server", "--lang", "rust", "--template", "http"],
+        )
+        .success();
+        std::fs::copy(
+            repo_root().join("tests/e2e/http/server.rs"),
+            dir.join("server/src/lib.rs"),
+        )
+        .unwrap();
+        let out = run(&dir, &["build", "server"]).success();
+        PathBuf::from(out.stdout.trim())
+    })
 }
 
 /// A running `wcomp serve` and everything it has written to stderr.
@@ -132,7 +139,7 @@ fn curl(server: &Server, path: &str, args: &[&str]) -> Reply {
 #[test]
 fn every_request_gets_a_fresh_instance_and_faults_stay_in_theirs() {
     let temp = tempdir();
-    let component = http_component(temp.path());
+    let component = http_component();
     let server = Server::start(
         temp.path(),
         &component,
@@ -243,7 +250,7 @@ fn every_request_gets_a_fresh_instance_and_faults_stay_in_theirs() {
 #[test]
 fn allowed_outgoing_requests_go_through() {
     let temp = tempdir();
-    let component = http_component(temp.path());
+    let component = http_component();
     let upstream = Server::start(temp.path(), &component, &[]);
     let port = upstream
         .url
@@ -269,7 +276,7 @@ fn allowed_outgoing_requests_go_through() {
 #[test]
 fn shutdown_lets_the_request_in_flight_finish() {
     let temp = tempdir();
-    let component = http_component(temp.path());
+    let component = http_component();
     let mut server = Server::start(temp.path(), &component, &[]);
     let url = format!("{}sleep?ms=1500", server.url);
     let in_flight = std::thread::spawn(move || {
@@ -299,7 +306,7 @@ fn shutdown_lets_the_request_in_flight_finish() {
 #[test]
 fn an_address_in_use_and_a_component_that_is_not_a_handler_are_refused() {
     let temp = tempdir();
-    let component = http_component(temp.path());
+    let component = http_component();
     let server = Server::start(temp.path(), &component, &[]);
     let addr = server
         .url

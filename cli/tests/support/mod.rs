@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: run the real `wcomp` binary, with guest builds
-//! sharing one cargo target directory so wit-bindgen is compiled once per test run.
+//! sharing one cargo target directory so wit-bindgen is compiled once for the suite.
 #![allow(dead_code)]
 
 pub mod text;
@@ -15,19 +15,14 @@ pub fn repo_root() -> PathBuf {
         .to_owned()
 }
 
-/// The cargo target directory for the guest components a test builds: one per test (named
-/// after it), kept between runs. Not one for all tests: cargo identifies a root package by
-/// name and version, so two tests' same-named crates in one target directory could be taken
-/// for each other and one test would get the other's component.
+/// The cargo target directory for the guest components every test builds: one for the whole
+/// suite, kept between runs, so the crates guests depend on (wit-bindgen, wstd) are compiled
+/// once. Tests' crates may share names: wcomp rebuilds a crate whose component another
+/// project built last in the same directory.
 pub fn guest_target_dir() -> PathBuf {
-    let base = std::env::var_os("WCOMP_TEST_GUEST_TARGET_DIR")
+    std::env::var_os("WCOMP_TEST_GUEST_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target").join("guests"));
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("main")
-        .replace("::", "-");
-    base.join(test)
+        .unwrap_or_else(|| repo_root().join("target").join("guests").join("shared"))
 }
 
 /// wcomp's cache (compiled code) for tests: shared by all of them, kept out of the user's.

@@ -120,10 +120,12 @@ impl Toolchain for RustToolchain {
 
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<BuiltComponent> {
         self.check_target(&project.dir)?;
-        // Held until the artifacts are read: see `lock_target_dir`.
+        // Held until the artifacts are read: see `target_dir`.
         let target_dir = target_dir(&project.dir);
         let _lock = crate::fsutil::lock(&target_dir.join(".wcomp-build.lock"), || {})?;
         let manifest = project.dir.join("Cargo.toml");
+        let claim = Claim::new(&target_dir, &manifest);
+        claim.take_over();
         let mut cargo = ProcessBuilder::new(&self.cargo);
         cargo
             .args([
@@ -158,6 +160,7 @@ impl Toolchain for RustToolchain {
             forget_rustc_probe(&target_dir);
         }
         built?;
+        claim.record()?;
         if artifacts.is_empty() {
             return Err(ToolchainError::NoArtifact {
                 tool: "cargo".into(),
@@ -201,12 +204,83 @@ impl Toolchain for RustToolchain {
 /// The cargo target directory of a build in `project_dir`. wcomp locks it for one
 /// build-and-copy: cargo releases its own lock when it exits, and a cdylib's file name carries
 /// no hash, so two projects sharing a `CARGO_TARGET_DIR` with same-named crates could
-/// otherwise overwrite each other's `.wasm` between cargo finishing and wcomp reading it.
+/// otherwise overwrite each other's `.wasm` between cargo finishing and wcomp reading it (and
+/// see [`Claim`]).
 fn target_dir(project_dir: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => project_dir.join(dir),
         None => project_dir.join("target"),
     }
+}
+
+/// Which project last built a crate's component in a target directory. A cdylib's file name
+/// carries no hash, so projects with same-named crates that share a `CARGO_TARGET_DIR` write
+/// the same `<name>.wasm`, and cargo, finding that file newer than a project's sources, would
+/// take the other project's component as this one's, up to date. So wcomp records the owner of
+/// each artifact beside it, and when another project built it last, removes it first: cargo
+/// builds it again, and the dependencies both share stay compiled.
+struct Claim {
+    /// `<target>/wasm32-wasip2/release`.
+    release: PathBuf,
+    /// The file name of the artifact without `.wasm` (`my_crate`), when the manifest says.
+    stem: Option<String>,
+    /// The project's manifest, as recorded.
+    owner: String,
+}
+
+impl Claim {
+    fn new(target_dir: &Path, manifest: &Path) -> Self {
+        Self {
+            release: target_dir.join(TARGET).join("release"),
+            stem: artifact_stem(manifest),
+            owner: std::fs::canonicalize(manifest)
+                .unwrap_or_else(|_| manifest.to_owned())
+                .display()
+                .to_string(),
+        }
+    }
+
+    fn owner_file(&self, stem: &str) -> PathBuf {
+        self.release.join(format!(".wcomp-owner-{stem}"))
+    }
+
+    /// Removes the artifact when another project (or an unknown one) built it last.
+    fn take_over(&self) {
+        let Some(stem) = &self.stem else { return };
+        let recorded = std::fs::read_to_string(self.owner_file(stem)).ok();
+        if recorded.as_deref() == Some(self.owner.as_str()) {
+            return;
+        }
+        let file = format!("{stem}.wasm");
+        for path in [
+            self.release.join(&file),
+            self.release.join("deps").join(&file),
+        ] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// Records this project as the artifact's owner, after a successful build.
+    fn record(&self) -> anyhow::Result<()> {
+        match &self.stem {
+            Some(stem) if self.release.is_dir() => {
+                crate::fsutil::write(&self.owner_file(stem), self.owner.as_bytes())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The file name cargo gives the crate's cdylib, without `.wasm`: `[lib] name`, or the package
+/// name with `-` as `_`.
+fn artifact_stem(manifest: &Path) -> Option<String> {
+    let table: toml::Table = fs_err::read_to_string(manifest).ok()?.parse().ok()?;
+    let name = table
+        .get("lib")
+        .and_then(|lib| lib.get("name"))
+        .or_else(|| table.get("package")?.get("name"))?
+        .as_str()?;
+    Some(name.replace('-', "_"))
 }
 
 /// After a failed build, drops what cargo remembers of probing rustc (`.rustc_info.json`):
