@@ -382,6 +382,7 @@ fn an_unchanged_component_file_is_not_read_again() {
     let cache = temp.path().join("cache");
     let component = temp.path().join("prober.wasm");
     std::fs::copy(prober(), &component).unwrap();
+    let written = std::time::Instant::now();
     let run = || {
         let out = wcomp(temp.path())
             .env("WCOMP_CACHE_DIR", &cache)
@@ -406,8 +407,9 @@ fn an_unchanged_component_file_is_not_read_again() {
     );
 
     // Once it has been left alone, a run records it and the next one skips reading it. (Left
-    // alone means two whole seconds of the clock since its timestamps' second: up to three.)
-    std::thread::sleep(std::time::Duration::from_millis(3100));
+    // alone means two whole seconds of the clock since its timestamps' second: up to three.
+    // The change time cannot be set back, so only waiting ages a file; the runs above count.)
+    std::thread::sleep(std::time::Duration::from_millis(3100).saturating_sub(written.elapsed()));
     run();
     let recalled = run();
     assert_eq!(

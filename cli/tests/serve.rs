@@ -142,7 +142,7 @@ fn every_request_gets_a_fresh_instance_and_faults_stay_in_theirs() {
     let component = http_component();
     let server = Server::start(
         temp.path(),
-        &component,
+        component,
         &[
             "--timeout",
             "2s",
@@ -251,7 +251,7 @@ fn every_request_gets_a_fresh_instance_and_faults_stay_in_theirs() {
 fn allowed_outgoing_requests_go_through() {
     let temp = tempdir();
     let component = http_component();
-    let upstream = Server::start(temp.path(), &component, &[]);
+    let upstream = Server::start(temp.path(), component, &[]);
     let port = upstream
         .url
         .trim_end_matches('/')
@@ -260,7 +260,7 @@ fn allowed_outgoing_requests_go_through() {
         .unwrap()
         .to_owned();
     let grant = format!("127.0.0.1:{port}");
-    let server = Server::start(temp.path(), &component, &["--allow-http", &grant]);
+    let server = Server::start(temp.path(), component, &["--allow-http", &grant]);
     let fetched = curl(&server, &format!("/fetch?url={}", upstream.url), &[]);
     assert_eq!(
         fetched.body,
@@ -277,7 +277,7 @@ fn allowed_outgoing_requests_go_through() {
 fn shutdown_lets_the_request_in_flight_finish() {
     let temp = tempdir();
     let component = http_component();
-    let mut server = Server::start(temp.path(), &component, &[]);
+    let mut server = Server::start(temp.path(), component, &[]);
     let url = format!("{}sleep?ms=1500", server.url);
     let in_flight = std::thread::spawn(move || {
         Command::new("curl")
@@ -285,7 +285,16 @@ fn shutdown_lets_the_request_in_flight_finish() {
             .output()
             .unwrap()
     });
-    std::thread::sleep(Duration::from_millis(400));
+    // SIGTERM once the request is in the guest (it says so on stderr).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !server.log().contains("sleeping for 1500ms") {
+        assert!(
+            Instant::now() < deadline,
+            "the request never reached the guest:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     server.terminate();
     let reply = in_flight.join().unwrap();
     assert_eq!(String::from_utf8_lossy(&reply.stdout), "slept 1500ms\n");
@@ -307,7 +316,7 @@ fn shutdown_lets_the_request_in_flight_finish() {
 fn an_address_in_use_and_a_component_that_is_not_a_handler_are_refused() {
     let temp = tempdir();
     let component = http_component();
-    let server = Server::start(temp.path(), &component, &[]);
+    let server = Server::start(temp.path(), component, &[]);
     let addr = server
         .url
         .trim_start_matches("http://")

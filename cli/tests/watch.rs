@@ -218,8 +218,32 @@ fn build_watch_rebuilds_only_the_component_whose_source_changed() {
     std::fs::write(ws.join("target/wcomp/more/out.txt"), b"x").unwrap();
     std::fs::write(ws.join("reporter/app.py~"), b"backup").unwrap();
     std::fs::write(ws.join("analyzer/src/.lib.rs.swp"), b"swap").unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(watching.since(mark), Vec::<Value>::new());
+    // Then a save that changes nothing: its cycle is the only one, and it names only that file.
+    touch_unchanged(&ws.join("reporter/app.py"));
+    let cycle = watching.wait_for(mark, "watching", BUILD);
+    assert_only_change(&cycle, "reporter/app.py");
+    assert_eq!(rebuilt(&cycle), Vec::<String>::new(), "{cycle:?}");
+}
+
+/// Saves `path` again with the same bytes: a change for the watcher, none for the build.
+fn touch_unchanged(path: &Path) {
+    let text = std::fs::read(path).unwrap();
+    let scratch = path.with_extension("saving");
+    std::fs::write(&scratch, text).unwrap();
+    std::fs::rename(&scratch, path).unwrap();
+}
+
+/// `events` hold one cycle, started by a change of the file ending in `suffix` alone: the
+/// files written before it were filtered out.
+#[track_caller]
+fn assert_only_change(events: &[Value], suffix: &str) {
+    let changes: Vec<&Value> = events.iter().filter(|e| e["reason"] == "changed").collect();
+    assert_eq!(changes.len(), 1, "{events:?}");
+    let paths = changes[0]["paths"].as_array().unwrap();
+    assert!(
+        !paths.is_empty() && paths.iter().all(|p| p.as_str().unwrap().ends_with(suffix)),
+        "{events:?}"
+    );
 }
 
 /// `curl` in a loop until `stop`: every answer's status and body, and every failure.
@@ -281,6 +305,24 @@ impl Client {
                 "no answer `{body}` within {timeout:?}; last: {:?}\n{}",
                 self.answers.lock().unwrap().last(),
                 output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// How many answers have arrived.
+    fn answered(&self) -> usize {
+        self.answers.lock().unwrap().len()
+    }
+
+    /// Waits until `count` answers have arrived.
+    #[track_caller]
+    fn wait_for_answers(&self, count: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.answered() < count {
+            assert!(
+                Instant::now() < deadline,
+                "fewer than {count} answers within {timeout:?}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -358,7 +400,7 @@ fn serve_watch_swaps_the_component_without_dropping_a_request() {
     assert!(cycle.iter().all(|e| e["reason"] != "swapped"), "{cycle:?}");
     let kept = cycle.iter().find(|e| e["reason"] == "kept").unwrap();
     assert_eq!(kept["hash"], swapped["hash"], "{kept}");
-    std::thread::sleep(Duration::from_millis(500));
+    client.wait_for_answers(client.answered() + 3, BUILD);
     assert_eq!(client.last_body(), "Hello again from Rust!\n");
 
     // The next good save recovers.
@@ -371,12 +413,13 @@ fn serve_watch_swaps_the_component_without_dropping_a_request() {
     client.wait_for_body("Hello, third time!\n", BUILD, || server.output());
     server.wait_for(mark, "watching", Duration::from_secs(10));
 
-    // A file under `target/` triggers nothing.
+    // A file under `target/` triggers nothing: the next cycle is the one an unchanged save of
+    // the source starts, and it names only that file.
     let mark = server.mark();
     std::fs::write(project.join("target/wcomp/notes.txt"), b"x").unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    let after = server.since(mark);
-    assert!(after.iter().all(|e| e["reason"] == "request"), "{after:?}");
+    touch_unchanged(&lib);
+    let cycle = server.wait_for(mark, "cycle-finished", BUILD);
+    assert_only_change(&cycle, "src/lib.rs");
 
     let (answers, failures) = client.stop();
     assert_eq!(failures, Vec::<String>::new(), "requests that failed");

@@ -4,9 +4,9 @@ use std::time::Instant;
 use serde_json::json;
 
 use crate::commands::CommandError;
-use crate::commands::watch::WatchLoop;
 use crate::diagnostic::ReportResult as _;
 use crate::manifest::Project;
+use crate::watch::WatchLoop;
 use crate::workspace::build::{self as workspace_build, BuildGraph, BuildOptions, Outcome};
 use crate::workspace::{MANIFEST, Workspace};
 use crate::{Context, ExitStatus};
@@ -134,7 +134,7 @@ pub fn run(args: BuildArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         // The manifest is read again every cycle: an edit to `wcomp.toml` counts too.
         // `--force` applies to the first build only.
         let mut force = args.force;
-        return WatchLoop::new(&dir, ctx)?.run(ctx, &stop, |ctx| {
+        return WatchLoop::new(&dir, ctx, crate::error::report)?.run(ctx, &stop, |ctx| {
             build_once(&args, std::mem::take(&mut force), ctx)
         });
     }

@@ -16,7 +16,6 @@ pub mod registry;
 pub mod run;
 pub mod serve;
 pub mod test;
-pub mod watch;
 pub mod wit;
 
 use crate::cli::Command;

@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::commands::build::current_component;
 use crate::commands::registry::{RegistryFlags, component_path};
-use crate::commands::watch::WatchLoop;
 use crate::diagnostic::{Diagnosed, ReportResult as _};
 use crate::printer::Verbosity;
 use crate::runtime::profile::RunProfile;
@@ -12,6 +11,7 @@ use crate::runtime::{
     self, CacheMode, DirGrant, EnvGrant, Events, Limits, NetGrant, RunEvent, RunOptions,
     RunOutcome, Sandbox, cache,
 };
+use crate::watch::WatchLoop;
 use crate::workspace::{MANIFEST, Manifest};
 use crate::{Context, ExitStatus};
 
@@ -110,7 +110,7 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     if args.watch {
         let stop = std::sync::atomic::AtomicBool::new(false);
         let dir = ctx.cwd.clone();
-        return WatchLoop::new(&dir, ctx)?.run(ctx, &stop, |ctx| {
+        return WatchLoop::new(&dir, ctx, crate::error::report)?.run(ctx, &stop, |ctx| {
             let component = current_component(&dir, None, "run", ctx)?;
             run_once(&args, component, ctx)
         });
@@ -185,31 +185,41 @@ pub fn sandbox_and_limits(
     ctx: &Context,
     profile: RunProfile,
 ) -> anyhow::Result<(Sandbox, Limits)> {
-    let mut limits = profile.limits(Limits::default());
-    let mut sandbox = profile.sandbox;
-    let mut flags = Sandbox::default();
-    for text in &args.dirs {
-        flags
-            .dirs
-            .push(text.parse::<DirGrant>().report_err()?.relative_to(&ctx.cwd));
+    Ok(profile.overlay(args.profile(ctx)?).resolve())
+}
+
+impl GuestFlags {
+    /// The grants and limits these flags set, as a profile to lay over the manifest's.
+    pub fn profile(&self, ctx: &Context) -> anyhow::Result<RunProfile> {
+        let mut sandbox = Sandbox::default();
+        for text in &self.dirs {
+            sandbox
+                .dirs
+                .push(text.parse::<DirGrant>().report_err()?.relative_to(&ctx.cwd));
+        }
+        for text in &self.env {
+            sandbox.env.push(text.parse::<EnvGrant>().report_err()?);
+        }
+        for text in &self.allow_net {
+            sandbox.net.push(text.parse::<NetGrant>().report_err()?);
+        }
+        Ok(RunProfile {
+            sandbox,
+            timeout: self
+                .timeout
+                .as_deref()
+                .map(crate::units::parse_timeout)
+                .transpose()
+                .report_err()?,
+            fuel: self.fuel,
+            max_memory: self
+                .max_memory
+                .as_deref()
+                .map(crate::units::parse_size)
+                .transpose()
+                .report_err()?,
+        })
     }
-    for text in &args.env {
-        flags.env.push(text.parse::<EnvGrant>().report_err()?);
-    }
-    for text in &args.allow_net {
-        flags.net.push(text.parse::<NetGrant>().report_err()?);
-    }
-    sandbox.merge(flags);
-    if let Some(text) = &args.timeout {
-        limits.timeout = crate::units::parse_timeout(text).report_err()?;
-    }
-    if let Some(fuel) = args.fuel {
-        limits.fuel = Some(fuel);
-    }
-    if let Some(text) = &args.max_memory {
-        limits.max_memory = crate::units::parse_size(text).report_err()?;
-    }
-    Ok((sandbox, limits))
 }
 
 /// Shows run events: compilation and the sandbox with `-v` (as JSON objects under

@@ -8,14 +8,15 @@ use serde_json::json;
 
 use crate::commands::build::{current_component, project_here};
 use crate::commands::registry::{RegistryFlags, component_path};
-use crate::commands::run::{GuestFlags, nearest_manifest, printer_events, sandbox_and_limits};
-use crate::commands::watch::WatchLoop;
+use crate::commands::run::{GuestFlags, nearest_manifest, printer_events};
 use crate::diagnostic::ReportResult as _;
 use crate::manifest::Manifest;
 use crate::runtime::profile::RunProfile;
 use crate::runtime::{HttpGrant, cache};
+use crate::serve::profile::ServeFlags;
 use crate::serve::profile::ServeProfile;
-use crate::serve::{self, AccessRecord, Admission, DEFAULT_MAX_CONCURRENCY, ServeOptions};
+use crate::serve::{self, AccessRecord, ServeOptions};
+use crate::watch::WatchLoop;
 use crate::workspace::Workspace;
 use crate::{Context, ExitStatus};
 
@@ -100,11 +101,6 @@ pub struct ServeArgs {
     pub watch: bool,
 }
 
-const DEFAULT_ADDR: &str = "127.0.0.1:8080";
-const DEFAULT_MAX_BODY: u64 = 10 << 20;
-const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
-
 pub fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     if args.watch {
         return watch(&args, ctx);
@@ -128,7 +124,7 @@ fn watch(args: &ServeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     if Workspace::find(&dir).is_none() {
         project_here(&dir, "serve")?;
     }
-    let mut watch = WatchLoop::new(&dir, &quiet)?;
+    let mut watch = WatchLoop::new(&dir, &quiet, crate::error::report)?;
     let never = AtomicBool::new(false);
     let component = loop {
         match current_component(&dir, args.jobs, "serve", &quiet) {
@@ -336,7 +332,8 @@ fn short_hash(path: &std::path::Path) -> String {
     }
 }
 
-/// The server's settings: flags over `[serve]` over `[run]` over the defaults.
+/// The server's options: the flags parsed, the manifest's `[run]` and `[serve]` read, and
+/// the precedence between them settled by [`serve::profile::resolve`].
 fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Result<ServeOptions> {
     let (run_profile, serve_profile) = match nearest_manifest(&ctx.cwd) {
         Some(path) => {
@@ -348,76 +345,45 @@ fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Resul
         }
         None => (RunProfile::default(), ServeProfile::default()),
     };
-    let (sandbox, mut limits) = sandbox_and_limits(&GuestFlags::default(), ctx, run_profile)?;
-    if let Some(timeout) = serve_profile.timeout {
-        limits.timeout = timeout;
-    }
-    if let Some(fuel) = serve_profile.fuel {
-        limits.fuel = Some(fuel);
-    }
-    if let Some(max_memory) = serve_profile.max_memory {
-        limits.max_memory = max_memory;
-    }
-    // The flags last: they win.
-    let (flag_sandbox, _) = sandbox_and_limits(&args.guest, ctx, RunProfile::default())?;
-    let mut sandbox = sandbox;
-    sandbox.merge(flag_sandbox);
-    if let Some(text) = &args.guest.timeout {
-        limits.timeout = crate::units::parse_timeout(text).report_err()?;
-    }
-    if let Some(fuel) = args.guest.fuel {
-        limits.fuel = Some(fuel);
-    }
-    if let Some(text) = &args.guest.max_memory {
-        limits.max_memory = crate::units::parse_size(text).report_err()?;
-    }
-    let mut http = serve_profile.http;
-    for text in &args.allow_http {
-        http.push(text.parse::<HttpGrant>().report_err()?);
-    }
-    let max_concurrency = args
-        .max_concurrency
-        .or(serve_profile.max_concurrency)
-        .unwrap_or(DEFAULT_MAX_CONCURRENCY)
-        .max(1);
-    let parse_size = |text: &Option<String>| {
-        text.as_deref()
+    let flags = ServeFlags {
+        addr: args.addr,
+        guest: args.guest.profile(ctx)?,
+        http: args
+            .allow_http
+            .iter()
+            .map(|text| text.parse::<HttpGrant>().report_err())
+            .collect::<anyhow::Result<_>>()?,
+        max_concurrency: args.max_concurrency,
+        queue: args.queue,
+        max_body: args
+            .max_body
+            .as_deref()
             .map(crate::units::parse_size)
             .transpose()
-            .report_err()
-    };
-    let parse_duration = |text: &Option<String>| {
-        text.as_deref()
+            .report_err()?,
+        header_timeout: args
+            .header_timeout
+            .as_deref()
             .map(crate::units::parse_duration)
             .transpose()
-            .report_err()
+            .report_err()?,
+        drain: args
+            .drain
+            .as_deref()
+            .map(crate::units::parse_duration)
+            .transpose()
+            .report_err()?,
     };
+    let settings = serve::profile::resolve(run_profile, serve_profile, flags);
     Ok(ServeOptions {
         component,
-        addr: args
-            .addr
-            .or(serve_profile.addr)
-            .unwrap_or_else(|| DEFAULT_ADDR.parse().expect("a valid default address")),
-        sandbox,
-        http,
-        limits,
-        admission: Admission {
-            max_concurrency,
-            queue: args
-                .queue
-                .or(serve_profile.queue)
-                .unwrap_or(max_concurrency.saturating_mul(4)),
-            queue_timeout: Duration::from_secs(30),
-            max_body: parse_size(&args.max_body)?
-                .or(serve_profile.max_body)
-                .unwrap_or(DEFAULT_MAX_BODY),
-        },
-        header_timeout: parse_duration(&args.header_timeout)?
-            .or(serve_profile.header_timeout)
-            .unwrap_or(DEFAULT_HEADER_TIMEOUT),
-        drain: parse_duration(&args.drain)?
-            .or(serve_profile.drain)
-            .unwrap_or(DEFAULT_DRAIN),
+        addr: settings.addr,
+        sandbox: settings.sandbox,
+        http: settings.http,
+        limits: settings.limits,
+        admission: settings.admission,
+        header_timeout: settings.header_timeout,
+        drain: settings.drain,
         cache: if args.no_cache {
             crate::runtime::CacheMode::Disabled
         } else {

@@ -3,11 +3,11 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::commands::CommandError;
-use crate::commands::watch::WatchLoop;
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::runtime::profile::RunProfile;
 use crate::serve::profile::ServeProfile;
 use crate::testing::{self, HttpCase, TestCase, TestOptions, TestResult, report};
+use crate::watch::WatchLoop;
 use crate::workspace::build::{self as workspace_build, BuildOptions};
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
@@ -63,7 +63,8 @@ pub fn run(args: TestArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         .report_err()?;
     if args.watch {
         let stop = std::sync::atomic::AtomicBool::new(false);
-        return WatchLoop::new(&root, ctx)?.run(ctx, &stop, |ctx| test_once(&args, &root, ctx));
+        return WatchLoop::new(&root, ctx, crate::error::report)?
+            .run(ctx, &stop, |ctx| test_once(&args, &root, ctx));
     }
     test_once(&args, &root, ctx)
 }

@@ -52,6 +52,25 @@ impl RunProfile {
         })
     }
 
+    /// `over` on top of this profile: its grants added (an environment variable it sets
+    /// replacing this one's), its limits where it sets them. Command-line flags parsed into a
+    /// profile go on top of the manifest's this way.
+    pub fn overlay(mut self, over: RunProfile) -> RunProfile {
+        self.sandbox.merge(over.sandbox);
+        RunProfile {
+            sandbox: self.sandbox,
+            timeout: over.timeout.or(self.timeout),
+            fuel: over.fuel.or(self.fuel),
+            max_memory: over.max_memory.or(self.max_memory),
+        }
+    }
+
+    /// The sandbox and the limits (on top of the defaults) this profile describes.
+    pub fn resolve(self) -> (Sandbox, Limits) {
+        let limits = self.limits(Limits::default());
+        (self.sandbox, limits)
+    }
+
     /// These limits on top of `base`.
     pub fn limits(&self, base: Limits) -> Limits {
         Limits {

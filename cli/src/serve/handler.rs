@@ -5,15 +5,13 @@
 //! runs out of time, `500` (with the request id) when it traps or hits another limit. The
 //! guest's failure never reaches anything but its own request.
 
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body::{Body, Frame};
+use http_body::Body;
 use http_body_util::BodyExt as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use wasmtime_wasi_http::Error as HttpError;
@@ -145,12 +143,7 @@ impl Handler {
         };
 
         let too_large = Arc::new(AtomicBool::new(false));
-        let request = request.map(|body| Limited {
-            inner: body,
-            left: self.admission.max_body,
-            limit: self.admission.max_body,
-            tripped: too_large.clone(),
-        });
+        let request = request.map(|body| limited(body, self.admission.max_body, too_large.clone()));
         let (response_tx, response_rx) = oneshot::channel();
         let (outcome_tx, outcome_rx) = oneshot::channel();
         let (report_tx, report_rx) = oneshot::channel();
@@ -221,9 +214,7 @@ impl Handler {
     /// the response body).
     async fn run_guest(
         &self,
-        request: Request<
-            Limited<impl Body<Data = Bytes, Error: Into<HttpError>> + Send + Unpin + 'static>,
-        >,
+        request: Request<impl Body<Data = Bytes, Error = HttpError> + Send + Unpin + 'static>,
         response_tx: oneshot::Sender<Result<Response<ResponseBody>, ErrorCode>>,
     ) -> GuestReport {
         let started = Instant::now();
@@ -244,9 +235,7 @@ impl Handler {
 
     async fn call_guest(
         &self,
-        request: Request<
-            Limited<impl Body<Data = Bytes, Error: Into<HttpError>> + Send + Unpin + 'static>,
-        >,
+        request: Request<impl Body<Data = Bytes, Error = HttpError> + Send + Unpin + 'static>,
         response_tx: oneshot::Sender<Result<Response<ResponseBody>, ErrorCode>>,
         report: &mut GuestReport,
     ) -> anyhow::Result<()> {
@@ -409,51 +398,29 @@ fn error_response(status: StatusCode, request_id: &str, body: String) -> Respons
     response
 }
 
-/// The request body, cut off at the limit: past it the guest's read fails, and the request
-/// is answered `413`.
-struct Limited<B> {
-    inner: B,
-    left: u64,
+/// The request body, cut off at `limit` bytes: past it the guest's read fails with
+/// `HttpRequestBodySize`, and `tripped` tells the handler to answer `413`.
+fn limited<B>(
+    body: B,
     limit: u64,
     tripped: Arc<AtomicBool>,
-}
-
-impl<B> Body for Limited<B>
+) -> impl Body<Data = Bytes, Error = HttpError> + Send + Unpin + 'static
 where
-    B: Body<Data = Bytes> + Unpin,
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<HttpError>,
 {
-    type Data = Bytes;
-    type Error = HttpError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
-        let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                let size = frame.data_ref().map_or(0, |data| data.len() as u64);
-                if size > this.left {
-                    this.tripped.store(true, Ordering::Release);
-                    return Poll::Ready(Some(Err(HttpError::HttpRequestBodySize(Some(
-                        this.limit,
-                    )))));
-                }
-                this.left -= size;
-                Poll::Ready(Some(Ok(frame)))
+    let bytes = usize::try_from(limit).unwrap_or(usize::MAX);
+    http_body_util::Limited::new(body.map_err(Into::<HttpError>::into), bytes).map_err(
+        move |err: Box<dyn std::error::Error + Send + Sync>| {
+            if err.is::<http_body_util::LengthLimitError>() {
+                tripped.store(true, Ordering::Release);
+                return HttpError::HttpRequestBodySize(Some(limit));
             }
-            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err.into()))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
-    }
+            // `Limited` passes the body's own errors through, boxed.
+            match err.downcast::<HttpError>() {
+                Ok(err) => *err,
+                Err(other) => HttpError::InternalError(Some(other.to_string())),
+            }
+        },
+    )
 }

@@ -92,9 +92,6 @@ pub struct ServeSummary {
 /// Bytes of each memory and table slot reset in place rather than returned to the kernel.
 const KEEP_RESIDENT: usize = 4 << 20;
 
-/// Instance slots the pooling allocator reserves when `--max-concurrency` is not given.
-pub const DEFAULT_MAX_CONCURRENCY: usize = 1000;
-
 /// Serves until `SIGINT`/`SIGTERM`; `ready` hears the bound address once the server accepts
 /// connections, with the [`Swapper`] that replaces the served component while it runs.
 pub fn serve(

@@ -1,12 +1,30 @@
-//! `[serve]` of `wcomp.toml` turned into server settings, every bad value reported at its
-//! place in the manifest. Command-line flags are applied on top by the caller.
+//! A server's settings and where they come from: `[serve]` of `wcomp.toml` (every bad value
+//! reported at its place in the manifest), the command line's flags ([`ServeFlags`]), and
+//! the precedence between them and `[run]` ([`resolve`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::handler::Admission;
 use crate::manifest::{Manifest, ManifestError};
-use crate::runtime::HttpGrant;
-use crate::runtime::profile::{parse, parse_with};
+use crate::runtime::profile::{RunProfile, parse, parse_with};
+use crate::runtime::{HttpGrant, Limits, Sandbox};
+
+/// Where a server listens unless told otherwise.
+pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::LOCALHOST,
+    8080,
+));
+/// Instance slots the pooling allocator reserves when `--max-concurrency` is not given.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 1000;
+/// The largest request body accepted by default.
+pub const DEFAULT_MAX_BODY: u64 = 10 << 20;
+/// How long a client may take to send its request headers by default.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long requests in flight may take to finish once shutdown starts, by default.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+/// How long a request waits for a guest slot before `503`.
+const QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Server settings from a manifest; `None` where it says nothing.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +86,75 @@ impl ServeProfile {
     }
 }
 
+/// What the command line says, parsed; `None` (or empty) where it says nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ServeFlags {
+    pub addr: Option<SocketAddr>,
+    /// `--dir`, `--env`, `--allow-net`, `--timeout`, `--fuel`, `--max-memory`.
+    pub guest: RunProfile,
+    /// `--allow-http`, added to `[serve] allow-http`.
+    pub http: Vec<HttpGrant>,
+    pub max_concurrency: Option<usize>,
+    pub queue: Option<usize>,
+    pub max_body: Option<u64>,
+    pub header_timeout: Option<Duration>,
+    pub drain: Option<Duration>,
+}
+
+/// A server's settings, as [`resolve`] settles them.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    pub addr: SocketAddr,
+    pub sandbox: Sandbox,
+    pub http: Vec<HttpGrant>,
+    pub limits: Limits,
+    pub admission: Admission,
+    pub header_timeout: Duration,
+    pub drain: Duration,
+}
+
+/// The server's settings: flags over `[serve]` over `[run]` over the defaults. Grants add up;
+/// every other setting is taken from the first of them that sets it.
+pub fn resolve(run: RunProfile, serve: ServeProfile, flags: ServeFlags) -> ServeSettings {
+    let serve_limits = RunProfile {
+        sandbox: Sandbox::default(),
+        timeout: serve.timeout,
+        fuel: serve.fuel,
+        max_memory: serve.max_memory,
+    };
+    let (sandbox, limits) = run.overlay(serve_limits).overlay(flags.guest).resolve();
+    let mut http = serve.http;
+    http.extend(flags.http);
+    let max_concurrency = flags
+        .max_concurrency
+        .or(serve.max_concurrency)
+        .unwrap_or(DEFAULT_MAX_CONCURRENCY)
+        .max(1);
+    ServeSettings {
+        addr: flags.addr.or(serve.addr).unwrap_or(DEFAULT_ADDR),
+        sandbox,
+        http,
+        limits,
+        admission: Admission {
+            max_concurrency,
+            queue: flags
+                .queue
+                .or(serve.queue)
+                .unwrap_or(max_concurrency.saturating_mul(4)),
+            queue_timeout: QUEUE_TIMEOUT,
+            max_body: flags
+                .max_body
+                .or(serve.max_body)
+                .unwrap_or(DEFAULT_MAX_BODY),
+        },
+        header_timeout: flags
+            .header_timeout
+            .or(serve.header_timeout)
+            .unwrap_or(DEFAULT_HEADER_TIMEOUT),
+        drain: flags.drain.or(serve.drain).unwrap_or(DEFAULT_DRAIN),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -106,5 +193,56 @@ mod tests {
         assert!(err.message.contains("without a scheme"), "{}", err.message);
         let err = profile("[serve]\nmax-body = \"lots\"\n").unwrap_err();
         assert_eq!(err.span.offset(), "[serve]\nmax-body = ".len());
+    }
+
+    #[test]
+    fn flags_win_over_serve_over_run_over_the_defaults() {
+        let manifest = Manifest::parse(
+            Path::new("/w/wcomp.toml"),
+            "[run]\ntimeout = \"5s\"\nfuel = 100\nenv = [\"A=run\"]\n\n[serve]\ntimeout = \"7s\"\nmax-body = \"1KiB\"\nqueue = 3\n".to_owned(),
+        )
+        .unwrap();
+        let run = RunProfile::from_manifest(&manifest).unwrap();
+        let serve = ServeProfile::from_manifest(&manifest).unwrap();
+
+        let settings = resolve(run.clone(), serve.clone(), ServeFlags::default());
+        assert_eq!(settings.limits.timeout, Some(Duration::from_secs(7)));
+        assert_eq!(settings.limits.fuel, Some(100));
+        assert_eq!(settings.admission.max_body, 1024);
+        assert_eq!(settings.admission.queue, 3);
+        assert_eq!(settings.admission.max_concurrency, DEFAULT_MAX_CONCURRENCY);
+        assert_eq!(settings.addr, DEFAULT_ADDR);
+        assert_eq!(settings.header_timeout, DEFAULT_HEADER_TIMEOUT);
+        assert_eq!(settings.sandbox.env.len(), 1);
+
+        let flags = ServeFlags {
+            addr: Some("127.0.0.1:9000".parse().unwrap()),
+            guest: RunProfile {
+                sandbox: Sandbox {
+                    env: vec!["A=flag".parse().unwrap()],
+                    ..Sandbox::default()
+                },
+                timeout: Some(None),
+                fuel: None,
+                max_memory: Some(1 << 20),
+            },
+            max_body: Some(10),
+            max_concurrency: Some(2),
+            ..ServeFlags::default()
+        };
+        let settings = resolve(run, serve, flags);
+        assert_eq!(settings.limits.timeout, None, "`--timeout none` wins");
+        assert_eq!(settings.limits.fuel, Some(100), "unset flags fall through");
+        assert_eq!(settings.limits.max_memory, 1 << 20);
+        assert_eq!(settings.admission.max_body, 10);
+        assert_eq!(settings.admission.queue, 3);
+        assert_eq!(settings.admission.max_concurrency, 2);
+        assert_eq!(settings.addr, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(
+            settings.sandbox.env.len(),
+            1,
+            "the flag's `A` replaces the manifest's"
+        );
+        assert_eq!(settings.sandbox.env[0].value.as_deref(), Some("flag"));
     }
 }

@@ -22,6 +22,8 @@ async fn main(mut request: Request<Body>) -> Result<Response<Body>, Error> {
         }
         "/sleep" => {
             let ms = query.strip_prefix("ms=").and_then(|v| v.parse().ok()).unwrap_or(100);
+            // Tells whoever reads the server's stderr that the request is in the guest.
+            eprintln!("sleeping for {ms}ms");
             wstd::task::sleep(Duration::from_millis(ms)).await;
             format!("slept {ms}ms\n")
         }
