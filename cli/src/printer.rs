@@ -35,6 +35,16 @@ pub enum OutputFormat {
     Sarif,
 }
 
+/// Something a command reports, in both of its forms: the JSON object `--format json` prints
+/// (with its `reason`), and the lines people read otherwise. Commands report by
+/// [`Printer::emit`]ting one, so neither form can be forgotten.
+pub trait Message {
+    /// The JSON object, `reason` included.
+    fn to_json(&self) -> Value;
+    /// The human form, through the printer's status, data and warning lines.
+    fn show(&self, printer: &Printer);
+}
+
 /// Writes everything wcomp shows to the user.
 #[derive(Debug, Clone)]
 pub struct Printer {
@@ -222,6 +232,22 @@ impl Printer {
             self.json(json!({"reason": "diagnostic", "rendered": text}));
         } else {
             self.eprint_line(text.strip_suffix('\n').unwrap_or(text));
+        }
+    }
+
+    /// Reports `message` in the form the user asked for.
+    pub fn emit(&self, message: &dyn Message) {
+        if self.is_json() {
+            self.json(message.to_json());
+        } else {
+            message.show(self);
+        }
+    }
+
+    /// Reports `message` only with `-v`, in the form the user asked for.
+    pub fn emit_verbose(&self, message: &dyn Message) {
+        if self.verbosity >= Verbosity::Verbose {
+            self.emit(message);
         }
     }
 

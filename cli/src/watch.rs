@@ -21,9 +21,9 @@ use anyhow::Context as _;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, NoCache, new_debouncer_opt};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::printer::Printer;
+use crate::printer::{Message, Printer};
 use crate::workspace::Workspace;
 use crate::workspace::fingerprint::TOOL_WRITTEN;
 use crate::{Context, ExitStatus};
@@ -280,13 +280,9 @@ impl WatchLoop {
     pub fn wait(&mut self, ctx: &Context, stop: &AtomicBool) -> anyhow::Result<bool> {
         let queued = self.watcher.pending()?;
         let (changed, during_cycle) = if queued.is_empty() {
-            if ctx.printer.is_json() {
-                ctx.printer
-                    .json(json!({"reason": "watching", "directories": self.watcher.directories()}));
-            } else {
-                ctx.printer
-                    .status("Watching", format_args!("for changes (Ctrl-C stops)"));
-            }
+            ctx.printer.emit(&Watching {
+                directories: self.watcher.directories(),
+            });
             match self.watcher.next_change(stop)? {
                 Some(changed) => (changed, false),
                 None => return Ok(false),
@@ -294,21 +290,11 @@ impl WatchLoop {
         } else {
             (queued, true)
         };
-        let shown = describe(&changed, &ctx.cwd);
-        if ctx.printer.is_json() {
-            ctx.printer.json(json!({
-                "reason": "changed",
-                "paths": changed,
-                "queued": during_cycle,
-            }));
-        } else if during_cycle {
-            ctx.printer.status(
-                "Queued",
-                format_args!("{shown} changed during the last cycle; running again"),
-            );
-        } else {
-            ctx.printer.status("Changed", shown);
-        }
+        ctx.printer.emit(&Changed {
+            paths: &changed,
+            queued: during_cycle,
+            cwd: &ctx.cwd,
+        });
         Ok(true)
     }
 }
@@ -327,13 +313,64 @@ fn run_cycle(
             false
         }
     };
-    if ctx.printer.is_json() {
-        ctx.printer.json(json!({
-            "reason": "cycle-finished",
-            "ok": ok,
-            "seconds": started.elapsed().as_secs_f64(),
-        }));
+    ctx.printer.emit(&CycleFinished {
+        ok,
+        seconds: started.elapsed().as_secs_f64(),
+    });
+}
+
+/// Waiting for the next change.
+struct Watching {
+    directories: usize,
+}
+
+impl Message for Watching {
+    fn to_json(&self) -> Value {
+        json!({"reason": "watching", "directories": self.directories})
     }
+
+    fn show(&self, printer: &Printer) {
+        printer.status("Watching", format_args!("for changes (Ctrl-C stops)"));
+    }
+}
+
+/// The files whose change starts a cycle; `queued` when they changed during the last one.
+struct Changed<'a> {
+    paths: &'a [PathBuf],
+    queued: bool,
+    cwd: &'a Path,
+}
+
+impl Message for Changed<'_> {
+    fn to_json(&self) -> Value {
+        json!({"reason": "changed", "paths": self.paths, "queued": self.queued})
+    }
+
+    fn show(&self, printer: &Printer) {
+        let shown = describe(self.paths, self.cwd);
+        if self.queued {
+            printer.status(
+                "Queued",
+                format_args!("{shown} changed during the last cycle; running again"),
+            );
+        } else {
+            printer.status("Changed", shown);
+        }
+    }
+}
+
+/// A cycle ended (in JSON; people have read its own output).
+struct CycleFinished {
+    ok: bool,
+    seconds: f64,
+}
+
+impl Message for CycleFinished {
+    fn to_json(&self) -> Value {
+        json!({"reason": "cycle-finished", "ok": self.ok, "seconds": self.seconds})
+    }
+
+    fn show(&self, _: &Printer) {}
 }
 
 /// `src/lib.rs`, or `src/lib.rs and 2 more`, relative to `cwd` where possible.

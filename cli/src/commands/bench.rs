@@ -1,9 +1,10 @@
 use std::path::PathBuf;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::commands::CommandError;
 use crate::diagnostic::ReportResult as _;
+use crate::printer::{Message, Printer};
 use crate::runtime::bench::{self, BenchOptions, BenchReport, MemoryInit, Progress};
 use crate::runtime::{CacheMode, cache};
 use crate::workspace::{self, Workspace};
@@ -104,18 +105,23 @@ pub fn run(args: BenchArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         progress: Progress::new(move |phase| printer.status("Benchmarking", phase)),
     };
     let report = bench::run(&options)?;
-    if ctx.printer.is_json() {
-        let mut value = serde_json::to_value(&report)?;
-        value["reason"] = json!("bench");
-        ctx.printer.json(value);
-    } else {
-        print_report(ctx, &report);
-    }
+    ctx.printer.emit(&report);
     Ok(ExitStatus::Success)
 }
 
-fn print_report(ctx: &Context, report: &BenchReport) {
-    let p = &ctx.printer;
+impl Message for BenchReport {
+    fn to_json(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or_else(|_| json!({}));
+        value["reason"] = json!("bench");
+        value
+    }
+
+    fn show(&self, printer: &Printer) {
+        print_report(printer, self);
+    }
+}
+
+fn print_report(p: &Printer, report: &BenchReport) {
     p.data(format_args!(
         "component     {} ({}, {} memories and {} core instances per instance)",
         report.component.display(),

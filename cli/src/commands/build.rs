@@ -1,13 +1,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::commands::CommandError;
 use crate::diagnostic::ReportResult as _;
 use crate::manifest::Project;
+use crate::printer::{Message, Printer};
 use crate::watch::WatchLoop;
-use crate::workspace::build::{self as workspace_build, BuildGraph, BuildOptions, Outcome};
+use crate::workspace::build::{
+    self as workspace_build, BuildGraph, BuildOptions, MemberBuild, Outcome,
+};
 use crate::workspace::{MANIFEST, Workspace};
 use crate::{Context, ExitStatus};
 
@@ -207,41 +210,15 @@ fn build_graph(
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Fresh))
         .count();
-    if ctx.printer.is_json() {
-        for result in &results {
-            ctx.printer.json(json!({
-                "reason": "component-built",
-                "name": result.name,
-                "language": result.language,
-                "path": result.output,
-                "size": result.size,
-                "fresh": matches!(result.outcome, Outcome::Fresh),
-            }));
-        }
-        ctx.printer.json(json!({"reason": "build-finished", "built": built, "fresh": fresh, "seconds": started.elapsed().as_secs_f64()}));
-    } else {
-        let what = match results.as_slice() {
-            [only] => format!(
-                "`{}` ({}, {} KiB)",
-                only.name,
-                if built == 1 { "built" } else { "fresh" },
-                only.size.unwrap_or(0).div_ceil(1024)
-            ),
-            _ => format!(
-                "{} components ({built} built, {fresh} fresh)",
-                results.len()
-            ),
-        };
-        ctx.printer.status(
-            "Finished",
-            format_args!("{what} in {:.2}s", started.elapsed().as_secs_f64()),
-        );
-        for result in &results {
-            if let Some(output) = &result.output {
-                ctx.printer.data(output.display());
-            }
-        }
+    for result in &results {
+        ctx.printer.emit(&ComponentBuilt(result));
     }
+    ctx.printer.emit(&BuildFinished {
+        results: &results,
+        built,
+        fresh,
+        seconds: started.elapsed().as_secs_f64(),
+    });
     Ok(ExitStatus::Success)
 }
 
@@ -282,4 +259,60 @@ pub fn project_here(dir: &Path, command: &'static str) -> anyhow::Result<Project
         return Err(CommandError::NotInWorkspace { command }).report_err();
     }
     Project::detect(dir)
+}
+
+/// One component of a build, built or fresh (in JSON; people read the summary).
+struct ComponentBuilt<'a>(&'a MemberBuild);
+
+impl Message for ComponentBuilt<'_> {
+    fn to_json(&self) -> Value {
+        let result = self.0;
+        json!({
+            "reason": "component-built",
+            "name": result.name,
+            "language": result.language,
+            "path": result.output,
+            "size": result.size,
+            "fresh": matches!(result.outcome, Outcome::Fresh),
+        })
+    }
+
+    fn show(&self, _: &Printer) {}
+}
+
+/// The end of a build: how many components were built and fresh, and where they are.
+struct BuildFinished<'a> {
+    results: &'a [MemberBuild],
+    built: usize,
+    fresh: usize,
+    seconds: f64,
+}
+
+impl Message for BuildFinished<'_> {
+    fn to_json(&self) -> Value {
+        json!({"reason": "build-finished", "built": self.built, "fresh": self.fresh, "seconds": self.seconds})
+    }
+
+    fn show(&self, printer: &Printer) {
+        let what = match self.results {
+            [only] => format!(
+                "`{}` ({}, {} KiB)",
+                only.name,
+                if self.built == 1 { "built" } else { "fresh" },
+                only.size.unwrap_or(0).div_ceil(1024)
+            ),
+            _ => format!(
+                "{} components ({} built, {} fresh)",
+                self.results.len(),
+                self.built,
+                self.fresh
+            ),
+        };
+        printer.status("Finished", format_args!("{what} in {:.2}s", self.seconds));
+        for result in self.results {
+            if let Some(output) = &result.output {
+                printer.data(output.display());
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::printer::{Message, Printer};
 use crate::runtime::cache;
 use crate::{Context, ExitStatus};
 
@@ -34,28 +35,49 @@ pub fn run(args: CacheArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     match args.action {
         CacheAction::Clean => {
             let cleaned = cache::clean(&dir)?;
-            if ctx.printer.is_json() {
-                ctx.printer.json(json!({"reason": "cache-cleaned", "dir": dir, "entries": cleaned.files, "bytes": cleaned.bytes}));
-            } else {
-                ctx.printer.status(
-                    "Removed",
-                    format_args!(
-                        "{} cached entr{} ({}) from `{}`",
-                        cleaned.files,
-                        if cleaned.files == 1 { "y" } else { "ies" },
-                        crate::units::format_size(cleaned.bytes),
-                        dir.display()
-                    ),
-                );
-            }
+            ctx.printer.emit(&CacheCleaned { dir: &dir, cleaned });
         }
         CacheAction::Dir => {
-            if ctx.printer.is_json() {
-                ctx.printer.json(json!({"reason": "cache-dir", "dir": dir}));
-            } else {
-                ctx.printer.data(dir.display());
-            }
+            ctx.printer.emit(&CacheDir(&dir));
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// Compiled code removed from the cache.
+struct CacheCleaned<'a> {
+    dir: &'a std::path::Path,
+    cleaned: cache::Cleaned,
+}
+
+impl Message for CacheCleaned<'_> {
+    fn to_json(&self) -> Value {
+        json!({"reason": "cache-cleaned", "dir": self.dir, "entries": self.cleaned.files, "bytes": self.cleaned.bytes})
+    }
+
+    fn show(&self, printer: &Printer) {
+        let files = self.cleaned.files;
+        printer.status(
+            "Removed",
+            format_args!(
+                "{files} cached entr{} ({}) from `{}`",
+                if files == 1 { "y" } else { "ies" },
+                crate::units::format_size(self.cleaned.bytes),
+                self.dir.display()
+            ),
+        );
+    }
+}
+
+/// Where the compiled-code cache is.
+struct CacheDir<'a>(&'a std::path::Path);
+
+impl Message for CacheDir<'_> {
+    fn to_json(&self) -> Value {
+        json!({"reason": "cache-dir", "dir": self.0})
+    }
+
+    fn show(&self, printer: &Printer) {
+        printer.data(self.0.display());
+    }
 }

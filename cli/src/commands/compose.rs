@@ -1,12 +1,13 @@
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::commands::CommandError;
 use crate::commands::registry::{RegistryFlags, component_path};
 use crate::compose::Composition;
 use crate::compose::{self, ComposeInput, ComposeOptions, LeftReason};
 use crate::diagnostic::ReportResult as _;
+use crate::printer::{Message, Printer};
 use crate::registry::Access;
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
@@ -128,32 +129,11 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     } else {
         let output = ctx.path(args.output);
         crate::fsutil::write(&output, &composition.bytes)?;
-        if ctx.printer.is_json() {
-            ctx.printer.json(json!({
-                "reason": "composed",
-                "path": output,
-                "size": composition.bytes.len(),
-                "links": composition.links,
-                "imports": composition.left,
-            }));
-        } else {
-            ctx.printer.status(
-                "Composed",
-                format_args!(
-                    "{} components into `{}` ({} KiB)",
-                    composition
-                        .links
-                        .iter()
-                        .map(|l| &l.exporter)
-                        .collect::<std::collections::BTreeSet<_>>()
-                        .len()
-                        + 1,
-                    args.output.display(),
-                    composition.bytes.len().div_ceil(1024)
-                ),
-            );
-            ctx.printer.data(output.display());
-        }
+        ctx.printer.emit(&Composed {
+            path: &output,
+            shown: args.output,
+            composition: &composition,
+        });
     }
     Ok(ExitStatus::Success)
 }
@@ -173,43 +153,114 @@ fn report_workspace(
         .output
         .strip_prefix(&workspace.root)
         .unwrap_or(&result.output);
-    match &result.composition {
-        None => {
-            if ctx.printer.is_json() {
-                ctx.printer.json(json!({"reason": "composed", "path": result.output, "root": result.root, "fresh": true}));
-            } else {
-                ctx.printer.status(
-                    "Fresh",
-                    format_args!("`{}` is up to date", relative.display()),
-                );
-                ctx.printer.data(result.output.display());
+    if let Some(composition) = &result.composition {
+        print_unresolved(composition, ctx);
+    }
+    ctx.printer.emit(&WorkspaceComposed {
+        path: &result.output,
+        relative,
+        root: &result.root,
+        composition: result.composition.as_ref(),
+    });
+}
+
+/// A composition of explicit components, written to a file.
+struct Composed<'a> {
+    path: &'a Path,
+    /// The file as the user named it.
+    shown: &'a Path,
+    composition: &'a Composition,
+}
+
+impl Message for Composed<'_> {
+    fn to_json(&self) -> Value {
+        json!({
+            "reason": "composed",
+            "path": self.path,
+            "size": self.composition.bytes.len(),
+            "links": self.composition.links,
+            "imports": self.composition.left,
+        })
+    }
+
+    fn show(&self, printer: &Printer) {
+        let components = self
+            .composition
+            .links
+            .iter()
+            .map(|l| &l.exporter)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            + 1;
+        printer.status(
+            "Composed",
+            format_args!(
+                "{components} components into `{}` ({} KiB)",
+                self.shown.display(),
+                self.composition.bytes.len().div_ceil(1024)
+            ),
+        );
+        printer.data(self.path.display());
+    }
+}
+
+/// A workspace's composition: composed now, or up to date (`composition` is `None`).
+struct WorkspaceComposed<'a> {
+    path: &'a Path,
+    /// `path` relative to the workspace.
+    relative: &'a Path,
+    root: &'a str,
+    composition: Option<&'a Composition>,
+}
+
+impl Message for WorkspaceComposed<'_> {
+    fn to_json(&self) -> Value {
+        match self.composition {
+            None => {
+                json!({"reason": "composed", "path": self.path, "root": self.root, "fresh": true})
             }
+            Some(composition) => json!({
+                "reason": "composed",
+                "path": self.path,
+                "root": self.root,
+                "fresh": false,
+                "size": composition.bytes.len(),
+                "links": composition.links,
+                "imports": composition.left,
+            }),
         }
-        Some(composition) => {
-            print_unresolved(composition, ctx);
-            if ctx.printer.is_json() {
-                ctx.printer.json(json!({
-                    "reason": "composed",
-                    "path": result.output,
-                    "root": result.root,
-                    "fresh": false,
-                    "size": composition.bytes.len(),
-                    "links": composition.links,
-                    "imports": composition.left,
-                }));
-            } else {
-                ctx.printer.status(
-                    "Composed",
-                    format_args!(
-                        "`{}` from root `{}` ({} KiB)",
-                        relative.display(),
-                        result.root,
-                        composition.bytes.len().div_ceil(1024)
-                    ),
-                );
-                ctx.printer.data(result.output.display());
-            }
+    }
+
+    fn show(&self, printer: &Printer) {
+        match self.composition {
+            None => printer.status(
+                "Fresh",
+                format_args!("`{}` is up to date", self.relative.display()),
+            ),
+            Some(composition) => printer.status(
+                "Composed",
+                format_args!(
+                    "`{}` from root `{}` ({} KiB)",
+                    self.relative.display(),
+                    self.root,
+                    composition.bytes.len().div_ceil(1024)
+                ),
+            ),
         }
+        printer.data(self.path.display());
+    }
+}
+
+/// What satisfied every import of a composition (`--explain`).
+struct Explanation(Vec<crate::compose::explain::InstanceReport>);
+
+impl Message for Explanation {
+    fn to_json(&self) -> Value {
+        json!({"reason": "explain", "instances": self.0})
+    }
+
+    fn show(&self, printer: &Printer) {
+        printer.data(crate::compose::explain::render(&self.0).trim_end());
     }
 }
 
@@ -237,12 +288,6 @@ fn print_unresolved(composition: &Composition, ctx: &Context) {
 }
 
 fn print_explanation(composition: &Composition, ctx: &Context) {
-    let report = crate::compose::explain::explain(composition);
-    if ctx.printer.is_json() {
-        ctx.printer
-            .json(json!({"reason": "explain", "instances": report}));
-    } else {
-        ctx.printer
-            .data(crate::compose::explain::render(&report).trim_end());
-    }
+    ctx.printer
+        .emit(&Explanation(crate::compose::explain::explain(composition)));
 }

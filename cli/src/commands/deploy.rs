@@ -1,9 +1,10 @@
 use std::path::PathBuf;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::commands::registry::RegistryFlags;
 use crate::deploy::{self, DeployOptions, Platform};
+use crate::printer::{Message, Printer};
 use crate::registry;
 use crate::{Context, ExitStatus};
 
@@ -83,16 +84,34 @@ pub fn run(args: DeployArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     match args.output.as_ref().filter(|path| path.as_os_str() != "-") {
         Some(path) => {
             crate::fsutil::write(&ctx.path(path), yaml.as_bytes())?;
-            if ctx.printer.is_json() {
-                ctx.printer.json(json!({"reason": "manifest-written", "path": ctx.path(path), "image": options.image}));
-            } else {
-                ctx.printer.status(
-                    "Wrote",
-                    format_args!("`{}` for {}", path.display(), options.image),
-                );
-            }
+            ctx.printer.emit(&ManifestWritten {
+                path: &ctx.path(path),
+                shown: path,
+                image: &options.image,
+            });
         }
         None => ctx.printer.data(yaml.trim_end()),
     }
     Ok(ExitStatus::Success)
+}
+
+/// A deployment manifest written to a file.
+struct ManifestWritten<'a> {
+    path: &'a std::path::Path,
+    /// The file as the user named it.
+    shown: &'a std::path::Path,
+    image: &'a str,
+}
+
+impl Message for ManifestWritten<'_> {
+    fn to_json(&self) -> Value {
+        json!({"reason": "manifest-written", "path": self.path, "image": self.image})
+    }
+
+    fn show(&self, printer: &Printer) {
+        printer.status(
+            "Wrote",
+            format_args!("`{}` for {}", self.shown.display(), self.image),
+        );
+    }
 }

@@ -1,6 +1,7 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::lang::doctor;
+use crate::printer::{Message, Printer};
 use crate::{Context, ExitStatus};
 
 /// Check that the toolchains wcomp drives are installed and usable.
@@ -20,28 +21,42 @@ pub struct DoctorArgs {}
 pub fn run(_args: DoctorArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let checks = doctor::run(ctx);
     let healthy = checks.iter().all(|check| check.ok);
-    if ctx.printer.is_json() {
-        for check in &checks {
-            ctx.printer.json(json!({"reason": "check", "name": check.name, "ok": check.ok, "detail": check.detail, "fix": check.fix}));
-        }
-        ctx.printer
-            .json(json!({"reason": "doctor-finished", "ok": healthy}));
-    } else {
-        for check in &checks {
-            let mark = if check.ok { "ok" } else { "missing" };
-            ctx.printer.data(format_args!(
-                "{mark:>7}  {}: {}",
-                check.name,
-                check.detail.lines().next().unwrap_or("")
-            ));
-            if let Some(fix) = &check.fix {
-                ctx.printer.data(format_args!("         fix: {fix}"));
-            }
-        }
+    for check in &checks {
+        ctx.printer.emit(check);
     }
+    ctx.printer.emit(&DoctorFinished(healthy));
     Ok(if healthy {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
     })
+}
+
+impl Message for doctor::Check {
+    fn to_json(&self) -> Value {
+        json!({"reason": "check", "name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix})
+    }
+
+    fn show(&self, printer: &Printer) {
+        let mark = if self.ok { "ok" } else { "missing" };
+        printer.data(format_args!(
+            "{mark:>7}  {}: {}",
+            self.name,
+            self.detail.lines().next().unwrap_or("")
+        ));
+        if let Some(fix) = &self.fix {
+            printer.data(format_args!("         fix: {fix}"));
+        }
+    }
+}
+
+/// The end of the checks: whether all passed (said in JSON; the lines above say it to people).
+struct DoctorFinished(bool);
+
+impl Message for DoctorFinished {
+    fn to_json(&self) -> Value {
+        json!({"reason": "doctor-finished", "ok": self.0})
+    }
+
+    fn show(&self, _: &Printer) {}
 }

@@ -1,9 +1,10 @@
 use std::path::PathBuf;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::diagnostic::Report as _;
 use crate::manifest::Language;
+use crate::printer::{Message, Printer};
 use crate::scaffold::{self, NewOptions, Scaffolded, Template};
 use crate::workspace::Workspace;
 use crate::{Context, ExitStatus};
@@ -163,37 +164,48 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
 }
 
 fn report(ctx: &Context, created: &Scaffolded, kind: &str, dir: &std::path::Path) {
-    if ctx.printer.is_json() {
-        ctx.printer.json(json!({
+    ctx.printer.emit(&Created { created, kind, dir });
+}
+
+/// A project or workspace created; `kind` is `workspace` or the component's language.
+struct Created<'a> {
+    created: &'a Scaffolded,
+    kind: &'a str,
+    /// The directory as the user named it.
+    dir: &'a std::path::Path,
+}
+
+impl Message for Created<'_> {
+    fn to_json(&self) -> Value {
+        json!({
             "reason": "project-created",
-            "kind": kind,
-            "dir": created.dir,
-            "name": created.name,
-            "world": created.world,
-            "files": created.files,
-        }));
-    } else if kind == "workspace" {
-        ctx.printer.status(
-            "Created",
-            format_args!("workspace `{}` in `{}`", created.name, dir.display()),
-        );
-        ctx.printer.note(format_args!(
-            "add components with `cd {} && wcomp new <name> --lang <rust|go|python|js> --world <world>`",
-            dir.display()
-        ));
-    } else {
-        ctx.printer.status(
-            "Created",
-            format_args!(
-                "{kind} component `{}` (world `{}`) in `{}`",
-                created.name,
-                created.world,
-                dir.display()
-            ),
-        );
-        ctx.printer.note(format_args!(
-            "build it with `wcomp build {}`",
-            dir.display()
-        ));
+            "kind": self.kind,
+            "dir": self.created.dir,
+            "name": self.created.name,
+            "world": self.created.world,
+            "files": self.created.files,
+        })
+    }
+
+    fn show(&self, printer: &Printer) {
+        let dir = self.dir.display();
+        if self.kind == "workspace" {
+            printer.status(
+                "Created",
+                format_args!("workspace `{}` in `{dir}`", self.created.name),
+            );
+            printer.note(format_args!(
+                "add components with `cd {dir} && wcomp new <name> --lang <rust|go|python|js> --world <world>`"
+            ));
+        } else {
+            printer.status(
+                "Created",
+                format_args!(
+                    "{} component `{}` (world `{}`) in `{dir}`",
+                    self.kind, self.created.name, self.created.world
+                ),
+            );
+            printer.note(format_args!("build it with `wcomp build {dir}`"));
+        }
     }
 }

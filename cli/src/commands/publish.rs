@@ -1,11 +1,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::commands::CommandError;
 use crate::commands::registry::RegistryFlags;
 use crate::diagnostic::ReportResult as _;
+use crate::printer::{Message, Printer};
 use crate::registry::{self, PublishOptions};
 use crate::workspace::{self, Workspace};
 use crate::{Context, ExitStatus};
@@ -101,12 +102,20 @@ pub fn run(args: PublishArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         },
         &args.registry.access()?,
     )?;
-    if ctx.printer.is_json() {
-        ctx.printer
-            .json(json!({"reason": "published", "published": published}));
-    } else {
-        ctx.printer.status("Published", &published.reference);
-        ctx.printer.data(&published.pinned);
-    }
+    ctx.printer.emit(&PublishedMessage(&published));
     Ok(ExitStatus::Success)
+}
+
+/// A component pushed, and its reference pinned by digest.
+struct PublishedMessage<'a>(&'a registry::Published);
+
+impl Message for PublishedMessage<'_> {
+    fn to_json(&self) -> Value {
+        json!({"reason": "published", "published": self.0})
+    }
+
+    fn show(&self, printer: &Printer) {
+        printer.status("Published", &self.0.reference);
+        printer.data(&self.0.pinned);
+    }
 }

@@ -1,6 +1,8 @@
 use std::path::PathBuf;
 
-use serde_json::json;
+use serde_json::{Value, json};
+
+use crate::printer::{Message, Printer};
 
 use crate::commands::registry::RegistryFlags;
 use crate::registry;
@@ -57,31 +59,45 @@ pub fn run(args: PullArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         }
         None => pulled.path.clone(),
     };
-    if ctx.printer.is_json() {
-        ctx.printer.json(json!({
+    ctx.printer.emit(&PulledMessage {
+        reference: &args.reference,
+        pulled: &pulled,
+        path: &path,
+        // With the component on stdout, its path in the cache is not data.
+        show_path: !to_stdout,
+    });
+    Ok(ExitStatus::Success)
+}
+
+/// A component pulled (or found in the cache), and where it is.
+struct PulledMessage<'a> {
+    reference: &'a str,
+    pulled: &'a registry::Pulled,
+    path: &'a std::path::Path,
+    show_path: bool,
+}
+
+impl Message for PulledMessage<'_> {
+    fn to_json(&self) -> Value {
+        json!({
             "reason": "pulled",
-            "reference": args.reference,
-            "digest": pulled.digest,
-            "pinned": pulled.pinned,
-            "path": path,
-            "from_cache": !pulled.contacted,
-        }));
-    } else {
-        ctx.printer.status(
-            "Pulled",
-            format_args!(
-                "{}{}",
-                pulled.pinned,
-                if pulled.contacted {
-                    ""
-                } else {
-                    " (from the cache)"
-                }
-            ),
-        );
-        if !to_stdout {
-            ctx.printer.data(path.display());
+            "reference": self.reference,
+            "digest": self.pulled.digest,
+            "pinned": self.pulled.pinned,
+            "path": self.path,
+            "from_cache": !self.pulled.contacted,
+        })
+    }
+
+    fn show(&self, printer: &Printer) {
+        let from = if self.pulled.contacted {
+            ""
+        } else {
+            " (from the cache)"
+        };
+        printer.status("Pulled", format_args!("{}{from}", self.pulled.pinned));
+        if self.show_path {
+            printer.data(self.path.display());
         }
     }
-    Ok(ExitStatus::Success)
 }

@@ -1,11 +1,11 @@
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::commands::build::current_component;
 use crate::commands::registry::{RegistryFlags, component_path};
 use crate::diagnostic::{Diagnosed, ReportResult as _};
-use crate::printer::Verbosity;
+use crate::printer::{Message, Printer, Verbosity};
 use crate::runtime::profile::RunProfile;
 use crate::runtime::{
     self, CacheMode, DirGrant, EnvGrant, Events, Limits, NetGrant, RunEvent, RunOptions,
@@ -153,14 +153,7 @@ fn run_once(args: &RunArgs, component: PathBuf, ctx: &Context) -> anyhow::Result
     };
     match runtime::run(&options)? {
         RunOutcome::Returned(results) => {
-            if ctx.printer.is_json() {
-                ctx.printer
-                    .json(json!({"reason": "returned", "results": results}));
-            } else {
-                for result in results {
-                    ctx.printer.data(result);
-                }
-            }
+            ctx.printer.emit(&Returned(&results));
             Ok(ExitStatus::Success)
         }
         RunOutcome::Exited(0) => Ok(ExitStatus::Success),
@@ -227,64 +220,23 @@ impl GuestFlags {
 pub fn printer_events(ctx: &Context) -> Events {
     let printer = ctx.printer.clone();
     Events::new(move |event| {
-        let verbose = printer.verbosity() >= Verbosity::Verbose;
         match event {
             RunEvent::Compiled {
                 cache,
                 elapsed,
                 entry,
                 recalled,
-            } => {
-                let ms = elapsed.as_secs_f64() * 1e3;
-                if printer.is_json() {
-                    if verbose {
-                        printer.json(json!({
-                            "reason": "compiled",
-                            "cache": cache.as_str(),
-                            "ms": ms,
-                            "entry": entry,
-                            "path_index": recalled,
-                        }));
-                    }
-                    return;
-                }
-                let message = match cache {
-                    runtime::CacheOutcome::Hit if *recalled => format!(
-                        "loaded compiled code from the cache in {ms:.1} ms (the component file is unchanged since it was last seen, so it was not read)"
-                    ),
-                    runtime::CacheOutcome::Hit => {
-                        format!("loaded compiled code from the cache in {ms:.1} ms")
-                    }
-                    runtime::CacheOutcome::Miss => {
-                        format!("compiled in {ms:.1} ms (not cached yet; stored)")
-                    }
-                    runtime::CacheOutcome::Rebuilt { reason } => format!(
-                        "compiled in {ms:.1} ms (the cached entry was unusable: {reason}; replaced)"
-                    ),
-                    runtime::CacheOutcome::Disabled => {
-                        format!("compiled in {ms:.1} ms (cache disabled)")
-                    }
-                };
-                printer.verbose(message);
-                if let Some(entry) = entry
-                    && printer.verbosity() >= Verbosity::VeryVerbose
-                {
-                    printer.verbose(format_args!("cache entry `{}`", entry.display()));
-                }
-            }
+            } => printer.emit_verbose(&Compiled {
+                cache,
+                ms: elapsed.as_secs_f64() * 1e3,
+                entry: entry.as_deref(),
+                recalled: *recalled,
+            }),
             RunEvent::CacheNotWritten { error } => {
                 printer.warning(format_args!("compiled code not cached: {error}"));
             }
             RunEvent::Sandbox { line } => printer.verbose(line),
-            RunEvent::Denied { what, grant } => {
-                if printer.is_json() {
-                    if verbose {
-                        printer.json(json!({"reason": "denied", "what": what, "grant": grant}));
-                    }
-                } else {
-                    printer.verbose(format_args!("denied {what} (grant it with `{grant}`)"));
-                }
-            }
+            RunEvent::Denied { what, grant } => printer.emit_verbose(&Denied { what, grant }),
             RunEvent::Note { message } => printer.note(message),
             RunEvent::Overdue { limit } => {
                 // The guest cannot be interrupted inside a host call; a command-line run
@@ -296,4 +248,86 @@ pub fn printer_events(ctx: &Context) -> Events {
             }
         }
     })
+}
+
+/// What an invoked function returned, one WAVE value per line.
+struct Returned<'a>(&'a [String]);
+
+impl Message for Returned<'_> {
+    fn to_json(&self) -> Value {
+        json!({"reason": "returned", "results": self.0})
+    }
+
+    fn show(&self, printer: &Printer) {
+        for result in self.0 {
+            printer.data(result);
+        }
+    }
+}
+
+/// The component's code is ready: compiled, or loaded from the cache (shown with `-v`).
+struct Compiled<'a> {
+    cache: &'a runtime::CacheOutcome,
+    ms: f64,
+    entry: Option<&'a Path>,
+    /// The file was known unchanged, so it was not read.
+    recalled: bool,
+}
+
+impl Message for Compiled<'_> {
+    fn to_json(&self) -> Value {
+        json!({
+            "reason": "compiled",
+            "cache": self.cache.as_str(),
+            "ms": self.ms,
+            "entry": self.entry,
+            "path_index": self.recalled,
+        })
+    }
+
+    fn show(&self, printer: &Printer) {
+        let ms = self.ms;
+        let message = match self.cache {
+            runtime::CacheOutcome::Hit if self.recalled => format!(
+                "loaded compiled code from the cache in {ms:.1} ms (the component file is unchanged since it was last seen, so it was not read)"
+            ),
+            runtime::CacheOutcome::Hit => {
+                format!("loaded compiled code from the cache in {ms:.1} ms")
+            }
+            runtime::CacheOutcome::Miss => {
+                format!("compiled in {ms:.1} ms (not cached yet; stored)")
+            }
+            runtime::CacheOutcome::Rebuilt { reason } => format!(
+                "compiled in {ms:.1} ms (the cached entry was unusable: {reason}; replaced)"
+            ),
+            runtime::CacheOutcome::Disabled => {
+                format!("compiled in {ms:.1} ms (cache disabled)")
+            }
+        };
+        printer.verbose(message);
+        if let Some(entry) = self.entry
+            && printer.verbosity() >= Verbosity::VeryVerbose
+        {
+            printer.verbose(format_args!("cache entry `{}`", entry.display()));
+        }
+    }
+}
+
+/// Something the sandbox refused the guest, and the grant that would allow it (with `-v`).
+struct Denied<'a> {
+    what: &'a str,
+    grant: &'a str,
+}
+
+impl Message for Denied<'_> {
+    fn to_json(&self) -> Value {
+        json!({"reason": "denied", "what": self.what, "grant": self.grant})
+    }
+
+    fn show(&self, printer: &Printer) {
+        printer.verbose(format_args!(
+            "denied {} (grant it with `{}`)",
+            self.what, self.grant
+        ));
+    }
 }

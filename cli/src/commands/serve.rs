@@ -1,16 +1,17 @@
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::commands::build::{current_component, project_here};
 use crate::commands::registry::{RegistryFlags, component_path};
 use crate::commands::run::{GuestFlags, nearest_manifest, printer_events};
 use crate::diagnostic::ReportResult as _;
 use crate::manifest::Manifest;
+use crate::printer::{Message, Printer};
 use crate::runtime::profile::RunProfile;
 use crate::runtime::{HttpGrant, cache};
 use crate::serve::profile::ServeFlags;
@@ -157,25 +158,15 @@ fn serve_component(
     let summary = serve::serve(
         options,
         |addr, swapper| {
-            if printer.is_json() {
-                printer.with_stdout_reserved().json(json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": shown, "hash": short_hash(&shown)}));
-            } else {
-                printer.status(
-                    "Serving",
-                    format_args!(
-                        "`{}` on http://{addr}/ (a fresh instance per request, {slots} at once; Ctrl-C stops)",
-                        shown.display()
-                    ),
-                );
-            }
+            let served = Served::now(short_hash(&shown));
+            printer.with_stdout_reserved().emit(&Serving {
+                addr,
+                component: &shown,
+                slots,
+                served: &served,
+                watching: watch.is_some(),
+            });
             if let Some(watch) = watch {
-                let served = Served::now(short_hash(&shown));
-                if !printer.is_json() {
-                    printer.status(
-                        "Serving",
-                        format_args!("{} since {}", served.hash, served.since),
-                    );
-                }
                 let ctx = Context {
                     printer: ctx.printer.with_stdout_reserved(),
                     ..ctx.clone()
@@ -198,43 +189,7 @@ fn serve_component(
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-    let stats = &summary.stats;
-    let percentile = |p| {
-        stats
-            .instantiate_percentile(p)
-            .map_or_else(|| "-".to_owned(), |us| format!("{us:.1}µs"))
-    };
-    if ctx.printer.is_json() {
-        ctx.printer.with_stdout_reserved().json(json!({
-            "reason": "stopped",
-            "requests": stats.requests,
-            "status_2xx": stats.by_class[2],
-            "status_4xx": stats.by_class[4],
-            "status_5xx": stats.by_class[5],
-            "instantiate_p50_us": stats.instantiate_percentile(50.0),
-            "instantiate_p99_us": stats.instantiate_percentile(99.0),
-            "max_memory_per_instance": stats.max_memory,
-            "abandoned": summary.abandoned,
-        }));
-    } else {
-        ctx.printer.status(
-            "Stopped",
-            format_args!(
-                "after {} requests ({} 2xx, {} 4xx, {} 5xx); instantiation p50 {}, p99 {}; largest instance {}",
-                stats.requests,
-                stats.by_class[2],
-                stats.by_class[4],
-                stats.by_class[5],
-                percentile(50.0),
-                percentile(99.0),
-                crate::units::format_size(stats.max_memory.max(1)),
-            ),
-        );
-        if summary.abandoned {
-            ctx.printer
-                .warning("some requests were still running when the drain time ran out");
-        }
-    }
+    ctx.printer.with_stdout_reserved().emit(&summary);
     Ok(ExitStatus::Success)
 }
 
@@ -269,34 +224,12 @@ fn swap_on_changes(
             Ok(_) => ExitStatus::Success,
             Err(err) => crate::error::report(&ctx.printer, err),
         };
-        let Served { hash, since } = &served;
-        if ctx.printer.is_json() {
-            let component = swapped.ok();
-            ctx.printer.json(json!({
-                "reason": if component.is_some() { "swapped" } else { "kept" },
-                "component": component,
-                "hash": hash,
-                "since": since,
-                "build_seconds": built_in.as_secs_f64(),
-                "load_seconds": loaded_in.map(|d| d.as_secs_f64()),
-            }));
-        } else if swapped.is_ok() {
-            let timing = match loaded_in {
-                Some(loaded) => format!(
-                    "built in {:.2}s, loaded in {:.2}s",
-                    built_in.as_secs_f64(),
-                    loaded.as_secs_f64()
-                ),
-                None => format!("built in {:.2}s, unchanged", built_in.as_secs_f64()),
-            };
-            ctx.printer
-                .status("Serving", format_args!("{hash} since {since} ({timing})"));
-        } else {
-            ctx.printer.status(
-                "Serving",
-                format_args!("{hash} since {since} (the last good build)"),
-            );
-        }
+        ctx.printer.emit(&SwapOutcome {
+            component: swapped.as_ref().ok().map(PathBuf::as_path),
+            served: &served,
+            build_seconds: built_in.as_secs_f64(),
+            load_seconds: loaded_in.map(|d| d.as_secs_f64()),
+        });
         Ok(status)
     });
     if let Err(err) = result {
@@ -398,14 +331,140 @@ fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Resul
 }
 
 /// One access-log line on stderr, or one JSON object.
-fn log_request(printer: &crate::printer::Printer, record: &AccessRecord) {
-    if printer.is_json() {
-        let mut value = serde_json::to_value(record).unwrap_or_default();
+fn log_request(printer: &Printer, record: &AccessRecord) {
+    printer.emit(record);
+}
+
+impl Message for AccessRecord {
+    fn to_json(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
         if let Some(object) = value.as_object_mut() {
             object.insert("reason".into(), "request".into());
         }
-        printer.json(value);
-    } else {
-        printer.status("Request", record.human());
+        value
+    }
+
+    fn show(&self, printer: &Printer) {
+        printer.status("Request", self.human());
+    }
+}
+
+/// The server accepts connections.
+struct Serving<'a> {
+    addr: std::net::SocketAddr,
+    component: &'a Path,
+    slots: usize,
+    served: &'a Served,
+    /// `--watch`: say since when this build is served.
+    watching: bool,
+}
+
+impl Message for Serving<'_> {
+    fn to_json(&self) -> Value {
+        let addr = self.addr;
+        json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": self.component, "hash": self.served.hash})
+    }
+
+    fn show(&self, printer: &Printer) {
+        printer.status(
+            "Serving",
+            format_args!(
+                "`{}` on http://{}/ (a fresh instance per request, {} at once; Ctrl-C stops)",
+                self.component.display(),
+                self.addr,
+                self.slots
+            ),
+        );
+        if self.watching {
+            printer.status(
+                "Serving",
+                format_args!("{} since {}", self.served.hash, self.served.since),
+            );
+        }
+    }
+}
+
+/// The server stopped: what it answered, and whether requests were cut off by the drain time.
+impl Message for serve::ServeSummary {
+    fn to_json(&self) -> Value {
+        let stats = &self.stats;
+        json!({
+            "reason": "stopped",
+            "requests": stats.requests,
+            "status_2xx": stats.by_class[2],
+            "status_4xx": stats.by_class[4],
+            "status_5xx": stats.by_class[5],
+            "instantiate_p50_us": stats.instantiate_percentile(50.0),
+            "instantiate_p99_us": stats.instantiate_percentile(99.0),
+            "max_memory_per_instance": stats.max_memory,
+            "abandoned": self.abandoned,
+        })
+    }
+
+    fn show(&self, printer: &Printer) {
+        let stats = &self.stats;
+        let percentile = |p| {
+            stats
+                .instantiate_percentile(p)
+                .map_or_else(|| "-".to_owned(), |us| format!("{us:.1}µs"))
+        };
+        printer.status(
+            "Stopped",
+            format_args!(
+                "after {} requests ({} 2xx, {} 4xx, {} 5xx); instantiation p50 {}, p99 {}; largest instance {}",
+                stats.requests,
+                stats.by_class[2],
+                stats.by_class[4],
+                stats.by_class[5],
+                percentile(50.0),
+                percentile(99.0),
+                crate::units::format_size(stats.max_memory.max(1)),
+            ),
+        );
+        if self.abandoned {
+            printer.warning("some requests were still running when the drain time ran out");
+        }
+    }
+}
+
+/// After a `--watch` cycle: the new component swapped in, or the last good one kept.
+struct SwapOutcome<'a> {
+    /// The component now served, when the cycle produced one.
+    component: Option<&'a Path>,
+    served: &'a Served,
+    build_seconds: f64,
+    /// `None` when the component was unchanged and nothing was loaded.
+    load_seconds: Option<f64>,
+}
+
+impl Message for SwapOutcome<'_> {
+    fn to_json(&self) -> Value {
+        json!({
+            "reason": if self.component.is_some() { "swapped" } else { "kept" },
+            "component": self.component,
+            "hash": self.served.hash,
+            "since": self.served.since,
+            "build_seconds": self.build_seconds,
+            "load_seconds": self.load_seconds,
+        })
+    }
+
+    fn show(&self, printer: &Printer) {
+        let Served { hash, since } = self.served;
+        if self.component.is_none() {
+            printer.status(
+                "Serving",
+                format_args!("{hash} since {since} (the last good build)"),
+            );
+            return;
+        }
+        let timing = match self.load_seconds {
+            Some(loaded) => format!(
+                "built in {:.2}s, loaded in {loaded:.2}s",
+                self.build_seconds
+            ),
+            None => format!("built in {:.2}s, unchanged", self.build_seconds),
+        };
+        printer.status("Serving", format_args!("{hash} since {since} ({timing})"));
     }
 }

@@ -1,9 +1,10 @@
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::commands::CommandError;
 use crate::diagnostic::{Report as _, ReportResult as _};
+use crate::printer::{Message, Printer};
 use crate::runtime::profile::RunProfile;
 use crate::serve::profile::ServeProfile;
 use crate::testing::{self, HttpCase, TestCase, TestOptions, TestResult, report};
@@ -144,19 +145,10 @@ fn test_once(args: &TestArgs, root: &Path, ctx: &Context) -> anyhow::Result<Exit
         .clone()
         .unwrap_or_else(|| workspace.name.clone());
 
-    if ctx.printer.is_json() {
-        for result in &results {
-            ctx.printer
-                .json(json!({"reason": "test", "passed": result.passed(), "result": result}));
-        }
-        let passed = results.iter().filter(|r| r.passed()).count();
-        ctx.printer.json(
-            json!({"reason": "test-summary", "passed": passed, "failed": results.len() - passed}),
-        );
-    } else {
-        ctx.printer.data(report::human(&results).trim_end());
-        ctx.printer.data(report::summary(&results));
+    for result in &results {
+        ctx.printer.emit(&TestFinished(result));
     }
+    ctx.printer.emit(&TestSummary(&results));
     if let Some(junit) = &args.junit {
         crate::fsutil::write(&ctx.path(junit), report::junit(&suite, &results).as_bytes())?;
     }
@@ -165,6 +157,32 @@ fn test_once(args: &TestArgs, root: &Path, ctx: &Context) -> anyhow::Result<Exit
     } else {
         ExitStatus::Failure
     })
+}
+
+/// One test's result (in JSON; people read the report of them all).
+struct TestFinished<'a>(&'a TestResult);
+
+impl Message for TestFinished<'_> {
+    fn to_json(&self) -> Value {
+        json!({"reason": "test", "passed": self.0.passed(), "result": self.0})
+    }
+
+    fn show(&self, _: &Printer) {}
+}
+
+/// The report of a test run, ending `N passed, N failed`.
+struct TestSummary<'a>(&'a [TestResult]);
+
+impl Message for TestSummary<'_> {
+    fn to_json(&self) -> Value {
+        let passed = self.0.iter().filter(|r| r.passed()).count();
+        json!({"reason": "test-summary", "passed": passed, "failed": self.0.len() - passed})
+    }
+
+    fn show(&self, printer: &Printer) {
+        printer.data(report::human(self.0).trim_end());
+        printer.data(report::summary(self.0));
+    }
 }
 
 /// The manifest's tests, checked and filtered.

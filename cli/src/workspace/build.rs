@@ -16,7 +16,7 @@ use crate::Context;
 use crate::diagnostic::ReportResult as _;
 use crate::diagnostic::{InternalError, Several};
 use crate::lang::{self, Language, Project};
-use crate::printer::Spinner;
+use crate::printer::{Message, Printer, Spinner};
 
 /// What a build should do.
 #[derive(Debug, Clone, Default)]
@@ -351,6 +351,49 @@ fn build_member(
     done(Some(built.path), Some(inputs), Outcome::Built { elapsed })
 }
 
+/// Where a member's build is: on its spinner when there is one, else a status line; a JSON
+/// object under `--format json`.
+struct MemberProgress<'a> {
+    progress: &'a Progress<'a>,
+    name: &'a str,
+    state: MemberState,
+}
+
+enum MemberState {
+    Fresh,
+    Building(Language),
+}
+
+impl Message for MemberProgress<'_> {
+    fn to_json(&self) -> serde_json::Value {
+        match self.state {
+            MemberState::Fresh => json!({"reason": "component-fresh", "name": self.name}),
+            MemberState::Building(language) => {
+                json!({"reason": "component-building", "name": self.name, "language": language})
+            }
+        }
+    }
+
+    fn show(&self, printer: &Printer) {
+        let name = self.name;
+        match self.state {
+            MemberState::Fresh => {
+                if !self.progress.set(name, "fresh".into(), true) {
+                    printer.status("Fresh", name);
+                }
+            }
+            MemberState::Building(language) => {
+                if !self
+                    .progress
+                    .set(name, format!("building ({language})"), false)
+                {
+                    printer.status("Building", format_args!("{name} ({language})"));
+                }
+            }
+        }
+    }
+}
+
 /// Per-component spinners on a terminal; status lines (or JSON) otherwise.
 struct Progress<'a> {
     ctx: &'a Context,
@@ -389,27 +432,22 @@ impl<'a> Progress<'a> {
     }
 
     fn fresh(&self, name: &str) {
-        if self.ctx.printer.is_json() {
-            self.ctx
-                .printer
-                .json(json!({"reason": "component-fresh", "name": name}));
-        } else if !self.set(name, "fresh".into(), true) {
-            self.ctx.printer.status("Fresh", name);
-        }
+        self.ctx.printer.emit(&MemberProgress {
+            progress: self,
+            name,
+            state: MemberState::Fresh,
+        });
     }
 
     fn building(&self, name: &str, language: Language) {
-        if self.ctx.printer.is_json() {
-            self.ctx
-                .printer
-                .json(json!({"reason": "component-building", "name": name, "language": language}));
-        } else if !self.set(name, format!("building ({language})"), false) {
-            self.ctx
-                .printer
-                .status("Building", format_args!("{name} ({language})"));
-        }
+        self.ctx.printer.emit(&MemberProgress {
+            progress: self,
+            name,
+            state: MemberState::Building(language),
+        });
     }
 
+    /// Said to people only: in JSON, the build's `component-built` summary says it.
     fn built(&self, name: &str, elapsed: Duration) {
         if self.ctx.printer.is_json() {
             return;

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::commands::registry::RegistryFlags;
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::manifest::{MANIFEST, Manifest};
+use crate::printer::{Message, Printer};
 use crate::registry::wit::{self as wit_registry, FetchOptions};
 use crate::registry::{self, PublishOptions};
 use crate::wit::WitPackage;
@@ -87,40 +88,13 @@ pub fn run_fetch(args: FetchArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     })?;
     // Whatever is still wrong with the WIT is reported in full.
     let package = WitPackage::load(&wit_dir).report_err()?;
-    if ctx.printer.is_json() {
-        ctx.printer.json(json!({
-            "reason": "wit-fetched",
-            "package": package.name(),
-            "fetched": report.fetched,
-            "lock": report.lock_written.then(|| root.join(wit_registry::LOCK)),
-        }));
-        return Ok(ExitStatus::Success);
-    }
-    for fetched in &report.fetched {
-        ctx.printer.status(
-            "Fetched",
-            format_args!(
-                "`{}` from `{}` into `{}`",
-                fetched.package,
-                fetched.registry,
-                relative(&fetched.path, &ctx.cwd)
-            ),
-        );
-    }
-    if report.lock_written {
-        ctx.printer
-            .status("Locked", relative(&root.join(wit_registry::LOCK), &ctx.cwd));
-    }
-    if report.fetched.is_empty() {
-        ctx.printer.status(
-            "Fresh",
-            format_args!(
-                "`{}` has every package `{}` uses",
-                relative(&wit_dir.join("deps"), &ctx.cwd),
-                package.name()
-            ),
-        );
-    }
+    ctx.printer.emit(&Fetched {
+        package: &package.name(),
+        report: &report,
+        lock: report.lock_written.then(|| root.join(wit_registry::LOCK)),
+        deps: &wit_dir.join("deps"),
+        cwd: &ctx.cwd,
+    });
     Ok(ExitStatus::Success)
 }
 
@@ -186,23 +160,10 @@ pub fn run_publish(args: PublishArgs, ctx: &Context) -> anyhow::Result<ExitStatu
         },
         &access,
     )?;
-    if ctx.printer.is_json() {
-        ctx.printer.json(json!({
-            "reason": "published",
-            "package": name.to_string(),
-            "published": published,
-        }));
-    } else {
-        if published.unchanged {
-            ctx.printer.status(
-                "Unchanged",
-                format_args!("`{}` already holds this package", published.reference),
-            );
-        } else {
-            ctx.printer.status("Published", &published.reference);
-        }
-        ctx.printer.data(&published.pinned);
-    }
+    ctx.printer.emit(&WitPublished {
+        package: &name.to_string(),
+        published: &published,
+    });
     Ok(ExitStatus::Success)
 }
 
@@ -232,6 +193,82 @@ fn project_root(wit: &Path) -> PathBuf {
         .find(|dir| dir.join(MANIFEST).is_file())
         .unwrap_or(parent)
         .to_owned()
+}
+
+/// What `wit fetch` wrote into `deps/`, and the lock file.
+struct Fetched<'a> {
+    package: &'a str,
+    report: &'a wit_registry::FetchReport,
+    /// The lock file, when it was written.
+    lock: Option<PathBuf>,
+    deps: &'a Path,
+    cwd: &'a Path,
+}
+
+impl Message for Fetched<'_> {
+    fn to_json(&self) -> Value {
+        json!({
+            "reason": "wit-fetched",
+            "package": self.package,
+            "fetched": self.report.fetched,
+            "lock": self.lock,
+        })
+    }
+
+    fn show(&self, printer: &Printer) {
+        for fetched in &self.report.fetched {
+            printer.status(
+                "Fetched",
+                format_args!(
+                    "`{}` from `{}` into `{}`",
+                    fetched.package,
+                    fetched.registry,
+                    relative(&fetched.path, self.cwd)
+                ),
+            );
+        }
+        if let Some(lock) = &self.lock {
+            printer.status("Locked", relative(lock, self.cwd));
+        }
+        if self.report.fetched.is_empty() {
+            printer.status(
+                "Fresh",
+                format_args!(
+                    "`{}` has every package `{}` uses",
+                    relative(self.deps, self.cwd),
+                    self.package
+                ),
+            );
+        }
+    }
+}
+
+/// A WIT package pushed (or found already there), and its reference pinned by digest.
+struct WitPublished<'a> {
+    package: &'a str,
+    published: &'a registry::Published,
+}
+
+impl Message for WitPublished<'_> {
+    fn to_json(&self) -> Value {
+        json!({
+            "reason": "published",
+            "package": self.package,
+            "published": self.published,
+        })
+    }
+
+    fn show(&self, printer: &Printer) {
+        if self.published.unchanged {
+            printer.status(
+                "Unchanged",
+                format_args!("`{}` already holds this package", self.published.reference),
+            );
+        } else {
+            printer.status("Published", &self.published.reference);
+        }
+        printer.data(&self.published.pinned);
+    }
 }
 
 fn relative(path: &Path, cwd: &Path) -> String {

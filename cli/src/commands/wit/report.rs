@@ -2,14 +2,14 @@
 //! on stderr for people, JSON lines or a SARIF log on stdout for tools, diffs and reports on
 //! stdout. Also maps each outcome to its exit status.
 
+use std::cell::RefCell;
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::ExitStatus;
 use crate::diagnostic::Report as _;
-use crate::printer::OutputFormat;
-use crate::printer::Printer;
+use crate::printer::{Message, OutputFormat, Printer};
 use crate::wit::check::CheckReport;
 use crate::wit::diagnostics::{self, Diagnostic, SourceFiles};
 use crate::wit::diff::DiffReport;
@@ -18,12 +18,27 @@ use crate::wit::lint;
 
 /// One diagnostic: a JSON object, or the rendered text on stderr.
 pub fn print_diagnostic(diagnostic: &Diagnostic, sources: &mut SourceFiles, printer: &Printer) {
-    if printer.is_json() {
-        printer.json(diagnostics::to_json(diagnostic, sources));
-    } else {
+    printer.emit(&DiagnosticMessage {
+        diagnostic,
+        sources: RefCell::new(sources),
+    });
+}
+
+/// A diagnostic with the sources it points into (read on demand, hence the cell).
+struct DiagnosticMessage<'a> {
+    diagnostic: &'a Diagnostic,
+    sources: RefCell<&'a mut SourceFiles>,
+}
+
+impl Message for DiagnosticMessage<'_> {
+    fn to_json(&self) -> Value {
+        diagnostics::to_json(self.diagnostic, &mut self.sources.borrow_mut())
+    }
+
+    fn show(&self, printer: &Printer) {
         printer.raw_stderr(&diagnostics::render_human(
-            diagnostic,
-            sources,
+            self.diagnostic,
+            &mut self.sources.borrow_mut(),
             printer.color(),
         ));
     }
@@ -32,12 +47,18 @@ pub fn print_diagnostic(diagnostic: &Diagnostic, sources: &mut SourceFiles, prin
 /// `wit check --list-rules`.
 pub fn print_rules(printer: &Printer) {
     for rule in lint::RULES {
-        if printer.is_json() {
-            let level = serde_json::to_value(rule.default).unwrap_or_default();
-            printer.json(json!({"reason": "wit-lint-rule", "id": rule.id, "default": level, "summary": rule.summary, "help": rule.help}));
-        } else {
-            printer.data(format_args!("{:<28}{}", rule.id, rule.summary));
-        }
+        printer.emit(rule);
+    }
+}
+
+impl Message for lint::Rule {
+    fn to_json(&self) -> Value {
+        let level = serde_json::to_value(self.default).unwrap_or_default();
+        json!({"reason": "wit-lint-rule", "id": self.id, "default": level, "summary": self.summary, "help": self.help})
+    }
+
+    fn show(&self, printer: &Printer) {
+        printer.data(format_args!("{:<28}{}", self.id, self.summary));
     }
 }
 
@@ -59,16 +80,11 @@ pub fn print_check(
             }
         }
     }
-    if printer.is_json() {
-        printer.json(json!({
-            "reason": "wit-check-finished",
-            "packages": report.packages,
-            "files": report.files,
-            "errors": errors,
-            "warnings": warnings,
-            "success": errors == 0,
-        }));
-    }
+    printer.emit(&CheckFinished {
+        report,
+        errors,
+        warnings,
+    });
     let summary = match (errors, warnings) {
         (0, 0) => "no problems".to_owned(),
         (e, w) => format!("{} error{}, {} warning{}", e, plural(e), w, plural(w)),
@@ -115,12 +131,12 @@ pub fn print_fmt(outcome: FmtOutcome, check: bool, printer: &Printer) -> ExitSta
                 .header(&shown, &shown)
                 .to_string()
         });
-        if printer.is_json() {
-            let written = file.changed() && !check;
-            printer.json(json!({"reason": "wit-formatted", "path": shown, "changed": file.changed(), "written": written, "diff": diff}));
-        } else if let Some(diff) = diff {
-            printer.data(diff.trim_end());
-        }
+        printer.emit(&Formatted {
+            path: &shown,
+            changed: file.changed(),
+            written: file.changed() && !check,
+            diff: diff.as_deref(),
+        });
     }
     let changed = outcome.files.iter().filter(|f| f.changed()).count();
     let verb = if check {
@@ -145,15 +161,63 @@ pub fn print_fmt(outcome: FmtOutcome, check: bool, printer: &Printer) -> ExitSta
 
 /// `wit diff`: the report; exit 1 when the version does not fit the changes.
 pub fn print_diff(report: &DiffReport, printer: &Printer) -> ExitStatus {
-    if printer.is_json() {
-        printer.json(crate::wit::diff::to_json(report));
-    } else {
-        printer.data(crate::wit::diff::render_human(report).trim_end());
-    }
+    printer.emit(report);
     if report.semver.ok {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
+    }
+}
+
+/// The end of `wit check`, in JSON (people read the `Checked` line after it).
+struct CheckFinished<'a> {
+    report: &'a CheckReport,
+    errors: usize,
+    warnings: usize,
+}
+
+impl Message for CheckFinished<'_> {
+    fn to_json(&self) -> Value {
+        json!({
+            "reason": "wit-check-finished",
+            "packages": self.report.packages,
+            "files": self.report.files,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "success": self.errors == 0,
+        })
+    }
+
+    fn show(&self, _: &Printer) {}
+}
+
+/// One file `wit fmt` looked at; people see its diff under `--check`.
+struct Formatted<'a> {
+    path: &'a str,
+    changed: bool,
+    written: bool,
+    diff: Option<&'a str>,
+}
+
+impl Message for Formatted<'_> {
+    fn to_json(&self) -> Value {
+        json!({"reason": "wit-formatted", "path": self.path, "changed": self.changed, "written": self.written, "diff": self.diff})
+    }
+
+    fn show(&self, printer: &Printer) {
+        if let Some(diff) = self.diff {
+            printer.data(diff.trim_end());
+        }
+    }
+}
+
+impl Message for DiffReport {
+    fn to_json(&self) -> Value {
+        crate::wit::diff::to_json(self)
+    }
+
+    fn show(&self, printer: &Printer) {
+        printer.data(crate::wit::diff::render_human(self).trim_end());
     }
 }
 
