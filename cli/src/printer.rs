@@ -3,8 +3,10 @@
 //! Nothing else in the crate prints. The printer also owns every progress spinner, so status
 //! lines never tear through a spinner and two operations never draw competing bars.
 //!
-//! It takes plain values ([`Printer::new`]); how the command line spells them is the CLI
-//! layer's business. It depends on nothing else in the crate.
+//! Commands report what happened as typed [`Message`]s, each with its JSON object and its
+//! human lines; [`Printer::emit`] picks the form, so no command can print one and forget the
+//! other. It takes plain values ([`Printer::new`]); how the command line spells them is the
+//! CLI layer's business. It depends on nothing else in the crate.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::fmt::Display;

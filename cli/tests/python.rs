@@ -394,6 +394,28 @@ fn real_python() -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
+/// The pinned componentize-py release and what it needs, as wheels from the package index:
+/// downloaded by pip once, into `target/test-wheels/`.
+fn componentize_py_wheels() -> PathBuf {
+    let dir = repo_root().join("target/test-wheels");
+    let has_wheel = std::fs::read_dir(&dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with("componentize_py-0.25.1") && name.ends_with(".whl")
+        })
+    });
+    if !has_wheel {
+        let status = std::process::Command::new(real_python())
+            .args(["-m", "pip", "download", "--disable-pip-version-check", "-q"])
+            .args(["--only-binary=:all:", "componentize-py==0.25.1", "-d"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "pip could not download componentize-py");
+    }
+    dir
+}
+
 #[test]
 fn componentize_py_is_installed_once_into_the_cache() {
     let temp = tempdir();
@@ -477,7 +499,15 @@ fn componentize_py_is_installed_once_into_the_cache() {
     let venv = cache.join("python/componentize-py-0.25.1");
     assert!(!venv.exists());
 
-    let out = wcomp(&["build", "greeter"], &bin).success();
+    // The real install, by pip into a new virtual environment, from the wheels the package
+    // index served on the first run of this test (kept under `target/`, so later runs need
+    // no network).
+    let wheels = componentize_py_wheels();
+    let local_index = [
+        ("PIP_NO_INDEX", Path::new("1")),
+        ("PIP_FIND_LINKS", wheels.as_path()),
+    ];
+    let out = wcomp_with(&["build", "greeter"], &bin, &local_index).success();
     assert!(
         out.stderr.contains("Installing componentize-py 0.25.1"),
         "{}",
