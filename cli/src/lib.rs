@@ -1,7 +1,7 @@
-//! wcomp: one toolchain for WebAssembly components written in Rust, Go and Python.
+//! wcomp: one toolchain for WebAssembly components written in Rust, Go, Python and JavaScript.
 //!
 //! The binary is a shim over [`main`]. Everything that talks to clap lives in [`cli`] and
-//! [`commands`]; the operations underneath (`scaffold`, `toolchain`, `wit`, `compose`,
+//! [`commands`]; the operations underneath (`scaffold`, `lang`, `wit`, `compose`,
 //! `runtime`) take plain option structs so they can be driven from tests and other tools.
 
 // Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
