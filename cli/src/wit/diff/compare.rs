@@ -215,15 +215,15 @@ impl Cx<'_, '_> {
         let what = describe_function(self.old.resolve, f);
         if f.kind.is_async() != g.kind.is_async() {
             let now = if g.kind.is_async() {
-                "async"
+                "is now async"
             } else {
-                "no longer async"
+                "is no longer async"
             };
             self.push(
                 Compat::Breaking,
                 "function-changed",
                 item,
-                format!("{what} is now {now}"),
+                format!("{what} {now}"),
             );
         }
         if std::mem::discriminant(&strip_async(&f.kind))
