@@ -152,7 +152,7 @@ fn serve_component(
     let shown = options.component.clone();
     let printer = ctx.printer.clone();
     let log_printer = ctx.printer.with_stdout_reserved();
-    let slots = options.admission.max_concurrency;
+    let slots = options.settings.admission.max_concurrency;
     let stop = Arc::new(AtomicBool::new(false));
     let mut watcher_thread = None;
     let summary = serve::serve(
@@ -307,16 +307,9 @@ fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Resul
             .transpose()
             .report_err()?,
     };
-    let settings = serve::profile::resolve(run_profile, serve_profile, flags);
     Ok(ServeOptions {
         component,
-        addr: settings.addr,
-        sandbox: settings.sandbox,
-        http: settings.http,
-        limits: settings.limits,
-        admission: settings.admission,
-        header_timeout: settings.header_timeout,
-        drain: settings.drain,
+        settings: serve::profile::resolve(run_profile, serve_profile, flags),
         cache: if args.no_cache {
             crate::runtime::CacheMode::Disabled
         } else {

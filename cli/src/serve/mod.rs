@@ -27,12 +27,12 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 pub use handler::{Admission, Handler, SharedLog};
 pub use log::{AccessRecord, Stats};
+pub use profile::ServeSettings;
 
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::runtime::cache::{self, CacheMode};
 use crate::runtime::{
-    Events, Execution, HttpGrant, Limits, RunEvent, Sandbox, Session, SessionOptions,
-    UnknownImports, engine,
+    Events, Execution, RunEvent, Session, SessionOptions, UnknownImports, engine,
 };
 
 /// Errors that keep a server from starting.
@@ -64,18 +64,8 @@ pub enum ServeError {
 pub struct ServeOptions {
     /// The component file (`.wasm`, or `.wat`).
     pub component: PathBuf,
-    pub addr: SocketAddr,
-    /// What each request's guest may touch beyond stdio.
-    pub sandbox: Sandbox,
-    /// Where guests' outgoing HTTP requests may go.
-    pub http: Vec<HttpGrant>,
-    /// Limits of each request's instance: time (answered `504`), memory and fuel (`500`).
-    pub limits: Limits,
-    pub admission: Admission,
-    /// How long a client may take to send its request headers.
-    pub header_timeout: Duration,
-    /// How long requests in flight may take to finish once shutdown starts.
-    pub drain: Duration,
+    /// Where to listen, what each request's guest may touch and use, admission and timeouts.
+    pub settings: ServeSettings,
     pub cache: CacheMode,
     /// Denials and notes of the sandbox.
     pub events: Events,
@@ -221,8 +211,8 @@ fn prepare(
     let bytes = crate::runtime::load(&options.component)?;
     crate::runtime::check_component(&options.component, &bytes).report_err()?;
     let needs = Needs::of(&bytes);
-    let slots = u32::try_from(options.admission.max_concurrency).unwrap_or(u32::MAX);
-    let mut config = engine::config(&options.limits);
+    let slots = u32::try_from(options.settings.admission.max_concurrency).unwrap_or(u32::MAX);
+    let mut config = engine::config(&options.settings.limits);
     let mut pooling = PoolingAllocationConfig::new();
     pooling
         .total_component_instances(slots)
@@ -234,7 +224,7 @@ fn prepare(
         .max_memories_per_module(needs.memories_per_module.max(1))
         .max_tables_per_module(needs.tables_per_module.max(1))
         .table_elements(100_000)
-        .max_memory_size(usize::try_from(options.limits.max_memory).unwrap_or(usize::MAX));
+        .max_memory_size(usize::try_from(options.settings.limits.max_memory).unwrap_or(usize::MAX));
     // A slot reused for the next request is reset by writing over its first pages instead of
     // handing them back to the kernel: on a many-core host, or a VM, giving pages back means a
     // TLB shootdown on every core per request, which cost more than the instance itself (a
@@ -254,12 +244,12 @@ fn prepare(
         compiled,
         &options.component,
         SessionOptions {
-            sandbox: options.sandbox.clone(),
-            limits: options.limits,
+            sandbox: options.settings.sandbox.clone(),
+            limits: options.settings.limits,
             cache: options.cache.clone(),
             unknown_imports: UnknownImports::Reject,
             events: options.events.clone(),
-            http: options.http.clone(),
+            http: options.settings.http.clone(),
             execution: Execution::Async,
         },
     )?;
@@ -280,17 +270,23 @@ fn prepare(
         }
         .report()
     })?;
-    for grant in &options.http {
+    for grant in &options.settings.http {
         options.events.emit(&RunEvent::Sandbox {
             line: format!("sandbox: outgoing HTTP to `{grant}`"),
         });
     }
-    if options.http.is_empty() {
+    if options.settings.http.is_empty() {
         options.events.emit(&RunEvent::Sandbox {
             line: "sandbox: no outgoing HTTP (grant with `--allow-http <host>[:<port>]`)".into(),
         });
     }
-    let handler = Handler::new(session, proxy, options.admission.clone(), log, stats);
+    let handler = Handler::new(
+        session,
+        proxy,
+        options.settings.admission.clone(),
+        log,
+        stats,
+    );
     let ticker = crate::runtime::limits::EpochTicker::start(handler.engine().clone());
     Ok(handler.keep(ticker))
 }
@@ -301,13 +297,13 @@ async fn listen(
     ready: impl FnOnce(SocketAddr, Swapper),
 ) -> anyhow::Result<ServeSummary> {
     let options = swapper.options.clone();
-    let listener = bind(options.addr)?;
-    let local = listener.local_addr().unwrap_or(options.addr);
+    let listener = bind(options.settings.addr)?;
+    let local = listener.local_addr().unwrap_or(options.settings.addr);
     ready(local, swapper.clone());
     let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     http.http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(options.header_timeout)
+        .header_read_timeout(options.settings.header_timeout)
         .keep_alive(true);
     http.http2().timer(TokioTimer::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -339,7 +335,7 @@ async fn listen(
         });
     }
     drop(listener);
-    let drained = tokio::time::timeout(options.drain, graceful.shutdown()).await;
+    let drained = tokio::time::timeout(options.settings.drain, graceful.shutdown()).await;
     Ok(ServeSummary {
         stats: Stats::default(),
         abandoned: drained.is_err(),

@@ -6,24 +6,26 @@ use std::time::{Duration, Instant};
 
 use super::case::{Failure, HttpCase, TestCase, TestOptions, TestResult};
 use crate::runtime::{Events, cache::CacheMode};
-use crate::serve::{Admission, Answer, InProcess, ServeOptions};
+use crate::serve::{Admission, Answer, InProcess, ServeOptions, ServeSettings};
 
 /// Runs every HTTP case against the component at `component`.
 pub fn run(component: &Path, cases: &[&TestCase], options: &TestOptions) -> Vec<TestResult> {
     let serve = ServeOptions {
         component: component.to_owned(),
-        addr: ([127, 0, 0, 1], 0).into(),
-        sandbox: options.sandbox.clone(),
-        http: options.http.clone(),
-        limits: options.limits,
-        admission: Admission {
-            max_concurrency: 4,
-            queue: 16,
-            queue_timeout: Duration::from_secs(30),
-            max_body: 10 << 20,
+        settings: ServeSettings {
+            addr: ([127, 0, 0, 1], 0).into(),
+            sandbox: options.sandbox.clone(),
+            http: options.http.clone(),
+            limits: options.limits,
+            admission: Admission {
+                max_concurrency: 4,
+                queue: 16,
+                queue_timeout: Duration::from_secs(30),
+                max_body: 10 << 20,
+            },
+            header_timeout: Duration::from_secs(10),
+            drain: Duration::from_secs(1),
         },
-        header_timeout: Duration::from_secs(10),
-        drain: Duration::from_secs(1),
         cache: match &options.cache {
             CacheMode::Dir(dir) => CacheMode::Dir(dir.clone()),
             CacheMode::Disabled => CacheMode::Disabled,
