@@ -554,3 +554,44 @@ fn componentize_py_is_installed_once_into_the_cache() {
     .success();
     assert_eq!(out.stdout, "\"4 words, 21 characters\"\n");
 }
+
+/// A world with `async` exports: the stubs are coroutines (`async def`), as componentize-py
+/// expects them, and componentize-py builds them into a component whose exports are lifted
+/// async.
+#[test]
+fn async_exports_are_scaffolded_as_coroutines_and_build() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = repo_root().join("tests/e2e/async/counter.wit");
+    run(
+        dir,
+        &[
+            "new",
+            "aio",
+            "--lang",
+            "python",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            "counter",
+        ],
+    )
+    .success();
+    let app = std::fs::read_to_string(dir.join("aio/app.py")).unwrap();
+    let api = std::fs::read_to_string(dir.join("aio/api.py")).unwrap();
+    for (file, stub) in [
+        (&app, "    async def total(self) -> int:"),
+        (&app, "    async def count(self, text: str) -> int:"),
+        (&app, "    def hello(self, name: str) -> str:"),
+        (&api, "    async def add(self, n: int) -> int:"),
+        (
+            &api,
+            "    @classmethod\n    async def make(cls) -> api.Tally:",
+        ),
+    ] {
+        assert!(file.contains(stub), "no `{stub}` in:\n{file}");
+    }
+    run(dir, &["build", "aio"]).success();
+    let bytes = std::fs::read(dir.join("aio/target/wcomp/aio.wasm")).unwrap();
+    assert!(support::lifts_async(&bytes), "no export is lifted async");
+}

@@ -344,3 +344,55 @@ fn same_named_crates_in_one_target_dir_each_get_their_own_component() {
     // Back to the first, unchanged: it was built last by the other project, so it is rebuilt.
     assert_eq!(describe("first"), "\"2 words, 3 characters\"\n");
 }
+
+/// A world with `async` exports: the stubs are `async fn`s, as wit-bindgen generates them; the
+/// project builds into a component whose exports are lifted async, and running it is refused
+/// with what it is.
+#[test]
+fn async_exports_are_scaffolded_as_async_fns_and_build() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = repo_root().join("tests/e2e/async/counter.wit");
+    run(
+        dir,
+        &[
+            "new",
+            "aio",
+            "--lang",
+            "rust",
+            "--wit",
+            wit.to_str().unwrap(),
+            "--world",
+            "counter",
+        ],
+    )
+    .success();
+    let lib = std::fs::read_to_string(dir.join("aio/src/lib.rs")).unwrap();
+    for stub in [
+        "    async fn count(text: String) -> u32 {",
+        "    fn hello(name: String) -> String {",
+        "    async fn add(&self, n: u32) -> u32 {",
+        "    async fn make() -> exports::acme::aio::api::Tally {",
+        "    async fn total() -> u64 {",
+    ] {
+        assert!(lib.contains(stub), "no `{stub}` in:\n{lib}");
+    }
+    run(&dir.join("aio"), &["build"]).success();
+    let component = dir.join("aio/target/wcomp/aio.wasm");
+    assert!(support::lifts_async(&std::fs::read(&component).unwrap()));
+    let out = run(
+        dir,
+        &[
+            "run",
+            component.to_str().unwrap(),
+            "--invoke",
+            r#"hello("x")"#,
+        ],
+    )
+    .failure(1);
+    assert!(
+        out.stderr.contains("is an async component (WASI 0.3"),
+        "{}",
+        out.stderr
+    );
+}

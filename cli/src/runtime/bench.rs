@@ -16,7 +16,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use super::cache::{self, CacheMode, CacheOutcome, Compiled};
 use super::engine::{self, UnknownImports};
-use super::guest::{check_component, guest_error, load};
+use super::guest::{check_component, compile_failure, guest_error, load};
 use super::invoke::{Call, Target};
 use super::limits::Limits;
 use super::sandbox::GuestIo;
@@ -246,7 +246,7 @@ fn prepare(options: &BenchOptions) -> anyhow::Result<Prepared> {
     let start = Instant::now();
     let cold = Component::from_binary(&probe, &bytes)
         .map_err(anyhow::Error::from)
-        .with_context(|| format!("cannot compile `{}`", options.component.display()))?;
+        .map_err(|err| compile_failure(&options.component, err))?;
     let compile_cold = start.elapsed();
     let needs = needs(&cold, &bytes)
         .ok_or_else(|| BenchError::Unsized {

@@ -14,15 +14,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use wasmtime::component::{Component, Instance, InstancePre, Val};
 use wasmtime::{Engine, Store};
 
 use super::cache::{self, CacheMode, Compiled};
 use super::engine::{self, Execution, Host, UnknownImports};
 use super::guest::{
-    Events, GuestBacktrace, RunError, RunEvent, check_component, guest_error, instantiate_error,
-    load,
+    Events, GuestBacktrace, RunError, RunEvent, check_component, compile_failure, guest_error,
+    instantiate_error, load,
 };
 use super::http::{HttpGrant, HttpHooks};
 use super::invoke::{Call, Target, find_function};
@@ -293,8 +292,7 @@ fn compile(
     mode: &CacheMode,
 ) -> anyhow::Result<Compiled> {
     check_component(path, bytes).report_err()?;
-    cache::load_or_compile(engine, bytes, mode)
-        .with_context(|| format!("cannot compile `{}`", path.display()))
+    cache::load_or_compile(engine, bytes, mode).map_err(|err| compile_failure(path, err))
 }
 
 /// One guest: its own store (WASI context, limits) and, once instantiated, its instance.

@@ -238,7 +238,7 @@ fn prepare(
         .map_err(anyhow::Error::from)
         .context("cannot set up the engine's instance pool")?;
     let compiled = cache::load_or_compile(&engine, &bytes, &options.cache)
-        .with_context(|| format!("cannot compile `{}`", options.component.display()))?;
+        .map_err(|err| crate::runtime::guest::compile_failure(&options.component, err))?;
     let session = Session::with_compiled(
         engine,
         compiled,

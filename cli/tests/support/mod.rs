@@ -177,3 +177,18 @@ pub fn wait_for_exit(child: &mut std::process::Child, output: impl Fn() -> Strin
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Whether `bytes` lift any function with the component model's `async` option (an async
+/// export, WASI 0.3 style).
+pub fn lifts_async(bytes: &[u8]) -> bool {
+    use wasmparser::{CanonicalFunction, CanonicalOption, Payload};
+    wasmparser::Parser::new(0).parse_all(bytes).any(|payload| {
+        let Ok(Payload::ComponentCanonicalSection(reader)) = payload else {
+            return false;
+        };
+        reader.into_iter().any(|function| {
+            matches!(function, Ok(CanonicalFunction::Lift { options, .. })
+                if options.iter().any(|o| matches!(o, CanonicalOption::Async)))
+        })
+    })
+}

@@ -310,11 +310,16 @@ impl<'a> Generator<'a> {
         resource: Option<TypeId>,
     ) -> Result<(), ScaffoldError> {
         let item = format!("{label}#{}", func.name);
+        // componentize-py exports an `async` WIT function as a coroutine (`async def`).
         let (decorator, method_name, receiver, skip) = match (&func.kind, resource) {
-            (FunctionKind::Freestanding, None) => ("", python_snake(&func.name), "self", 0),
+            (FunctionKind::Freestanding | FunctionKind::AsyncFreestanding, None) => {
+                ("", python_snake(&func.name), "self", 0)
+            }
             (FunctionKind::Constructor(_), Some(_)) => ("", "__init__".to_owned(), "self", 0),
-            (FunctionKind::Method(_), Some(_)) => ("", python_snake(func.item_name()), "self", 1),
-            (FunctionKind::Static(_), Some(_)) => (
+            (FunctionKind::Method(_) | FunctionKind::AsyncMethod(_), Some(_)) => {
+                ("", python_snake(func.item_name()), "self", 1)
+            }
+            (FunctionKind::Static(_) | FunctionKind::AsyncStatic(_), Some(_)) => (
                 "    @classmethod\n",
                 python_snake(func.item_name()),
                 "cls",
@@ -324,9 +329,14 @@ impl<'a> Generator<'a> {
                 return Err(self.unsupported(
                     label,
                     func,
-                    "async functions and getters are not scaffolded yet",
+                    "getters and setters are not scaffolded yet",
                 ));
             }
+        };
+        let def = if func.kind.is_async() {
+            "async def"
+        } else {
+            "def"
         };
         let mut params = vec![receiver.to_owned()];
         for param in func.params.iter().skip(skip) {
@@ -362,7 +372,7 @@ impl<'a> Generator<'a> {
         out.push_str(decorator);
         let _ = writeln!(
             out,
-            "    def {method_name}({}) -> {returns}:",
+            "    {def} {method_name}({}) -> {returns}:",
             params.join(", ")
         );
         if let Some(doc) = doc {

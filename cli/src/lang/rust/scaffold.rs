@@ -155,10 +155,14 @@ impl<'a> Generator<'a> {
         }
         for func in interface.functions.values() {
             match func.kind {
-                FunctionKind::Freestanding => self.function(out, func, &label, None)?,
+                FunctionKind::Freestanding | FunctionKind::AsyncFreestanding => {
+                    self.function(out, func, &label, None)?
+                }
                 FunctionKind::Constructor(_)
                 | FunctionKind::Method(_)
-                | FunctionKind::Static(_) => {}
+                | FunctionKind::Static(_)
+                | FunctionKind::AsyncMethod(_)
+                | FunctionKind::AsyncStatic(_) => {}
                 _ => return Err(self.unsupported(&label, func)),
             }
         }
@@ -178,7 +182,9 @@ impl<'a> Generator<'a> {
             let methods = interface.functions.values().filter(|func| match func.kind {
                 FunctionKind::Constructor(owner)
                 | FunctionKind::Method(owner)
-                | FunctionKind::Static(owner) => owner == resource_id,
+                | FunctionKind::Static(owner)
+                | FunctionKind::AsyncMethod(owner)
+                | FunctionKind::AsyncStatic(owner) => owner == resource_id,
                 _ => false,
             });
             for func in methods {
@@ -196,7 +202,7 @@ impl<'a> Generator<'a> {
     fn unsupported(&self, label: &str, func: &Function) -> ScaffoldError {
         ScaffoldError::Unsupported {
             item: format!("{label}#{}", func.name),
-            reason: "async functions and getters are not scaffolded yet".into(),
+            reason: "getters and setters are not scaffolded yet".into(),
         }
     }
 
@@ -209,12 +215,24 @@ impl<'a> Generator<'a> {
         resource: Option<TypeId>,
     ) -> Result<(), ScaffoldError> {
         let item = format!("{label}#{}", func.name);
+        // wit-bindgen makes a WIT `async` function an `async fn` of the trait.
         let (method_name, receiver) = match (&func.kind, resource) {
-            (FunctionKind::Freestanding, None) => (rust_ident(&func.name), false),
+            (FunctionKind::Freestanding | FunctionKind::AsyncFreestanding, None) => {
+                (rust_ident(&func.name), false)
+            }
             (FunctionKind::Constructor(_), Some(_)) => ("new".to_owned(), false),
-            (FunctionKind::Method(_), Some(_)) => (rust_ident(func.item_name()), true),
-            (FunctionKind::Static(_), Some(_)) => (rust_ident(func.item_name()), false),
+            (FunctionKind::Method(_) | FunctionKind::AsyncMethod(_), Some(_)) => {
+                (rust_ident(func.item_name()), true)
+            }
+            (FunctionKind::Static(_) | FunctionKind::AsyncStatic(_), Some(_)) => {
+                (rust_ident(func.item_name()), false)
+            }
             _ => return Err(self.unsupported(label, func)),
+        };
+        let function = if func.kind.is_async() {
+            "async fn"
+        } else {
+            "fn"
         };
         let mut params = Vec::new();
         if receiver {
@@ -231,7 +249,7 @@ impl<'a> Generator<'a> {
         };
         let _ = writeln!(
             out,
-            "    fn {method_name}({}){result} {{",
+            "    {function} {method_name}({}){result} {{",
             params.join(", ")
         );
         let _ = writeln!(
