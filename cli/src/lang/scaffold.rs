@@ -32,6 +32,15 @@ pub enum ScaffoldError {
     #[error("`--typescript` {reason}")]
     #[diagnostic(help("{help}"))]
     TypeScript { reason: String, help: String },
+    /// The language's pinned toolchain cannot build what the world asks for.
+    #[error("a {language} component cannot implement `{item}`: {reason}")]
+    #[diagnostic(help("{help}"))]
+    LanguageCannot {
+        language: String,
+        item: String,
+        reason: String,
+        help: String,
+    },
     /// The world uses something the generated skeleton cannot express yet.
     #[error("cannot generate a skeleton for `{item}`: {reason}")]
     #[diagnostic(help(

@@ -196,3 +196,25 @@ pub fn default_wit_paths(cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
     }
     .report())
 }
+
+/// The first `async` function the world imports or exports, as `interface#name`.
+pub fn async_function(resolve: &wit_parser::Resolve, world: wit_parser::WorldId) -> Option<String> {
+    let world_def = &resolve.worlds[world];
+    world_def
+        .imports
+        .iter()
+        .chain(&world_def.exports)
+        .find_map(|(key, item)| match item {
+            wit_parser::WorldItem::Function(func) if func.kind.is_async() => {
+                Some(format!("{}#{}", world_def.name, func.name))
+            }
+            wit_parser::WorldItem::Interface { id, .. } => {
+                let func = resolve.interfaces[*id]
+                    .functions
+                    .values()
+                    .find(|func| func.kind.is_async())?;
+                Some(format!("{}#{}", resolve.name_world_key(key), func.name))
+            }
+            _ => None,
+        })
+}

@@ -15,7 +15,7 @@ use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 
 use super::bindings::generate_bindings;
 use super::runtime_module;
-use super::tool::{GoError, MIN_GO, RUNTIME_MODULE};
+use super::tool::{ASYNC_HELP, ASYNC_REASON, GoError, MIN_GO, RUNTIME_MODULE};
 use crate::lang::http;
 use crate::lang::scaffold::{ProjectFile, ScaffoldError, component_manifest, render, resolved};
 use crate::manifest::Language;
@@ -65,6 +65,14 @@ pub(super) fn project_files(
     world: WorldId,
     user_code: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<ProjectFile>, ScaffoldError> {
+    if let Some(item) = crate::wit::async_function(resolve, world) {
+        return Err(ScaffoldError::LanguageCannot {
+            language: "Go".into(),
+            item,
+            reason: ASYNC_REASON.into(),
+            help: ASYNC_HELP.into(),
+        });
+    }
     let world_name = resolve.worlds[world].name.clone();
     let stubbed = generate(resolve, world, true)?;
     let bindings = generate(resolve, world, false)?;

@@ -109,6 +109,9 @@ impl Toolchain for GoToolchain {
         let package = WitPackage::load(&project.wit).report_err()?;
         let world = package.world(project.world.as_deref()).report_err()?;
         let world_name = package.resolve.worlds[world].name.clone();
+        if let Some(item) = crate::wit::async_function(&package.resolve, world) {
+            return Err(GoError::Async { item }.report());
+        }
         let mut files = generate_bindings(&package.resolve, world, false).report_err()?;
         match self.gofmt_path() {
             Some(gofmt) => bindings::gofmt(&gofmt, &work_dir, &mut files, ctx)?,

@@ -43,6 +43,14 @@ pub enum JsError {
         "componentize-js builds the ES module `{APP_MODULE}`: create it with one exported object per exported interface, or start from `wcomp new <dir> --lang js`"
     ))]
     NoApp { dir: PathBuf },
+    /// The world has an `async` function, which componentize-js cannot build.
+    #[error(
+        "a JavaScript component cannot implement `{item}`: it is `async`, and componentize-js 0.23 cannot build async exports"
+    )]
+    #[diagnostic(help(
+        "make the function sync, or write this component in Rust or Python, whose toolchains build async components"
+    ))]
+    Async { item: String },
     /// A module of the project does not parse.
     #[error("`{file}` is not valid JavaScript")]
     #[diagnostic(help(

@@ -123,6 +123,9 @@ impl Inputs {
         // wcomp's own WIT errors point at the file and line; check before starting Node.js.
         let package = WitPackage::load(&project.wit).report_err()?;
         let world_id = package.world(Some(&world)).report_err()?;
+        if let Some(item) = crate::wit::async_function(&package.resolve, world_id) {
+            return Err(JsError::Async { item }.report());
+        }
         let world_def = &package.resolve.worlds[world_id];
         let names = |items: &wit_parser::IndexMap<wit_parser::WorldKey, wit_parser::WorldItem>| {
             items
