@@ -396,3 +396,98 @@ fn async_exports_are_scaffolded_as_async_fns_and_build() {
         out.stderr
     );
 }
+
+/// A Rust component of world `world` from the async fixture WIT (`sync` turns `count` back into
+/// a plain function), with `body` as the only function's code.
+fn async_fixture(
+    dir: &Path,
+    name: &str,
+    world: &str,
+    sync: bool,
+    body: &str,
+) -> std::path::PathBuf {
+    let mut wit = std::fs::read_to_string(repo_root().join("tests/e2e/async/report.wit")).unwrap();
+    if sync {
+        wit = wit.replace("count: async func", "count: func");
+    }
+    let wit_file = dir.join(format!("{name}.wit"));
+    std::fs::write(&wit_file, wit).unwrap();
+    run(
+        dir,
+        &[
+            "new",
+            name,
+            "--lang",
+            "rust",
+            "--wit",
+            wit_file.to_str().unwrap(),
+            "--world",
+            world,
+        ],
+    )
+    .success();
+    let lib = dir.join(name).join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    let stub = text
+        .lines()
+        .find(|line| line.contains("unimplemented!("))
+        .unwrap()
+        .to_owned();
+    std::fs::write(&lib, text.replace(&stub, body)).unwrap();
+    run(&dir.join(name), &["build"]).success();
+    dir.join(name).join(format!("target/wcomp/{name}.wasm"))
+}
+
+/// Async components compose: an async reporter over an async counter, and an async reporter
+/// over a plain (WASI 0.2 style) counter; both compositions keep their async exports.
+#[test]
+fn async_components_compose_with_async_and_sync_ones() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let count = "        text.split_whitespace().count() as u32";
+    let counter = async_fixture(dir, "async-counter", "counter", false, count);
+    let reporter = async_fixture(
+        dir,
+        "async-reporter",
+        "reporter",
+        false,
+        "        format!(\"{} words\", acme::aio::api::count(text).await)",
+    );
+    let sync_counter = async_fixture(dir, "sync-counter", "counter", true, count);
+    let mixed_reporter = async_fixture(
+        dir,
+        "mixed-reporter",
+        "reporter",
+        true,
+        "        format!(\"{} words\", acme::aio::api::count(&text))",
+    );
+    assert!(!support::lifts_async(
+        &std::fs::read(&sync_counter).unwrap()
+    ));
+    for (socket, plug, out) in [
+        (&reporter, &counter, "async.wasm"),
+        (&mixed_reporter, &sync_counter, "mixed.wasm"),
+    ] {
+        let composed = run(
+            dir,
+            &[
+                "compose",
+                socket.to_str().unwrap(),
+                "--plug",
+                plug.to_str().unwrap(),
+                "-o",
+                out,
+                "--explain",
+            ],
+        )
+        .success();
+        assert!(
+            composed
+                .stdout
+                .contains("import `acme:aio/api@0.1.0`: satisfied by `"),
+            "{}",
+            composed.stdout
+        );
+        assert!(support::lifts_async(&std::fs::read(dir.join(out)).unwrap()));
+    }
+}
