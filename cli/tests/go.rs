@@ -794,74 +794,9 @@ fn stored_zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-/// A world with an `async` function: `wcomp new` refuses it, saying why and what to use
-/// instead, and writes nothing; a project whose WIT turns async later is refused by `wcomp
-/// build` the same way, before the toolchain runs.
+/// A world with an `async` function is refused at `new` and at `build`, with what to use
+/// instead.
 #[test]
 fn async_functions_are_refused_with_what_to_use_instead() {
-    let temp = tempdir();
-    let dir = temp.path();
-    let wit = support::repo_root().join("tests/e2e/async/counter.wit");
-    let out = run(
-        dir,
-        &[
-            "new",
-            "aio",
-            "--lang",
-            "go",
-            "--wit",
-            wit.to_str().unwrap(),
-            "--world",
-            "counter",
-        ],
-    )
-    .failure(1);
-    assert!(
-        out.stderr
-            .contains("error: a Go component cannot implement `"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("the standard Go linker crashes"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .contains("write this component in Rust or Python"),
-        "{}",
-        out.stderr
-    );
-    assert!(!dir.join("aio").exists());
-
-    let sync = dir.join("sync.wit");
-    std::fs::write(
-        &sync,
-        "package acme:aio@0.1.0;\n\ninterface api {\n  count: func(text: string) -> u32;\n}\n\nworld counter {\n  export api;\n}\n",
-    )
-    .unwrap();
-    run(
-        dir,
-        &[
-            "new", "later", "--lang", "go", "--wit", "sync.wit", "--world", "counter",
-        ],
-    )
-    .success();
-    let project_wit = dir.join("later/wit/sync.wit");
-    let text = std::fs::read_to_string(&project_wit).unwrap();
-    std::fs::write(
-        &project_wit,
-        text.replace("count: func", "count: async func"),
-    )
-    .unwrap();
-    let out = run(&dir.join("later"), &["build"]).failure(1);
-    assert!(
-        out.stderr.contains(
-            "error: a Go component cannot implement `acme:aio/api@0.1.0#count`: it is `async`"
-        ),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("panic"), "{}", out.stderr);
+    support::assert_async_refused("go", "Go", "the standard Go linker crashes");
 }

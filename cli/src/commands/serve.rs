@@ -158,15 +158,15 @@ fn serve_component(
     let summary = serve::serve(
         options,
         |addr, swapper| {
-            let served = Served::now(short_hash(&shown));
+            // Only `--watch` keeps the hash of what is served; without it, only JSON shows it.
+            let served = watch.as_ref().map(|_| Served::now(short_hash(&shown)));
             printer.with_stdout_reserved().emit(&Serving {
                 addr,
                 component: &shown,
                 slots,
-                served: &served,
-                watching: watch.is_some(),
+                served: served.as_ref(),
             });
-            if let Some(watch) = watch {
+            if let (Some(watch), Some(served)) = (watch, served) {
                 let ctx = Context {
                     printer: ctx.printer.with_stdout_reserved(),
                     ..ctx.clone()
@@ -347,15 +347,17 @@ struct Serving<'a> {
     addr: std::net::SocketAddr,
     component: &'a Path,
     slots: usize,
-    served: &'a Served,
-    /// `--watch`: say since when this build is served.
-    watching: bool,
+    /// Under `--watch`: what is served since when.
+    served: Option<&'a Served>,
 }
 
 impl Message for Serving<'_> {
     fn to_json(&self) -> Value {
         let addr = self.addr;
-        json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": self.component, "hash": self.served.hash})
+        let hash = self
+            .served
+            .map_or_else(|| short_hash(self.component), |served| served.hash.clone());
+        json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": self.component, "hash": hash})
     }
 
     fn show(&self, printer: &Printer) {
@@ -368,10 +370,10 @@ impl Message for Serving<'_> {
                 self.slots
             ),
         );
-        if self.watching {
+        if let Some(served) = self.served {
             printer.status(
                 "Serving",
-                format_args!("{} since {}", self.served.hash, self.served.since),
+                format_args!("{} since {}", served.hash, served.since),
             );
         }
     }

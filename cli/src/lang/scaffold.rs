@@ -8,6 +8,9 @@ use std::path::PathBuf;
 use crate::manifest::Language;
 use crate::wit::WitPackage;
 
+/// What to do instead of an `async` function in a language whose toolchain cannot build one.
+pub const ASYNC_HELP: &str = "make the function sync, or write this component in Rust or Python (`--lang rust` or `--lang python`), whose toolchains build async components";
+
 /// Errors `wcomp new` reports before writing anything.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ScaffoldError {

@@ -192,3 +192,49 @@ pub fn lifts_async(bytes: &[u8]) -> bool {
         })
     })
 }
+
+/// A world with an `async` function in `lang` (`language` as messages name it): `wcomp new`
+/// refuses it, saying why (`reason`) and what to use instead, and writes nothing; a project
+/// whose WIT turns async later is refused by `wcomp build` the same way, before the toolchain
+/// runs.
+#[track_caller]
+pub fn assert_async_refused(lang: &str, language: &str, reason: &str) {
+    let temp = tempdir();
+    let dir = temp.path();
+    let wit = repo_root().join("tests/e2e/async/counter.wit");
+    let args = ["new", "aio", "--lang", lang, "--wit", wit.to_str().unwrap()];
+    let out = run(dir, &[&args[..], &["--world", "counter"]].concat()).failure(1);
+    let refused = format!("error: a {language} component cannot implement `");
+    assert!(out.stderr.contains(&refused), "{}", out.stderr);
+    assert!(out.stderr.contains(reason), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("write this component in Rust or Python"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.join("aio").exists());
+
+    std::fs::write(
+        dir.join("sync.wit"),
+        "package acme:aio@0.1.0;\n\ninterface api {\n  count: func(text: string) -> u32;\n}\n\nworld counter {\n  export api;\n}\n",
+    )
+    .unwrap();
+    let args = [
+        "new", "later", "--lang", lang, "--wit", "sync.wit", "--world", "counter",
+    ];
+    run(dir, &args).success();
+    let project_wit = dir.join("later/wit/sync.wit");
+    let text = std::fs::read_to_string(&project_wit).unwrap();
+    std::fs::write(
+        &project_wit,
+        text.replace("count: func", "count: async func"),
+    )
+    .unwrap();
+    let out = run(&dir.join("later"), &["build"]).failure(1);
+    let refused = format!(
+        "error: a {language} component cannot implement `acme:aio/api@0.1.0#count`: it is `async`"
+    );
+    assert!(out.stderr.contains(&refused), "{}", out.stderr);
+    assert!(!out.stderr.contains("panic"), "{}", out.stderr);
+}

@@ -15,9 +15,11 @@ use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 
 use super::bindings::generate_bindings;
 use super::runtime_module;
-use super::tool::{ASYNC_HELP, ASYNC_REASON, GoError, MIN_GO, RUNTIME_MODULE};
+use super::tool::{ASYNC_REASON, GoError, MIN_GO, RUNTIME_MODULE};
 use crate::lang::http;
-use crate::lang::scaffold::{ProjectFile, ScaffoldError, component_manifest, render, resolved};
+use crate::lang::scaffold::{
+    ASYNC_HELP, ProjectFile, ScaffoldError, component_manifest, render, resolved,
+};
 use crate::manifest::Language;
 use crate::manifest::names::{to_kebab, to_snake};
 use crate::wit::WitPackage;

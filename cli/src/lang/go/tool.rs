@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::diagnostic::Report as _;
+use crate::lang::scaffold::ASYNC_HELP;
 use crate::lang::toolchain::{Tool, ToolchainError};
 use crate::process::ProcessBuilder;
 
@@ -23,9 +24,6 @@ const INSTALL_HINT: &str = "install Go 1.25 or newer from https://go.dev/dl/ (or
 
 /// Why Go refuses `async` functions.
 pub const ASYNC_REASON: &str = "it is `async`, and the standard Go linker crashes on the async bindings wit-bindgen-go 0.63 generates (component-model async needs a patched Go)";
-
-/// What to do instead of an `async` function in Go.
-pub const ASYNC_HELP: &str = "make the function sync, or write this component in Rust or Python (`--lang rust` or `--lang python`), whose toolchains build async components";
 
 /// Errors specific to Go projects.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::layout::{APP_MODULE, APP_TYPESCRIPT, COMPONENTIZE_JS_VERSION, MIN_NODE};
+use super::layout::{APP_MODULE, APP_TYPESCRIPT, ASYNC_REASON, COMPONENTIZE_JS_VERSION, MIN_NODE};
+use crate::lang::scaffold::ASYNC_HELP;
 use crate::process::ToolOutput;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -44,12 +45,8 @@ pub enum JsError {
     ))]
     NoApp { dir: PathBuf },
     /// The world has an `async` function, which componentize-js cannot build.
-    #[error(
-        "a JavaScript component cannot implement `{item}`: it is `async`, and componentize-js 0.23 cannot build async exports"
-    )]
-    #[diagnostic(help(
-        "make the function sync, or write this component in Rust or Python, whose toolchains build async components"
-    ))]
+    #[error("a JavaScript component cannot implement `{item}`: {ASYNC_REASON}")]
+    #[diagnostic(help("{ASYNC_HELP}"))]
     Async { item: String },
     /// A module of the project does not parse.
     #[error("`{file}` is not valid JavaScript")]

@@ -20,3 +20,6 @@ pub const COMPONENTIZE_JS_VERSION: &str = "0.23.0";
 
 /// The oldest Node.js componentize-js runs on.
 pub const MIN_NODE: u32 = 20;
+
+/// Why a JavaScript component cannot have `async` functions.
+pub const ASYNC_REASON: &str = "it is `async`, and componentize-js 0.23 cannot build async exports (its bindings generator stops with `not yet implemented`)";

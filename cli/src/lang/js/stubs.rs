@@ -699,8 +699,8 @@ fn unsupported_function(label: &str, func: &Function) -> ScaffoldError {
         return ScaffoldError::LanguageCannot {
             language: "JavaScript".into(),
             item,
-            reason: "it is `async`, and componentize-js 0.23 cannot build async exports (its bindings generator stops with `not yet implemented`)".into(),
-            help: "make the function sync, or write this component in Rust or Python (`--lang rust` or `--lang python`), whose toolchains build async components".into(),
+            reason: super::layout::ASYNC_REASON.into(),
+            help: crate::lang::scaffold::ASYNC_HELP.into(),
         };
     }
     ScaffoldError::Unsupported {

@@ -259,18 +259,10 @@ impl<'a> Generator<'a> {
                 body,
                 "    \"\"\"The state behind each `{resource}` handle.\"\"\""
             );
-            let methods = interface.functions.values().filter(|func| match func.kind {
-                FunctionKind::Constructor(owner)
-                | FunctionKind::Method(owner)
-                | FunctionKind::Static(owner)
-                | FunctionKind::AsyncMethod(owner)
-                | FunctionKind::AsyncStatic(owner)
-                | FunctionKind::MethodGetter(owner)
-                | FunctionKind::MethodSetter(owner)
-                | FunctionKind::StaticGetter(owner)
-                | FunctionKind::StaticSetter(owner) => owner == resource_id,
-                _ => false,
-            });
+            let methods = interface
+                .functions
+                .values()
+                .filter(|func| func.kind.resource() == Some(resource_id));
             for func in methods {
                 self.function(&mut body, &mut imports, func, label, Some(resource_id))?;
             }

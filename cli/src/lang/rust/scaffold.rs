@@ -158,11 +158,8 @@ impl<'a> Generator<'a> {
                 FunctionKind::Freestanding | FunctionKind::AsyncFreestanding => {
                     self.function(out, func, &label, None)?
                 }
-                FunctionKind::Constructor(_)
-                | FunctionKind::Method(_)
-                | FunctionKind::Static(_)
-                | FunctionKind::AsyncMethod(_)
-                | FunctionKind::AsyncStatic(_) => {}
+                // A resource's functions go into its own impl below.
+                _ if func.kind.resource().is_some() => {}
                 _ => return Err(self.unsupported(&label, func)),
             }
         }
@@ -179,14 +176,10 @@ impl<'a> Generator<'a> {
                 out,
                 "\n#[allow(unused_variables)]\nimpl {module}::Guest{camel} for {impl_name} {{"
             );
-            let methods = interface.functions.values().filter(|func| match func.kind {
-                FunctionKind::Constructor(owner)
-                | FunctionKind::Method(owner)
-                | FunctionKind::Static(owner)
-                | FunctionKind::AsyncMethod(owner)
-                | FunctionKind::AsyncStatic(owner) => owner == resource_id,
-                _ => false,
-            });
+            let methods = interface
+                .functions
+                .values()
+                .filter(|func| func.kind.resource() == Some(resource_id));
             for func in methods {
                 self.function(out, func, &label, Some(resource_id))?;
             }
