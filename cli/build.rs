@@ -4,8 +4,8 @@
 //! - the Go sources of `go.bytecodealliance.org/pkg` in the `wit-bindgen-go` crate, so
 //!   `wcomp build` can build Go components when the Go module proxy cannot supply that module
 //!   (offline machines, filtered proxies, `GOPROXY=off`);
-//! - the WASI 0.2 WIT packages (`wasi:http`, `wasi:io`, `wasi:cli`, …) in the
-//!   `wasmtime-wasi-http` crate, the exact version the embedded runtime serves, for the HTTP
+//! - the WASI 0.2 and 0.3 WIT packages (`wasi:http`, `wasi:io`, `wasi:cli`, …) in the
+//!   `wasmtime-wasi-http` crate, the exact versions the embedded runtime serves, for the HTTP
 //!   templates.
 //!
 //! The crates' sources are found where cargo unpacks them, without asking cargo about the
@@ -76,50 +76,67 @@ fn embed_go_runtime(manifest_dir: &Path, out_dir: &Path) {
     std::fs::write(out_dir.join("go_runtime.rs"), out).expect("cannot write go_runtime.rs");
 }
 
-/// `WASI_WIT`: the WASI packages the embedded runtime implements, as `(file name, text)` of
-/// each `wit/deps/*.wit` of `wasmtime-wasi-http`.
+/// `WASI_WIT` and `WASI_P3_WIT`: the WASI 0.2 and 0.3 packages the embedded runtime
+/// implements, as `(file name, text)` of each `wit/deps/*.wit` (0.2) and `src/p3/wit/deps/*.wit`
+/// (0.3) of `wasmtime-wasi-http`.
 fn embed_wasi_wit(manifest_dir: &Path, out_dir: &Path) {
-    let found = candidates(
+    let crate_dir = candidates(
         manifest_dir,
         "wasmtime-wasi-http",
         WASMTIME_WASI_HTTP_VERSION,
     )
     .into_iter()
-    .map(|dir| dir.join("wit").join("deps"))
-    .find(|deps| deps.join("http.wit").is_file());
-    let mut files: Vec<PathBuf> = match &found {
-        Some(deps) => std::fs::read_dir(deps)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|entry| entry.path())
-            .filter(|path| path.extension().is_some_and(|e| e == "wit"))
-            .collect(),
-        None => {
-            println!(
-                "cargo::warning=the sources of wasmtime-wasi-http {WASMTIME_WASI_HTTP_VERSION} were not found; wcomp is built without the WASI WIT its HTTP templates use (set WCOMP_WASMTIME_WASI_HTTP_DIR to the crate's directory to include it)"
-            );
-            Vec::new()
-        }
-    };
-    files.sort();
+    .find(|dir| dir.join("wit").join("deps").join("http.wit").is_file());
+    if crate_dir.is_none() {
+        println!(
+            "cargo::warning=the sources of wasmtime-wasi-http {WASMTIME_WASI_HTTP_VERSION} were not found; wcomp is built without the WASI WIT its HTTP templates use (set WCOMP_WASMTIME_WASI_HTTP_DIR to the crate's directory to include it)"
+        );
+    }
     let mut out =
         String::from("/// The WASI WIT packages of wasmtime-wasi-http: (file name, contents).\n");
-    out.push_str("pub const WASI_WIT: &[(&str, &str)] = &[\n");
+    let p2 = crate_dir.as_ref().map(|dir| dir.join("wit").join("deps"));
+    write_wit_files(&mut out, "WASI_WIT", p2.as_deref());
+    let p3 = crate_dir
+        .as_ref()
+        .map(|dir| dir.join("src").join("p3").join("wit").join("deps"))
+        .filter(|deps| deps.join("http.wit").is_file());
+    if crate_dir.is_some() && p3.is_none() {
+        println!(
+            "cargo::warning=wasmtime-wasi-http {WASMTIME_WASI_HTTP_VERSION} has no `src/p3/wit/deps`; wcomp is built without the WASI 0.3 WIT its HTTP templates use"
+        );
+    }
+    write_wit_files(&mut out, "WASI_P3_WIT", p3.as_deref());
+    std::fs::write(out_dir.join("wasi_wit.rs"), out).expect("cannot write wasi_wit.rs");
+}
+
+/// `pub const <name>: &[(&str, &str)]` listing the `.wit` files of `deps`, sorted by name.
+fn write_wit_files(out: &mut String, name: &str, deps: Option<&Path>) {
+    let mut files: Vec<PathBuf> = deps
+        .map(|deps| {
+            std::fs::read_dir(deps)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| path.extension().is_some_and(|e| e == "wit"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let _ = writeln!(out, "pub const {name}: &[(&str, &str)] = &[");
     for path in &files {
         println!("cargo::rerun-if-changed={}", path.display());
-        let name = path
+        let file = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "    ({name:?}, include_str!({:?})),",
+            "    ({file:?}, include_str!({:?})),",
             path.display().to_string()
         );
     }
     out.push_str("];\n");
-    std::fs::write(out_dir.join("wasi_wit.rs"), out).expect("cannot write wasi_wit.rs");
 }
 
 /// Directories that may hold package `name` at `version`, most specific first.

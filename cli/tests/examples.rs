@@ -115,7 +115,94 @@ fn http_polyglot_example() {
     );
 
     // Served over a real socket, as the README says, and asked with a real HTTP client.
-    let mut server = support::wcomp(&dir)
+    let (server, url) = serve(&dir);
+    let curl = |args: &[&str]| curl(args).body;
+    let text = r#"{"text": "The cat and the hat. The end!"}"#;
+    assert_eq!(
+        curl(&["-X", "POST", "-d", text, &format!("{url}stats")]),
+        "{\"words\":7,\"unique\":5,\"longest\":\"The\"}\n"
+    );
+    assert_eq!(
+        curl(&["-X", "POST", "-d", text, &format!("{url}top?limit=2")]),
+        "[{\"word\":\"the\",\"count\":3},{\"word\":\"cat\",\"count\":1}]\n"
+    );
+    stop(server);
+}
+
+#[test]
+fn http_middleware_example() {
+    let temp = tempdir();
+    let dir = temp.path().join("http-middleware");
+    copy_tree(&repo_root().join("examples/http-middleware"), &dir);
+    // The middleware's world includes `wasi:http/middleware@0.3.0`, supplied by wcomp.
+    let out = run(&dir, &["wit", "check", "--deny", "warnings"]).success();
+    assert!(out.stderr.contains("no problems"), "{}", out.stderr);
+    let out = run(&dir, &["--format", "json", "build"]).success();
+    assert_eq!(
+        out.stdout
+            .matches(r#""reason":"component-building""#)
+            .count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    // The middleware's `wasi:http/handler` import is plugged with the Rust handler, not left
+    // to the host: by `[compose.wire]` in the workspace, and by `--plug` outside it.
+    let plugged = concat!(
+        "import `wasi:http/handler@0.3.0`: ",
+        "satisfied by `hello` (its export `wasi:http/handler@0.3.2`)"
+    );
+    let out = run(&dir, &["compose", "--explain"]).success();
+    assert!(out.stdout.contains(plugged), "{}", out.stdout);
+    let out = run(
+        &dir,
+        &[
+            "compose",
+            "auth/target/wcomp/auth.wasm",
+            "--plug",
+            "hello/target/wcomp/hello.wasm",
+            "-o",
+            "target/plugged.wasm",
+            "--explain",
+        ],
+    )
+    .success();
+    assert!(out.stdout.contains(plugged), "{}", out.stdout);
+    assert!(
+        std::fs::read(dir.join("target/plugged.wasm")).unwrap()
+            == std::fs::read(dir.join("target/wcomp/guarded.wasm")).unwrap(),
+        "`--plug` and the workspace compose the same component"
+    );
+    let out = run(&dir, &["test"]).success();
+    assert!(
+        out.stdout.ends_with("5 passed, 0 failed\n"),
+        "{}",
+        out.stdout
+    );
+
+    let (server, url) = serve(&dir);
+    let refused = curl(&[&url]);
+    assert_eq!(refused.status, 401, "{refused:?}");
+    assert_eq!(refused.body, "missing or wrong bearer token\n");
+    let wrong = curl(&["-H", "authorization: Bearer guess", &url]);
+    assert_eq!(wrong.status, 401, "{wrong:?}");
+    let token = "authorization: Bearer demo-token";
+    let hello = curl(&["-H", token, &url]);
+    assert_eq!(hello.status, 200, "{hello:?}");
+    assert_eq!(hello.header("x-middleware"), Some("python"), "{hello:?}");
+    assert_eq!(hello.header("x-handler"), Some("rust"), "{hello:?}");
+    assert_eq!(hello.body, "Hello from Rust!\n");
+    let text = r#"{"text": "through the middleware and back"}"#;
+    let echoed = curl(&["-H", token, "-d", text, &format!("{url}echo")]);
+    assert_eq!(echoed.status, 200, "{echoed:?}");
+    assert_eq!(echoed.header("x-middleware"), Some("python"), "{echoed:?}");
+    assert_eq!(echoed.body, text);
+    stop(server);
+}
+
+/// `wcomp serve` in `dir` on a free port, and the URL it serves once it says so.
+fn serve(dir: &Path) -> (std::process::Child, String) {
+    let mut server = support::wcomp(dir)
         .args(["--format", "json", "serve", "--addr", "127.0.0.1:0"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -129,25 +216,52 @@ fn http_polyglot_example() {
             (value["reason"] == "serving").then(|| value["url"].as_str().unwrap().to_owned())
         })
         .expect("the example is served");
-    let curl = |args: &[&str]| {
-        let out = std::process::Command::new("curl")
-            .args(["-s", "--max-time", "60"])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let text = r#"{"text": "The cat and the hat. The end!"}"#;
-    assert_eq!(
-        curl(&["-X", "POST", "-d", text, &format!("{url}stats")]),
-        "{\"words\":7,\"unique\":5,\"longest\":\"The\"}\n"
-    );
-    assert_eq!(
-        curl(&["-X", "POST", "-d", text, &format!("{url}top?limit=2")]),
-        "[{\"word\":\"the\",\"count\":3},{\"word\":\"cat\",\"count\":1}]\n"
-    );
+    (server, url)
+}
+
+/// Stops a server as Ctrl-C would; it exits cleanly.
+fn stop(mut server: std::process::Child) {
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status();
     assert!(server.wait().unwrap().success());
+}
+
+/// An answer as curl received it.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    /// `name: value` lines, names lowercase as HTTP/1.1 servers send them here.
+    headers: Vec<String>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
+    }
+}
+
+/// `curl -s -i <args>`, split into status, headers and body.
+fn curl(args: &[&str]) -> Answer {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-i", "--max-time", "60"])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    Answer {
+        status,
+        headers: lines.map(str::to_owned).collect(),
+        body: body.to_owned(),
+    }
 }

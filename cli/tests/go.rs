@@ -800,3 +800,9 @@ fn stored_zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
 fn async_functions_are_refused_with_what_to_use_instead() {
     support::assert_async_refused("go", "Go", "the standard Go linker crashes");
 }
+
+/// A WASI 0.3 HTTP handler is refused at `new`, with why and what to use instead.
+#[test]
+fn the_wasi_0_3_http_template_is_refused_with_what_to_use_instead() {
+    support::assert_wasi_0_3_http_refused("go", "Go", "the standard Go linker crashes");
+}

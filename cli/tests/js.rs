@@ -676,3 +676,13 @@ fn async_functions_are_refused_with_what_to_use_instead() {
         "componentize-js 0.23 cannot build async exports",
     );
 }
+
+/// A WASI 0.3 HTTP handler is refused at `new`, with why and what to use instead.
+#[test]
+fn the_wasi_0_3_http_template_is_refused_with_what_to_use_instead() {
+    support::assert_wasi_0_3_http_refused(
+        "js",
+        "JavaScript",
+        "componentize-js 0.23 cannot build async exports",
+    );
+}

@@ -595,3 +595,46 @@ fn async_exports_are_scaffolded_as_coroutines_and_build() {
     let bytes = std::fs::read(dir.join("aio/target/wcomp/aio.wasm")).unwrap();
     assert!(support::lifts_async(&bytes), "no export is lifted async");
 }
+
+/// `--template http --wasi 0.3`: a `Handler` whose `handle` is a coroutine, on a world that
+/// includes `wasi:http/service` with the runtime's WASI 0.3 packages under `wit/deps/`; the
+/// real componentize-py builds it into a component exporting `wasi:http/handler@0.3.0`, lifted
+/// async.
+#[test]
+fn the_wasi_0_3_http_template_builds_an_async_handler() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let args = [
+        "new",
+        "hello-p3",
+        "--lang",
+        "python",
+        "--template",
+        "http",
+        "--wasi",
+        "0.3",
+    ];
+    run(dir, &args).success();
+    let project = dir.join("hello-p3");
+    let world = std::fs::read_to_string(project.join("wit/world.wit")).unwrap();
+    assert!(
+        world.contains("include wasi:http/service@0.3.0;"),
+        "{world}"
+    );
+    let http = std::fs::read_to_string(project.join("wit/deps/http.wit")).unwrap();
+    assert!(http.starts_with("package wasi:http@0.3.0;"), "{http}");
+    let app = std::fs::read_to_string(project.join("app.py")).unwrap();
+    assert!(
+        app.contains("class Handler(exports.Handler):\n    async def handle(self, request: Request) -> Response:"),
+        "{app}"
+    );
+
+    let out = run(dir, &["build", "hello-p3"]).success();
+    let bytes = std::fs::read(out.stdout.trim()).unwrap();
+    let exports = support::component_exports(&bytes);
+    assert!(
+        exports.iter().any(|name| name == "wasi:http/handler@0.3.0"),
+        "{exports:?}"
+    );
+    assert!(support::lifts_async(&bytes), "`handle` is not lifted async");
+}

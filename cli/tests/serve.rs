@@ -37,6 +37,31 @@ fn http_component() -> &'static Path {
     })
 }
 
+/// The WASI 0.3 fixture handler's source.
+const SERVICE: &str = "tests/e2e/http/service.rs";
+
+/// The WASI 0.3 fixture handler (`tests/e2e/http/service.rs`) on the Rust 0.3 HTTP template
+/// (`--wasi 0.3`), built once for all the tests here, in `target/test-fixtures/serve-p3/`.
+fn service_component() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = repo_root().join("target/test-fixtures/serve-p3");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        support::new_wasi_0_3_project(&dir, "service", "rust", Some(SERVICE));
+        let out = run(&dir, &["build", "service"]).success();
+        PathBuf::from(out.stdout.trim())
+    })
+}
+
+/// The access-log records (`"reason": "request"`) in a server's JSON log.
+fn requests(log: &str) -> Vec<serde_json::Value> {
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|value| value["reason"] == "request")
+        .collect()
+}
+
 /// A running `wcomp serve` and everything it has written to stderr.
 struct Server {
     child: Child,
@@ -376,4 +401,203 @@ fn the_http_templates_answer_get_in_every_language() {
         );
         assert_eq!(curl(&server, "/elsewhere", &[]).status, 404, "{language}");
     }
+}
+
+/// The WASI 0.3 HTTP templates, built by their real toolchains and served.
+#[test]
+fn the_wasi_0_3_http_templates_answer_get() {
+    let temp = tempdir();
+    for (language, greeting) in [
+        ("rust", "Hello from Rust!\n"),
+        ("python", "Hello from Python!\n"),
+    ] {
+        let name = format!("hello-p3-{language}");
+        support::new_wasi_0_3_project(temp.path(), &name, language, None);
+        let out = run(temp.path(), &["build", &name]).success();
+        let component = PathBuf::from(out.stdout.trim());
+        let server = Server::start(temp.path(), &component, &[]);
+        let reply = curl(&server, "/", &[]);
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (200, greeting),
+            "{language}: {}",
+            server.log()
+        );
+        assert_eq!(curl(&server, "/elsewhere", &[]).status, 404, "{language}");
+    }
+}
+
+/// A WASI 0.3 handler (`wasi:http/handler`, `async` `handle`, bodies as streams) under the
+/// limits and log of 0.2: a fresh instance per request by default, a trap or an error code a
+/// 500 with the request id, a spinning guest a 504, bodies streamed both ways.
+#[test]
+fn a_wasi_0_3_handler_gets_a_fresh_instance_and_faults_stay_in_theirs() {
+    let temp = tempdir();
+    let server = Server::start(
+        temp.path(),
+        service_component(),
+        &["--timeout", "2s", "--max-body", "1MiB"],
+    );
+    let ok = curl(&server, "/", &[]);
+    assert_eq!(
+        (ok.status, ok.body.as_str()),
+        (200, "ok\n"),
+        "{}",
+        server.log()
+    );
+    assert_eq!(curl(&server, "/seen", &[]).body, "1\n");
+    assert_eq!(curl(&server, "/seen", &[]).body, "1\n");
+    assert_eq!(curl(&server, "/nope", &[]).status, 404);
+
+    let trapped = curl(&server, "/trap", &[]);
+    assert_eq!(trapped.status, 500, "{trapped:?}");
+    assert!(trapped.body.contains("(request "), "{trapped:?}");
+    assert_eq!(curl(&server, "/", &[]).status, 200);
+    let failed = curl(&server, "/fail", &[]);
+    assert_eq!(failed.status, 500, "{failed:?}");
+
+    let spun = curl(&server, "/spin", &[]);
+    assert_eq!(spun.status, 504, "{spun:?}");
+    assert_eq!(curl(&server, "/sleep?ms=5000", &[]).status, 504);
+    assert_eq!(curl(&server, "/sleep?ms=10", &[]).body, "slept 10ms\n");
+
+    // Bodies stream both ways: 512 KiB in, 8 MiB out in 1 KiB writes.
+    let upload = temp.path().join("upload");
+    std::fs::write(&upload, vec![b'x'; 512 << 10]).unwrap();
+    let upload = format!("@{}", upload.display());
+    let echo = curl(&server, "/echo", &["--data-binary", &upload]);
+    assert_eq!((echo.status, echo.body.as_str()), (200, "524288 bytes\n"));
+    let too_big = temp.path().join("too-big");
+    std::fs::write(&too_big, vec![b'x'; 2 << 20]).unwrap();
+    let too_big = format!("@{}", too_big.display());
+    assert_eq!(
+        curl(&server, "/echo", &["--data-binary", &too_big]).status,
+        413
+    );
+    let chunked = curl(
+        &server,
+        "/echo",
+        &[
+            "-H",
+            "Transfer-Encoding: chunked",
+            "-H",
+            "Expect:",
+            "--data-binary",
+            &too_big,
+        ],
+    );
+    assert_eq!(chunked.status, 413, "{chunked:?}");
+    let streamed = curl(&server, "/stream?kib=8192", &[]);
+    assert_eq!(streamed.status, 200);
+    assert_eq!(streamed.body.len(), 8 << 20);
+
+    // A response's line is written when its body has gone out, just after the client has it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server.log().contains(r#""path":"/stream""#) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = server.log();
+    assert!(log.contains(r#""reuse":1,"#), "{log}");
+    let records = requests(&log);
+    let trap = records.iter().find(|r| r["path"] == "/trap").unwrap();
+    assert_eq!(trap["status"], 500);
+    assert!(
+        trap["error"]
+            .as_str()
+            .unwrap()
+            .contains("the guest trapped"),
+        "{trap}"
+    );
+    let fail = records.iter().find(|r| r["path"] == "/fail").unwrap();
+    assert!(
+        fail["note"].as_str().unwrap().contains("error code"),
+        "{fail}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["status"] == 504 && r["path"] == "/spin")
+    );
+    let stream = records
+        .iter()
+        .find(|r| r["path"] == "/stream?kib=8192")
+        .expect(&log);
+    assert_eq!(stream["bytes"], 8 << 20, "{stream}");
+}
+
+/// `--reuse`: one instance answers requests in turn (its state carries over), a trap retires
+/// it, and requests that wait overlap in one instance.
+#[test]
+fn reuse_keeps_an_instance_for_several_requests() {
+    let temp = tempdir();
+    let server = Server::start(
+        temp.path(),
+        service_component(),
+        &["--reuse", "1000", "--concurrent", "8"],
+    );
+    let seen: Vec<String> = (0..3).map(|_| curl(&server, "/seen", &[]).body).collect();
+    assert_eq!(seen, ["1\n", "2\n", "3\n"], "{}", server.log());
+    assert_eq!(curl(&server, "/trap", &[]).status, 500);
+    assert_eq!(
+        curl(&server, "/seen", &[]).body,
+        "1\n",
+        "a trap retires the instance"
+    );
+
+    // Eight sleeping requests at once all finish; they share instances rather than each
+    // taking one.
+    let sleepers: Vec<_> = (0..8)
+        .map(|_| {
+            let url = format!("{}sleep?ms=300", server.url);
+            std::thread::spawn(move || {
+                Command::new("curl")
+                    .args(["-s", "--max-time", "60", &url])
+                    .output()
+                    .unwrap()
+            })
+        })
+        .collect();
+    for sleeper in sleepers {
+        let out = sleeper.join().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "slept 300ms\n");
+    }
+    let count: u32 = curl(&server, "/seen", &[]).body.trim().parse().unwrap();
+    assert!(count > 1, "the instance was kept: {count}");
+    let log = server.log();
+    assert!(log.contains(r#""concurrent":8,"#), "{log}");
+    assert!(log.contains(r#""reuse":1000"#), "{log}");
+    let trap = requests(&log)
+        .into_iter()
+        .find(|r| r["path"] == "/trap")
+        .unwrap();
+    assert!(
+        trap["error"]
+            .as_str()
+            .unwrap()
+            .contains("the guest trapped"),
+        "{trap}"
+    );
+}
+
+/// HTTP `[[test]]` cases against a WASI 0.3 handler in a workspace, answered in-process.
+#[test]
+fn http_test_cases_run_against_a_wasi_0_3_handler() {
+    let temp = tempdir();
+    let ws = temp.path().join("ws");
+    run(temp.path(), &["new", "ws", "--workspace"]).success();
+    support::new_wasi_0_3_project(&ws, "service", "rust", Some(SERVICE));
+    let manifest = ws.join("wcomp.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(concat!(
+        "\n[[test]]\nname = \"says ok\"\nrequest = \"GET /\"\nexpect-status = 200\nexpect-body = \"ok\\n\"\n",
+        "\n[[test]]\nname = \"echoes\"\nrequest = \"POST /echo\"\nbody = \"hello\"\nexpect-body = \"5 bytes\\n\"\n",
+        "\n[[test]]\nname = \"is not found\"\nrequest = \"GET /nope\"\nexpect-status = 404\n",
+    ));
+    std::fs::write(&manifest, text).unwrap();
+    let out = run(&ws, &["test"]).success();
+    assert!(
+        out.stdout.ends_with("3 passed, 0 failed\n"),
+        "{}",
+        out.stdout
+    );
 }

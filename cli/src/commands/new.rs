@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::diagnostic::Report as _;
 use crate::manifest::Language;
 use crate::printer::{Message, Printer};
-use crate::scaffold::{self, NewOptions, Scaffolded, Template};
+use crate::scaffold::{self, NewOptions, Scaffolded, Template, WasiVersion};
 use crate::workspace::Workspace;
 use crate::{Context, ExitStatus};
 
@@ -26,6 +26,8 @@ use crate::{Context, ExitStatus};
 ///   wcomp new greeter --lang rust
 ///
 ///   wcomp new hello --lang go --template http && wcomp serve hello/target/wcomp/hello.wasm
+///
+///   wcomp new hello --lang python --template http --wasi 0.3
 ///
 ///   wcomp new analyzer --lang rust --wit ../wit --world analyzer
 ///
@@ -61,6 +63,12 @@ pub struct NewArgs {
     #[arg(long, value_enum, default_value_t = TemplateArg::Example)]
     pub template: TemplateArg,
 
+    /// With `--template http`: the WASI release of the handler. 0.2 (the default) builds in
+    /// every language and gets a fresh instance per request from `wcomp serve`; 0.3 (Rust and
+    /// Python) is an `async` handler with streaming bodies.
+    #[arg(long, value_enum, value_name = "VERSION", conflicts_with = "workspace")]
+    pub wasi: Option<WasiArg>,
+
     /// With `--lang js`: write `app.ts` and the world's types; `wcomp build` writes the types
     /// again from the WIT and compiles `app.ts` with the TypeScript compiler.
     #[arg(long)]
@@ -72,16 +80,37 @@ pub struct NewArgs {
 pub enum TemplateArg {
     /// A small example world (or stubs of `--wit --world`).
     Example,
-    /// An HTTP handler (`wasi:http/incoming-handler`) answering `GET /`.
+    /// An HTTP handler (`wasi:http/incoming-handler`, or `wasi:http/handler` with `--wasi 0.3`)
+    /// answering `GET /`.
     Http,
 }
 
-impl From<TemplateArg> for Template {
-    fn from(value: TemplateArg) -> Self {
+/// WASI releases an HTTP template can target.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum WasiArg {
+    /// WASI 0.2: the `wasi:http/proxy` world.
+    #[value(name = "0.2")]
+    P2,
+    /// WASI 0.3: the `wasi:http/service` world (Rust and Python).
+    #[value(name = "0.3")]
+    P3,
+}
+
+impl From<WasiArg> for WasiVersion {
+    fn from(value: WasiArg) -> Self {
         match value {
-            TemplateArg::Example => Template::Example,
-            TemplateArg::Http => Template::Http,
+            WasiArg::P2 => WasiVersion::P2,
+            WasiArg::P3 => WasiVersion::P3,
         }
+    }
+}
+
+/// The template `--template` and `--wasi` ask for; `--wasi` goes with `--template http` only.
+fn template(args: &NewArgs) -> anyhow::Result<Template> {
+    match (args.template, args.wasi) {
+        (TemplateArg::Example, None) => Ok(Template::Example),
+        (TemplateArg::Example, Some(_)) => Err(scaffold::ScaffoldError::WasiWithoutHttp.report()),
+        (TemplateArg::Http, wasi) => Ok(Template::Http(wasi.map(Into::into).unwrap_or_default())),
     }
 }
 
@@ -122,6 +151,7 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         .lang
         .expect("clap requires --lang without --workspace")
         .into();
+    let template = template(&args)?;
     let target = ctx.path(&args.dir);
     let workspace = target.parent().and_then(Workspace::find);
     let created = match (workspace, &args.wit) {
@@ -140,7 +170,7 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             language,
             args.name.as_deref(),
             args.world.as_deref(),
-            args.template.into(),
+            template,
             ctx,
         )?,
         _ => {
@@ -153,7 +183,7 @@ pub fn run(args: NewArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
                 name: args.name,
                 wit: args.wit,
                 world: args.world,
-                template: args.template.into(),
+                template,
                 typescript: args.typescript,
             };
             scaffold::new_project(&options, ctx)?

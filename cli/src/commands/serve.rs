@@ -76,6 +76,17 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub queue: Option<usize>,
 
+    /// Requests one instance answers before it is dropped. 1 (the default) gives every
+    /// request a fresh instance: nothing one request leaves in memory reaches the next. More
+    /// saves instantiation at the cost of that isolation.
+    #[arg(long, value_name = "N")]
+    pub reuse: Option<usize>,
+
+    /// With `--reuse`: requests one WASI 0.3 instance answers at once [default: 16]. 0.2
+    /// handlers answer one at a time.
+    #[arg(long, value_name = "N")]
+    pub concurrent: Option<usize>,
+
     /// Largest request body accepted; larger is `413` [default: 10MiB].
     #[arg(long, value_name = "SIZE")]
     pub max_body: Option<String>,
@@ -153,6 +164,7 @@ fn serve_component(
     let printer = ctx.printer.clone();
     let log_printer = ctx.printer.with_stdout_reserved();
     let slots = options.settings.admission.max_concurrency;
+    let reuse = options.settings.reuse;
     let stop = Arc::new(AtomicBool::new(false));
     let mut watcher_thread = None;
     let summary = serve::serve(
@@ -164,6 +176,7 @@ fn serve_component(
                 addr,
                 component: &shown,
                 slots,
+                reuse,
                 served: served.as_ref(),
             });
             if let (Some(watch), Some(served)) = (watch, served) {
@@ -288,6 +301,8 @@ fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Resul
             .collect::<anyhow::Result<_>>()?,
         max_concurrency: args.max_concurrency,
         queue: args.queue,
+        reuse: args.reuse,
+        concurrent: args.concurrent,
         max_body: args
             .max_body
             .as_deref()
@@ -347,6 +362,7 @@ struct Serving<'a> {
     addr: std::net::SocketAddr,
     component: &'a Path,
     slots: usize,
+    reuse: serve::Reuse,
     /// Under `--watch`: what is served since when.
     served: Option<&'a Served>,
 }
@@ -357,16 +373,21 @@ impl Message for Serving<'_> {
         let hash = self
             .served
             .map_or_else(|| short_hash(self.component), |served| served.hash.clone());
-        json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": self.component, "hash": hash})
+        json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": self.component, "hash": hash, "reuse": self.reuse.requests, "concurrent": self.reuse.concurrent})
     }
 
     fn show(&self, printer: &Printer) {
         printer.status(
             "Serving",
             format_args!(
-                "`{}` on http://{}/ (a fresh instance per request, {} at once; Ctrl-C stops)",
+                "`{}` on http://{}/ ({}, {} at once; Ctrl-C stops)",
                 self.component.display(),
                 self.addr,
+                if self.reuse.is_fresh() {
+                    "a fresh instance per request".to_owned()
+                } else {
+                    format!("an instance per {} requests", self.reuse.requests)
+                },
                 self.slots
             ),
         );

@@ -2,9 +2,11 @@
 //!
 //! The socket is instantiated first; each of its imports is satisfied by the one plug that
 //! exports a matching interface (same name, or a semver-compatible version, with a compatible
-//! type), and each plug brought in has its own imports satisfied the same way. WASI imports
-//! are always left to the host. Only component bytes cross into this module, because wac-graph
-//! carries its own wasm-tools versions.
+//! type), and each plug brought in has its own imports satisfied the same way. A WASI import
+//! no plug exports is left to the host; one a plug exports is plugged like any other, because
+//! that is what a WASI middleware is for: `wasi:http/middleware` imports and exports
+//! `wasi:http/handler`, and its import is the next handler in the chain. Only component bytes
+//! cross into this module, because wac-graph carries its own wasm-tools versions.
 
 pub mod explain;
 pub mod graph;
@@ -268,8 +270,8 @@ impl Composer {
         names.keys().cloned().collect()
     }
 
-    /// Plugs every import of instance `importer`: a wire's choice, else WASI for the host,
-    /// else the one input that exports it.
+    /// Plugs every import of instance `importer`: a wire's choice, else the one input that
+    /// exports it (WASI imports included), else the host for WASI.
     fn plug_imports_of(&mut self, importer: usize) -> Result<(), ComposeError> {
         for import in self.names_of(importer, false) {
             let wired = self
@@ -279,8 +281,6 @@ impl Composer {
                 .cloned();
             if let Some(wire) = wired {
                 self.plug_wired(importer, import, &wire)?;
-            } else if is_wasi(&import) {
-                self.leave(importer, import, LeftReason::Wasi);
             } else {
                 self.plug_automatically(importer, import)?;
             }
@@ -332,7 +332,8 @@ impl Composer {
     }
 
     /// The one other input exporting a fitting item satisfies the import; none leaves it an
-    /// import of the composition (saying why), several is an error naming them.
+    /// import of the composition (saying why: WASI is the host's), several is an error naming
+    /// them.
     fn plug_automatically(&mut self, importer: usize, import: String) -> Result<(), ComposeError> {
         let mut candidates = Vec::new();
         let mut mismatch = None;
@@ -361,7 +362,10 @@ impl Composer {
         }
         match candidates.as_slice() {
             [] => {
+                // A WASI export that does not fit is noted among the rejections; the host
+                // still provides the import.
                 let reason = match mismatch {
+                    _ if is_wasi(&import) => LeftReason::Wasi,
                     Some((exporter, detail)) => LeftReason::Mismatch {
                         exporter: self.names[exporter].clone(),
                         detail,

@@ -67,31 +67,34 @@ pub fn from_world(
     }
 }
 
-/// The HTTP template in `language`, and the world it implements.
+/// The HTTP template in `language` for WASI release `wasi`, and the world it implements; a
+/// language whose toolchain cannot build a handler of that release refuses.
 pub fn http_project(
     language: Language,
     name: &str,
+    wasi: http::WasiVersion,
 ) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     match language {
-        Language::Rust => Ok(rust::http_project(name)),
-        Language::Go => go::http_project(name),
-        Language::Python => python::http_project(name),
-        Language::Js => js::http_project(name),
+        Language::Rust => Ok(rust::http_project(name, wasi)),
+        Language::Go => go::http_project(name, wasi),
+        Language::Python => python::http_project(name, wasi),
+        Language::Js => js::http_project(name, wasi),
     }
 }
 
-/// An HTTP project's files in `language` besides its WIT, for `world` of `package`: a world
-/// that includes `wasi:http/proxy`, such as one added to a workspace's shared WIT.
+/// A WASI 0.2 HTTP project's files in `language` besides its WIT, for `world` of `package`: a
+/// world that includes `wasi:http/proxy`, such as one added to a workspace's shared WIT.
 pub fn http_files(
     language: Language,
     name: &str,
     package: &WitPackage,
     world: WorldId,
 ) -> Result<Vec<ProjectFile>, ScaffoldError> {
+    let wasi = http::WasiVersion::P2;
     match language {
-        Language::Rust => Ok(rust::http_project(name).1),
+        Language::Rust => Ok(rust::http_project(name, wasi).1),
         Language::Go => go::http_files(name, package, world),
-        Language::Python => Ok(python::http_files(name)),
+        Language::Python => Ok(python::http_files(name, wasi)),
         Language::Js => Ok(js::http_files(name)),
     }
 }

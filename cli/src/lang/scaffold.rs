@@ -25,6 +25,12 @@ pub enum ScaffoldError {
     /// `--world` without `--wit`.
     #[error("`--world` needs `--wit` (the WIT package that defines the world)")]
     WorldWithoutWit,
+    /// `--wasi` without `--template http`.
+    #[error("`--wasi` chooses the WASI release of `--template http`")]
+    #[diagnostic(help(
+        "add `--template http`; the example and `--wit` stubs take their WASI packages from their WIT"
+    ))]
+    WasiWithoutHttp,
     /// `--template http` brings its own world.
     #[error("`--template http` makes the project's world itself; it does not take `--wit`")]
     #[diagnostic(help(

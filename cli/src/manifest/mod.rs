@@ -232,6 +232,10 @@ pub struct ServeTable {
     pub max_memory: Option<Spanned<String>>,
     pub max_concurrency: Option<Spanned<usize>>,
     pub queue: Option<Spanned<usize>>,
+    /// Requests one instance answers before it is dropped (1: a fresh one per request).
+    pub reuse: Option<Spanned<usize>>,
+    /// Requests one instance answers at once (WASI 0.3 handlers).
+    pub concurrent: Option<Spanned<usize>>,
     /// `"10MiB"`.
     pub max_body: Option<Spanned<String>>,
     /// `"10s"`.

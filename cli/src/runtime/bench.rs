@@ -441,7 +441,7 @@ struct Live {
 impl Live {
     fn new(session: &Session, target: &Target) -> anyhow::Result<Self> {
         let mut guest = session.guest(&[], GuestIo::Null)?;
-        let instance = session.instance_pre().instantiate(guest.store())?;
+        let instance = guest.instantiate_pre(session.instance_pre())?;
         let func = target.func(&instance, guest.store())?;
         Ok(Self {
             guest,
@@ -452,8 +452,8 @@ impl Live {
 
     fn call(&mut self, params: &[Val], results: usize) -> anyhow::Result<()> {
         self.results.resize(results, Val::Bool(false));
-        self.func
-            .call(self.guest.store(), params, &mut self.results)
+        self.guest
+            .call_func(self.func, params, &mut self.results)
             .map_err(guest_error)
     }
 }
@@ -465,14 +465,14 @@ fn time_instantiation(session: &Session, duration: Duration) -> anyhow::Result<L
     // Warm the pool's slots and the allocator first, as a long-running host would be.
     for _ in 0..100 {
         let mut guest = session.guest(&[], GuestIo::Null)?;
-        pre.instantiate(guest.store())?;
+        guest.instantiate_pre(pre)?;
     }
     let mut samples = Vec::new();
     let end = Instant::now() + duration;
     while Instant::now() < end && samples.len() < 1_000_000 {
         let start = Instant::now();
         let mut guest = session.guest(&[], GuestIo::Null)?;
-        pre.instantiate(guest.store())?;
+        guest.instantiate_pre(pre)?;
         samples.push(start.elapsed());
         drop(guest);
     }

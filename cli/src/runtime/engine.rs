@@ -1,4 +1,5 @@
-//! The wasmtime engine, linker and per-store host state every guest gets: WASI 0.2 with
+//! The wasmtime engine, linker and per-store host state every guest gets: WASI 0.2 (and
+//! 0.3, for components that use the component model's async features) with
 //! exactly the capabilities of its [`Sandbox`](super::Sandbox) and the [`Limits`] it is held
 //! to. One place decides the engine configuration, because it is also part of the code cache
 //! key.
@@ -175,6 +176,8 @@ pub enum Execution {
 
 /// A linker with WASI 0.2 (and, if asked, trapping stubs for `component`'s other imports).
 /// [`Execution::Async`] links all of WASI 0.2 and `wasi:http`, once for a long-lived server.
+/// A component that uses component-model async ([`is_concurrent`]) gets the async
+/// implementations, with WASI 0.3 (and its `wasi:http`) beside 0.2 when it imports them.
 pub fn linker(
     engine: &Engine,
     component: &Component,
@@ -182,17 +185,117 @@ pub fn linker(
     execution: Execution,
 ) -> anyhow::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
-    match execution {
-        Execution::Blocking => add_wasi(&mut linker, engine, component)?,
-        Execution::Async => {
-            wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    if execution == Execution::Blocking && !is_concurrent(engine, component) {
+        add_wasi(&mut linker, engine, component)?;
+    } else {
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        let imports = wasi_imports(engine, component);
+        if execution == Execution::Async || imports.http_p2 {
             wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        }
+        if imports.p3 {
+            wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+        }
+        if imports.http_p3 {
+            wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
         }
     }
     if unknown == UnknownImports::Trap {
         stub_unsatisfied_imports(&mut linker, engine, component)?;
     }
     Ok(linker)
+}
+
+/// Whether `component` uses the component model's async features (as WASI 0.3 does): an
+/// import of WASI 0.3, or a function anywhere in its imports or exports that is `async` or
+/// passes a `stream`, a `future` or an `error-context`. Such a component is instantiated and
+/// called on an event loop (`Store::run_concurrent`), with WASI 0.3 linked beside 0.2.
+pub fn is_concurrent(engine: &Engine, component: &Component) -> bool {
+    let ty = component.component_type();
+    wasi_imports(engine, component).p3
+        || ty
+            .imports(engine)
+            .chain(ty.exports(engine))
+            .any(|(_, item)| item_is_concurrent(engine, &item.ty, 0))
+}
+
+/// Which WASI versions a component imports.
+#[derive(Debug, Default, Clone, Copy)]
+struct WasiImports {
+    /// Any `wasi:*@0.3.*` interface.
+    p3: bool,
+    http_p2: bool,
+    http_p3: bool,
+}
+
+fn wasi_imports(engine: &Engine, component: &Component) -> WasiImports {
+    let mut found = WasiImports::default();
+    for (name, _) in component.component_type().imports(engine) {
+        let Some((interface, version)) = name.strip_prefix("wasi:").and_then(|n| n.split_once('@'))
+        else {
+            continue;
+        };
+        let p3 = version.starts_with("0.3.");
+        let http = interface.starts_with("http/");
+        found.p3 |= p3;
+        found.http_p3 |= http && p3;
+        found.http_p2 |= http && version.starts_with("0.2.");
+    }
+    found
+}
+
+/// How deep [`item_is_concurrent`] and [`type_is_concurrent`] look (types nest; a limit keeps
+/// a hostile component from making the walk expensive).
+const TYPE_DEPTH: usize = 32;
+
+fn item_is_concurrent(
+    engine: &Engine,
+    item: &wasmtime::component::types::ComponentItem,
+    depth: usize,
+) -> bool {
+    use wasmtime::component::types::ComponentItem;
+    if depth > TYPE_DEPTH {
+        return false;
+    }
+    match item {
+        ComponentItem::ComponentFunc(func) => {
+            func.async_()
+                || func
+                    .params()
+                    .map(|(_, ty)| ty)
+                    .chain(func.results())
+                    .any(|ty| type_is_concurrent(&ty, 0))
+        }
+        ComponentItem::ComponentInstance(instance) => instance
+            .exports(engine)
+            .any(|(_, export)| item_is_concurrent(engine, &export.ty, depth + 1)),
+        _ => false,
+    }
+}
+
+/// Whether a value of type `ty` holds a `stream`, a `future` or an `error-context`.
+pub fn type_is_concurrent(ty: &wasmtime::component::Type, depth: usize) -> bool {
+    use wasmtime::component::Type;
+    if depth > TYPE_DEPTH {
+        return false;
+    }
+    let inner = |ty: &Type| type_is_concurrent(ty, depth + 1);
+    match ty {
+        Type::Stream(_) | Type::Future(_) | Type::ErrorContext => true,
+        Type::List(list) => inner(&list.ty()),
+        Type::FixedLengthList(list) => inner(&list.ty()),
+        Type::Map(map) => inner(&map.key()) || inner(&map.value()),
+        Type::Record(record) => record.fields().any(|field| inner(&field.ty)),
+        Type::Tuple(tuple) => tuple.types().any(|ty| inner(&ty)),
+        Type::Variant(variant) => variant
+            .cases()
+            .any(|case| case.ty.as_ref().is_some_and(inner)),
+        Type::Option(option) => inner(&option.ty()),
+        Type::Result(result) => {
+            result.ok().as_ref().is_some_and(inner) || result.err().as_ref().is_some_and(inner)
+        }
+        _ => false,
+    }
 }
 
 /// Adds the WASI 0.2 interfaces `component` imports, with the implementations

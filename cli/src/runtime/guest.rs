@@ -18,14 +18,6 @@ pub enum RunError {
     #[error("`{path}` is not a WebAssembly component")]
     #[diagnostic(help("{advice}"))]
     NotAComponent { path: PathBuf, advice: String },
-    /// The component uses the component model's async features (WASI 0.3).
-    #[error(
-        "`{path}` is an async component (WASI 0.3, component-model async), which this wcomp cannot run yet"
-    )]
-    #[diagnostic(help(
-        "build it for WASI 0.2 to run, test or serve it with wcomp (a world without `async` functions, `wasi:http/proxy` for an HTTP handler); wasmtime 46 or later runs it as it is"
-    ))]
-    AsyncComponent { path: PathBuf },
     /// The component needs an import nobody provides.
     #[error("cannot instantiate `{path}`")]
     #[diagnostic(help(
@@ -130,20 +122,9 @@ pub fn check_component(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     })
 }
 
-/// The error of compiling the component at `path`, in the user's terms: an async component
-/// is named as one, anything else keeps wasmtime's words under a line naming the file.
+/// The error of compiling the component at `path`: wasmtime's words under a line naming the
+/// file.
 pub fn compile_failure(path: &Path, err: anyhow::Error) -> anyhow::Error {
-    let needs_async = err.chain().any(|cause| {
-        cause
-            .to_string()
-            .contains("requires the component model async feature")
-    });
-    if needs_async {
-        return RunError::AsyncComponent {
-            path: path.to_owned(),
-        }
-        .report();
-    }
     err.context(format!("cannot compile `{}`", path.display()))
 }
 

@@ -48,6 +48,20 @@ pub enum InvokeError {
         signature: String,
         message: String,
     },
+    /// A parameter's type holds a `stream`, `future` or `error-context`, which have no
+    /// WAVE spelling.
+    #[error(
+        "parameter {position} (`{param}`) of `{function}` is a `{ty}`, which cannot be written as a value in a call"
+    )]
+    #[diagnostic(help(
+        "streams, futures and error contexts are made by the components that use them; call `{function}` from another component (`wcomp compose`), or export a function that takes plain values"
+    ))]
+    Unspellable {
+        function: String,
+        position: usize,
+        param: String,
+        ty: String,
+    },
     /// No export has that name.
     #[error("the component exports no function named `{name}`")]
     #[diagnostic(help("exported functions: {available}"))]
@@ -115,6 +129,18 @@ impl Call {
 
     /// Converts the arguments to `func`'s parameter types.
     pub fn params(&self, func: &ComponentFunc, function: &str) -> Result<Vec<Val>, InvokeError> {
+        if let Some((index, (param, ty))) = func
+            .params()
+            .enumerate()
+            .find(|(_, (_, ty))| super::engine::type_is_concurrent(ty, 0))
+        {
+            return Err(InvokeError::Unspellable {
+                function: function.to_owned(),
+                position: index + 1,
+                param: param.to_owned(),
+                ty: type_name(&ty),
+            });
+        }
         let types: Vec<_> = func.params().map(|(_, ty)| ty).collect();
         let signature = DisplayFunc(func.clone()).to_string();
         self.parsed
@@ -148,6 +174,19 @@ impl Call {
                     },
                 }
             })
+    }
+}
+
+/// A type as WIT writes it, `stream`s, `future`s and `error-context` included (WAVE has no
+/// spelling for those).
+fn type_name(ty: &wasmtime::component::Type) -> String {
+    use wasmtime::component::Type;
+    let payload = |ty: Option<Type>| ty.map(|ty| format!("<{}>", type_name(&ty)));
+    match ty {
+        Type::Stream(stream) => format!("stream{}", payload(stream.ty()).unwrap_or_default()),
+        Type::Future(future) => format!("future{}", payload(future.ty()).unwrap_or_default()),
+        Type::ErrorContext => "error-context".to_owned(),
+        other => DisplayType(other).to_string(),
     }
 }
 

@@ -233,6 +233,20 @@ pub fn apply_ticked<T: LimitedHost>(store: &mut Store<T>, limits: &Limits) -> an
     Ok(())
 }
 
+/// Limits for a store whose instance serves several requests (`wcomp serve --reuse`): memory
+/// and fuel as [`apply_ticked`], but no deadline of the store's own (the server times each
+/// request and retires an instance one of whose requests ran out of time), and a yield on every
+/// epoch tick, so a guest that never waits still lets the server notice.
+pub fn apply_yielding<T: LimitedHost>(store: &mut Store<T>, limits: &Limits) -> anyhow::Result<()> {
+    store.limiter(|host| host.limiter());
+    if let Some(fuel) = limits.fuel {
+        store.set_fuel(fuel)?;
+    }
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+    Ok(())
+}
+
 /// Which limit, if any, explains `err`, given the store that ran the guest.
 pub fn exceeded<T: LimitedHost>(
     store: &mut Store<T>,

@@ -13,8 +13,9 @@
 //! bare trap; a trap is [`RunError::Trap`] with the guest's backtrace.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use wasmtime::component::{Component, Instance, InstancePre, Val};
+use wasmtime::component::{Component, Func, Instance, InstancePre, Val};
 use wasmtime::{Engine, Store};
 
 use super::cache::{self, CacheMode, Compiled};
@@ -59,7 +60,13 @@ pub struct Session {
     limits: Limits,
     events: Events,
     hooks: HttpHooks,
+    /// For an async component ([`engine::is_concurrent`]) outside `serve`: the event loop
+    /// its guests are instantiated and called on.
+    driver: Option<Driver>,
 }
+
+/// The event loop that drives an async component's guests to completion, one call at a time.
+type Driver = Arc<tokio::runtime::Runtime>;
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -125,6 +132,13 @@ impl Session {
             options.events.emit(&RunEvent::Sandbox { line });
         }
         let component = compiled.component;
+        let driver = if options.execution == Execution::Blocking
+            && engine::is_concurrent(&engine, &component)
+        {
+            Some(Arc::new(crate::async_runtime::current_thread()?))
+        } else {
+            None
+        };
         let linker = engine::linker(
             &engine,
             &component,
@@ -144,6 +158,7 @@ impl Session {
             limits: options.limits,
             hooks: HttpHooks::new(options.http, options.events.clone()),
             events: options.events,
+            driver,
         })
     }
 
@@ -220,6 +235,7 @@ impl Session {
             limits: self.limits,
             path: self.path.clone(),
             deadline,
+            driver: self.driver.clone(),
         })
     }
 
@@ -241,6 +257,23 @@ impl Session {
         Ok(store)
     }
 
+    /// A store for an instance that serves several requests (`wcomp serve --reuse`): the
+    /// limits of [`Session::async_store`] but no deadline of its own (see
+    /// [`limits::apply_yielding`]).
+    pub fn shared_store(&self) -> anyhow::Result<Store<Host>> {
+        let argv = [self.program_name()];
+        let wasi = self
+            .sandbox
+            .wasi_ctx(&argv, &GuestIo::Inherit, &self.events)
+            .report_err()?;
+        let mut store = Store::new(
+            &self.engine,
+            Host::new(wasi, &self.limits, self.hooks.clone()),
+        );
+        limits::apply_yielding(&mut store, &self.limits)?;
+        Ok(store)
+    }
+
     /// The error for a guest that stopped in `store`: a limit it hit (with its exit code),
     /// else its trap, else (while instantiating) a failure to instantiate.
     pub fn guest_failure(
@@ -255,7 +288,7 @@ impl Session {
     /// A guest, instantiated.
     pub fn instantiate(&self, args: &[String], io: GuestIo) -> anyhow::Result<Guest> {
         let mut guest = self.guest(args, io)?;
-        let instance = match self.pre.instantiate(&mut guest.store) {
+        let instance = match guest.instantiate_pre(&self.pre) {
             Ok(instance) => instance,
             Err(err) => return Err(guest.fail(err, true)),
         };
@@ -263,16 +296,18 @@ impl Session {
         Ok(guest)
     }
 
-    /// Runs `wasi:cli/run` in a fresh guest; its exit code.
+    /// Runs `wasi:cli/run` in a fresh guest; its exit code. A WASI 0.3 command
+    /// (`wasi:cli/run@0.3.x`, an `async` function) runs on the session's event loop.
     pub fn run_command(&self, args: &[String]) -> anyhow::Result<(i32, Guest)> {
         let mut guest = self.guest(args, GuestIo::Inherit)?;
-        let command = wasmtime_wasi::p2::bindings::sync::CommandPre::new(self.pre.clone())
-            .map_err(|err| instantiate_error(&self.path, err))?;
-        let command = match command.instantiate(&mut guest.store) {
-            Ok(command) => command,
-            Err(err) => return Err(guest.fail(err, true)),
+        let ran = match &self.driver {
+            None => self.run_blocking(&mut guest)?,
+            Some(driver) => {
+                let driver = driver.clone();
+                driver.block_on(self.run_concurrent(&mut guest))?
+            }
         };
-        let code = match command.wasi_cli_run().call_run(&mut guest.store) {
+        let code = match ran {
             Ok(Ok(())) => 0,
             Ok(Err(())) => 1,
             Err(err) => match err.downcast_ref::<wasmtime_wasi::I32Exit>() {
@@ -281,6 +316,38 @@ impl Session {
             },
         };
         Ok((code, guest))
+    }
+
+    /// `wasi:cli/run@0.2.x` called to completion on this thread.
+    fn run_blocking(&self, guest: &mut Guest) -> anyhow::Result<wasmtime::Result<Result<(), ()>>> {
+        let command = wasmtime_wasi::p2::bindings::sync::CommandPre::new(self.pre.clone())
+            .map_err(|err| instantiate_error(&self.path, err))?;
+        match command.instantiate(&mut guest.store) {
+            Ok(command) => Ok(command.wasi_cli_run().call_run(&mut guest.store)),
+            Err(err) => Err(guest.fail(err, true)),
+        }
+    }
+
+    /// `wasi:cli/run` of an async component, 0.3 or 0.2, on the event loop.
+    async fn run_concurrent(
+        &self,
+        guest: &mut Guest,
+    ) -> anyhow::Result<wasmtime::Result<Result<(), ()>>> {
+        let instance = match self.pre.instantiate_async(&mut guest.store).await {
+            Ok(instance) => instance,
+            Err(err) => return Err(guest.fail(err, true)),
+        };
+        guest.instance = Some(instance);
+        let store = &mut guest.store;
+        if let Ok(command) = wasmtime_wasi::p3::bindings::Command::new(&mut *store, &instance) {
+            let ran = store
+                .run_concurrent(async |store| command.wasi_cli_run().call_run(store).await)
+                .await;
+            return Ok(ran.and_then(|ran| ran));
+        }
+        let command = wasmtime_wasi::p2::bindings::Command::new(&mut *store, &instance)
+            .map_err(|err| instantiate_error(&self.path, err))?;
+        Ok(command.wasi_cli_run().call_run(&mut *store).await)
     }
 }
 
@@ -303,6 +370,8 @@ pub struct Guest {
     path: PathBuf,
     /// Keeps the time limit's timer alive as long as the guest.
     deadline: Option<Deadline>,
+    /// The session's event loop, for an async component.
+    driver: Option<Driver>,
 }
 
 impl std::fmt::Debug for Guest {
@@ -329,9 +398,36 @@ impl Guest {
         let ty = func.ty(&self.store);
         let params = call.params(&ty, &target.qualified_name).report_err()?;
         let mut results = vec![Val::Bool(false); ty.results().len()];
-        match func.call(&mut self.store, &params, &mut results) {
+        match self.call_func(func, &params, &mut results) {
             Ok(()) => Ok(results),
             Err(err) => Err(self.fail(err, false)),
+        }
+    }
+
+    /// Instantiates `pre` in this guest's store: on the session's event loop for an async
+    /// component, else on this thread.
+    pub fn instantiate_pre(&mut self, pre: &InstancePre<Host>) -> wasmtime::Result<Instance> {
+        match &self.driver {
+            None => pre.instantiate(&mut self.store),
+            Some(driver) => driver.block_on(pre.instantiate_async(&mut self.store)),
+        }
+    }
+
+    /// Calls `func` to completion: an async component's functions (`async` ones included)
+    /// run on the event loop until the call returns.
+    pub fn call_func(
+        &mut self,
+        func: Func,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> wasmtime::Result<()> {
+        match &self.driver {
+            None => func.call(&mut self.store, params, results),
+            Some(driver) => driver
+                .block_on(self.store.run_concurrent(async |store| {
+                    func.call_concurrent(store, params, results).await
+                }))
+                .and_then(|called| called),
         }
     }
 

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use crate::Context;
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::lang;
+pub use crate::lang::http::WasiVersion;
 use crate::lang::scaffold::gitignore;
 pub use crate::lang::scaffold::{ProjectFile, ScaffoldError};
 use crate::manifest::Language;
@@ -38,8 +39,8 @@ pub enum Template {
     /// A small example world (or stubs for `--wit --world`).
     #[default]
     Example,
-    /// An HTTP handler for `wcomp serve`.
-    Http,
+    /// An HTTP handler for `wcomp serve`, of a WASI release.
+    Http(WasiVersion),
 }
 
 /// The result of a successful `wcomp new`.
@@ -65,23 +66,23 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
         check_typescript(options.language, options.template)?;
     }
 
-    let (world, mut files) = match &options.wit {
-        None if options.template == Template::Http => {
+    let (world, mut files) = match (&options.wit, options.template) {
+        (None, Template::Http(wasi)) => {
             if options.world.is_some() {
                 return Err(ScaffoldError::WorldWithoutWit.report());
             }
-            lang::http_project(options.language, &name).report_err()?
+            lang::http_project(options.language, &name, wasi).report_err()?
         }
-        Some(_) if options.template == Template::Http => {
+        (Some(_), Template::Http(_)) => {
             return Err(ScaffoldError::HttpWithWit.report());
         }
-        None => {
+        (None, Template::Example) => {
             if options.world.is_some() {
                 return Err(ScaffoldError::WorldWithoutWit.report());
             }
             lang::example(options.language, &name, options.typescript).report_err()?
         }
-        Some(wit_path) => {
+        (Some(wit_path), Template::Example) => {
             let wit_path = ctx.path(wit_path);
             let package = WitPackage::load(&wit_path).report_err()?;
             let world_id = package.world(options.world.as_deref()).report_err()?;
@@ -127,7 +128,7 @@ fn check_typescript(language: Language, template: Template) -> anyhow::Result<()
         }
         .report());
     }
-    if template == Template::Http {
+    if matches!(template, Template::Http(_)) {
         return Err(ScaffoldError::TypeScript {
             reason: "does not apply to `--template http` yet".into(),
             help: "drop `--typescript`: the HTTP template is JavaScript (`app.js`)".into(),

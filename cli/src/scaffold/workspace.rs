@@ -4,7 +4,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::{Scaffolded, Template, copy_wit, write_project};
+use super::{Scaffolded, Template, WasiVersion, copy_wit, write_project};
 use crate::Context;
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::lang::scaffold::{ProjectFile, ScaffoldError, gitignore, render};
@@ -29,6 +29,13 @@ pub enum WorkspaceScaffoldError {
     #[error("`{dir}` is outside the workspace at `{root}`")]
     #[diagnostic(help("create components inside the workspace directory"))]
     Outside { dir: PathBuf, root: PathBuf },
+    /// A Python WASI 0.3 HTTP handler needs the WASI 0.3 packages beside the 0.2 ones the
+    /// workspace WIT carries, under the same file names.
+    #[error("a WASI 0.3 Python HTTP component cannot join a workspace yet")]
+    #[diagnostic(help(
+        "the workspace WIT carries the WASI 0.2 packages; create it outside the workspace with `wcomp new <dir> --lang python --template http --wasi 0.3`, or drop `--wasi 0.3`"
+    ))]
+    PythonHttpP3,
     /// A JavaScript HTTP handler needs `wasi:http` at the release componentize-js exports,
     /// beside the runtime's release the workspace WIT already carries.
     #[error("a JavaScript HTTP component cannot join a workspace yet")]
@@ -127,11 +134,11 @@ pub fn new_member(
             .unwrap_or(Path::new("wit")),
     );
     let (world, mut files, wit_additions) = match template {
-        Template::Http => {
+        Template::Http(wasi) => {
             if world.is_some() {
                 return Err(ScaffoldError::HttpWithWit.report());
             }
-            http_member(&workspace, &name, language)?
+            http_member(&workspace, &name, language, wasi)?
         }
         Template::Example => {
             let package = WitPackage::load(&workspace.wit_dir).report_err()?;
@@ -181,7 +188,11 @@ pub fn new_member(
     Ok(Scaffolded {
         dir,
         name,
-        world: world.unwrap_or_else(|| "wasi:http/proxy".to_owned()),
+        // Only a Rust HTTP handler has no world of its own: its crate carries `wasi:http`.
+        world: world.unwrap_or_else(|| match template {
+            Template::Http(wasi) => wasi.world().to_owned(),
+            Template::Example => String::new(),
+        }),
         files: files.into_iter().map(|f| f.path).collect(),
     })
 }
@@ -195,12 +206,21 @@ fn http_member(
     workspace: &Workspace,
     name: &str,
     language: Language,
+    wasi: WasiVersion,
 ) -> anyhow::Result<(Option<String>, Vec<ProjectFile>, Vec<ProjectFile>)> {
+    if wasi == WasiVersion::P3 {
+        // Go and JavaScript refuse 0.3 whatever the place, with why; Rust needs no WIT.
+        let (_, files) = lang::http_project(language, name, wasi).report_err()?;
+        if language == Language::Rust {
+            return Ok((None, files, Vec::new()));
+        }
+        return Err(WorkspaceScaffoldError::PythonHttpP3.report());
+    }
     if language == Language::Js {
         return Err(WorkspaceScaffoldError::JsHttp.report());
     }
     if language == Language::Rust {
-        let (_, files) = lang::http_project(language, name).report_err()?;
+        let (_, files) = lang::http_project(language, name, wasi).report_err()?;
         return Ok((None, files, Vec::new()));
     }
     let package = WitPackage::load(&workspace.wit_dir).report_err()?;
@@ -209,7 +229,7 @@ fn http_member(
         return Err(WorkspaceScaffoldError::WorldExists { world }.report());
     }
     let header = format!("package {};\n", package.name());
-    let wit = http::world_wit(name).report_err()?;
+    let wit = http::world_wit(name, wasi).report_err()?;
     let body = wit.split_once(";\n").map_or(wit.as_str(), |(_, rest)| rest);
     let mut additions = vec![ProjectFile::new(
         format!("{world}.wit"),

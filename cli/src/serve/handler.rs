@@ -1,5 +1,6 @@
 //! One request: a fresh store and instance of the component (from one `ProxyPre`), the
-//! guest's `wasi:http/incoming-handler` called with it, and its answer — or, when the guest
+//! guest's `wasi:http/incoming-handler` called with it (or, for a WASI 0.3 handler or under
+//! `--reuse`, the request handed to an instance of [`super::workers`]), and its answer — or, when the guest
 //! does not answer properly, wcomp's: `400` without a `Host`, `413` for a body over the
 //! limit, `503` when every instance slot is busy and the queue is full, `504` when the guest
 //! runs out of time, `500` (with the request id) when it traps or hits another limit. The
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::BodyExt as _;
+use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use wasmtime_wasi_http::Error as HttpError;
 use wasmtime_wasi_http::WasiHttpView as _;
@@ -21,7 +22,9 @@ use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 
 use super::body::{Counted, ResponseBody, text};
 use super::log::{AccessRecord, Stats};
+use super::workers::{Failure, Workers};
 use crate::runtime::{GuestIo, Host, LimitExceeded, RunError, Session};
+use wasmtime_wasi_http::handler::TrapOrPanicError;
 
 /// How requests are admitted and bounded.
 #[derive(Debug, Clone)]
@@ -36,11 +39,18 @@ pub struct Admission {
     pub max_body: u64,
 }
 
-/// What serves requests: the session (engine, sandbox, limits), its `ProxyPre`, admission
-/// and the access log.
+/// What answers requests: a fresh instance per request on wcomp's own path (WASI 0.2), or
+/// wasmtime-wasi-http's workers (WASI 0.3, and reuse).
+pub enum Guests {
+    Fresh(ProxyPre<Host>),
+    Workers(wasmtime_wasi_http::handler::ProxyHandler<Workers>),
+}
+
+/// What serves requests: the session (engine, sandbox, limits), its guests, admission and
+/// the access log.
 pub struct Handler {
-    session: Session,
-    proxy: ProxyPre<Host>,
+    session: Arc<Session>,
+    guests: Guests,
     admission: Admission,
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
@@ -60,15 +70,16 @@ pub type SharedLog = Arc<dyn Fn(&AccessRecord) + Send + Sync>;
 struct GuestReport {
     instantiate: Option<Duration>,
     guest: Duration,
-    memory: u64,
+    /// Unknown for a worker's instance, which may serve several requests at once.
+    memory: Option<u64>,
     error: Option<anyhow::Error>,
     timed_out: bool,
 }
 
 impl Handler {
     pub fn new(
-        session: Session,
-        proxy: ProxyPre<Host>,
+        session: Arc<Session>,
+        guests: Guests,
         admission: Admission,
         log: SharedLog,
         stats: Arc<Mutex<Stats>>,
@@ -76,7 +87,7 @@ impl Handler {
         Self {
             permits: Arc::new(Semaphore::new(admission.max_concurrency)),
             session,
-            proxy,
+            guests,
             admission,
             waiting: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
@@ -90,6 +101,27 @@ impl Handler {
     pub(super) fn keep(mut self, value: impl Send + Sync + 'static) -> Self {
         self._keep_alive = Some(Box::new(value));
         self
+    }
+
+    /// One line on how instances serve requests, and what the other choice would trade.
+    pub fn instances_note(&self) -> String {
+        let version = match &self.guests {
+            Guests::Fresh(_) => "0.2",
+            Guests::Workers(workers) if workers.state().is_p3() => "0.3",
+            Guests::Workers(_) => "0.2",
+        };
+        match &self.guests {
+            Guests::Workers(workers) if !workers.state().reuse().is_fresh() => {
+                let reuse = workers.state().reuse();
+                format!(
+                    "instances: WASI {version} handler; one instance answers up to {} requests, {} at a time (`--reuse`): faster, but what one request leaves in memory the next one sees; `--reuse 1` gives each request its own",
+                    reuse.requests, reuse.concurrent
+                )
+            }
+            _ => format!(
+                "instances: WASI {version} handler; a fresh instance for every request, so no request sees another's state; `--reuse <n>` lets one instance answer several, for throughput"
+            ),
+        }
     }
 
     pub fn engine(&self) -> &wasmtime::Engine {
@@ -144,6 +176,14 @@ impl Handler {
 
         let too_large = Arc::new(AtomicBool::new(false));
         let request = request.map(|body| limited(body, self.admission.max_body, too_large.clone()));
+        if let Guests::Workers(workers) = &self.guests {
+            let request = request.map(BodyExt::boxed_unsync);
+            let response = self
+                .by_worker(workers, request, record, started, &too_large)
+                .await;
+            drop(permit);
+            return response;
+        }
         let (response_tx, response_rx) = oneshot::channel();
         let (outcome_tx, outcome_rx) = oneshot::channel();
         let (report_tx, report_rx) = oneshot::channel();
@@ -190,6 +230,75 @@ impl Handler {
                 self.failed(record, started, report, status)
             }
         }
+    }
+
+    /// Hands `request` to a worker ([`Guests::Workers`]) and answers with its response, or
+    /// with wcomp's for a request that ran out of time, trapped, was refused an instance or was
+    /// too large.
+    async fn by_worker(
+        self: &Arc<Self>,
+        workers: &wasmtime_wasi_http::handler::ProxyHandler<Workers>,
+        request: Request<wasmtime_wasi_http::WasiBody>,
+        mut record: AccessRecord,
+        started: Instant,
+        too_large: &AtomicBool,
+    ) -> Response<ResponseBody> {
+        let (report, failure) = oneshot::channel();
+        let answered = match self.session.limits().timeout {
+            Some(limit) => tokio::time::timeout(limit, workers.handle(report, request))
+                .await
+                .ok(),
+            None => Some(workers.handle(report, request).await),
+        };
+        let mut report = GuestReport {
+            guest: started.elapsed(),
+            ..GuestReport::default()
+        };
+        let failure = match answered {
+            Some(Ok(response)) if !too_large.load(Ordering::Acquire) => {
+                let (outcome_tx, outcome_rx) = oneshot::channel();
+                let (report_tx, report_rx) = oneshot::channel();
+                let _ = outcome_tx.send(true);
+                let _ = report_tx.send(report);
+                return self.guest_response(record, started, response, outcome_rx, report_rx);
+            }
+            Some(Ok(_)) => None,
+            None => Some(Failure {
+                status: StatusCode::GATEWAY_TIMEOUT,
+                error: None,
+                error_code: None,
+                timed_out: true,
+            }),
+            Some(Err(err)) if err.is::<TrapOrPanicError>() => {
+                // The trap itself comes from the worker as it drops the instance.
+                let told = tokio::time::timeout(WORKER_REPORT, failure).await;
+                Some(
+                    told.ok()
+                        .and_then(Result::ok)
+                        .unwrap_or_else(|| Failure::of(err)),
+                )
+            }
+            Some(Err(err)) => Some(Failure::of(err)),
+        };
+        let status = match failure {
+            _ if too_large.load(Ordering::Acquire) => {
+                record.note = Some(format!(
+                    "body over the {} limit",
+                    crate::units::format_size(self.admission.max_body)
+                ));
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            None => StatusCode::INTERNAL_SERVER_ERROR,
+            Some(failure) => {
+                report.timed_out = failure.timed_out;
+                report.error = failure.error.map(anyhow::Error::msg);
+                record.note = failure
+                    .error_code
+                    .map(|code| format!("the guest answered with error code {code}"));
+                failure.status
+            }
+        };
+        self.failed(record, started, report, status)
     }
 
     /// Waits for a guest slot, within the queue's bounds.
@@ -246,7 +355,12 @@ impl Handler {
             .new_incoming_request(Scheme::Http, request)?;
         let outparam = store.data_mut().http().new_response_outparam(response_tx)?;
         let started = Instant::now();
-        let proxy = match self.proxy.instantiate_async(&mut store).await {
+        let Guests::Fresh(pre) = &self.guests else {
+            return Err(crate::diagnostic::InternalError::error(
+                "a worker-served request reached the fresh-instance path",
+            ));
+        };
+        let proxy = match pre.instantiate_async(&mut store).await {
             Ok(proxy) => proxy,
             Err(err) => return Err(self.session.guest_failure(&mut store, err, true)),
         };
@@ -255,7 +369,7 @@ impl Handler {
             .wasi_http_incoming_handler()
             .call_handle(&mut store, incoming, outparam)
             .await;
-        report.memory = store.data().memory_used();
+        report.memory = Some(store.data().memory_used());
         called.map_err(|err| self.session.guest_failure(&mut store, err, false))
     }
 
@@ -341,7 +455,7 @@ impl Handler {
         if let Some(report) = report {
             record.guest = Some(report.guest);
             record.instantiate = report.instantiate;
-            record.memory = Some(report.memory);
+            record.memory = report.memory;
         }
         if let Ok(mut stats) = self.stats.lock() {
             stats.add(&record);
@@ -349,6 +463,9 @@ impl Handler {
         (self.log)(&record);
     }
 }
+
+/// How long a request whose instance trapped waits for the worker to say why.
+const WORKER_REPORT: Duration = Duration::from_secs(1);
 
 fn report_now(mut report: oneshot::Receiver<GuestReport>) -> Option<GuestReport> {
     report.try_recv().ok()

@@ -135,7 +135,13 @@ impl Stats {
         self.requests += 1;
         let class = usize::from(record.status / 100).min(5);
         self.by_class[class] += 1;
-        if let Some(instantiate) = record.instantiate {
+        self.add_instance(record.instantiate, record.memory);
+    }
+
+    /// An instance's instantiation time and the memory it held, where known: per request
+    /// for a fresh instance, per instance for one that serves several.
+    pub fn add_instance(&mut self, instantiate: Option<Duration>, memory: Option<u64>) {
+        if let Some(instantiate) = instantiate {
             let micros = instantiate.as_secs_f64() * 1e6;
             if self.instantiate.len() < SAMPLES {
                 self.instantiate.push(micros);
@@ -144,7 +150,7 @@ impl Stats {
                 self.next_sample = (self.next_sample + 1) % SAMPLES;
             }
         }
-        self.max_memory = self.max_memory.max(record.memory.unwrap_or(0));
+        self.max_memory = self.max_memory.max(memory.unwrap_or(0));
     }
 
     /// The `p`-th percentile of instantiation, in microseconds.

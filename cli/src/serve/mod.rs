@@ -1,8 +1,9 @@
 //! `wcomp serve`: a component exporting `wasi:http/incoming-handler` (the `wasi:http/proxy`
-//! world, 0.2.x) as an HTTP server — hyper on tokio, one pre-instantiated `ProxyPre`, and a
-//! fresh instance of the component for every request (the pooling allocator and
-//! copy-on-write memory images make that microseconds), so no state leaks from one request
-//! to the next.
+//! world, 0.2.x) or `wasi:http/handler` (the `wasi:http/service` world, 0.3.x) as an HTTP
+//! server — hyper on tokio, one pre-instantiated component, and a fresh instance of it for
+//! every request (the pooling allocator and copy-on-write memory images make that
+//! microseconds), so no state leaks from one request to the next, unless `--reuse` trades
+//! that for throughput ([`workers`]).
 //!
 //! Each request's guest gets the sandbox of `wcomp run` (deny-by-default files, environment,
 //! sockets; outgoing HTTP only to `--allow-http` grants) and the same limits, per instance;
@@ -14,6 +15,7 @@ pub mod body;
 pub mod handler;
 pub mod log;
 pub mod profile;
+pub mod workers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,9 +27,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-pub use handler::{Admission, Handler, SharedLog};
+pub use handler::{Admission, Guests, Handler, SharedLog};
 pub use log::{AccessRecord, Stats};
 pub use profile::ServeSettings;
+pub use workers::Reuse;
 
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::runtime::cache::{self, CacheMode};
@@ -39,9 +42,11 @@ use crate::runtime::{
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ServeError {
     /// The component is not an HTTP handler.
-    #[error("`{path}` does not export `wasi:http/incoming-handler`, so it cannot serve HTTP")]
+    #[error(
+        "`{path}` exports neither `wasi:http/incoming-handler` nor `wasi:http/handler`, so it cannot serve HTTP"
+    )]
     #[diagnostic(help(
-        "it exports {exports}; an HTTP component exports `wasi:http/incoming-handler@0.2.x` (the `wasi:http/proxy` world): start one with `wcomp new <dir> --lang <rust|go|python|js> --template http`"
+        "it exports {exports}; an HTTP component exports `wasi:http/incoming-handler@0.2.x` (the `wasi:http/proxy` world) or `wasi:http/handler@0.3.x` (the `wasi:http/service` world): start one with `wcomp new <dir> --lang <rust|go|python|js> --template http`"
     ))]
     NotAHandler { path: PathBuf, exports: String },
     /// Another program listens on the address.
@@ -93,6 +98,9 @@ pub fn serve(
     let log: SharedLog = Arc::new(log);
     let stats = Arc::new(Mutex::new(Stats::default()));
     let handler = prepare(&options, log.clone(), stats.clone())?;
+    options.events.emit(&RunEvent::Note {
+        message: handler.instances_note(),
+    });
     let swapper = Swapper {
         current: Arc::new(RwLock::new(Arc::new(handler))),
         options: Arc::new(options),
@@ -253,23 +261,13 @@ fn prepare(
             execution: Execution::Async,
         },
     )?;
-    let proxy = ProxyPre::new(session.instance_pre().clone()).map_err(|_| {
-        let exports: Vec<String> = session
-            .component()
-            .component_type()
-            .exports(session.engine())
-            .map(|(name, _)| format!("`{name}`"))
-            .collect();
-        ServeError::NotAHandler {
-            path: options.component.clone(),
-            exports: if exports.is_empty() {
-                "nothing".to_owned()
-            } else {
-                exports.join(", ")
-            },
-        }
-        .report()
-    })?;
+    let session = Arc::new(session);
+    let guests = guests(
+        &session,
+        &options.component,
+        options.settings.reuse,
+        stats.clone(),
+    )?;
     for grant in &options.settings.http {
         options.events.emit(&RunEvent::Sandbox {
             line: format!("sandbox: outgoing HTTP to `{grant}`"),
@@ -282,13 +280,62 @@ fn prepare(
     }
     let handler = Handler::new(
         session,
-        proxy,
+        guests,
         options.settings.admission.clone(),
         log,
         stats,
     );
     let ticker = crate::runtime::limits::EpochTicker::start(handler.engine().clone());
     Ok(handler.keep(ticker))
+}
+
+/// How the session's component answers: a WASI 0.3 handler (`wasi:http/handler@0.3.x`)
+/// through the workers, always; a 0.2 one (`wasi:http/incoming-handler@0.2.x`) on the
+/// fresh-instance path, or through the workers under `--reuse`, one request at a time.
+fn guests(
+    session: &Arc<Session>,
+    path: &std::path::Path,
+    reuse: Reuse,
+    stats: Arc<Mutex<Stats>>,
+) -> anyhow::Result<Guests> {
+    use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre as AnyProxyPre};
+    let pre = session.instance_pre();
+    let workers = |pre, reuse| {
+        Guests::Workers(ProxyHandler::new(workers::Workers::new(
+            session.clone(),
+            pre,
+            reuse,
+            stats.clone(),
+        )))
+    };
+    if let Ok(service) = wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
+        return Ok(workers(AnyProxyPre::P3(service), reuse));
+    }
+    if let Ok(proxy) = ProxyPre::new(pre.clone()) {
+        if reuse.is_fresh() {
+            return Ok(Guests::Fresh(proxy));
+        }
+        let sequential = Reuse {
+            concurrent: 1,
+            ..reuse
+        };
+        return Ok(workers(AnyProxyPre::P2(proxy), sequential));
+    }
+    let exports: Vec<String> = session
+        .component()
+        .component_type()
+        .exports(session.engine())
+        .map(|(name, _)| format!("`{name}`"))
+        .collect();
+    Err(ServeError::NotAHandler {
+        path: path.to_owned(),
+        exports: if exports.is_empty() {
+            "nothing".to_owned()
+        } else {
+            exports.join(", ")
+        },
+    }
+    .report())
 }
 
 /// Accepts connections until a shutdown signal, then drains.

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::handler::Admission;
+use super::workers::Reuse;
 use crate::manifest::{Manifest, ManifestError};
 use crate::runtime::profile::{RunProfile, parse, parse_with};
 use crate::runtime::{HttpGrant, Limits, Sandbox};
@@ -37,6 +38,8 @@ pub struct ServeProfile {
     pub max_memory: Option<u64>,
     pub max_concurrency: Option<usize>,
     pub queue: Option<usize>,
+    pub reuse: Option<usize>,
+    pub concurrent: Option<usize>,
     pub max_body: Option<u64>,
     pub header_timeout: Option<Duration>,
     pub drain: Option<Duration>,
@@ -75,6 +78,8 @@ impl ServeProfile {
             max_memory: parse_with(manifest, &table.max_memory, crate::units::parse_size)?,
             max_concurrency: table.max_concurrency.as_ref().map(|n| *n.get_ref()),
             queue: table.queue.as_ref().map(|n| *n.get_ref()),
+            reuse: table.reuse.as_ref().map(|n| *n.get_ref()),
+            concurrent: table.concurrent.as_ref().map(|n| *n.get_ref()),
             max_body: parse_with(manifest, &table.max_body, crate::units::parse_size)?,
             header_timeout: parse_with(
                 manifest,
@@ -96,6 +101,8 @@ pub struct ServeFlags {
     pub http: Vec<HttpGrant>,
     pub max_concurrency: Option<usize>,
     pub queue: Option<usize>,
+    pub reuse: Option<usize>,
+    pub concurrent: Option<usize>,
     pub max_body: Option<u64>,
     pub header_timeout: Option<Duration>,
     pub drain: Option<Duration>,
@@ -109,6 +116,8 @@ pub struct ServeSettings {
     pub http: Vec<HttpGrant>,
     pub limits: Limits,
     pub admission: Admission,
+    /// How many requests an instance answers, and how many at once.
+    pub reuse: Reuse,
     pub header_timeout: Duration,
     pub drain: Duration,
 }
@@ -147,11 +156,29 @@ pub fn resolve(run: RunProfile, serve: ServeProfile, flags: ServeFlags) -> Serve
                 .or(serve.max_body)
                 .unwrap_or(DEFAULT_MAX_BODY),
         },
+        reuse: reuse(
+            flags.reuse.or(serve.reuse),
+            flags.concurrent.or(serve.concurrent),
+        ),
         header_timeout: flags
             .header_timeout
             .or(serve.header_timeout)
             .unwrap_or(DEFAULT_HEADER_TIMEOUT),
         drain: flags.drain.or(serve.drain).unwrap_or(DEFAULT_DRAIN),
+    }
+}
+
+/// Instances answer one request each unless `--reuse` says more; with reuse, up to
+/// `--concurrent` at once ([`Reuse::DEFAULT_CONCURRENT`] by default), never more at once than
+/// in all.
+fn reuse(requests: Option<usize>, concurrent: Option<usize>) -> Reuse {
+    let requests = requests.unwrap_or(1).max(1);
+    let concurrent = concurrent
+        .unwrap_or(Reuse::DEFAULT_CONCURRENT)
+        .clamp(1, requests);
+    Reuse {
+        requests,
+        concurrent,
     }
 }
 
@@ -244,5 +271,34 @@ mod tests {
             "the flag's `A` replaces the manifest's"
         );
         assert_eq!(settings.sandbox.env[0].value.as_deref(), Some("flag"));
+        assert_eq!(settings.reuse, Reuse::FRESH);
+    }
+
+    #[test]
+    fn reuse_is_off_unless_asked_and_never_more_at_once_than_in_all() {
+        assert_eq!(reuse(None, Some(8)), Reuse::FRESH);
+        assert_eq!(
+            reuse(Some(128), None),
+            Reuse {
+                requests: 128,
+                concurrent: Reuse::DEFAULT_CONCURRENT
+            }
+        );
+        assert_eq!(
+            reuse(Some(4), Some(16)),
+            Reuse {
+                requests: 4,
+                concurrent: 4
+            }
+        );
+        let serve = profile("[serve]\nreuse = 64\nconcurrent = 2\n").unwrap();
+        let settings = resolve(RunProfile::default(), serve, ServeFlags::default());
+        assert_eq!(
+            settings.reuse,
+            Reuse {
+                requests: 64,
+                concurrent: 2
+            }
+        );
     }
 }

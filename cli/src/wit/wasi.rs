@@ -1,6 +1,6 @@
 //! The WASI 0.2 WIT packages of the embedded runtime (`wasi:http`, `wasi:io`, `wasi:cli`, …),
-//! embedded at build time from the `wasmtime-wasi-http` crate: a project scaffolded for HTTP
-//! names exactly the WASI version `wcomp serve` implements.
+//! and its WASI 0.3 packages ([`p3`]), embedded at build time from the `wasmtime-wasi-http`
+//! crate: a project scaffolded for HTTP names exactly the WASI version `wcomp serve` implements.
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/wasi_wit.rs"));
@@ -13,7 +13,26 @@ pub fn files() -> &'static [(&'static str, &'static str)] {
 
 /// The version of the WASI packages (`0.2.12`), read from `wasi:http`'s package line.
 pub fn version() -> Option<String> {
-    let (_, http) = files().iter().find(|(name, _)| *name == "http.wit")?;
+    http_version(files())
+}
+
+/// The WASI 0.3 packages (`wasi:http@0.3.0` with its worlds `service` and `middleware`, and
+/// the `wasi:cli`, `wasi:clocks`, `wasi:random`, `wasi:filesystem` and `wasi:sockets` it needs).
+pub mod p3 {
+    /// `(file name, WIT)` of every package, one file each (`http.wit`, `cli.wit`, …).
+    pub fn files() -> &'static [(&'static str, &'static str)] {
+        super::embedded::WASI_P3_WIT
+    }
+
+    /// The version of the WASI 0.3 packages (`0.3.0`), read from `wasi:http`'s package line.
+    pub fn version() -> Option<String> {
+        super::http_version(files())
+    }
+}
+
+/// The version on the package line of `http.wit` among `files`.
+fn http_version(files: &[(&str, &str)]) -> Option<String> {
+    let (_, http) = files.iter().find(|(name, _)| *name == "http.wit")?;
     http.lines().find_map(|line| {
         let rest = line.trim().strip_prefix("package wasi:http@")?;
         Some(rest.trim_end_matches(';').trim().to_owned())
@@ -71,19 +90,26 @@ pub fn files_at(older: &str) -> Vec<(&'static str, String)> {
 }
 
 /// When loading the package at `path` failed because a `wasi:*` package is missing from its
-/// `deps/`, and wcomp embeds that package at the version asked for, writes it there
-/// (`deps/<name>.wit`) and returns true: the caller loads again. A project need not carry a
-/// copy of the WASI WIT its runtime serves.
+/// `deps/`, and wcomp embeds that package at the version asked for (0.2 or 0.3), writes it
+/// there (`deps/<name>.wit`) and returns true: the caller loads again. A project need not carry
+/// a copy of the WASI WIT its runtime serves.
 pub fn supply_missing(path: &std::path::Path, err: &anyhow::Error) -> bool {
     let Some(requested) = missing_package(err) else {
         return false;
     };
     let version = requested.version.as_ref().map(ToString::to_string);
-    if requested.namespace != "wasi" || version != self::version() || !path.is_dir() {
+    if requested.namespace != "wasi" || version.is_none() || !path.is_dir() {
         return false;
     }
+    let embedded = if version == self::version() {
+        files()
+    } else if version == p3::version() {
+        p3::files()
+    } else {
+        return false;
+    };
     let file = format!("{}.wit", requested.name);
-    let Some((_, text)) = files().iter().find(|(name, _)| **name == file) else {
+    let Some((_, text)) = embedded.iter().find(|(name, _)| **name == file) else {
         return false;
     };
     let deps = path.join("deps");
@@ -144,6 +170,25 @@ mod tests {
         )
         .unwrap();
         let package = super::super::WitPackage::load(&older).unwrap();
+        assert_eq!(package.world_names(), ["w"]);
+    }
+
+    #[test]
+    fn the_wasi_0_3_packages_are_embedded_and_resolve() {
+        let version = p3::version().expect("wasi:http 0.3 is embedded");
+        assert!(version.starts_with("0.3."), "{version}");
+        let temp = tempfile::tempdir().unwrap();
+        let deps = temp.path().join("deps");
+        std::fs::create_dir_all(&deps).unwrap();
+        for (name, text) in p3::files() {
+            std::fs::write(deps.join(name), text).unwrap();
+        }
+        std::fs::write(
+            temp.path().join("world.wit"),
+            format!("package a:b;\nworld w {{ include wasi:http/service@{version}; }}\n"),
+        )
+        .unwrap();
+        let package = super::super::WitPackage::load(temp.path()).unwrap();
         assert_eq!(package.world_names(), ["w"]);
     }
 }

@@ -238,3 +238,89 @@ pub fn assert_async_refused(lang: &str, language: &str, reason: &str) {
     assert!(out.stderr.contains(&refused), "{}", out.stderr);
     assert!(!out.stderr.contains("panic"), "{}", out.stderr);
 }
+
+/// The names a component exports at its top level (not those of the components inside it).
+pub fn component_exports(bytes: &[u8]) -> Vec<String> {
+    use wasmparser::Payload;
+    let mut depth = 0;
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.expect("a valid component") {
+            Payload::Version { .. } => depth += 1,
+            Payload::End(_) => depth -= 1,
+            Payload::ComponentExportSection(reader) if depth == 1 => {
+                names.extend(
+                    reader
+                        .into_iter()
+                        .map(|export| export.expect("a valid export").name.name.to_owned()),
+                );
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// `wcomp new --template http --wasi 0.3` in `lang` (`language` as messages name it) is
+/// refused, saying why (`reason`) and what to use instead, and writes nothing; `--wasi`
+/// without `--template http` is refused too.
+#[track_caller]
+pub fn assert_wasi_0_3_http_refused(lang: &str, language: &str, reason: &str) {
+    let temp = tempdir();
+    let dir = temp.path();
+    let args = [
+        "new",
+        "hello",
+        "--lang",
+        lang,
+        "--template",
+        "http",
+        "--wasi",
+        "0.3",
+    ];
+    let out = run(dir, &args).failure(1);
+    let refused = format!(
+        "error: a {language} component cannot implement `wasi:http/service@0.3.0`: its `handle` export is `async`, and "
+    );
+    assert!(out.stderr.contains(&refused), "{}", out.stderr);
+    assert!(out.stderr.contains(reason), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "hint: drop `--wasi 0.3`: a WASI 0.2 handler (the default) builds in every language"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.join("hello").exists());
+
+    let out = run(dir, &["new", "hello", "--lang", lang, "--wasi", "0.3"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("error: `--wasi` chooses the WASI release of `--template http`"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.join("hello").exists());
+}
+
+/// `wcomp new <name> --lang <lang> --template http --wasi 0.3` in `dir`: a WASI 0.3 HTTP
+/// project. With `source` (a file of the repository), it replaces the Rust project's
+/// `src/lib.rs`. The project's directory.
+pub fn new_wasi_0_3_project(dir: &Path, name: &str, lang: &str, source: Option<&str>) -> PathBuf {
+    let args = [
+        "new",
+        name,
+        "--lang",
+        lang,
+        "--template",
+        "http",
+        "--wasi",
+        "0.3",
+    ];
+    run(dir, &args).success();
+    let project = dir.join(name);
+    if let Some(source) = source {
+        std::fs::copy(repo_root().join(source), project.join("src/lib.rs")).unwrap();
+    }
+    project
+}

@@ -15,7 +15,7 @@ use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 
 use super::bindings::generate_bindings;
 use super::runtime_module;
-use super::tool::{ASYNC_REASON, GoError, MIN_GO, RUNTIME_MODULE};
+use super::tool::{ASYNC_LIMIT, GoError, MIN_GO, RUNTIME_MODULE};
 use crate::lang::http;
 use crate::lang::scaffold::{
     ASYNC_HELP, ProjectFile, ScaffoldError, component_manifest, render, resolved,
@@ -71,7 +71,7 @@ pub(super) fn project_files(
         return Err(ScaffoldError::LanguageCannot {
             language: "Go".into(),
             item,
-            reason: ASYNC_REASON.into(),
+            reason: format!("it is `async`, and {ASYNC_LIMIT}"),
             help: ASYNC_HELP.into(),
         });
     }
@@ -314,10 +314,17 @@ fn tidy_stub_code(code: &str) -> String {
 }
 
 /// The HTTP template: a handler in the `export_wasi_http_incoming_handler` package, with the
-/// project's world and the WASI packages under `wit/`.
-pub fn http_project(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+/// project's world and the WASI packages under `wit/`. WASI 0.2 only: a 0.3 handler is an
+/// `async` export, which the standard Go toolchain cannot build.
+pub fn http_project(
+    name: &str,
+    wasi: http::WasiVersion,
+) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    if wasi == http::WasiVersion::P3 {
+        return Err(http::p3_refused("Go", ASYNC_LIMIT));
+    }
     let world = http::world_name(name);
-    let wit = http::wit_files(name)?;
+    let wit = http::wit_files(name, wasi)?;
     let package = resolved(&wit, "the HTTP world")?;
     let world_id = package
         .world(Some(&world))

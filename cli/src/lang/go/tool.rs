@@ -22,8 +22,8 @@ pub const RUNTIME_MODULE: &str = "go.bytecodealliance.org/pkg";
 
 const INSTALL_HINT: &str = "install Go 1.25 or newer from https://go.dev/dl/ (or your package manager), then make sure `go` is on PATH or set `$GO` to its path";
 
-/// Why Go refuses `async` functions.
-pub const ASYNC_REASON: &str = "it is `async`, and the standard Go linker crashes on the async bindings wit-bindgen-go 0.63 generates (component-model async needs a patched Go)";
+/// Why Go refuses `async` functions (and so WASI 0.3 HTTP handlers).
+pub const ASYNC_LIMIT: &str = "the standard Go linker crashes on the async bindings wit-bindgen-go 0.63 generates (component-model async needs a patched Go)";
 
 /// Errors specific to Go projects.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -48,7 +48,7 @@ pub enum GoError {
         source: anyhow::Error,
     },
     /// The world has an `async` function, which the Go toolchain cannot build yet.
-    #[error("a Go component cannot implement `{item}`: {ASYNC_REASON}")]
+    #[error("a Go component cannot implement `{item}`: it is `async`, and {ASYNC_LIMIT}")]
     #[diagnostic(help("{ASYNC_HELP}"))]
     Async { item: String },
     /// A file where a binding belongs was written by someone else.

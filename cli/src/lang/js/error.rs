@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::layout::{APP_MODULE, APP_TYPESCRIPT, ASYNC_REASON, COMPONENTIZE_JS_VERSION, MIN_NODE};
+use super::layout::{APP_MODULE, APP_TYPESCRIPT, ASYNC_LIMIT, COMPONENTIZE_JS_VERSION, MIN_NODE};
 use crate::lang::scaffold::ASYNC_HELP;
 use crate::process::ToolOutput;
 
@@ -45,7 +45,7 @@ pub enum JsError {
     ))]
     NoApp { dir: PathBuf },
     /// The world has an `async` function, which componentize-js cannot build.
-    #[error("a JavaScript component cannot implement `{item}`: {ASYNC_REASON}")]
+    #[error("a JavaScript component cannot implement `{item}`: it is `async`, and {ASYNC_LIMIT}")]
     #[diagnostic(help("{ASYNC_HELP}"))]
     Async { item: String },
     /// A module of the project does not parse.

@@ -21,5 +21,5 @@ pub const COMPONENTIZE_JS_VERSION: &str = "0.23.0";
 /// The oldest Node.js componentize-js runs on.
 pub const MIN_NODE: u32 = 20;
 
-/// Why a JavaScript component cannot have `async` functions.
-pub const ASYNC_REASON: &str = "it is `async`, and componentize-js 0.23 cannot build async exports (its bindings generator stops with `not yet implemented`)";
+/// Why a JavaScript component cannot have `async` functions (nor be a WASI 0.3 HTTP handler).
+pub const ASYNC_LIMIT: &str = "componentize-js 0.23 cannot build async exports (its bindings generator stops with `not yet implemented`)";

@@ -110,9 +110,16 @@ pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
 ///
 /// componentize-js 0.23's engine speaks WASI 0.2.10 and exports
 /// `wasi:http/incoming-handler@0.2.10`, so the project's world names that release (the runtime
-/// serves every 0.2 release); its `wit/deps/` restate the runtime's packages at it.
-pub fn http_project(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
-    http::runtime_version()?;
+/// serves every 0.2 release); its `wit/deps/` restate the runtime's packages at it. WASI 0.2
+/// only: a 0.3 handler is an `async` export, which componentize-js cannot build.
+pub fn http_project(
+    name: &str,
+    wasi: http::WasiVersion,
+) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    if wasi == http::WasiVersion::P3 {
+        return Err(http::p3_refused("JavaScript", super::layout::ASYNC_LIMIT));
+    }
+    http::runtime_version(wasi)?;
     let mut files = http_files(name);
     files.push(ProjectFile::new(
         "wit/world.wit",

@@ -699,7 +699,7 @@ fn unsupported_function(label: &str, func: &Function) -> ScaffoldError {
         return ScaffoldError::LanguageCannot {
             language: "JavaScript".into(),
             item,
-            reason: super::layout::ASYNC_REASON.into(),
+            reason: format!("it is `async`, and {}", super::layout::ASYNC_LIMIT),
             help: crate::lang::scaffold::ASYNC_HELP.into(),
         };
     }

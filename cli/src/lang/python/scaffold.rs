@@ -70,20 +70,26 @@ pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
 }
 
 /// The HTTP template: an `app.py` handler on componentize-py's `wasi:http` support, with the
-/// project's world and the WASI packages under `wit/`.
-pub fn http_project(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
-    let mut files = http_files(name);
-    files.extend(http::wit_files(name)?);
+/// project's world and the WASI packages of release `wasi` under `wit/`.
+pub fn http_project(
+    name: &str,
+    wasi: http::WasiVersion,
+) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    let mut files = http_files(name, wasi);
+    files.extend(http::wit_files(name, wasi)?);
     Ok((http::world_name(name), files))
 }
 
-/// A Python HTTP project's files besides `wit/`.
-pub fn http_files(name: &str) -> Vec<ProjectFile> {
+/// A Python HTTP project's files besides `wit/`: for WASI 0.2 an `IncomingHandler` writing
+/// its body through a blocking stream; for 0.3 a `Handler` whose `async def handle` returns
+/// the response and writes its body (a `stream<u8>`) in a task of its own.
+pub fn http_files(name: &str, wasi: http::WasiVersion) -> Vec<ProjectFile> {
     let mut files = common_files(name, &http::world_name(name));
-    files.push(ProjectFile::new(
-        "app.py",
-        include_str!("../../../../templates/http/python/app.py"),
-    ));
+    let app = match wasi {
+        http::WasiVersion::P2 => include_str!("../../../../templates/http/python/app.py"),
+        http::WasiVersion::P3 => include_str!("../../../../templates/http/python-p3/app.py"),
+    };
+    files.push(ProjectFile::new("app.py", app));
     files
 }
 

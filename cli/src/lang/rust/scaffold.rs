@@ -8,6 +8,7 @@ use wit_parser::{
     WorldId, WorldItem, WorldKey,
 };
 
+use crate::lang::http::WasiVersion;
 use crate::lang::scaffold::{ProjectFile, ScaffoldError, render};
 use crate::manifest::names::{rust_ident, to_kebab, to_snake, to_upper_camel};
 use crate::wit::WitPackage;
@@ -404,27 +405,36 @@ impl<'a> Generator<'a> {
     }
 }
 
-/// The wstd release Rust HTTP projects depend on.
+/// The wstd release Rust WASI 0.2 HTTP projects depend on.
 pub const WSTD_VERSION: &str = "0.6";
 
-/// The HTTP template: a `wstd` handler, no WIT of its own (wstd carries `wasi:http`).
-pub fn http_project(name: &str) -> (String, Vec<ProjectFile>) {
-    let values = [("crate_name", name), ("wstd_version", WSTD_VERSION)];
-    let files = vec![
-        ProjectFile::new(
-            "Cargo.toml",
-            render(
-                include_str!("../../../../templates/http/rust/Cargo.toml"),
-                &values,
-            ),
-        ),
-        ProjectFile::new(
-            "src/lib.rs",
-            render(
-                include_str!("../../../../templates/http/rust/lib.rs"),
-                &values,
-            ),
-        ),
+/// The wasip3 release Rust WASI 0.3 HTTP projects depend on (its `0.10.0+wasi-0.3.2` exports
+/// `wasi:http/handler@0.3.2`, which wasmtime serves as the semver-compatible 0.3.0 it
+/// implements: the two releases' WIT differ in documentation only).
+pub const WASIP3_VERSION: &str = "0.10";
+
+/// The HTTP template, with no WIT of its own: for WASI 0.2 a `wstd` handler (wstd carries
+/// `wasi:http`), for 0.3 a `wasip3` one (the crate carries `wasi:http/service` and its
+/// `export!` macro).
+pub fn http_project(name: &str, wasi: WasiVersion) -> (String, Vec<ProjectFile>) {
+    let values = [
+        ("crate_name", name),
+        ("wstd_version", WSTD_VERSION),
+        ("wasip3_version", WASIP3_VERSION),
     ];
-    ("wasi:http/proxy".to_owned(), files)
+    let (cargo_toml, lib) = match wasi {
+        WasiVersion::P2 => (
+            include_str!("../../../../templates/http/rust/Cargo.toml"),
+            include_str!("../../../../templates/http/rust/lib.rs"),
+        ),
+        WasiVersion::P3 => (
+            include_str!("../../../../templates/http/rust-p3/Cargo.toml"),
+            include_str!("../../../../templates/http/rust-p3/lib.rs"),
+        ),
+    };
+    let files = vec![
+        ProjectFile::new("Cargo.toml", render(cargo_toml, &values)),
+        ProjectFile::new("src/lib.rs", render(lib, &values)),
+    ];
+    (wasi.world().to_owned(), files)
 }
