@@ -492,16 +492,34 @@ fn async_components_compose_with_async_and_sync_ones() {
         assert_eq!(ran.stdout, "\"3 words\"\n", "{out}");
     }
 
-    // `async` functions under `wcomp test`, one instance per case, its steps in order.
-    let project = dir.join("async-counter");
-    let manifest = project.join("wcomp.toml");
+    // `async` functions under `wcomp test`, one instance per case, in a workspace.
+    let wit = repo_root().join("tests/e2e/async/report.wit");
+    run(
+        dir,
+        &["new", "ws", "--workspace", "--wit", wit.to_str().unwrap()],
+    )
+    .success();
+    let ws = dir.join("ws");
+    run(
+        &ws,
+        &["new", "counter", "--lang", "rust", "--world", "counter"],
+    )
+    .success();
+    let lib = ws.join("counter/src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    let stub = text
+        .lines()
+        .find(|l| l.contains("unimplemented!("))
+        .unwrap();
+    std::fs::write(&lib, text.replace(stub, count)).unwrap();
+    let manifest = ws.join("wcomp.toml");
     let mut text = std::fs::read_to_string(&manifest).unwrap();
     text.push_str(concat!(
-        "\n[[test]]\nname = \"counts\"\ninvoke = 'count(\"a b c d\")'\nexpect = \"4\"\n",
-        "\n[[test]]\nname = \"miscounts\"\ninvoke = 'count(\"a\")'\nexpect = \"2\"\n",
+        "\n[[test]]\nname = \"counts\"\ncomponent = \"counter\"\ninvoke = 'count(\"a b c d\")'\nexpect = \"4\"\n",
+        "\n[[test]]\nname = \"miscounts\"\ncomponent = \"counter\"\ninvoke = 'count(\"a\")'\nexpect = \"2\"\n",
     ));
     std::fs::write(&manifest, text).unwrap();
-    let tested = run(&project, &["test"]).failure(1);
+    let tested = run(&ws, &["test"]).failure(1);
     assert!(
         tested.stdout.contains("1 passed, 1 failed"),
         "{}",
