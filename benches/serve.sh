@@ -8,13 +8,22 @@
 # Then, for wcomp alone: its own instantiation times (p50/p99 from the server's summary) and
 # $HELD concurrent connections kept busy, with the memory each in-flight request costs.
 #
+# WASI 0.3 handlers (`wasi:http/handler`) get four rows each: both tools at their defaults
+# (wcomp: a fresh instance per request; wasmtime: one instance for up to 128 requests, 16 at a
+# time), both with reuse off (`--reuse 1` is wcomp's default; wasmtime
+# `--max-instance-reuse-count 1`), and wcomp with wasmtime's reuse (`--reuse 128 --concurrent
+# 16`). Before measuring, each 0.3 component's answer from both servers is compared.
+#
 # Not part of CI. Needs a release build of wcomp, wasmtime-cli 48.0.8
 # (`cargo install --locked wasmtime-cli@48.0.8`), wrk, curl and GNU time.
 #
 #   benches/serve.sh [<component.wasm> <path>]...
+#   P3=<component.wasm>:<path>,... benches/serve.sh ...   # 0.3 components to measure
+#   ONLY=p3 benches/serve.sh                               # the 0.3 rows alone
 #
-# With no arguments it builds the Rust HTTP template (`GET /`) and the HTTP polyglot example
-# (`GET /`, which enters Go; the composition holds Go, Rust and Python).
+# With no arguments it builds the Rust HTTP template (`GET /`), the HTTP polyglot example
+# (`GET /`, which enters Go; the composition holds Go, Rust and Python), and the WASI 0.3 Rust
+# and Python templates (`--template http --wasi 0.3`, `GET /`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wcomp=${WCOMP:-$PWD/target/release/wcomp}
@@ -32,11 +41,18 @@ work=$(mktemp -d)
 cleanup() { pkill -P $$ 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 export WCOMP_CACHE_DIR=${WCOMP_CACHE_DIR:-$work/cache}
-if [ $# -eq 0 ]; then
-    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/guests/bench-serve}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/guests/bench-serve}
+if [ $# -eq 0 ] && [ "${ONLY:-}" != p3 ]; then
     (cd "$work" && "$wcomp" new -q hello --lang rust --template http && "$wcomp" build -q hello >/dev/null)
     (cd examples/http-polyglot && "$wcomp" compose -q >/dev/null)
     set -- "$work/hello/target/wcomp/hello.wasm" / examples/http-polyglot/target/wcomp/wordsvc.wasm /
+fi
+if [ -z "${P3:-}" ]; then
+    for lang in rust python; do
+        (cd "$work" && "$wcomp" new -q "p3-$lang" --lang "$lang" --template http --wasi 0.3 \
+            && "$wcomp" build -q "p3-$lang" >/dev/null)
+    done
+    P3="$work/p3-rust/target/wcomp/p3-rust.wasm:/,$work/p3-python/target/wcomp/p3-python.wasm:/"
 fi
 
 port=18700
@@ -114,4 +130,46 @@ while [ $# -ge 2 ]; do
     printf '  %d connections: %s req/s, RSS %.1f MiB idle, %.1f MiB busy: %.1f KiB per connection %s\n' \
         "$held" "$held_rps" "$(echo "$idle / 1024" | bc -l)" "$(echo "$busy / 1024" | bc -l)" \
         "$(echo "($busy - $idle) / $held" | bc -l)" "${held_errors:+($held_errors)}"
+done
+
+# WASI 0.3 handlers: four configurations each, after checking both servers answer alike.
+answer() {  # the status and body "$@" (a server) gives for $path
+    port=$((port + 1))
+    "$@" --addr "127.0.0.1:$port" "$component" >/dev/null 2>&1 &
+    local server=$!
+    wait_for "http://127.0.0.1:$port$path"
+    curl -s -w '\n%{http_code}' "http://127.0.0.1:$port$path"
+    kill -INT "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+}
+row() {  # label, then "<req/s> <p50> <p99> <rss KiB>"
+    printf '%-46s %10s %9s %9s %9.1f\n' "$1" "$2" "$3" "$4" "$(echo "$5 / 1024" | bc -l)"
+}
+ratio() {  # label, wcomp's and wasmtime's figures
+    printf '%-46s %9.2fx %8.2fx %8.2fx %8.2fx\n' "  $1" "$(echo "$2 / $6" | bc -l)" \
+        "$(echo "$3 / $7" | bc -l)" "$(echo "$4 / $8" | bc -l)" "$(echo "$5 / $9" | bc -l)"
+}
+IFS=, read -ra p3_components <<<"$P3"
+for entry in "${p3_components[@]}"; do
+    component=${entry%%:*} path=${entry#*:}
+    name=$(basename "$component")
+    w_answer=$(answer "$wcomp" -q serve)
+    t_answer=$(answer "$wasmtime" serve -Scli)
+    if [ "$w_answer" != "$t_answer" ]; then
+        printf 'different answers for %s %s:\nwcomp:    %s\nwasmtime: %s\n' "$name" "$path" "$w_answer" "$t_answer" >&2
+        exit 1
+    fi
+    echo "$name (WASI 0.3): both answer $(echo "$w_answer" | tail -1) $(echo "$w_answer" | head -1)"
+    read -r -a w_default < <(measure "$wcomp" -q serve)
+    read -r -a t_default < <(measure "$wasmtime" serve -Scli)
+    read -r -a t_fresh < <(measure "$wasmtime" serve -Scli --max-instance-reuse-count 1)
+    read -r -a w_reuse < <(measure "$wcomp" -q serve --reuse 128 --concurrent 16)
+    read -r -a w_default < <(measure "$wcomp" -q serve)
+    row "$name / wcomp serve (fresh instance)" "${w_default[@]}"
+    row "$name / wasmtime serve -Scli (128 × 16)" "${t_default[@]}"
+    ratio "ratio at both defaults" "${w_default[@]}" "${t_default[@]}"
+    row "$name / wasmtime serve, reuse 1" "${t_fresh[@]}"
+    ratio "ratio with reuse off on both" "${w_default[@]}" "${t_fresh[@]}"
+    row "$name / wcomp serve --reuse 128 --concurrent 16" "${w_reuse[@]}"
+    ratio "ratio at wasmtime's reuse on both" "${w_reuse[@]}" "${t_default[@]}"
 done
