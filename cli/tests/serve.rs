@@ -508,6 +508,14 @@ fn a_wasi_0_3_handler_gets_a_fresh_instance_and_faults_stay_in_theirs() {
             .contains("the guest trapped"),
         "{trap}"
     );
+    // A fresh instance per request: each line has its instantiation time.
+    assert!(
+        records
+            .iter()
+            .filter(|r| r["status"] == 200)
+            .all(|r| !r["instantiate_us"].is_null()),
+        "{log}"
+    );
     let fail = records.iter().find(|r| r["path"] == "/fail").unwrap();
     assert!(
         fail["note"].as_str().unwrap().contains("error code"),

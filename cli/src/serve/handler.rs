@@ -22,7 +22,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 
 use super::body::{Counted, ResponseBody, text};
 use super::log::{AccessRecord, Stats};
-use super::workers::{Failure, Workers};
+use super::workers::{Failure, RequestLink, Workers};
 use crate::runtime::{GuestIo, Host, LimitExceeded, RunError, Session};
 use wasmtime_wasi_http::handler::TrapOrPanicError;
 
@@ -243,15 +243,22 @@ impl Handler {
         started: Instant,
         too_large: &AtomicBool,
     ) -> Response<ResponseBody> {
-        let (report, failure) = oneshot::channel();
+        let (failure_tx, failure) = oneshot::channel();
+        let (instantiated_tx, mut instantiated) = oneshot::channel();
+        let link = RequestLink {
+            instantiated: instantiated_tx,
+            failure: failure_tx,
+        };
         let answered = match self.session.limits().timeout {
-            Some(limit) => tokio::time::timeout(limit, workers.handle(report, request))
+            Some(limit) => tokio::time::timeout(limit, workers.handle(link, request))
                 .await
                 .ok(),
-            None => Some(workers.handle(report, request).await),
+            None => Some(workers.handle(link, request).await),
         };
         let mut report = GuestReport {
             guest: started.elapsed(),
+            // Only a request that got a new instance has an instantiation time.
+            instantiate: instantiated.try_recv().ok(),
             ..GuestReport::default()
         };
         let failure = match answered {

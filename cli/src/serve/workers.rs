@@ -109,9 +109,6 @@ impl HandlerState for Workers {
         let started = Instant::now();
         let proxy = self.pre.instantiate_async(&mut store).await?;
         let instantiated = started.elapsed();
-        if let Ok(mut stats) = self.stats.lock() {
-            stats.add_instance(Some(instantiated), None);
-        }
         let timeout = self.session.limits().timeout;
         Ok(Instance {
             store,
@@ -126,6 +123,7 @@ impl HandlerState for Workers {
                 timeout,
                 stats: self.stats.clone(),
                 waiting: Mutex::default(),
+                instantiated: Mutex::new(Some(instantiated)),
             },
         })
     }
@@ -138,11 +136,21 @@ pub struct Worker {
     stats: Arc<Mutex<Stats>>,
     /// Requests this instance took whose callers may still want to hear of a failure.
     waiting: Mutex<Vec<FailureReport>>,
+    /// How long the instance took to make, until its first request is told.
+    instantiated: Mutex<Option<Duration>>,
 }
 
-/// Where a worker tells a request how its instance failed. `ProxyHandler` answers the
-/// requests of an instance that trapped with a bare "worker trapped or panicked"; the trap
+/// What a worker tells the request it takes: how long its instance took to make (to the
+/// instance's first request only), and, should the instance fail, how. `ProxyHandler` answers
+/// the requests of an instance that trapped with a bare "worker trapped or panicked"; the trap
 /// itself reaches [`WorkerState::drop`], which sends it on to every request still waiting.
+#[derive(Debug)]
+pub struct RequestLink {
+    pub instantiated: oneshot::Sender<Duration>,
+    pub failure: FailureReport,
+}
+
+/// Where a worker tells a request how its instance failed.
 pub type FailureReport = oneshot::Sender<Failure>;
 
 /// Why a request got no response from its instance.
@@ -202,7 +210,7 @@ impl Failure {
 
 impl WorkerState for Worker {
     type StoreData = Host;
-    type RequestData = FailureReport;
+    type RequestData = RequestLink;
 
     fn should_accept_request(&self, concurrent: usize, total: usize) -> ShouldAccept {
         if total >= self.reuse.requests {
@@ -217,13 +225,16 @@ impl WorkerState for Worker {
     fn on_request_start(
         &self,
         _store: StoreContextMut<'_, Host>,
-        report: FailureReport,
+        link: RequestLink,
         _task: GuestTaskId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
+        if let Some(instantiated) = self.instantiated.lock().ok().and_then(|mut i| i.take()) {
+            let _ = link.instantiated.send(instantiated);
+        }
         if let Ok(mut waiting) = self.waiting.lock() {
             // Answered requests stop listening; at most `--concurrent` are kept.
             waiting.retain(|report| !report.is_closed());
-            waiting.push(report);
+            waiting.push(link.failure);
         }
         match self.timeout {
             Some(limit) => Box::pin(tokio::time::sleep(limit)),
