@@ -525,6 +525,26 @@ fn async_components_compose_with_async_and_sync_ones() {
         "{}",
         tested.stdout
     );
+
+    // `wcomp bench` times an `async` function's calls like any other's.
+    let counter = ws.join("counter/target/wcomp/counter.wasm");
+    let bench = run(
+        dir,
+        &[
+            "bench",
+            counter.to_str().unwrap(),
+            "--invoke",
+            r#"count("a b c")"#,
+            "--duration",
+            "200ms",
+        ],
+    )
+    .success();
+    assert!(
+        bench.stdout.contains("samples of `count"),
+        "{}",
+        bench.stdout
+    );
     assert!(tested.stdout.contains("miscounts"), "{}", tested.stdout);
 }
 

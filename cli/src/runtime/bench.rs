@@ -185,6 +185,8 @@ struct Needs {
     memories: u32,
     tables: u32,
     core_instances: u32,
+    /// An async component runs on fibers: one stack per live instance.
+    stacks: u32,
 }
 
 /// The engine configuration `bench` measures: the runner's (so the numbers are `wcomp run`'s),
@@ -214,7 +216,7 @@ fn config(options: &BenchOptions, pool: Option<(u32, Needs)>) -> Config {
             )
             .total_memories(instances.saturating_mul(needs.memories.max(1)))
             .total_tables(instances.saturating_mul(needs.tables.max(1)))
-            .total_stacks(0)
+            .total_stacks(instances.saturating_mul(needs.stacks))
             .total_gc_heaps(0)
             .max_memory_size(usize::try_from(options.max_memory).unwrap_or(usize::MAX))
             .max_memories_per_module(needs.memories.max(1))
@@ -248,7 +250,7 @@ fn prepare(options: &BenchOptions) -> anyhow::Result<Prepared> {
         .map_err(anyhow::Error::from)
         .map_err(|err| compile_failure(&options.component, err))?;
     let compile_cold = start.elapsed();
-    let needs = needs(&cold, &bytes)
+    let needs = needs(&probe, &cold, &bytes)
         .ok_or_else(|| BenchError::Unsized {
             path: options.component.clone(),
         })
@@ -413,7 +415,7 @@ fn cached(
 }
 
 /// What one instance of `component` takes from the pools.
-fn needs(component: &Component, bytes: &[u8]) -> Option<Needs> {
+fn needs(engine: &Engine, component: &Component, bytes: &[u8]) -> Option<Needs> {
     let resources = component.resources_required()?;
     let mut core_instances = 0u32;
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
@@ -428,6 +430,7 @@ fn needs(component: &Component, bytes: &[u8]) -> Option<Needs> {
         memories: resources.num_memories,
         tables: resources.num_tables,
         core_instances,
+        stacks: u32::from(engine::is_concurrent(engine, component)),
     })
 }
 
