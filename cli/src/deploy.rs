@@ -171,16 +171,25 @@ fn kubernetes(options: &DeployOptions) -> String {
     out
 }
 
-/// The published component does not serve HTTP.
+/// The published component does not serve HTTP the way the manifests expect.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error(
-    "`{reference}` does not export `wasi:http/incoming-handler`, so neither platform can serve it"
-)]
-#[diagnostic(help(
-    "publish an HTTP component (`wcomp new <dir> --template http`, or a composition rooted at one)"
-))]
-pub struct NotHttp {
-    reference: String,
+pub enum NotHttp {
+    /// It exports no HTTP handler at all.
+    #[error(
+        "`{reference}` does not export `wasi:http/incoming-handler`, so neither platform can serve it"
+    )]
+    #[diagnostic(help(
+        "publish an HTTP component (`wcomp new <dir> --template http`, or a composition rooted at one)"
+    ))]
+    NoHandler { reference: String },
+    /// A WASI 0.3 handler: the manifests link `wasi:http/incoming-handler` (0.2).
+    #[error(
+        "`{reference}` is a WASI 0.3 handler (`wasi:http/handler`); the manifests wcomp writes serve WASI 0.2 handlers (`wasi:http/incoming-handler`)"
+    )]
+    #[diagnostic(help(
+        "serve it with `wcomp serve oci://{reference}`, or publish a WASI 0.2 build of it (`wcomp new <dir> --template http`, the default `--wasi 0.2`)"
+    ))]
+    Wasi03 { reference: String },
 }
 
 /// Refuses a component (published as `reference`) that does not export
@@ -194,10 +203,16 @@ pub fn require_http(reference: &str, component: &[u8]) -> anyhow::Result<()> {
     {
         return Ok(());
     }
-    Err(NotHttp {
-        reference: reference.to_owned(),
-    }
-    .report())
+    let reference = reference.to_owned();
+    let refusal = if exports
+        .iter()
+        .any(|e| e.starts_with("wasi:http/handler@0.3"))
+    {
+        NotHttp::Wasi03 { reference }
+    } else {
+        NotHttp::NoHandler { reference }
+    };
+    Err(refusal.report())
 }
 
 #[cfg(test)]
@@ -209,5 +224,32 @@ mod tests {
         assert_eq!(dns_label("Word_Svc"), "word-svc");
         assert_eq!(dns_label("--"), "component");
         assert_eq!(dns_label(&"a".repeat(80)).len(), 63);
+    }
+
+    /// A component exporting `name`, an instance with one function.
+    fn exporting(name: &str) -> Vec<u8> {
+        wat::parse_str(format!(
+            r#"(component
+                (core module $m (func (export "f")))
+                (core instance $i (instantiate $m))
+                (func $f (canon lift (core func $i "f")))
+                (instance $api (export "handle" (func $f)))
+                (export "{name}" (instance $api)))"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn only_wasi_0_2_handlers_get_manifests() {
+        let refusal = |name| {
+            require_http("r/x:1", &exporting(name))
+                .err()
+                .map(|err| err.to_string())
+        };
+        assert_eq!(refusal("wasi:http/incoming-handler@0.2.6"), None);
+        let p3 = refusal("wasi:http/handler@0.3.0").unwrap();
+        assert!(p3.contains("is a WASI 0.3 handler"), "{p3}");
+        let neither = refusal("acme:app/api@1.0.0").unwrap();
+        assert!(neither.contains("does not export"), "{neither}");
     }
 }
