@@ -129,6 +129,62 @@ fn http_polyglot_example() {
     stop(server);
 }
 
+/// The service of `http_polyglot_example` with a WASI 0.3 Python gateway over the same Rust
+/// and Python libraries (built the 0.2 way): the same tests pass and the same answers come
+/// back over a real socket.
+#[test]
+fn http_polyglot_p3_example() {
+    let temp = tempdir();
+    let dir = temp.path().join("http-polyglot-p3");
+    copy_tree(&repo_root().join("examples/http-polyglot-p3"), &dir);
+    // The gateway's world includes `wasi:http/service@0.3.0`, supplied by wcomp.
+    let out = run(&dir, &["wit", "check", "--deny", "warnings"]).success();
+    assert!(out.stderr.contains("no problems"), "{}", out.stderr);
+    // The plain libraries plug into the 0.3 gateway's imports.
+    let out = run(&dir, &["compose", "--explain"]).success();
+    for plugged in [
+        "import `example:wordsvc/stats@0.1.0`: satisfied by `logic`",
+        "import `example:wordsvc/ranking@0.1.0`: satisfied by `ranker`",
+    ] {
+        assert!(out.stdout.contains(plugged), "{}", out.stdout);
+    }
+    let bytes = std::fs::read(dir.join("target/wcomp/wordsvc.wasm")).unwrap();
+    assert!(support::lifts_async(&bytes), "`handle` is not lifted async");
+    let out = run(&dir, &["test"]).success();
+    assert!(
+        out.stdout.ends_with("6 passed, 0 failed\n"),
+        "{}",
+        out.stdout
+    );
+
+    let (server, url) = serve(&dir);
+    let routes = curl(&[&url]);
+    assert_eq!(routes.status, 200, "{routes:?}");
+    assert_eq!(
+        routes.header("content-type"),
+        Some("application/json"),
+        "{routes:?}"
+    );
+    assert_eq!(
+        routes.body,
+        "{\"routes\":[\"POST /stats\",\"POST /top?limit=N\"]}\n"
+    );
+    let text = r#"{"text": "The cat and the hat. The end!"}"#;
+    assert_eq!(
+        curl(&["-X", "POST", "-d", text, &format!("{url}stats")]).body,
+        "{\"words\":7,\"unique\":5,\"longest\":\"The\"}\n"
+    );
+    assert_eq!(
+        curl(&["-X", "POST", "-d", text, &format!("{url}top?limit=2")]).body,
+        "[{\"word\":\"the\",\"count\":3},{\"word\":\"cat\",\"count\":1}]\n"
+    );
+    let bad = curl(&["-X", "POST", "-d", "not json", &format!("{url}stats")]);
+    assert_eq!(bad.status, 400, "{bad:?}");
+    assert!(bad.body.contains("expected a JSON body"), "{bad:?}");
+    assert_eq!(curl(&[&format!("{url}nope")]).status, 404);
+    stop(server);
+}
+
 #[test]
 fn http_middleware_example() {
     let temp = tempdir();

@@ -806,3 +806,28 @@ fn async_functions_are_refused_with_what_to_use_instead() {
 fn the_wasi_0_3_http_template_is_refused_with_what_to_use_instead() {
     support::assert_wasi_0_3_http_refused("go", "Go", "the standard Go linker crashes");
 }
+
+/// A Go WASI 0.2 HTTP handler in a workspace keeps its Go package names when a WASI 0.3
+/// member brings the 0.3 packages into the shared WIT: one scaffolded before the 0.3 member
+/// joined still builds, and one scaffolded after gets the same names and the template's
+/// handler.
+#[test]
+fn go_http_handlers_keep_their_names_beside_a_wasi_0_3_member() {
+    let temp = tempdir();
+    run(temp.path(), &["new", "ws", "--workspace"]).success();
+    let ws = temp.path().join("ws");
+    let http = ["--lang", "go", "--template", "http"];
+    run(&ws, &[&["new", "before"][..], &http].concat()).success();
+    let p3 = ["--lang", "python", "--template", "http", "--wasi", "0.3"];
+    run(&ws, &[&["new", "p3"][..], &p3].concat()).success();
+    run(&ws, &[&["new", "after"][..], &http].concat()).success();
+    for member in ["before", "after"] {
+        let handler = ws
+            .join(member)
+            .join("export_wasi_http_incoming_handler/incominghandler.go");
+        let code = std::fs::read_to_string(&handler).unwrap();
+        assert!(code.contains("Hello from Go!"), "{member}: {code}");
+        run(&ws, &["build", member]).success();
+        assert!(ws.join(member).join("wasi_http_types").is_dir(), "{member}");
+    }
+}

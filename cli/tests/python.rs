@@ -597,9 +597,9 @@ fn async_exports_are_scaffolded_as_coroutines_and_build() {
 }
 
 /// `--template http --wasi 0.3`: a `Handler` whose `handle` is a coroutine, on a world that
-/// includes `wasi:http/service` with the runtime's WASI 0.3 packages under `wit/deps/`; the
-/// real componentize-py builds it into a component exporting `wasi:http/handler@0.3.0`, lifted
-/// async.
+/// includes `wasi:http/service` with the runtime's WASI 0.3 packages under `wit/deps/`
+/// (`http-0.3.0.wit`, …: named apart from the 0.2 packages); the real componentize-py builds
+/// it into a component exporting `wasi:http/handler@0.3.0`, lifted async.
 #[test]
 fn the_wasi_0_3_http_template_builds_an_async_handler() {
     let temp = tempdir();
@@ -621,7 +621,7 @@ fn the_wasi_0_3_http_template_builds_an_async_handler() {
         world.contains("include wasi:http/service@0.3.0;"),
         "{world}"
     );
-    let http = std::fs::read_to_string(project.join("wit/deps/http.wit")).unwrap();
+    let http = std::fs::read_to_string(project.join("wit/deps/http-0.3.0.wit")).unwrap();
     assert!(http.starts_with("package wasi:http@0.3.0;"), "{http}");
     let app = std::fs::read_to_string(project.join("app.py")).unwrap();
     assert!(
@@ -637,4 +637,58 @@ fn the_wasi_0_3_http_template_builds_an_async_handler() {
         "{exports:?}"
     );
     assert!(support::lifts_async(&bytes), "`handle` is not lifted async");
+}
+
+/// A workspace holds a WASI 0.2 and a WASI 0.3 Python HTTP handler side by side, both from
+/// `wcomp new`: the 0.3 packages go to `wit/deps/` under names of their own
+/// (`http-0.3.0.wit` beside the 0.2 `http.wit`), the shared WIT checks clean and one
+/// `wcomp build` builds both, each exporting its release's handler.
+#[test]
+fn wasi_0_2_and_0_3_http_handlers_share_a_workspace() {
+    let temp = tempdir();
+    run(temp.path(), &["new", "ws", "--workspace"]).success();
+    let ws = temp.path().join("ws");
+    let http = ["--lang", "python", "--template", "http"];
+    run(&ws, &[&["new", "old"][..], &http].concat()).success();
+    run(
+        &ws,
+        &[&["new", "new"][..], &http, &["--wasi", "0.3"]].concat(),
+    )
+    .success();
+    let deps = ws.join("wit/deps");
+    for (file, package) in [
+        ("http.wit", "package wasi:http@0.2."),
+        ("http-0.3.0.wit", "package wasi:http@0.3.0;"),
+        ("cli-0.3.0.wit", "package wasi:cli@0.3.0;"),
+    ] {
+        let text = std::fs::read_to_string(deps.join(file)).unwrap();
+        assert!(text.starts_with(package), "{file}: {text}");
+    }
+    let world = std::fs::read_to_string(ws.join("wit/new.wit")).unwrap();
+    assert!(
+        world.contains("include wasi:http/service@0.3.0;"),
+        "{world}"
+    );
+    assert!(!ws.join("new/wit").exists());
+    // Two releases of the WASI packages side by side are not a lint warning.
+    let out = run(&ws, &["wit", "check", "--deny", "warnings"]).success();
+    assert!(out.stderr.contains("no problems"), "{}", out.stderr);
+
+    let out = run(&ws, &["build"]).success();
+    assert!(out.stderr.contains("2 built, 0 fresh"), "{}", out.stderr);
+    let old = std::fs::read(ws.join("old/target/wcomp/old.wasm")).unwrap();
+    let exports = support::component_exports(&old);
+    assert!(
+        exports
+            .iter()
+            .any(|name| name.starts_with("wasi:http/incoming-handler@0.2.")),
+        "{exports:?}"
+    );
+    let new = std::fs::read(ws.join("new/target/wcomp/new.wasm")).unwrap();
+    let exports = support::component_exports(&new);
+    assert!(
+        exports.iter().any(|name| name == "wasi:http/handler@0.3.0"),
+        "{exports:?}"
+    );
+    assert!(support::lifts_async(&new), "`handle` is not lifted async");
 }

@@ -589,6 +589,20 @@ pub struct Surface {
     pub exports: Vec<String>,
 }
 
+impl Surface {
+    /// Whether one of these exports answers one of `importer`'s imports by name: the same
+    /// name, or a semver-compatible version of it (`wasi:http/handler@0.3.2` for an import of
+    /// `@0.3.0`), as plugging matches them. Types are not compared.
+    pub fn feeds(&self, importer: &Surface) -> bool {
+        self.exports.iter().any(|export| {
+            importer
+                .imports
+                .iter()
+                .any(|import| are_semver_compatible(export, import))
+        })
+    }
+}
+
 /// Reads the top-level import and export names of a component (nested components and modules
 /// are skipped).
 pub fn surface(bytes: &[u8]) -> anyhow::Result<Surface> {

@@ -8,7 +8,8 @@
 //! (`wasi:http/handler`, an `async` function): Rust with the `wasip3` crate, Python with an
 //! `async def` on componentize-py's bindings; Go and JavaScript refuse it, their pinned
 //! toolchains cannot build async exports. Go, Python and JavaScript projects get the world's
-//! WIT with the WASI packages the embedded runtime serves under `wit/deps/`.
+//! WIT with the WASI packages the embedded runtime serves under `wit/deps/` ([`deps_files`]:
+//! the 0.3 ones named with their version, so both releases fit in one workspace).
 
 use std::path::Path;
 
@@ -121,16 +122,24 @@ pub fn world_wit_at(name: &str, version: &str) -> String {
 /// `wit/world.wit` and the WASI packages of release `wasi` under `wit/deps/`.
 pub fn wit_files(name: &str, wasi: WasiVersion) -> Result<Vec<ProjectFile>, ScaffoldError> {
     let mut files = vec![ProjectFile::new("wit/world.wit", world_wit(name, wasi)?)];
-    let packages = match wasi {
-        WasiVersion::P2 => crate::wit::wasi::files(),
-        WasiVersion::P3 => crate::wit::wasi::p3::files(),
-    };
     files.extend(
-        packages
-            .iter()
-            .map(|(file, text)| ProjectFile::new(Path::new("wit/deps").join(file), *text)),
+        deps_files(wasi)
+            .into_iter()
+            .map(|(file, text)| ProjectFile::new(Path::new("wit/deps").join(file), text)),
     );
     Ok(files)
+}
+
+/// `(file name under deps/, WIT)` of the WASI packages of release `wasi`: `http.wit`, … for
+/// 0.2 and `http-0.3.0.wit`, … for 0.3, so a workspace's `deps/` can hold both.
+pub fn deps_files(wasi: WasiVersion) -> Vec<(String, &'static str)> {
+    match wasi {
+        WasiVersion::P2 => crate::wit::wasi::files()
+            .iter()
+            .map(|(file, text)| ((*file).to_owned(), *text))
+            .collect(),
+        WasiVersion::P3 => crate::wit::wasi::p3::deps_files(),
+    }
 }
 
 #[cfg(test)]

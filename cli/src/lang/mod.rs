@@ -82,17 +82,23 @@ pub fn http_project(
     }
 }
 
-/// A WASI 0.2 HTTP project's files in `language` besides its WIT, for `world` of `package`: a
-/// world that includes `wasi:http/proxy`, such as one added to a workspace's shared WIT.
+/// An HTTP project's files in `language` for WASI release `wasi` besides its WIT, for `world`
+/// of `package`: a world that includes `wasi:http/proxy` (0.2) or `wasi:http/service` (0.3),
+/// such as one added to a workspace's shared WIT. Only Rust and Python write a 0.3 handler;
+/// [`http_project`] refuses it for the others.
 pub fn http_files(
     language: Language,
     name: &str,
     package: &WitPackage,
     world: WorldId,
+    wasi: http::WasiVersion,
 ) -> Result<Vec<ProjectFile>, ScaffoldError> {
-    let wasi = http::WasiVersion::P2;
     match language {
         Language::Rust => Ok(rust::http_project(name, wasi).1),
+        // Their refusal, with why.
+        Language::Go | Language::Js if wasi == http::WasiVersion::P3 => {
+            http_project(language, name, wasi).map(|(_, files)| files)
+        }
         Language::Go => go::http_files(name, package, world),
         Language::Python => Ok(python::http_files(name, wasi)),
         Language::Js => Ok(js::http_files(name)),

@@ -29,13 +29,6 @@ pub enum WorkspaceScaffoldError {
     #[error("`{dir}` is outside the workspace at `{root}`")]
     #[diagnostic(help("create components inside the workspace directory"))]
     Outside { dir: PathBuf, root: PathBuf },
-    /// A Python WASI 0.3 HTTP handler needs the WASI 0.3 packages beside the 0.2 ones the
-    /// workspace WIT carries, under the same file names.
-    #[error("a WASI 0.3 Python HTTP component cannot join a workspace yet")]
-    #[diagnostic(help(
-        "the workspace WIT carries the WASI 0.2 packages; create it outside the workspace with `wcomp new <dir> --lang python --template http --wasi 0.3`, or drop `--wasi 0.3`"
-    ))]
-    PythonHttpP3,
     /// A JavaScript HTTP handler needs `wasi:http` at the release componentize-js exports,
     /// beside the runtime's release the workspace WIT already carries.
     #[error("a JavaScript HTTP component cannot join a workspace yet")]
@@ -198,9 +191,10 @@ pub fn new_member(
 }
 
 /// An HTTP handler in a workspace: Rust needs no WIT; Go and Python get a world of their own
-/// in the workspace's package (`wit/<name>.wit`) and the WASI packages under `wit/deps/` that
-/// are not there yet. Returns the world, the project's files and the WIT files to add
-/// (relative to the workspace's WIT directory).
+/// in the workspace's package (`wit/<name>.wit`) and the WASI packages of their release under
+/// `wit/deps/` that are not there yet. The 0.2 and 0.3 packages have file names of their own
+/// ([`http::deps_files`]), so 0.2 and 0.3 members live side by side. Returns the world, the
+/// project's files and the WIT files to add (relative to the workspace's WIT directory).
 #[allow(clippy::type_complexity)]
 fn http_member(
     workspace: &Workspace,
@@ -208,20 +202,14 @@ fn http_member(
     language: Language,
     wasi: WasiVersion,
 ) -> anyhow::Result<(Option<String>, Vec<ProjectFile>, Vec<ProjectFile>)> {
-    if wasi == WasiVersion::P3 {
+    if language == Language::Rust || wasi == WasiVersion::P3 {
         // Go and JavaScript refuse 0.3 whatever the place, with why; Rust needs no WIT.
         let (_, files) = lang::http_project(language, name, wasi).report_err()?;
         if language == Language::Rust {
             return Ok((None, files, Vec::new()));
         }
-        return Err(WorkspaceScaffoldError::PythonHttpP3.report());
-    }
-    if language == Language::Js {
+    } else if language == Language::Js {
         return Err(WorkspaceScaffoldError::JsHttp.report());
-    }
-    if language == Language::Rust {
-        let (_, files) = lang::http_project(language, name, wasi).report_err()?;
-        return Ok((None, files, Vec::new()));
     }
     let package = WitPackage::load(&workspace.wit_dir).report_err()?;
     let world = http::world_name(name);
@@ -240,9 +228,9 @@ fn http_member(
         let deps = workspace.wit_dir.join("deps");
         deps.join(file).exists() || deps.join(stem).exists()
     };
-    for (file, text) in crate::wit::wasi::files() {
-        if !present(file) {
-            additions.push(ProjectFile::new(Path::new("deps").join(file), *text));
+    for (file, text) in http::deps_files(wasi) {
+        if !present(&file) {
+            additions.push(ProjectFile::new(Path::new("deps").join(file), text));
         }
     }
     // Resolve the world as it will be, in a copy of the workspace's WIT.
@@ -264,7 +252,7 @@ fn http_member(
     }
     let package = WitPackage::load(temp.path()).report_err()?;
     let world_id = package.world(Some(&world)).report_err()?;
-    let files = lang::http_files(language, name, &package, world_id).report_err()?;
+    let files = lang::http_files(language, name, &package, world_id, wasi).report_err()?;
     Ok((Some(world), files, additions))
 }
 

@@ -64,7 +64,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "duplicate-package-version",
         default: Level::Warn,
-        summary: "two versions of the same package are loaded together",
+        summary: "two semver-compatible versions of the same package are loaded together",
         help: "keep one version of the package under `deps/` so every interface refers to the same types",
     },
     Rule {
@@ -594,6 +594,10 @@ impl Lint<'_> {
     }
 
     fn duplicate_package_versions(&mut self) {
+        // Releases that are not semver-compatible (`0.2.x` and `0.3.x`, `1.x` and `2.x`) are
+        // different APIs, used side by side on purpose (WASI 0.2 and 0.3 in one workspace);
+        // two versions of one release, or a version beside an unversioned copy, are the
+        // accident this rule is about.
         let mut by_name: BTreeMap<(String, String), Vec<PackageId>> = BTreeMap::new();
         for (id, package) in self.resolve.packages.iter() {
             by_name
@@ -601,7 +605,34 @@ impl Lint<'_> {
                 .or_default()
                 .push(id);
         }
+        let mut groups = Vec::new();
         for ((namespace, name), ids) in by_name {
+            let mut releases: BTreeMap<Option<String>, Vec<PackageId>> = BTreeMap::new();
+            for id in &ids {
+                // The release: `1` for `1.4.2`, `0.3` for `0.3.0`; `0.0.x` and pre-releases
+                // are compatible only with themselves.
+                let release = self.resolve.packages[*id].name.version.as_ref().map(|v| {
+                    if !v.pre.is_empty() || (v.major == 0 && v.minor == 0) {
+                        v.to_string()
+                    } else if v.major == 0 {
+                        format!("0.{}", v.minor)
+                    } else {
+                        v.major.to_string()
+                    }
+                });
+                releases.entry(release).or_default().push(*id);
+            }
+            if releases.contains_key(&None) {
+                groups.push((namespace, name, ids));
+            } else {
+                groups.extend(
+                    releases
+                        .into_values()
+                        .map(|ids| (namespace.clone(), name.clone(), ids)),
+                );
+            }
+        }
+        for (namespace, name, ids) in groups {
             if ids.len() < 2 {
                 continue;
             }

@@ -28,6 +28,27 @@ pub mod p3 {
     pub fn version() -> Option<String> {
         super::http_version(files())
     }
+
+    /// `(file name under deps/, WIT)` of every package, as wcomp writes them into a project:
+    /// [`deps_name`]s, which the 0.2 packages' names cannot collide with.
+    pub fn deps_files() -> Vec<(String, &'static str)> {
+        files()
+            .iter()
+            .map(|(file, text)| (deps_name(file), *text))
+            .collect()
+    }
+
+    /// The name wcomp gives the 0.3 package embedded as `file` (`http.wit`) under `deps/`:
+    /// `http-0.3.0.wit`. The 0.2 packages are `http.wit`, `cli.wit`, …; the version in the
+    /// name lets both releases share one `deps/`, as a workspace with 0.2 and 0.3 members
+    /// needs. wit-parser reads every `deps/*.wit` as a package whatever the file is called.
+    pub fn deps_name(file: &str) -> String {
+        let stem = file.strip_suffix(".wit").unwrap_or(file);
+        match version() {
+            Some(version) => format!("{stem}-{version}.wit"),
+            None => file.to_owned(),
+        }
+    }
 }
 
 /// The version on the package line of `http.wit` among `files`.
@@ -91,8 +112,9 @@ pub fn files_at(older: &str) -> Vec<(&'static str, String)> {
 
 /// When loading the package at `path` failed because a `wasi:*` package is missing from its
 /// `deps/`, and wcomp embeds that package at the version asked for (0.2 or 0.3), writes it
-/// there (`deps/<name>.wit`) and returns true: the caller loads again. A project need not carry
-/// a copy of the WASI WIT its runtime serves.
+/// there (`deps/<name>.wit` for 0.2, `deps/<name>-<version>.wit` for 0.3, see
+/// [`p3::deps_name`]) and returns true: the caller loads again. A project need not carry a
+/// copy of the WASI WIT its runtime serves.
 pub fn supply_missing(path: &std::path::Path, err: &anyhow::Error) -> bool {
     let Some(requested) = missing_package(err) else {
         return false;
@@ -101,19 +123,20 @@ pub fn supply_missing(path: &std::path::Path, err: &anyhow::Error) -> bool {
     if requested.namespace != "wasi" || version.is_none() || !path.is_dir() {
         return false;
     }
-    let embedded = if version == self::version() {
-        files()
+    let embedded_name = format!("{}.wit", requested.name);
+    let (embedded, file) = if version == self::version() {
+        (files(), embedded_name.clone())
     } else if version == p3::version() {
-        p3::files()
+        (p3::files(), p3::deps_name(&embedded_name))
     } else {
         return false;
     };
-    let file = format!("{}.wit", requested.name);
-    let Some((_, text)) = embedded.iter().find(|(name, _)| **name == file) else {
+    let Some((_, text)) = embedded.iter().find(|(name, _)| **name == embedded_name) else {
         return false;
     };
     let deps = path.join("deps");
-    if deps.join(&file).exists() || deps.join(requested.name.as_str()).exists() {
+    let stem = file.strip_suffix(".wit").unwrap_or(&file);
+    if deps.join(&file).exists() || deps.join(stem).exists() {
         return false;
     }
     fs_err::create_dir_all(&deps)
@@ -190,5 +213,36 @@ mod tests {
         .unwrap();
         let package = super::super::WitPackage::load(temp.path()).unwrap();
         assert_eq!(package.world_names(), ["w"]);
+    }
+
+    /// The 0.3 packages are written under names of their own, so one `deps/` holds both
+    /// releases, and worlds of either resolve; a missing 0.3 package is supplied beside the
+    /// 0.2 one of the same name.
+    #[test]
+    fn the_wasi_0_2_and_0_3_packages_share_one_deps_directory() {
+        let p2 = version().unwrap();
+        let p3 = p3::version().unwrap();
+        assert_eq!(p3::deps_name("http.wit"), format!("http-{p3}.wit"));
+        let temp = tempfile::tempdir().unwrap();
+        let deps = temp.path().join("deps");
+        std::fs::create_dir_all(&deps).unwrap();
+        for (name, text) in files() {
+            std::fs::write(deps.join(name), text).unwrap();
+        }
+        let world = format!(
+            "package a:b;\nworld old {{ include wasi:http/proxy@{p2}; }}\nworld new {{ include wasi:http/service@{p3}; }}\n"
+        );
+        std::fs::write(temp.path().join("world.wit"), world).unwrap();
+        let package = super::super::WitPackage::load(temp.path()).unwrap();
+        assert_eq!(package.world_names(), ["old", "new"]);
+        for (name, text) in p3::deps_files() {
+            let written = std::fs::read_to_string(deps.join(&name)).unwrap();
+            assert_eq!(written, text, "{name}");
+        }
+        let http = std::fs::read_to_string(deps.join("http.wit")).unwrap();
+        assert!(
+            http.starts_with(&format!("package wasi:http@{p2};")),
+            "{http}"
+        );
     }
 }

@@ -152,7 +152,8 @@ fn compose_options(
     })
 }
 
-/// The one component whose exports no other component imports.
+/// The one component whose exports no other component imports (by the same name or a
+/// semver-compatible version, as composition plugs them).
 fn infer_root(outputs: &[(String, PathBuf)]) -> anyhow::Result<String> {
     if let [(only, _)] = outputs {
         return Ok(only.clone());
@@ -164,13 +165,9 @@ fn infer_root(outputs: &[(String, PathBuf)]) -> anyhow::Result<String> {
     let candidates: Vec<&String> = surfaces
         .iter()
         .filter(|(name, surface)| {
-            !surfaces.iter().any(|(other, other_surface)| {
-                other != name
-                    && surface
-                        .exports
-                        .iter()
-                        .any(|export| other_surface.imports.contains(export))
-            })
+            !surfaces
+                .iter()
+                .any(|(other, other_surface)| other != name && surface.feeds(other_surface))
         })
         .map(|(name, _)| *name)
         .collect();
@@ -184,5 +181,33 @@ fn infer_root(outputs: &[(String, PathBuf)]) -> anyhow::Result<String> {
                 .join(", "),
         }
         .report()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `tests/compose/components/<stem>.wat`, compiled into `dir`.
+    fn component(dir: &std::path::Path, stem: &str) -> (String, PathBuf) {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/compose/components")
+            .join(format!("{stem}.wat"));
+        let path = dir.join(format!("{stem}.wasm"));
+        crate::fsutil::write(&path, &wat::parse_file(source).unwrap()).unwrap();
+        (stem.to_owned(), path)
+    }
+
+    /// A middleware importing `wasi:http/handler@0.3.0` in front of a handler exporting
+    /// `@0.3.2` (as a Python middleware and a `wasip3` handler are): the handler feeds the
+    /// middleware, so the middleware is the root.
+    #[test]
+    fn the_root_is_found_across_semver_compatible_versions() {
+        let temp = tempfile::tempdir().unwrap();
+        let outputs = [
+            component(temp.path(), "handler"),
+            component(temp.path(), "middleware"),
+        ];
+        assert_eq!(infer_root(&outputs).unwrap(), "middleware");
     }
 }

@@ -2,10 +2,10 @@
 //! they are marked, formatted and written, and how files a world no longer needs are removed.
 //! Only files that open with Go's generated-code line are ever replaced or deleted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use wit_parser::{Resolve, WorldId};
+use wit_parser::{PackageId, Resolve, WorldId, WorldItem};
 
 use super::tool::GoError;
 use crate::Context;
@@ -38,6 +38,7 @@ pub fn generate_bindings(
         ..Default::default()
     };
     let mut resolve = resolve.clone();
+    let set_apart = set_apart_unreached_versions(&mut resolve, world);
     let mut generated = wit_bindgen_core::Files::default();
     options
         .build()
@@ -51,7 +52,11 @@ pub fn generate_bindings(
         if path == "go.mod" {
             continue;
         }
-        let text = tabs_for_indentation(&String::from_utf8_lossy(contents));
+        let mut text = tabs_for_indentation(&String::from_utf8_lossy(contents));
+        // The generator lists every package of the Resolve in its header, by name.
+        for (renamed, original) in &set_apart {
+            text = text.replace(renamed, original);
+        }
         let text = if stubs {
             text
         } else {
@@ -60,6 +65,61 @@ pub fn generate_bindings(
         files.insert(path.to_owned(), text);
     }
     Ok(files)
+}
+
+/// wit-bindgen-go adds a package's version to its Go names (`wasi_http_0_2_12_types`) as soon
+/// as the Resolve holds another version of that package, even one `world` never reaches: in a
+/// workspace whose shared WIT carries WASI 0.2 and 0.3 for different members, a 0.2 Go
+/// handler's packages would be named after a neighbour's release, and change when it comes or
+/// goes. So the versions `world` does not reach are renamed out of the generator's way here;
+/// returns `(new name, old name)` of each, to put the old names back in the generated text.
+fn set_apart_unreached_versions(resolve: &mut Resolve, world: WorldId) -> Vec<(String, String)> {
+    let reached = reached_packages(resolve, world);
+    let reached_names: HashSet<(String, String)> = reached
+        .iter()
+        .map(|id| {
+            let name = &resolve.packages[*id].name;
+            (name.namespace.clone(), name.name.clone())
+        })
+        .collect();
+    let mut renamed = Vec::new();
+    for (id, package) in resolve.packages.iter_mut() {
+        let name = &mut package.name;
+        if reached.contains(&id)
+            || !reached_names.contains(&(name.namespace.clone(), name.name.clone()))
+        {
+            continue;
+        }
+        let original = name.to_string();
+        name.name = format!("{}-not-in-this-world", name.name);
+        renamed.push((name.to_string(), original));
+    }
+    renamed
+}
+
+/// The packages whose interfaces `world` uses, directly or through other interfaces, and its
+/// own package.
+fn reached_packages(resolve: &Resolve, world: WorldId) -> HashSet<PackageId> {
+    let world = &resolve.worlds[world];
+    let mut packages: HashSet<PackageId> = world.package.into_iter().collect();
+    let mut stack: Vec<_> = world
+        .imports
+        .values()
+        .chain(world.exports.values())
+        .filter_map(|item| match item {
+            WorldItem::Interface { id, .. } => Some(*id),
+            WorldItem::Function(_) => None,
+            WorldItem::Type { id, .. } => resolve.type_interface_dep(*id),
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    while let Some(interface) = stack.pop() {
+        if seen.insert(interface) {
+            packages.extend(resolve.interfaces[interface].package);
+            stack.extend(resolve.interface_direct_deps(interface));
+        }
+    }
+    packages
 }
 
 /// The generator indents with a mix of tabs and runs of eight spaces; Go uses tabs.
@@ -219,6 +279,39 @@ mod tests {
         let stubbed = generate_bindings(&resolve, world, true).unwrap();
         let stub = &stubbed["export_a_b_i/wit_bindings.go"];
         assert!(stub.contains("func F(_x string) uint32 {"), "{stub}");
+    }
+
+    /// Another version of a package that the world does not use (WASI 0.3 beside the 0.2 a
+    /// Go handler uses, in a workspace's WIT) leaves the Go names without a version.
+    #[test]
+    fn versions_the_world_does_not_reach_leave_its_names_alone() {
+        let mut resolve = Resolve::default();
+        let package = resolve
+            .push_str(
+                "t.wit",
+                concat!(
+                    "package a:b;\n",
+                    "package x:lib@0.2.0 { interface i { f: func() -> u32; } }\n",
+                    "package x:lib@0.3.0 { interface i { f: func() -> u64; } }\n",
+                    "world old { import x:lib/i@0.2.0; }\n",
+                    "world new { import x:lib/i@0.3.0; }\n",
+                    "world both { import x:lib/i@0.2.0; export x:lib/i@0.3.0; }\n",
+                ),
+            )
+            .unwrap();
+        let world = resolve.select_world(&[package], Some("old")).unwrap();
+        let files = generate_bindings(&resolve, world, false).unwrap();
+        let bindings = &files["x_lib_i/wit_bindings.go"];
+        assert!(bindings.contains("//     x:lib@0.3.0\n"), "{bindings}");
+        assert!(!bindings.contains("not-in-this-world"), "{bindings}");
+        // A world that uses both keeps the generator's versioned names.
+        let world = resolve.select_world(&[package], Some("both")).unwrap();
+        let files = generate_bindings(&resolve, world, false).unwrap();
+        assert!(
+            files.contains_key("x_lib_0_2_0_i/wit_bindings.go"),
+            "{:?}",
+            files.keys()
+        );
     }
 
     #[test]
