@@ -101,7 +101,7 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Run the smoke tests declared in wcomp.toml
     Test(commands::test::TestArgs),
-    /// Serve a wasi:http component over HTTP, a fresh instance per request
+    /// Serve a wasi:http component (WASI 0.2 or 0.3) over HTTP
     Serve(commands::serve::ServeArgs),
     /// Publish a component to an OCI registry
     Publish(commands::publish::PublishArgs),

@@ -424,19 +424,23 @@ fn the_wasi_0_3_http_templates_answer_get() {
             server.log()
         );
         assert_eq!(curl(&server, "/elsewhere", &[]).status, 404, "{language}");
+        // By default a 0.3 instance is reused, as wasmtime and Spin do.
+        let log = server.log();
+        assert!(log.contains(r#""concurrent":16,"#), "{log}");
+        assert!(log.contains(r#""reuse":128,"#), "{log}");
     }
 }
 
 /// A WASI 0.3 handler (`wasi:http/handler`, `async` `handle`, bodies as streams) under the
-/// limits and log of 0.2: a fresh instance per request by default, a trap or an error code a
-/// 500 with the request id, a spinning guest a 504, bodies streamed both ways.
+/// limits and log of 0.2, a fresh instance per request (`--reuse 1`): a trap or an error code
+/// a 500 with the request id, a spinning guest a 504, bodies streamed both ways.
 #[test]
 fn a_wasi_0_3_handler_gets_a_fresh_instance_and_faults_stay_in_theirs() {
     let temp = tempdir();
     let server = Server::start(
         temp.path(),
         service_component(),
-        &["--timeout", "2s", "--max-body", "1MiB"],
+        &["--timeout", "2s", "--max-body", "1MiB", "--reuse", "1"],
     );
     let ok = curl(&server, "/", &[]);
     assert_eq!(

@@ -21,15 +21,17 @@ use crate::watch::WatchLoop;
 use crate::workspace::Workspace;
 use crate::{Context, ExitStatus};
 
-/// Serve a `wasi:http` component over HTTP, a fresh instance for every request.
+/// Serve a `wasi:http` component over HTTP (WASI 0.2 or 0.3).
 ///
-/// The component exports `wasi:http/incoming-handler` (the `wasi:http/proxy` world, 0.2.x);
-/// `wcomp new <dir> --template http` makes one in Rust, Go or Python. In a workspace with no
-/// component given, serves the composition (building and composing first whatever is
-/// stale), with defaults from `[serve]` in wcomp.toml.
+/// The component exports `wasi:http/incoming-handler` (the `wasi:http/proxy` world, 0.2.x) or
+/// `wasi:http/handler` (the `wasi:http/service` world, 0.3.x); `wcomp new <dir> --template
+/// http` makes one in Rust, Go, Python or JavaScript (`--wasi 0.3`: Rust or Python). In a
+/// workspace with no component given, serves the composition (building and composing first
+/// whatever is stale), with defaults from `[serve]` in wcomp.toml.
 ///
-/// Every request gets a new instance, so nothing one request leaves in memory is seen by the
-/// next. Each has the sandbox of `wcomp run` (no files, environment or sockets unless
+/// Every request to a 0.2 handler gets a new instance, so nothing one request leaves in memory
+/// is seen by the next; a 0.3 instance answers up to 128 requests, 16 at a time, unless
+/// `--reuse 1` gives each its own. Each has the sandbox of `wcomp run` (no files, environment or sockets unless
 /// granted; outgoing HTTP only to `--allow-http` authorities) and its own limits: a request
 /// that runs out of time is answered `504`, one whose guest traps or exceeds its memory or
 /// fuel `500` with a request id, and the server goes on. One log line per request goes to
@@ -43,6 +45,8 @@ use crate::{Context, ExitStatus};
 ///   wcomp serve oci://ghcr.io/acme/wordsvc:1.0.0
 ///
 ///   wcomp serve --addr 127.0.0.1:3000 --allow-http api.example.com --timeout 5s
+///
+///   wcomp serve hello-p3.wasm --reuse 1     # a WASI 0.3 handler, a fresh instance per request
 ///
 ///   wcomp serve --watch      # in a project or workspace: rebuild and swap on every save
 ///
@@ -76,14 +80,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub queue: Option<usize>,
 
-    /// Requests one instance answers before it is dropped. 1 (the default) gives every
-    /// request a fresh instance: nothing one request leaves in memory reaches the next. More
-    /// saves instantiation at the cost of that isolation.
+    /// Requests one instance answers before it is dropped [default: 1 for a WASI 0.2
+    /// handler, 128 for a 0.3 one]. 1 gives every request a fresh instance: nothing one request
+    /// leaves in memory reaches the next. More saves instantiation at the cost of that
+    /// isolation.
     #[arg(long, value_name = "N")]
     pub reuse: Option<usize>,
 
-    /// With `--reuse`: requests one WASI 0.3 instance answers at once [default: 16]. 0.2
-    /// handlers answer one at a time.
+    /// Requests one WASI 0.3 instance answers at once [default: 16]. 0.2 handlers answer one
+    /// at a time.
     #[arg(long, value_name = "N")]
     pub concurrent: Option<usize>,
 
@@ -164,7 +169,6 @@ fn serve_component(
     let printer = ctx.printer.clone();
     let log_printer = ctx.printer.with_stdout_reserved();
     let slots = options.settings.admission.max_concurrency;
-    let reuse = options.settings.reuse;
     let stop = Arc::new(AtomicBool::new(false));
     let mut watcher_thread = None;
     let summary = serve::serve(
@@ -176,7 +180,7 @@ fn serve_component(
                 addr,
                 component: &shown,
                 slots,
-                reuse,
+                reuse: swapper.reuse(),
                 served: served.as_ref(),
             });
             if let (Some(watch), Some(served)) = (watch, served) {

@@ -244,15 +244,7 @@ impl Session {
     /// caller ticks the epoch; see [`limits::apply_ticked`]) rather than by a timer thread of
     /// its own, which would cost more than a request.
     pub fn async_store(&self, io: GuestIo) -> anyhow::Result<Store<Host>> {
-        let argv = [self.program_name()];
-        let wasi = self
-            .sandbox
-            .wasi_ctx(&argv, &io, &self.events)
-            .report_err()?;
-        let mut store = Store::new(
-            &self.engine,
-            Host::new(wasi, &self.limits, self.hooks.clone()),
-        );
+        let mut store = self.server_store(&io)?;
         limits::apply_ticked(&mut store, &self.limits)?;
         Ok(store)
     }
@@ -261,17 +253,22 @@ impl Session {
     /// limits of [`Session::async_store`] but no deadline of its own (see
     /// [`limits::apply_yielding`]).
     pub fn shared_store(&self) -> anyhow::Result<Store<Host>> {
+        let mut store = self.server_store(&GuestIo::Inherit)?;
+        limits::apply_yielding(&mut store, &self.limits)?;
+        Ok(store)
+    }
+
+    /// A store with the sandbox and host state of a served guest, its limits not yet applied.
+    fn server_store(&self, io: &GuestIo) -> anyhow::Result<Store<Host>> {
         let argv = [self.program_name()];
         let wasi = self
             .sandbox
-            .wasi_ctx(&argv, &GuestIo::Inherit, &self.events)
+            .wasi_ctx(&argv, io, &self.events)
             .report_err()?;
-        let mut store = Store::new(
+        Ok(Store::new(
             &self.engine,
             Host::new(wasi, &self.limits, self.hooks.clone()),
-        );
-        limits::apply_yielding(&mut store, &self.limits)?;
-        Ok(store)
+        ))
     }
 
     /// The error for a guest that stopped in `store`: a limit it hit (with its exit code),
@@ -302,10 +299,7 @@ impl Session {
         let mut guest = self.guest(args, GuestIo::Inherit)?;
         let ran = match &self.driver {
             None => self.run_blocking(&mut guest)?,
-            Some(driver) => {
-                let driver = driver.clone();
-                driver.block_on(self.run_concurrent(&mut guest))?
-            }
+            Some(driver) => driver.block_on(self.run_concurrent(&mut guest))?,
         };
         let code = match ran {
             Ok(Ok(())) => 0,

@@ -1,7 +1,7 @@
 //! One request: a fresh store and instance of the component (from one `ProxyPre`), the
 //! guest's `wasi:http/incoming-handler` called with it (or, for a WASI 0.3 handler or under
-//! `--reuse`, the request handed to an instance of [`super::workers`]), and its answer — or, when the guest
-//! does not answer properly, wcomp's: `400` without a `Host`, `413` for a body over the
+//! `--reuse`, the request handed to an instance of [`super::workers`]), and its answer — or,
+//! when the guest does not answer properly, wcomp's: `400` without a `Host`, `413` for a body over the
 //! limit, `503` when every instance slot is busy and the queue is full, `504` when the guest
 //! runs out of time, `500` (with the request id) when it traps or hits another limit. The
 //! guest's failure never reaches anything but its own request.
@@ -17,14 +17,14 @@ use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use wasmtime_wasi_http::Error as HttpError;
 use wasmtime_wasi_http::WasiHttpView as _;
+use wasmtime_wasi_http::handler::TrapOrPanicError;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 
 use super::body::{Counted, ResponseBody, text};
 use super::log::{AccessRecord, Stats};
-use super::workers::{Failure, RequestLink, Workers};
+use super::workers::{Failure, RequestLink, Reuse, Workers};
 use crate::runtime::{GuestIo, Host, LimitExceeded, RunError, Session};
-use wasmtime_wasi_http::handler::TrapOrPanicError;
 
 /// How requests are admitted and bounded.
 #[derive(Debug, Clone)]
@@ -110,17 +110,23 @@ impl Handler {
             Guests::Workers(workers) if workers.state().is_p3() => "0.3",
             Guests::Workers(_) => "0.2",
         };
+        let reuse = self.reuse();
         match &self.guests {
-            Guests::Workers(workers) if !workers.state().reuse().is_fresh() => {
-                let reuse = workers.state().reuse();
-                format!(
-                    "instances: WASI {version} handler; one instance answers up to {} requests, {} at a time (`--reuse`): faster, but what one request leaves in memory the next one sees; `--reuse 1` gives each request its own",
-                    reuse.requests, reuse.concurrent
-                )
-            }
+            Guests::Workers(_) if !reuse.is_fresh() => format!(
+                "instances: WASI {version} handler; one instance answers up to {} requests, {} at a time (`--reuse`, `--concurrent`): faster, but what one request leaves in memory the next one sees, and a trap ends the requests that share its instance; `--reuse 1` gives each request its own",
+                reuse.requests, reuse.concurrent
+            ),
             _ => format!(
                 "instances: WASI {version} handler; a fresh instance for every request, so no request sees another's state; `--reuse <n>` lets one instance answer several, for throughput"
             ),
+        }
+    }
+
+    /// How many requests an instance answers, and how many at once.
+    pub fn reuse(&self) -> Reuse {
+        match &self.guests {
+            Guests::Fresh(_) => Reuse::FRESH,
+            Guests::Workers(workers) => workers.state().reuse(),
         }
     }
 

@@ -30,7 +30,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 pub use handler::{Admission, Guests, Handler, SharedLog};
 pub use log::{AccessRecord, Stats};
 pub use profile::ServeSettings;
-pub use workers::Reuse;
+pub use workers::{Reuse, ReuseChoice};
 
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::runtime::cache::{self, CacheMode};
@@ -134,6 +134,11 @@ impl Swapper {
         let handler = Arc::new(prepare(&options, self.log.clone(), self.stats.clone())?);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = handler;
         Ok(())
+    }
+
+    /// How many requests an instance of the served component answers, and how many at once.
+    pub fn reuse(&self) -> Reuse {
+        self.current().reuse()
     }
 
     fn current(&self) -> Arc<Handler> {
@@ -290,12 +295,13 @@ fn prepare(
 }
 
 /// How the session's component answers: a WASI 0.3 handler (`wasi:http/handler@0.3.x`)
-/// through the workers, always; a 0.2 one (`wasi:http/incoming-handler@0.2.x`) on the
-/// fresh-instance path, or through the workers under `--reuse`, one request at a time.
+/// through the workers, always (reused unless `--reuse 1`); a 0.2 one
+/// (`wasi:http/incoming-handler@0.2.x`) on the fresh-instance path, or through the workers
+/// under `--reuse`, one request at a time.
 fn guests(
     session: &Arc<Session>,
     path: &std::path::Path,
-    reuse: Reuse,
+    reuse: ReuseChoice,
     stats: Arc<Mutex<Stats>>,
 ) -> anyhow::Result<Guests> {
     use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre as AnyProxyPre};
@@ -309,17 +315,14 @@ fn guests(
         )))
     };
     if let Ok(service) = wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
-        return Ok(workers(AnyProxyPre::P3(service), reuse));
+        return Ok(workers(AnyProxyPre::P3(service), reuse.for_p3()));
     }
     if let Ok(proxy) = ProxyPre::new(pre.clone()) {
+        let reuse = reuse.for_p2();
         if reuse.is_fresh() {
             return Ok(Guests::Fresh(proxy));
         }
-        let sequential = Reuse {
-            concurrent: 1,
-            ..reuse
-        };
-        return Ok(workers(AnyProxyPre::P2(proxy), sequential));
+        return Ok(workers(AnyProxyPre::P2(proxy), reuse));
     }
     let exports: Vec<String> = session
         .component()

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::handler::Admission;
-use super::workers::Reuse;
+use super::workers::ReuseChoice;
 use crate::manifest::{Manifest, ManifestError};
 use crate::runtime::profile::{RunProfile, parse, parse_with};
 use crate::runtime::{HttpGrant, Limits, Sandbox};
@@ -116,8 +116,8 @@ pub struct ServeSettings {
     pub http: Vec<HttpGrant>,
     pub limits: Limits,
     pub admission: Admission,
-    /// How many requests an instance answers, and how many at once.
-    pub reuse: Reuse,
+    /// How many requests an instance answers, and how many at once, as asked.
+    pub reuse: ReuseChoice,
     pub header_timeout: Duration,
     pub drain: Duration,
 }
@@ -156,29 +156,15 @@ pub fn resolve(run: RunProfile, serve: ServeProfile, flags: ServeFlags) -> Serve
                 .or(serve.max_body)
                 .unwrap_or(DEFAULT_MAX_BODY),
         },
-        reuse: reuse(
-            flags.reuse.or(serve.reuse),
-            flags.concurrent.or(serve.concurrent),
-        ),
+        reuse: ReuseChoice {
+            requests: flags.reuse.or(serve.reuse),
+            concurrent: flags.concurrent.or(serve.concurrent),
+        },
         header_timeout: flags
             .header_timeout
             .or(serve.header_timeout)
             .unwrap_or(DEFAULT_HEADER_TIMEOUT),
         drain: flags.drain.or(serve.drain).unwrap_or(DEFAULT_DRAIN),
-    }
-}
-
-/// Instances answer one request each unless `--reuse` says more; with reuse, up to
-/// `--concurrent` at once ([`Reuse::DEFAULT_CONCURRENT`] by default), never more at once than
-/// in all.
-fn reuse(requests: Option<usize>, concurrent: Option<usize>) -> Reuse {
-    let requests = requests.unwrap_or(1).max(1);
-    let concurrent = concurrent
-        .unwrap_or(Reuse::DEFAULT_CONCURRENT)
-        .clamp(1, requests);
-    Reuse {
-        requests,
-        concurrent,
     }
 }
 
@@ -271,30 +257,47 @@ mod tests {
             "the flag's `A` replaces the manifest's"
         );
         assert_eq!(settings.sandbox.env[0].value.as_deref(), Some("flag"));
-        assert_eq!(settings.reuse, Reuse::FRESH);
+        assert_eq!(settings.reuse, ReuseChoice::default());
     }
 
     #[test]
-    fn reuse_is_off_unless_asked_and_never_more_at_once_than_in_all() {
-        assert_eq!(reuse(None, Some(8)), Reuse::FRESH);
+    fn a_0_2_handler_is_fresh_and_a_0_3_one_reused_unless_asked() {
+        use crate::serve::Reuse;
+        let unsaid = ReuseChoice::default();
+        assert_eq!(unsaid.for_p2(), Reuse::FRESH);
         assert_eq!(
-            reuse(Some(128), None),
+            unsaid.for_p3(),
             Reuse {
                 requests: 128,
-                concurrent: Reuse::DEFAULT_CONCURRENT
+                concurrent: 16
             }
         );
+        let fresh = ReuseChoice {
+            requests: Some(1),
+            concurrent: None,
+        };
+        assert_eq!(fresh.for_p3(), Reuse::FRESH);
+        let few = ReuseChoice {
+            requests: Some(4),
+            concurrent: Some(16),
+        };
         assert_eq!(
-            reuse(Some(4), Some(16)),
+            few.for_p2().concurrent,
+            1,
+            "0.2 handlers answer one at a time"
+        );
+        assert_eq!(
+            few.for_p3(),
             Reuse {
                 requests: 4,
                 concurrent: 4
-            }
+            },
+            "never more at once than in all"
         );
         let serve = profile("[serve]\nreuse = 64\nconcurrent = 2\n").unwrap();
         let settings = resolve(RunProfile::default(), serve, ServeFlags::default());
         assert_eq!(
-            settings.reuse,
+            settings.reuse.for_p3(),
             Reuse {
                 requests: 64,
                 concurrent: 2

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::case::{Failure, HttpCase, TestCase, TestOptions, TestResult};
 use crate::runtime::{Events, cache::CacheMode};
-use crate::serve::{Admission, Answer, InProcess, Reuse, ServeOptions, ServeSettings};
+use crate::serve::{Admission, Answer, InProcess, ReuseChoice, ServeOptions, ServeSettings};
 
 /// Runs every HTTP case against the component at `component`.
 pub fn run(component: &Path, cases: &[&TestCase], options: &TestOptions) -> Vec<TestResult> {
@@ -23,7 +23,11 @@ pub fn run(component: &Path, cases: &[&TestCase], options: &TestOptions) -> Vec<
                 queue_timeout: Duration::from_secs(30),
                 max_body: 10 << 20,
             },
-            reuse: Reuse::FRESH,
+            // Every case its own instance, whatever the handler's WASI version.
+            reuse: ReuseChoice {
+                requests: Some(1),
+                concurrent: None,
+            },
             header_timeout: Duration::from_secs(10),
             drain: Duration::from_secs(1),
         },
