@@ -92,8 +92,9 @@ impl ReuseChoice {
     }
 }
 
-/// How long an instance kept for reuse may sit idle before it is dropped.
-const IDLE: Duration = Duration::from_secs(10);
+/// How long an instance kept for reuse may sit idle before it is dropped (wasmtime's
+/// default): long enough to carry a burst, short enough that a quiet server holds no memory.
+const IDLE: Duration = Duration::from_secs(1);
 
 /// What `ProxyHandler` asks of wcomp: instances from the session, with its sandbox and limits.
 pub struct Workers {
