@@ -364,7 +364,7 @@ fn an_address_in_use_and_a_component_that_is_not_a_handler_are_refused() {
     let out = run(temp.path(), &["serve", calc.to_str().unwrap()]).failure(1);
     assert!(
         out.stderr
-            .contains("does not export `wasi:http/incoming-handler`"),
+            .contains("exports neither `wasi:http/incoming-handler` nor `wasi:http/handler`"),
         "{}",
         out.stderr
     );
