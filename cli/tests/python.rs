@@ -557,7 +557,7 @@ fn componentize_py_is_installed_once_into_the_cache() {
 
 /// A world with `async` exports: the stubs are coroutines (`async def`), as componentize-py
 /// expects them, and componentize-py builds them into a component whose exports are lifted
-/// async.
+/// async, which `wcomp run --invoke` calls.
 #[test]
 fn async_exports_are_scaffolded_as_coroutines_and_build() {
     let temp = tempdir();
@@ -591,9 +591,29 @@ fn async_exports_are_scaffolded_as_coroutines_and_build() {
     ] {
         assert!(file.contains(stub), "no `{stub}` in:\n{file}");
     }
+    // One coroutine filled in: `wcomp run` awaits it on the event loop.
+    let stub = "    async def count(self, text: str) -> int:\n";
+    let body = app[app.find(stub).unwrap() + stub.len()..]
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let filled = app.replace(&body, "        return len(text.split())");
+    std::fs::write(dir.join("aio/app.py"), filled).unwrap();
     run(dir, &["build", "aio"]).success();
     let bytes = std::fs::read(dir.join("aio/target/wcomp/aio.wasm")).unwrap();
     assert!(support::lifts_async(&bytes), "no export is lifted async");
+    let counted = run(
+        dir,
+        &[
+            "run",
+            "aio/target/wcomp/aio.wasm",
+            "--invoke",
+            r#"count("one two three")"#,
+        ],
+    )
+    .success();
+    assert_eq!(counted.stdout, "3\n");
 }
 
 /// `--template http --wasi 0.3`: a `Handler` whose `handle` is a coroutine, on a world that
