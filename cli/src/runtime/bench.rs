@@ -191,14 +191,15 @@ struct Needs {
 
 /// The engine configuration `bench` measures: the runner's (so the numbers are `wcomp run`'s),
 /// with memories confined to `max_memory` slots and, if `pool` is given, the pooling
-/// allocator sized for that many component instances.
-fn config(options: &BenchOptions, pool: Option<(u32, Needs)>) -> Config {
+/// allocator sized for that many component instances; component-model async only for an async
+/// component (`concurrent`), as `wcomp run` decides.
+fn config(options: &BenchOptions, pool: Option<(u32, Needs)>, concurrent: bool) -> Config {
     let limits = Limits {
         timeout: None,
         fuel: None,
         max_memory: options.max_memory,
     };
-    let mut config = engine::config(&limits);
+    let mut config = engine::config(&limits, concurrent);
     // Each slot reserves only what the guest may use (plus a small guard), so tens of
     // thousands of memories fit in the address space; bounds checks become explicit.
     config.memory_reservation(options.max_memory);
@@ -244,9 +245,19 @@ fn prepare(options: &BenchOptions) -> anyhow::Result<Prepared> {
     let bytes = load(&options.component)?;
     check_component(&options.component, &bytes).report_err()?;
     options.progress.phase("compiling (cold)");
-    let probe = Engine::new(&config(options, None))?;
-    let start = Instant::now();
-    let cold = Component::from_binary(&probe, &bytes)
+    // Without component-model async first, as `wcomp run` compiles; an async component is
+    // refused by that engine and compiled by one with it.
+    let mut probe = Engine::new(&config(options, None, false))?;
+    let mut start = Instant::now();
+    let mut concurrent = false;
+    let mut cold = Component::from_binary(&probe, &bytes);
+    if cold.is_err() {
+        probe = Engine::new(&config(options, None, true))?;
+        start = Instant::now();
+        concurrent = true;
+        cold = Component::from_binary(&probe, &bytes);
+    }
+    let cold = cold
         .map_err(anyhow::Error::from)
         .map_err(|err| compile_failure(&options.component, err))?;
     let compile_cold = start.elapsed();
@@ -261,7 +272,7 @@ fn prepare(options: &BenchOptions) -> anyhow::Result<Prepared> {
     // Every phase drops its instances before the next, so the pool needs the largest phase
     // plus the one instance used to measure calls.
     let slots = held.max(u32::try_from(threads).unwrap_or(u32::MAX)) + 2;
-    let engine = Engine::new(&config(options, Some((slots, needs))))
+    let engine = Engine::new(&config(options, Some((slots, needs)), concurrent))
         .map_err(|source| BenchError::Reserve {
             instances: slots,
             per_instance: format!(

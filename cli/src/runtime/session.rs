@@ -81,33 +81,30 @@ impl Session {
     /// Compiles (or loads from the cache) the component at `path` and links it. A component
     /// file seen before is not even read: the cache's path index names its compiled code.
     pub fn open(path: &Path, options: SessionOptions) -> anyhow::Result<Self> {
-        let engine = engine::engine_for(&options.limits)?;
-        let variant = engine::variant(&options.limits);
         let is_text = path.extension().is_some_and(|ext| ext == "wat");
-        let recalled = if is_text {
-            None
-        } else {
-            cache::recall(&engine, variant, path, &options.cache)
-        };
-        let compiled = match recalled {
-            Some(compiled) => compiled,
-            None => {
-                let bytes = load(path)?;
-                let compiled = compile(&engine, path, &bytes, &options.cache)?;
-                if !is_text {
-                    cache::remember(variant, path, &compiled, &options.cache);
+        if !is_text {
+            for concurrent in engine::CONCURRENCY {
+                let engine = engine::engine_for(&options.limits, concurrent)?;
+                let variant = engine::variant(&options.limits, concurrent);
+                if let Some(compiled) = cache::recall(&engine, variant, path, &options.cache) {
+                    return Self::with_compiled(engine, compiled, path, options);
                 }
-                compiled
             }
-        };
+        }
+        let bytes = load(path)?;
+        let (engine, compiled, concurrent) =
+            compile(&options.limits, path, &bytes, &options.cache)?;
+        if !is_text {
+            let variant = engine::variant(&options.limits, concurrent);
+            cache::remember(variant, path, &compiled, &options.cache);
+        }
         Self::with_compiled(engine, compiled, path, options)
     }
 
     /// A session for component `bytes`; `path` names it in messages. Any bytes at all give
     /// an error, never a panic.
     pub fn from_bytes(path: &Path, bytes: &[u8], options: SessionOptions) -> anyhow::Result<Self> {
-        let engine = engine::engine_for(&options.limits)?;
-        let compiled = compile(&engine, path, bytes, &options.cache)?;
+        let (engine, compiled, _) = compile(&options.limits, path, bytes, &options.cache)?;
         Self::with_compiled(engine, compiled, path, options)
     }
 
@@ -345,15 +342,25 @@ impl Session {
     }
 }
 
-/// Compiles `bytes` (checked to be a component first), through the cache.
+/// Compiles `bytes` (checked to be a component first), through the cache: with an engine
+/// without component-model async, else (an async component) with one that has it. The engine,
+/// the code, and whether it is the async one.
 fn compile(
-    engine: &Engine,
+    limits: &Limits,
     path: &Path,
     bytes: &[u8],
     mode: &CacheMode,
-) -> anyhow::Result<Compiled> {
+) -> anyhow::Result<(Engine, Compiled, bool)> {
     check_component(path, bytes).report_err()?;
-    cache::load_or_compile(engine, bytes, mode).map_err(|err| compile_failure(path, err))
+    let plain = engine::engine_for(limits, false)?;
+    if let Ok(compiled) = cache::load_or_compile(&plain, bytes, mode) {
+        return Ok((plain, compiled, false));
+    }
+    // The engine with async accepts all the other does: its error is the one to show.
+    let engine = engine::engine_for(limits, true)?;
+    let compiled =
+        cache::load_or_compile(&engine, bytes, mode).map_err(|err| compile_failure(path, err))?;
+    Ok((engine, compiled, true))
 }
 
 /// One guest: its own store (WASI context, limits) and, once instantiated, its instance.

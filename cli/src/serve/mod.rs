@@ -224,34 +224,27 @@ fn prepare(
     let bytes = crate::runtime::load(&options.component)?;
     crate::runtime::check_component(&options.component, &bytes).report_err()?;
     let needs = Needs::of(&bytes);
-    let slots = u32::try_from(options.settings.admission.max_concurrency).unwrap_or(u32::MAX);
-    let mut config = engine::config(&options.settings.limits);
-    let mut pooling = PoolingAllocationConfig::new();
-    pooling
-        .total_component_instances(slots)
-        .total_core_instances(slots.saturating_mul(needs.core_instances.saturating_mul(2) + 8))
-        .total_memories(slots.saturating_mul(needs.memories.max(1)))
-        .total_tables(slots.saturating_mul(needs.tables.max(1)))
-        .total_stacks(slots)
-        .total_gc_heaps(0)
-        .max_memories_per_module(needs.memories_per_module.max(1))
-        .max_tables_per_module(needs.tables_per_module.max(1))
-        .table_elements(100_000)
-        .max_memory_size(usize::try_from(options.settings.limits.max_memory).unwrap_or(usize::MAX));
-    // A slot reused for the next request is reset by writing over its first pages instead of
-    // handing them back to the kernel: on a many-core host, or a VM, giving pages back means a
-    // TLB shootdown on every core per request, which cost more than the instance itself (a
-    // third of the CPU in `perf`; `benches/serve.sh` measures the difference).
-    pooling
-        .linear_memory_keep_resident(KEEP_RESIDENT)
-        .table_keep_resident(KEEP_RESIDENT);
-    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-    config.memory_init_cow(true);
-    let engine = Engine::new(&config)
-        .map_err(anyhow::Error::from)
-        .context("cannot set up the engine's instance pool")?;
-    let compiled = cache::load_or_compile(&engine, &bytes, &options.cache)
-        .map_err(|err| crate::runtime::guest::compile_failure(&options.component, err))?;
+    // Component-model async only for a component that needs it (a WASI 0.3 handler, which an
+    // engine without it refuses), or for a 0.2 handler under `--reuse`, whose workers run on
+    // the store's event loop; a plain handler's stores and calls are cheaper without it.
+    let reuse_asked = options.settings.reuse.requests.is_some_and(|n| n > 1);
+    let plain = if reuse_asked {
+        None
+    } else {
+        let engine = pooled_engine(options, &needs, false)?;
+        cache::load_or_compile(&engine, &bytes, &options.cache)
+            .ok()
+            .map(|compiled| (engine, compiled))
+    };
+    let (engine, compiled) = match plain {
+        Some(plain) => plain,
+        None => {
+            let engine = pooled_engine(options, &needs, true)?;
+            let compiled = cache::load_or_compile(&engine, &bytes, &options.cache)
+                .map_err(|err| crate::runtime::guest::compile_failure(&options.component, err))?;
+            (engine, compiled)
+        }
+    };
     let session = Session::with_compiled(
         engine,
         compiled,
@@ -292,6 +285,41 @@ fn prepare(
     );
     let ticker = crate::runtime::limits::EpochTicker::start(handler.engine().clone());
     Ok(handler.keep(ticker))
+}
+
+/// An engine whose instance pool holds `--max-concurrency` instances of what `needs` says one
+/// takes; with component-model async if `concurrent`.
+fn pooled_engine(
+    options: &ServeOptions,
+    needs: &Needs,
+    concurrent: bool,
+) -> anyhow::Result<Engine> {
+    let slots = u32::try_from(options.settings.admission.max_concurrency).unwrap_or(u32::MAX);
+    let mut config = engine::config(&options.settings.limits, concurrent);
+    let mut pooling = PoolingAllocationConfig::new();
+    pooling
+        .total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(needs.core_instances.saturating_mul(2) + 8))
+        .total_memories(slots.saturating_mul(needs.memories.max(1)))
+        .total_tables(slots.saturating_mul(needs.tables.max(1)))
+        .total_stacks(slots)
+        .total_gc_heaps(0)
+        .max_memories_per_module(needs.memories_per_module.max(1))
+        .max_tables_per_module(needs.tables_per_module.max(1))
+        .table_elements(100_000)
+        .max_memory_size(usize::try_from(options.settings.limits.max_memory).unwrap_or(usize::MAX));
+    // A slot reused for the next request is reset by writing over its first pages instead of
+    // handing them back to the kernel: on a many-core host, or a VM, giving pages back means a
+    // TLB shootdown on every core per request, which cost more than the instance itself (a
+    // third of the CPU in `perf`; `benches/serve.sh` measures the difference).
+    pooling
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(KEEP_RESIDENT);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    config.memory_init_cow(true);
+    Engine::new(&config)
+        .map_err(anyhow::Error::from)
+        .context("cannot set up the engine's instance pool")
 }
 
 /// How the session's component answers: a WASI 0.3 handler (`wasi:http/handler@0.3.x`)
