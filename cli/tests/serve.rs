@@ -230,11 +230,7 @@ fn every_request_gets_a_fresh_instance_and_faults_stay_in_theirs() {
     assert!(fetched.body.contains("HttpRequestDenied"), "{fetched:?}");
 
     let log = server.log();
-    let requests: Vec<serde_json::Value> = log
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|value| value["reason"] == "request")
-        .collect();
+    let requests = requests(&log);
     assert!(requests.len() >= 12, "{log}");
     let trap = requests.iter().find(|r| r["path"] == "/trap").unwrap();
     assert_eq!(trap["status"], 500);

@@ -245,13 +245,17 @@ fn prepare(options: &BenchOptions) -> anyhow::Result<Prepared> {
     let bytes = load(&options.component)?;
     check_component(&options.component, &bytes).report_err()?;
     options.progress.phase("compiling (cold)");
-    // Without component-model async first, as `wcomp run` compiles; an async component is
-    // refused by that engine and compiled by one with it.
+    // Without component-model async first, as `wcomp run` compiles; an async component (refused
+    // by that engine) or one importing WASI 0.3 is compiled by one with it.
     let mut probe = Engine::new(&config(options, None, false))?;
     let mut start = Instant::now();
     let mut concurrent = false;
     let mut cold = Component::from_binary(&probe, &bytes);
-    if cold.is_err() {
+    let needs_async = match &cold {
+        Ok(component) => engine::imports_wasi_0_3(&probe, component),
+        Err(_) => true,
+    };
+    if needs_async {
         probe = Engine::new(&config(options, None, true))?;
         start = Instant::now();
         concurrent = true;
@@ -441,7 +445,7 @@ fn needs(engine: &Engine, component: &Component, bytes: &[u8]) -> Option<Needs> 
         memories: resources.num_memories,
         tables: resources.num_tables,
         core_instances,
-        stacks: u32::from(engine::is_concurrent(engine, component)),
+        stacks: u32::from(engine.get_concurrency_support()),
     })
 }
 

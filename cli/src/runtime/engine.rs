@@ -95,7 +95,7 @@ pub enum UnknownImports {
 /// Component-model async (WASI 0.3) only when `concurrent`: supporting it costs every store
 /// and call of a plain component (in `wcomp bench`, 1.25 µs against 0.85 µs per call, 18.6 µs
 /// against 15.9 µs per instantiation), so a component is compiled without it first and with it
-/// only if it needs it ([`CONCURRENCY`]).
+/// only if it needs it ([`super::session::compile_with`]).
 pub fn config(limits: &Limits, concurrent: bool) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
@@ -171,10 +171,6 @@ pub fn engine_for(limits: &Limits, concurrent: bool) -> anyhow::Result<Engine> {
     Ok(Engine::new(&config(limits, concurrent))?)
 }
 
-/// The engines a component is tried with, in order: without component-model async (cheaper
-/// for the plain components most are), then with it (for async ones, which the first refuses).
-pub const CONCURRENCY: [bool; 2] = [false, true];
-
 /// How guests are driven: called to completion on the calling thread (`run`, `test`,
 /// `bench`), or polled as futures on an async runtime (`serve`), which takes WASI's async
 /// implementations and `wasi:http`.
@@ -187,8 +183,9 @@ pub enum Execution {
 
 /// A linker with WASI 0.2 (and, if asked, trapping stubs for `component`'s other imports).
 /// [`Execution::Async`] links all of WASI 0.2 and `wasi:http`, once for a long-lived server.
-/// A component that uses component-model async ([`is_concurrent`]) gets the async
-/// implementations, with WASI 0.3 (and its `wasi:http`) beside 0.2 when it imports them.
+/// On an engine with component-model async (an async component's: see
+/// [`super::session::compile_with`]) it gets the async implementations, with WASI 0.3 (and its
+/// `wasi:http`) beside 0.2 when it imports them.
 pub fn linker(
     engine: &Engine,
     component: &Component,
@@ -196,7 +193,7 @@ pub fn linker(
     execution: Execution,
 ) -> anyhow::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
-    if execution == Execution::Blocking && !is_concurrent(engine, component) {
+    if execution == Execution::Blocking && !engine.get_concurrency_support() {
         add_wasi(&mut linker, engine, component)?;
     } else {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -217,17 +214,11 @@ pub fn linker(
     Ok(linker)
 }
 
-/// Whether `component` uses the component model's async features (as WASI 0.3 does): an
-/// import of WASI 0.3, or a function anywhere in its imports or exports that is `async` or
-/// passes a `stream`, a `future` or an `error-context`. Such a component is instantiated and
-/// called on an event loop (`Store::run_concurrent`), with WASI 0.3 linked beside 0.2.
-pub fn is_concurrent(engine: &Engine, component: &Component) -> bool {
-    let ty = component.component_type();
+/// Whether `component` imports WASI 0.3. An engine without component-model async may compile
+/// such a component (when it uses no async function or stream itself), but WASI 0.3 is served
+/// on the event loop that only an engine with it has.
+pub fn imports_wasi_0_3(engine: &Engine, component: &Component) -> bool {
     wasi_imports(engine, component).p3
-        || ty
-            .imports(engine)
-            .chain(ty.exports(engine))
-            .any(|(_, item)| item_is_concurrent(engine, &item.ty, 0))
 }
 
 /// Which WASI versions a component imports.
@@ -255,34 +246,9 @@ fn wasi_imports(engine: &Engine, component: &Component) -> WasiImports {
     found
 }
 
-/// How deep [`item_is_concurrent`] and [`type_is_concurrent`] look (types nest; a limit keeps
-/// a hostile component from making the walk expensive).
+/// How deep [`type_is_concurrent`] looks (types nest; a limit keeps a hostile component from
+/// making the walk expensive).
 const TYPE_DEPTH: usize = 32;
-
-fn item_is_concurrent(
-    engine: &Engine,
-    item: &wasmtime::component::types::ComponentItem,
-    depth: usize,
-) -> bool {
-    use wasmtime::component::types::ComponentItem;
-    if depth > TYPE_DEPTH {
-        return false;
-    }
-    match item {
-        ComponentItem::ComponentFunc(func) => {
-            func.async_()
-                || func
-                    .params()
-                    .map(|(_, ty)| ty)
-                    .chain(func.results())
-                    .any(|ty| type_is_concurrent(&ty, 0))
-        }
-        ComponentItem::ComponentInstance(instance) => instance
-            .exports(engine)
-            .any(|(_, export)| item_is_concurrent(engine, &export.ty, depth + 1)),
-        _ => false,
-    }
-}
 
 /// Whether a value of type `ty` holds a `stream`, a `future` or an `error-context`.
 pub fn type_is_concurrent(ty: &wasmtime::component::Type, depth: usize) -> bool {

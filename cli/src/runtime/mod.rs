@@ -1,6 +1,6 @@
 //! Running components on an embedded wasmtime with WASI 0.2 and 0.3: `wasi:cli/run` commands,
 //! or one exported function (`async` ones included) called with WAVE arguments (the syntax of
-//! `wasmtime run --invoke`). Async components run on an event loop ([`engine::is_concurrent`]).
+//! `wasmtime run --invoke`). Async components run on an event loop ([`session::compile_with`]).
 //!
 //! The guest is sandboxed deny-by-default ([`Sandbox`]: stdio and its arguments, nothing else
 //! unless granted), held to [`Limits`] (time, fuel, memory; each hit is its own error), and its

@@ -60,7 +60,8 @@ pub struct Session {
     limits: Limits,
     events: Events,
     hooks: HttpHooks,
-    /// For an async component ([`engine::is_concurrent`]) outside `serve`: the event loop
+    /// For an async component (compiled by an engine with component-model async) outside
+    /// `serve`: the event loop
     /// its guests are instantiated and called on.
     driver: Option<Driver>,
 }
@@ -82,18 +83,26 @@ impl Session {
     /// file seen before is not even read: the cache's path index names its compiled code.
     pub fn open(path: &Path, options: SessionOptions) -> anyhow::Result<Self> {
         let is_text = path.extension().is_some_and(|ext| ext == "wat");
+        // The engines made to look in the cache (plain first, then with async) compile too,
+        // if it has nothing: none is made twice.
+        let mut engines: [Option<Engine>; 2] = [None, None];
         if !is_text {
-            for concurrent in engine::CONCURRENCY {
+            for concurrent in [false, true] {
                 let engine = engine::engine_for(&options.limits, concurrent)?;
                 let variant = engine::variant(&options.limits, concurrent);
                 if let Some(compiled) = cache::recall(&engine, variant, path, &options.cache) {
                     return Self::with_compiled(engine, compiled, path, options);
                 }
+                engines[usize::from(concurrent)] = Some(engine);
             }
         }
         let bytes = load(path)?;
         let (engine, compiled, concurrent) =
-            compile(&options.limits, path, &bytes, &options.cache)?;
+            compile_with(path, &bytes, &options.cache, |concurrent| {
+                engines[usize::from(concurrent)]
+                    .take()
+                    .map_or_else(|| engine::engine_for(&options.limits, concurrent), Ok)
+            })?;
         if !is_text {
             let variant = engine::variant(&options.limits, concurrent);
             cache::remember(variant, path, &compiled, &options.cache);
@@ -104,7 +113,9 @@ impl Session {
     /// A session for component `bytes`; `path` names it in messages. Any bytes at all give
     /// an error, never a panic.
     pub fn from_bytes(path: &Path, bytes: &[u8], options: SessionOptions) -> anyhow::Result<Self> {
-        let (engine, compiled, _) = compile(&options.limits, path, bytes, &options.cache)?;
+        let (engine, compiled, _) = compile_with(path, bytes, &options.cache, |concurrent| {
+            engine::engine_for(&options.limits, concurrent)
+        })?;
         Self::with_compiled(engine, compiled, path, options)
     }
 
@@ -129,8 +140,7 @@ impl Session {
             options.events.emit(&RunEvent::Sandbox { line });
         }
         let component = compiled.component;
-        let driver = if options.execution == Execution::Blocking
-            && engine::is_concurrent(&engine, &component)
+        let driver = if options.execution == Execution::Blocking && engine.get_concurrency_support()
         {
             Some(Arc::new(crate::async_runtime::current_thread()?))
         } else {
@@ -342,22 +352,27 @@ impl Session {
     }
 }
 
-/// Compiles `bytes` (checked to be a component first), through the cache: with an engine
-/// without component-model async, else (an async component) with one that has it. The engine,
-/// the code, and whether it is the async one.
-fn compile(
-    limits: &Limits,
+/// Compiles `bytes` (checked to be a component first), through the cache: with the engine
+/// `engine_for(false)` makes, without component-model async, else (an async component, which
+/// that engine refuses, or one importing WASI 0.3) with `engine_for(true)`'s. The engine, the code, and whether it is the
+/// async one. The plain engine is dropped before the other is made (a pooled engine holds its
+/// reservation until then).
+pub fn compile_with(
     path: &Path,
     bytes: &[u8],
     mode: &CacheMode,
+    mut engine_for: impl FnMut(bool) -> anyhow::Result<Engine>,
 ) -> anyhow::Result<(Engine, Compiled, bool)> {
     check_component(path, bytes).report_err()?;
-    let plain = engine::engine_for(limits, false)?;
-    if let Ok(compiled) = cache::load_or_compile(&plain, bytes, mode) {
+    let plain = engine_for(false)?;
+    if let Ok(compiled) = cache::load_or_compile(&plain, bytes, mode)
+        && !engine::imports_wasi_0_3(&plain, &compiled.component)
+    {
         return Ok((plain, compiled, false));
     }
+    drop(plain);
     // The engine with async accepts all the other does: its error is the one to show.
-    let engine = engine::engine_for(limits, true)?;
+    let engine = engine_for(true)?;
     let compiled =
         cache::load_or_compile(&engine, bytes, mode).map_err(|err| compile_failure(path, err))?;
     Ok((engine, compiled, true))

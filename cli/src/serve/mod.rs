@@ -32,8 +32,8 @@ pub use log::{AccessRecord, Stats};
 pub use profile::ServeSettings;
 pub use workers::{Reuse, ReuseChoice};
 
-use crate::diagnostic::{Report as _, ReportResult as _};
-use crate::runtime::cache::{self, CacheMode};
+use crate::diagnostic::Report as _;
+use crate::runtime::cache::CacheMode;
 use crate::runtime::{
     Events, Execution, RunEvent, Session, SessionOptions, UnknownImports, engine,
 };
@@ -222,29 +222,17 @@ fn prepare(
     stats: Arc<Mutex<Stats>>,
 ) -> anyhow::Result<Handler> {
     let bytes = crate::runtime::load(&options.component)?;
-    crate::runtime::check_component(&options.component, &bytes).report_err()?;
     let needs = Needs::of(&bytes);
     // Component-model async only for a component that needs it (a WASI 0.3 handler, which an
     // engine without it refuses), or for a 0.2 handler under `--reuse`, whose workers run on
     // the store's event loop; a plain handler's stores and calls are cheaper without it.
     let reuse_asked = options.settings.reuse.requests.is_some_and(|n| n > 1);
-    let plain = if reuse_asked {
-        None
-    } else {
-        let engine = pooled_engine(options, &needs, false)?;
-        cache::load_or_compile(&engine, &bytes, &options.cache)
-            .ok()
-            .map(|compiled| (engine, compiled))
-    };
-    let (engine, compiled) = match plain {
-        Some(plain) => plain,
-        None => {
-            let engine = pooled_engine(options, &needs, true)?;
-            let compiled = cache::load_or_compile(&engine, &bytes, &options.cache)
-                .map_err(|err| crate::runtime::guest::compile_failure(&options.component, err))?;
-            (engine, compiled)
-        }
-    };
+    let (engine, compiled, _) = crate::runtime::session::compile_with(
+        &options.component,
+        &bytes,
+        &options.cache,
+        |concurrent| pooled_engine(options, &needs, concurrent || reuse_asked),
+    )?;
     let session = Session::with_compiled(
         engine,
         compiled,
