@@ -50,13 +50,15 @@ fi
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || fail "Node.js 20+ is needed for JavaScript components ($(node --version))"
 say Checked "js: node $(node --version), npm $(npm --version)"
 
-# HTTP and OCI: `curl` (the HTTP client the serve tests and the quick start talk to
-# `wcomp serve` with), `wrk` (the load generator of benches/serve.sh) and `docker-registry`
-# (the CNCF distribution registry the registry tests publish to), from the system's packages.
+# HTTP, OCI and state: `curl` (the HTTP client the serve tests and the quick start talk to
+# `wcomp serve` with), `wrk` (the load generator of benches/serve.sh), `docker-registry`
+# (the CNCF distribution registry the registry tests publish to) and `redis-server` (the
+# Redis the keyvalue tests start on a free port of their own), from the system's packages.
 missing=()
 command -v curl >/dev/null || missing+=(curl)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
+command -v redis-server >/dev/null || missing+=(redis-server)
 if [ "${#missing[@]}" -gt 0 ]; then
     if command -v apt-get >/dev/null; then
         say Installing "${missing[*]}"
@@ -65,4 +67,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
         fail "install ${missing[*]} with your package manager"
     fi
 fi
-say Checked "http: $(curl --version | head -1 | cut -d' ' -f1-2), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(docker-registry --version | cut -d' ' -f1,3)"
+say Checked "http: $(curl --version | head -1 | cut -d' ' -f1-2), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(docker-registry --version | cut -d' ' -f1,3), $(redis-server --version | cut -d' ' -f1-3)"

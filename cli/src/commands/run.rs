@@ -8,8 +8,8 @@ use crate::diagnostic::{Diagnosed, ReportResult as _};
 use crate::printer::{Message, Printer, Verbosity};
 use crate::runtime::profile::RunProfile;
 use crate::runtime::{
-    self, CacheMode, DirGrant, EnvGrant, Events, Limits, NetGrant, RunEvent, RunOptions,
-    RunOutcome, Sandbox, cache,
+    self, CacheMode, ConfigValue, DirGrant, EnvGrant, Events, KvGrant, Limits, NetGrant,
+    RunEvent, RunOptions, RunOutcome, Sandbox, cache,
 };
 use crate::watch::WatchLoop;
 use crate::workspace::{MANIFEST, Manifest};
@@ -92,6 +92,25 @@ pub struct GuestFlags {
     /// `10.0.0.0/8:*`, `[::1]:8000-8099`, `localhost:5432`.
     #[arg(long = "allow-net", value_name = "HOST:PORT")]
     pub allow_net: Vec<String>,
+
+    /// Grant a `wasi:keyvalue` bucket: `<bucket>` on the embedded store (in `--state-dir`),
+    /// `<bucket>=memory`, or `<bucket>=redis://<host>:<port>/<db>` (Redis or Valkey).
+    #[arg(long = "kv", value_name = "BUCKET[=BACKEND]")]
+    pub kv: Vec<String>,
+
+    /// Where the embedded keyvalue store lives [default: `.wcomp/state` beside wcomp.toml,
+    /// or in the current directory].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// A `wasi:config` value: `<key>=<value>` (adds to `[config]` in wcomp.toml).
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+
+    /// `wasi:config` values from the environment: every variable `<PREFIX>_<KEY>`, read as
+    /// `<key>` in lower case; they are treated as secrets (never logged).
+    #[arg(long = "config-env", value_name = "PREFIX")]
+    pub config_env: Vec<String>,
 
     /// Wall-clock limit for the guest: `500ms`, `1s`, `2m`, or `none` [default: 30s].
     #[arg(long, value_name = "DURATION")]
@@ -196,6 +215,18 @@ impl GuestFlags {
         for text in &self.allow_net {
             sandbox.net.push(text.parse::<NetGrant>().report_err()?);
         }
+        for text in &self.kv {
+            sandbox.keyvalue.push(text.parse::<KvGrant>().report_err()?);
+        }
+        sandbox.state_dir = self.state_dir.as_ref().map(|dir| ctx.cwd.join(dir));
+        for prefix in &self.config_env {
+            sandbox
+                .config
+                .extend(runtime::config::from_env(prefix, std::env::vars()).report_err()?);
+        }
+        for text in &self.config {
+            sandbox.config.push(text.parse::<ConfigValue>().report_err()?);
+        }
         Ok(RunProfile {
             sandbox,
             timeout: self
@@ -238,6 +269,7 @@ pub fn printer_events(ctx: &Context) -> Events {
             RunEvent::Sandbox { line } => printer.verbose(line),
             RunEvent::Denied { what, grant } => printer.emit_verbose(&Denied { what, grant }),
             RunEvent::Note { message } => printer.note(message),
+            RunEvent::Warning { message } => printer.warning(message),
             RunEvent::Overdue { limit } => {
                 // The guest cannot be interrupted inside a host call; a command-line run
                 // ends here rather than outliving its limit.

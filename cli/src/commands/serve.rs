@@ -339,6 +339,7 @@ fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Resul
             printer: ctx.printer.with_stdout_reserved(),
             ..ctx.clone()
         }),
+        services: None,
     })
 }
 

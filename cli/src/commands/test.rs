@@ -84,13 +84,15 @@ fn test_once(args: &TestArgs, root: &Path, ctx: &Context) -> anyhow::Result<Exit
     let profile = RunProfile::from_manifest(&workspace.manifest).report_err()?;
     let mut limits = profile.limits(TestOptions::default().limits);
     limits.timeout = crate::units::parse_timeout(&args.timeout).report_err()?;
+    // `[serve.keyvalue]` buckets too: a test of a served component opens them (in memory).
+    let serve = ServeProfile::from_manifest(&workspace.manifest).report_err()?;
+    let mut sandbox = profile.sandbox;
+    sandbox.merge(serve.state);
     let options = TestOptions {
         stub_imports: true,
         limits,
-        sandbox: profile.sandbox,
-        http: ServeProfile::from_manifest(&workspace.manifest)
-            .report_err()?
-            .http,
+        sandbox,
+        http: serve.http,
         cache: crate::runtime::CacheMode::Dir(crate::runtime::cache::compiled_dir(&ctx.cache_dir)),
     };
     let mut results: Vec<Option<TestResult>> = vec![None; cases.len()];
@@ -273,6 +275,8 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
                 component,
                 steps,
                 http,
+                kv: kv_entries(&test.kv),
+                expect_kv: kv_entries(&test.expect_kv),
             });
         }
     }
@@ -280,6 +284,22 @@ fn cases(workspace: &Workspace, filter: Option<&str>) -> anyhow::Result<Vec<Test
         return Err(NoTests.report());
     }
     Ok(cases)
+}
+
+/// `{ bucket = { key = "value" } }` as bytes.
+fn kv_entries(
+    table: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+) -> crate::testing::case::KvEntries {
+    table
+        .iter()
+        .map(|(bucket, entries)| {
+            let entries = entries
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone().into_bytes()))
+                .collect();
+            (bucket.clone(), entries)
+        })
+        .collect()
 }
 
 /// The HTTP request of a test with `request = "<METHOD> <path>"`, checked.

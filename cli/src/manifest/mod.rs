@@ -47,6 +47,8 @@ pub struct Manifest {
     pub run: RunTable,
     /// Defaults of `wcomp serve`.
     pub serve: ServeTable,
+    /// `[config]`: the values guests read through `wasi:config`.
+    pub config: BTreeMap<String, Spanned<ConfigEntry>>,
     /// Read by `wcomp wit check`; kept here so it is not an unknown key.
     pub lint: Option<toml::Table>,
     /// `[[test]]` smoke tests run by `wcomp test`.
@@ -111,6 +113,13 @@ pub struct TestEntry {
     /// Response headers and their values.
     #[serde(default)]
     pub expect_header: BTreeMap<String, String>,
+    /// Keyvalue entries set before the test: `{ default = { hits = "0" } }`. The buckets of a
+    /// `wcomp test` run are in memory, shared by its tests in order.
+    #[serde(default)]
+    pub kv: BTreeMap<String, BTreeMap<String, String>>,
+    /// Keyvalue entries the test must leave, in the same form.
+    #[serde(default)]
+    pub expect_kv: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl TestEntry {
@@ -213,6 +222,25 @@ pub struct RunTable {
     pub fuel: Option<Spanned<u64>>,
     /// `"64MiB"`, `"1GiB"`.
     pub max_memory: Option<Spanned<String>>,
+    /// `[run.keyvalue]`: `--kv` grants, bucket = backend (`"embedded"`, `"memory"`,
+    /// `"redis://127.0.0.1:6379/0"`).
+    #[serde(default)]
+    pub keyvalue: BTreeMap<String, Spanned<String>>,
+    /// `--state-dir`, relative to the manifest (default `.wcomp/state`).
+    pub state_dir: Option<Spanned<String>>,
+}
+
+/// One `[config]` value: `greeting = "hello"`, or `api-key = { value = "…", secret = true }`
+/// for a value never written to logs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ConfigEntry {
+    Plain(String),
+    Table {
+        value: String,
+        #[serde(default)]
+        secret: bool,
+    },
 }
 
 /// `[serve]`: defaults of `wcomp serve`, in the forms its flags take (flags override). The
@@ -242,6 +270,11 @@ pub struct ServeTable {
     pub header_timeout: Option<Spanned<String>>,
     /// `"30s"`.
     pub drain: Option<Spanned<String>>,
+    /// `[serve.keyvalue]`: buckets added to (or replacing) `[run.keyvalue]`'s when serving.
+    #[serde(default)]
+    pub keyvalue: BTreeMap<String, Spanned<String>>,
+    /// The state directory when serving, relative to the manifest.
+    pub state_dir: Option<Spanned<String>>,
 }
 
 /// A workspace manifest as written.
@@ -257,6 +290,8 @@ struct RawWorkspace {
     run: RunTable,
     #[serde(default)]
     serve: ServeTable,
+    #[serde(default)]
+    config: BTreeMap<String, Spanned<ConfigEntry>>,
     lint: Option<toml::Table>,
     #[serde(default)]
     test: Vec<Spanned<TestEntry>>,
@@ -273,6 +308,8 @@ struct RawProject {
     run: RunTable,
     #[serde(default)]
     serve: ServeTable,
+    #[serde(default)]
+    config: BTreeMap<String, Spanned<ConfigEntry>>,
     lint: Option<toml::Table>,
     python: Option<toml::Table>,
     #[serde(default)]
@@ -323,6 +360,7 @@ impl Manifest {
                 compose: raw.compose,
                 run: raw.run,
                 serve: raw.serve,
+                config: raw.config,
                 lint: raw.lint,
                 tests: raw.test,
                 python: None,
@@ -339,6 +377,7 @@ impl Manifest {
                 compose: ComposeTable::default(),
                 run: raw.run,
                 serve: raw.serve,
+                config: raw.config,
                 lint: raw.lint,
                 tests: Vec::new(),
                 python: raw.python,

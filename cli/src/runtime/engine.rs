@@ -14,6 +14,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::http::HttpHooks;
+use super::keyvalue::{self, KvHost, KvView};
+use super::sandbox::Services;
 
 use super::limits::{self, LimitExceeded, LimitedHost, Limits, MemoryLimiter};
 
@@ -25,10 +27,11 @@ pub struct Host {
     hooks: HttpHooks,
     limiter: MemoryLimiter,
     time_exceeded: Option<LimitExceeded>,
+    services: Services,
 }
 
 impl Host {
-    pub fn new(wasi: WasiCtx, limits: &Limits, hooks: HttpHooks) -> Self {
+    pub fn new(wasi: WasiCtx, limits: &Limits, hooks: HttpHooks, services: Services) -> Self {
         Self {
             wasi,
             table: ResourceTable::new(),
@@ -36,6 +39,7 @@ impl Host {
             hooks,
             limiter: MemoryLimiter::new(limits.max_memory),
             time_exceeded: None,
+            services,
         }
     }
 
@@ -59,6 +63,15 @@ impl WasiView for Host {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
             ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl KvHost for Host {
+    fn keyvalue(&mut self) -> KvView<'_> {
+        KvView {
+            stores: &self.services.keyvalue,
             table: &mut self.table,
         }
     }
@@ -193,7 +206,8 @@ pub fn linker(
     execution: Execution,
 ) -> anyhow::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
-    if execution == Execution::Blocking && !engine.get_concurrency_support() {
+    let blocking = execution == Execution::Blocking && !engine.get_concurrency_support();
+    if blocking {
         add_wasi(&mut linker, engine, component)?;
     } else {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -208,10 +222,34 @@ pub fn linker(
             wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
         }
     }
+    add_services(&mut linker, engine, component, blocking)?;
     if unknown == UnknownImports::Trap {
         stub_unsatisfied_imports(&mut linker, engine, component)?;
     }
     Ok(linker)
+}
+
+/// Adds `wasi:keyvalue` and `wasi:config` when `component` imports them (their buckets and
+/// values are the session's [`Services`]).
+fn add_services(
+    linker: &mut Linker<Host>,
+    engine: &Engine,
+    component: &Component,
+    blocking: bool,
+) -> anyhow::Result<()> {
+    if keyvalue::imported(engine, component) {
+        keyvalue::add_to_linker(linker, blocking)?;
+    }
+    let config = component
+        .component_type()
+        .imports(engine)
+        .any(|(name, _)| name.starts_with("wasi:config/"));
+    if config {
+        wasmtime_wasi_config::add_to_linker(linker, |host: &mut Host| {
+            wasmtime_wasi_config::WasiConfig::new(&host.services.config)
+        })?;
+    }
+    Ok(())
 }
 
 /// Whether `component` imports WASI 0.3. An engine without component-model async may compile
@@ -288,6 +326,8 @@ fn add_wasi(
     let mut interfaces: Vec<&str> = ty
         .imports(engine)
         .filter_map(|(name, _)| name.strip_prefix("wasi:"))
+        // Added beside WASI by `add_services`.
+        .filter(|name| !name.starts_with("keyvalue/") && !name.starts_with("config/"))
         .map(|name| {
             name.split_once('@')
                 .map_or(name, |(interface, _)| interface)
@@ -410,12 +450,11 @@ fn add_sockets(l: &mut Linker<Host>, interface: &str) -> anyhow::Result<bool> {
 /// guest runs; `overdue` is called if the guest is stuck in a host call past its time limit.
 pub fn store(
     engine: &Engine,
-    wasi: WasiCtx,
+    host: Host,
     limits: &Limits,
-    hooks: HttpHooks,
     overdue: Option<limits::Overdue>,
 ) -> anyhow::Result<(Store<Host>, Option<limits::Deadline>)> {
-    let mut store = Store::new(engine, Host::new(wasi, limits, hooks));
+    let mut store = Store::new(engine, host);
     let deadline = limits::apply(&mut store, limits, overdue)?;
     Ok((store, deadline))
 }

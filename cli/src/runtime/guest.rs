@@ -72,6 +72,9 @@ pub enum RunEvent {
     Denied { what: String, grant: String },
     /// Something worth telling the user that is not an error.
     Note { message: String },
+    /// Something an operator must see, in every output format (a keyvalue backend lost or
+    /// back, a bucket the guest was denied); the guest goes on.
+    Warning { message: String },
     /// The time limit passed a while ago and the guest is still blocked in a host call
     /// (sleeping, reading), where it cannot be interrupted; it ends when the call returns.
     /// Sent from the timer thread. A command-line caller may end the process here.

@@ -10,10 +10,12 @@
 
 pub mod bench;
 pub mod cache;
+pub mod config;
 pub mod engine;
 pub mod guest;
 pub mod http;
 pub mod invoke;
+pub mod keyvalue;
 pub mod limits;
 pub mod profile;
 pub mod sandbox;
@@ -33,7 +35,11 @@ pub use guest::{
 pub use http::{HttpGrant, HttpHooks};
 pub use invoke::{Call, InvokeError};
 pub use limits::{LimitExceeded, Limits};
-pub use sandbox::{CapturedOutput, DirGrant, EnvGrant, GuestIo, NetGrant, Sandbox, SandboxError};
+pub use config::ConfigValue;
+pub use keyvalue::KvGrant;
+pub use sandbox::{
+    CapturedOutput, DirGrant, EnvGrant, GuestIo, NetGrant, Sandbox, SandboxError, Services,
+};
 pub use session::{Guest, Session, SessionOptions};
 
 /// What `wcomp run` should do. The defaults are the safe ones: no capabilities beyond stdio,
@@ -84,6 +90,7 @@ impl RunOptions {
             events: self.events.clone(),
             http: self.http.clone(),
             execution: Execution::Blocking,
+            services: None,
         }
     }
 }

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::keyvalue::KvGrant;
 use super::limits::Limits;
+use super::config::{ConfigValue, StateError};
 use super::sandbox::{DirGrant, EnvGrant, NetGrant, Sandbox};
-use crate::manifest::{Manifest, ManifestError};
+use crate::manifest::{ConfigEntry, Manifest, ManifestError};
 
 /// Grants and limits from a manifest.
 #[derive(Debug, Clone, Default)]
@@ -41,6 +43,23 @@ impl RunProfile {
             sandbox
                 .net
                 .push(parse::<NetGrant>(manifest, text, "network grant")?);
+        }
+        let state = state_grants(manifest, &table.keyvalue, table.state_dir.as_ref())?;
+        sandbox.keyvalue = state.keyvalue;
+        sandbox.state_dir = Some(
+            state
+                .state_dir
+                .unwrap_or_else(|| super::keyvalue::default_state_dir(base)),
+        );
+        for (key, entry) in &manifest.config {
+            let (value, secret) = match entry.get_ref() {
+                ConfigEntry::Plain(value) => (value.as_str(), false),
+                ConfigEntry::Table { value, secret } => (value.as_str(), *secret),
+            };
+            let value = ConfigValue::new(key, value, secret).map_err(|err| {
+                manifest.error(entry.span(), err.to_string(), "invalid configuration value", None)
+            })?;
+            sandbox.config.push(value);
         }
         let timeout = parse_with(manifest, &table.timeout, crate::units::parse_timeout)?;
         let max_memory = parse_with(manifest, &table.max_memory, crate::units::parse_size)?;
@@ -79,6 +98,26 @@ impl RunProfile {
             max_memory: self.max_memory.unwrap_or(base.max_memory),
         }
     }
+}
+
+/// The keyvalue grants of a `keyvalue` table (`[run.keyvalue]`, `[serve.keyvalue]`) and a
+/// `state-dir` (relative to the manifest), each bad value located; nothing else set.
+pub fn state_grants(
+    manifest: &Manifest,
+    keyvalue: &std::collections::BTreeMap<String, Spanned<String>>,
+    state_dir: Option<&Spanned<String>>,
+) -> Result<Sandbox, ManifestError> {
+    let base = manifest.path.parent().unwrap_or(Path::new("."));
+    let mut sandbox = Sandbox::default();
+    for (bucket, backend) in keyvalue {
+        let grant = KvGrant::new(bucket, backend.get_ref()).map_err(|err: StateError| {
+            let help = miette::Diagnostic::help(&err).map(|help| help.to_string());
+            manifest.error(backend.span(), err.to_string(), "invalid keyvalue grant", help)
+        })?;
+        sandbox.keyvalue.push(grant);
+    }
+    sandbox.state_dir = state_dir.map(|dir| base.join(dir.get_ref()));
+    Ok(sandbox)
 }
 
 pub fn parse<T>(manifest: &Manifest, text: &Spanned<String>, what: &str) -> Result<T, ManifestError>
@@ -141,6 +180,28 @@ mod tests {
         assert_eq!(limits.timeout, None);
         assert_eq!(limits.fuel, Some(1000));
         assert_eq!(limits.max_memory, 64 << 20);
+    }
+
+    #[test]
+    fn reads_keyvalue_state_and_config() {
+        let read = profile(
+            "[run]\nstate-dir = \"data/state\"\n[run.keyvalue]\ndefault = \"embedded\"\ncache = \"redis://127.0.0.1:6379/0\"\n\n[config]\ngreeting = \"hi\"\ntoken = { value = \"s3cret\", secret = true }\n",
+        )
+        .unwrap();
+        let sandbox = &read.sandbox;
+        assert_eq!(sandbox.keyvalue.len(), 2);
+        assert_eq!(sandbox.state_dir.as_deref(), Some(Path::new("/project/data/state")));
+        assert_eq!(sandbox.config.len(), 2);
+        assert!(sandbox.config.iter().any(|v| v.key == "token" && v.secret));
+        assert!(!sandbox.describe().join("\n").contains("s3cret"));
+        let unset = profile("[run]\n").unwrap();
+        assert_eq!(
+            unset.sandbox.state_dir.as_deref(),
+            Some(Path::new("/project/.wcomp/state"))
+        );
+        let err = profile("[run.keyvalue]\ncache = \"mysql://x\"\n").unwrap_err();
+        assert!(err.message.contains("not a keyvalue backend"), "{}", err.message);
+        assert_eq!(err.span.offset(), "[run.keyvalue]\ncache = ".len());
     }
 
     #[test]

@@ -15,7 +15,9 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
+use super::config::{ConfigValue, StateError};
 use super::guest::{Events, RunEvent};
+use super::keyvalue::{KvGrant, Stores, default_state_dir};
 
 /// Everything a guest may touch beyond stdio and its arguments.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +25,12 @@ pub struct Sandbox {
     pub dirs: Vec<DirGrant>,
     pub env: Vec<EnvGrant>,
     pub net: Vec<NetGrant>,
+    /// `wasi:keyvalue` buckets (`--kv`).
+    pub keyvalue: Vec<KvGrant>,
+    /// Where the embedded keyvalue store lives (`--state-dir`); see [`default_state_dir`].
+    pub state_dir: Option<PathBuf>,
+    /// `wasi:config` values (`[config]`, `--config`, `--config-env`).
+    pub config: Vec<ConfigValue>,
 }
 
 /// Errors in a grant, or in applying it.
@@ -54,6 +62,10 @@ pub enum SandboxError {
         "write `<host>:<port>`, where host is an IP, `[ipv6]`, a CIDR block (`10.0.0.0/8`), a name or `*`, and port is a number, a range (`8000-8099`) or `*`"
     ))]
     Net { text: String, reason: String },
+    /// A keyvalue grant, the embedded store, or a configuration value.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    State(#[from] StateError),
     /// A host name in a network grant does not resolve.
     #[error("cannot resolve `{host}` in network grant `{text}`")]
     #[diagnostic(help("grant an IP address instead, or check the name"))]
@@ -334,6 +346,24 @@ impl Sandbox {
                 self.net.push(grant);
             }
         }
+        for grant in other.keyvalue {
+            self.keyvalue.retain(|existing| existing.bucket != grant.bucket);
+            self.keyvalue.push(grant);
+        }
+        if other.state_dir.is_some() {
+            self.state_dir = other.state_dir;
+        }
+        for value in other.config {
+            self.config.retain(|existing| existing.key != value.key);
+            self.config.push(value);
+        }
+    }
+
+    /// The state directory: as granted, else `.wcomp/state` in the current directory.
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(|| {
+            default_state_dir(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+        })
     }
 
     /// One line per grant, and what stays denied, for `-v`.
@@ -367,6 +397,26 @@ impl Sandbox {
         for net in &self.net {
             lines.push(format!("sandbox: network `{net}`, and name lookup"));
         }
+        if self.keyvalue.is_empty() {
+            lines.push(
+                "sandbox: no keyvalue buckets (grant with `--kv <bucket>[=memory|redis://…]`)"
+                    .into(),
+            );
+        }
+        for grant in &self.keyvalue {
+            lines.push(format!("sandbox: keyvalue bucket {grant}"));
+        }
+        if self
+            .keyvalue
+            .iter()
+            .any(|grant| grant.backend == super::keyvalue::Backend::Embedded)
+        {
+            lines.push(format!(
+                "sandbox: embedded store in `{}`",
+                self.state_dir().display()
+            ));
+        }
+        lines.extend(self.config.iter().map(ConfigValue::describe));
         lines
     }
 
@@ -381,7 +431,24 @@ impl Sandbox {
         Ok(PreparedSandbox {
             sandbox: self.clone(),
             net: Arc::new(net),
+            services: Services::default(),
         })
+    }
+
+    /// [`Sandbox::prepare`], with the keyvalue buckets opened (the embedded store created if
+    /// a bucket is on it) and the configuration values ready for guests.
+    pub fn prepare_services(&self, events: &Events) -> Result<PreparedSandbox, SandboxError> {
+        let mut prepared = self.prepare()?;
+        prepared.services = Services {
+            keyvalue: Arc::new(Stores::open(&self.keyvalue, &self.state_dir(), events)?),
+            config: Arc::new(
+                self.config
+                    .iter()
+                    .map(|value| (value.key.clone(), value.value.clone()))
+                    .collect(),
+            ),
+        };
+        Ok(prepared)
     }
 
     /// A WASI context with stdio, `argv` and exactly these grants. Denied socket addresses are
@@ -438,11 +505,37 @@ impl Default for CapturedOutput {
 pub struct PreparedSandbox {
     sandbox: Sandbox,
     net: Arc<Vec<Resolved>>,
+    services: Services,
+}
+
+/// What the guests of a session share beyond WASI: their keyvalue buckets and configuration.
+#[derive(Clone, Default)]
+pub struct Services {
+    pub keyvalue: Arc<Stores>,
+    pub config: Arc<wasmtime_wasi_config::WasiConfigVariables>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("keyvalue", &self.keyvalue)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PreparedSandbox {
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// The same sandbox with other services (`wcomp test`'s seeded buckets).
+    pub fn with_services(mut self, services: Services) -> Self {
+        self.services = services;
+        self
     }
 
     /// A WASI context with `io`, `argv` and exactly these grants. Denied socket addresses are

@@ -47,6 +47,9 @@ pub struct SessionOptions {
     pub http: Vec<HttpGrant>,
     /// Blocking calls, or futures on an async runtime (`serve`).
     pub execution: Execution,
+    /// Keyvalue buckets and configuration already made (`wcomp test`'s, shared by every
+    /// case), instead of those the sandbox grants.
+    pub services: Option<super::sandbox::Services>,
 }
 
 /// A component ready to be instantiated, any number of times, under one set of options.
@@ -155,7 +158,17 @@ impl Session {
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|err| instantiate_error(path, err))?;
-        let sandbox = options.sandbox.prepare().report_err()?;
+        let sandbox = match options.services {
+            Some(services) => options
+                .sandbox
+                .prepare()
+                .report_err()?
+                .with_services(services),
+            None => options
+                .sandbox
+                .prepare_services(&options.events)
+                .report_err()?,
+        };
         Ok(Self {
             engine,
             component,
@@ -229,13 +242,8 @@ impl Session {
                 });
             }) as limits::Overdue
         });
-        let (store, deadline) = engine::store(
-            &self.engine,
-            wasi,
-            &self.limits,
-            self.hooks.clone(),
-            overdue,
-        )?;
+        let (store, deadline) =
+            engine::store(&self.engine, self.host(wasi), &self.limits, overdue)?;
         Ok(Guest {
             store,
             instance: None,
@@ -272,10 +280,22 @@ impl Session {
             .sandbox
             .wasi_ctx(&argv, io, &self.events)
             .report_err()?;
-        Ok(Store::new(
-            &self.engine,
-            Host::new(wasi, &self.limits, self.hooks.clone()),
-        ))
+        Ok(Store::new(&self.engine, self.host(wasi)))
+    }
+
+    /// The host state of a new guest with WASI context `wasi`.
+    fn host(&self, wasi: wasmtime_wasi::WasiCtx) -> Host {
+        Host::new(
+            wasi,
+            &self.limits,
+            self.hooks.clone(),
+            self.sandbox.services().clone(),
+        )
+    }
+
+    /// The keyvalue buckets and configuration this session's guests share.
+    pub fn services(&self) -> &super::sandbox::Services {
+        self.sandbox.services()
     }
 
     /// The error for a guest that stopped in `store`: a limit it hit (with its exit code),

@@ -74,6 +74,9 @@ pub struct ServeOptions {
     pub cache: CacheMode,
     /// Denials and notes of the sandbox.
     pub events: Events,
+    /// Keyvalue buckets and configuration already made (`wcomp test`), instead of those the
+    /// sandbox grants.
+    pub services: Option<crate::runtime::Services>,
 }
 
 /// How a server ended.
@@ -245,6 +248,7 @@ fn prepare(
             events: options.events.clone(),
             http: options.settings.http.clone(),
             execution: Execution::Async,
+            services: options.services.clone(),
         },
     )?;
     let session = Arc::new(session);

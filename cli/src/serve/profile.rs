@@ -43,6 +43,8 @@ pub struct ServeProfile {
     pub max_body: Option<u64>,
     pub header_timeout: Option<Duration>,
     pub drain: Option<Duration>,
+    /// `[serve.keyvalue]` and `[serve] state-dir`.
+    pub state: Sandbox,
 }
 
 impl ServeProfile {
@@ -87,6 +89,11 @@ impl ServeProfile {
                 crate::units::parse_duration,
             )?,
             drain: parse_with(manifest, &table.drain, crate::units::parse_duration)?,
+            state: crate::runtime::profile::state_grants(
+                manifest,
+                &table.keyvalue,
+                table.state_dir.as_ref(),
+            )?,
         })
     }
 }
@@ -126,7 +133,7 @@ pub struct ServeSettings {
 /// every other setting is taken from the first of them that sets it.
 pub fn resolve(run: RunProfile, serve: ServeProfile, flags: ServeFlags) -> ServeSettings {
     let serve_limits = RunProfile {
-        sandbox: Sandbox::default(),
+        sandbox: serve.state,
         timeout: serve.timeout,
         fuel: serve.fuel,
         max_memory: serve.max_memory,

@@ -1,9 +1,11 @@
 //! What `wcomp test` runs and reports: a test case as read from the manifest, the options of
 //! a run, and each test's result. Shared by the call runner and the HTTP runner.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::manifest::StepEntry;
+use crate::runtime::keyvalue::Stores;
 use crate::runtime::{CacheMode, Limits, Sandbox};
 
 /// A test as read from the manifest.
@@ -16,6 +18,57 @@ pub struct TestCase {
     pub steps: Vec<StepEntry>,
     /// An HTTP request to the component instead.
     pub http: Option<HttpCase>,
+    /// Keyvalue entries set before the test, by bucket.
+    pub kv: KvEntries,
+    /// Keyvalue entries the test must leave, by bucket.
+    pub expect_kv: KvEntries,
+}
+
+/// Keyvalue entries by bucket, then key.
+pub type KvEntries = BTreeMap<String, BTreeMap<String, Vec<u8>>>;
+
+impl TestCase {
+    /// Sets the test's `kv` entries in `stores` (the run's in-memory buckets).
+    pub fn seed(&self, stores: &Stores) -> Result<(), Failure> {
+        for (bucket, entries) in &self.kv {
+            stores.seed(bucket, entries).map_err(|err| Failure {
+                step: 0,
+                invoke: None,
+                message: format!("cannot seed keyvalue bucket `{bucket}`: {err:?}"),
+                expected: None,
+                actual: None,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The first `expect-kv` entry `stores` does not hold.
+    pub fn check_kv(&self, stores: &Stores) -> Option<Failure> {
+        let show = |value: Option<&[u8]>| match value {
+            Some(bytes) => format!("{:?}", String::from_utf8_lossy(bytes)),
+            None => "(absent)".to_owned(),
+        };
+        for (bucket, entries) in &self.expect_kv {
+            for (key, expected) in entries {
+                let found = stores.peek(bucket, key).ok().flatten();
+                if found.as_deref() != Some(expected.as_slice()) {
+                    return Some(Failure {
+                        step: 0,
+                        invoke: None,
+                        message: format!("keyvalue entry `{key}` of bucket `{bucket}` differs"),
+                        expected: Some(show(Some(expected))),
+                        actual: Some(show(found.as_deref())),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// Every bucket the test seeds or checks.
+    pub fn buckets(&self) -> impl Iterator<Item = &str> {
+        self.kv.keys().chain(self.expect_kv.keys()).map(String::as_str)
+    }
 }
 
 /// An HTTP smoke test: one request, answered in-process by a fresh instance, and what the

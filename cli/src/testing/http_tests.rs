@@ -5,11 +5,16 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::case::{Failure, HttpCase, TestCase, TestOptions, TestResult};
-use crate::runtime::{Events, cache::CacheMode};
+use crate::runtime::{Events, Services, cache::CacheMode};
 use crate::serve::{Admission, Answer, InProcess, ReuseChoice, ServeOptions, ServeSettings};
 
 /// Runs every HTTP case against the component at `component`.
-pub fn run(component: &Path, cases: &[&TestCase], options: &TestOptions) -> Vec<TestResult> {
+pub fn run(
+    component: &Path,
+    cases: &[&TestCase],
+    options: &TestOptions,
+    services: &Services,
+) -> Vec<TestResult> {
     let serve = ServeOptions {
         component: component.to_owned(),
         settings: ServeSettings {
@@ -36,6 +41,7 @@ pub fn run(component: &Path, cases: &[&TestCase], options: &TestOptions) -> Vec<
             CacheMode::Disabled => CacheMode::Disabled,
         },
         events: Events::default(),
+        services: Some(services.clone()),
     };
     let server = match InProcess::new(&serve) {
         Ok(server) => server,
@@ -52,9 +58,12 @@ pub fn run(component: &Path, cases: &[&TestCase], options: &TestOptions) -> Vec<
         .map(|case| {
             let http = case.http.as_ref().expect("only HTTP cases come here");
             let started = Instant::now();
-            let failure = match request(http) {
-                Ok(request) => judge(http, &server.request(request)),
-                Err(message) => Some(failure(&message, None, None)),
+            let failure = match case.seed(&services.keyvalue).and_then(|()| {
+                request(http).map_err(|message| failure(&message, None, None))
+            }) {
+                Ok(request) => judge(http, &server.request(request))
+                    .or_else(|| case.check_kv(&services.keyvalue)),
+                Err(failure) => Some(failure),
             };
             result(case, failure, started.elapsed().as_secs_f64(), None)
         })

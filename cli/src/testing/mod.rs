@@ -6,15 +6,19 @@ pub mod case;
 mod http_tests;
 pub mod report;
 
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use wasmtime::component::Val;
 
 use crate::manifest::StepEntry;
 use crate::runtime::invoke::Call;
+use crate::runtime::keyvalue::Stores;
 use crate::runtime::{
-    CapturedOutput, Guest, GuestIo, InvokeError, RunError, Session, SessionOptions, UnknownImports,
+    CapturedOutput, Events, Guest, GuestIo, InvokeError, RunError, Services, Session,
+    SessionOptions, UnknownImports,
 };
 pub use case::{Failure, HttpCase, TestCase, TestOptions, TestResult};
 
@@ -31,20 +35,47 @@ pub fn run(
         .enumerate()
         .partition(|(_, case)| case.http.is_some());
     let mut results: Vec<Option<TestResult>> = vec![None; cases.len()];
+    let services = services(cases, options);
     if !calls.is_empty() {
         let bytes = crate::runtime::load(component)?;
         let batch: Vec<TestCase> = calls.iter().map(|(_, case)| (*case).clone()).collect();
-        for ((index, _), result) in calls.iter().zip(run_calls(&bytes, &batch, options)?) {
+        for ((index, _), result) in calls
+            .iter()
+            .zip(run_calls(&bytes, &batch, options, &services)?)
+        {
             results[*index] = Some(result);
         }
     }
     if !http.is_empty() {
         let batch: Vec<&TestCase> = http.iter().map(|(_, case)| *case).collect();
-        for ((index, _), result) in http.iter().zip(http_tests::run(component, &batch, options)) {
+        for ((index, _), result) in http
+            .iter()
+            .zip(http_tests::run(component, &batch, options, &services))
+        {
             results[*index] = Some(result);
         }
     }
     Ok(results.into_iter().flatten().collect())
+}
+
+/// The keyvalue buckets and configuration of a run: every bucket the sandbox grants or a
+/// case names, in memory and empty, so tests start from the same state every time and never
+/// touch a real store; cases share them in order, each seeding what it needs.
+fn services(cases: &[TestCase], options: &TestOptions) -> Services {
+    let granted = options.sandbox.keyvalue.iter().map(|grant| grant.bucket.as_str());
+    let named = cases.iter().flat_map(TestCase::buckets);
+    let names: BTreeSet<&str> = granted.chain(named).collect();
+    Services {
+        keyvalue: Arc::new(Stores::seeded(names, &Events::default())),
+        config: Arc::new(
+            options
+                .sandbox
+                .config
+                .iter()
+                .map(|value| (value.key.clone(), value.value.clone()))
+                .collect(),
+        ),
+    }
 }
 
 /// Runs call `cases` against the component in `bytes`, each on a fresh guest of one session.
@@ -52,6 +83,7 @@ fn run_calls(
     bytes: &[u8],
     cases: &[TestCase],
     options: &TestOptions,
+    services: &Services,
 ) -> anyhow::Result<Vec<TestResult>> {
     let session = Session::from_bytes(
         Path::new("component"),
@@ -68,31 +100,47 @@ fn run_calls(
             events: crate::runtime::Events::default(),
             http: options.http.clone(),
             execution: crate::runtime::Execution::Blocking,
+            services: Some(services.clone()),
         },
     )?;
-    Ok(cases.iter().map(|case| run_case(&session, case)).collect())
+    Ok(cases
+        .iter()
+        .map(|case| run_case(&session, case, &services.keyvalue))
+        .collect())
 }
 
-fn run_case(session: &Session, case: &TestCase) -> TestResult {
+fn run_case(session: &Session, case: &TestCase, stores: &Stores) -> TestResult {
     let started = Instant::now();
     let output = CapturedOutput::new();
-    let failure = match session.instantiate(&[], GuestIo::Capture(output.clone())) {
-        Err(err) => Some(Failure {
-            step: 0,
-            invoke: None,
-            message: describe_error(&err),
-            expected: None,
-            actual: None,
-        }),
-        Ok(mut guest) => case.steps.iter().enumerate().find_map(|(index, step)| {
-            run_step(session, &mut guest, step, &output)
-                .err()
-                .map(|failure| Failure {
-                    step: index + 1,
-                    invoke: step.invoke.clone(),
-                    ..failure
+    let instance = case
+        .seed(stores)
+        .and_then(|()| {
+            session
+                .instantiate(&[], GuestIo::Capture(output.clone()))
+                .map_err(|err| Failure {
+                    step: 0,
+                    invoke: None,
+                    message: describe_error(&err),
+                    expected: None,
+                    actual: None,
                 })
-        }),
+        });
+    let failure = match instance {
+        Err(failure) => Some(failure),
+        Ok(mut guest) => case
+            .steps
+            .iter()
+            .enumerate()
+            .find_map(|(index, step)| {
+                run_step(session, &mut guest, step, &output)
+                    .err()
+                    .map(|failure| Failure {
+                        step: index + 1,
+                        invoke: step.invoke.clone(),
+                        ..failure
+                    })
+            })
+            .or_else(|| case.check_kv(stores)),
     };
     TestResult {
         name: case.name.clone(),

@@ -2,6 +2,7 @@
 //! sharing one cargo target directory so wit-bindgen is compiled once for the suite.
 #![allow(dead_code)]
 
+pub mod server;
 pub mod text;
 
 use std::path::{Path, PathBuf};
@@ -241,24 +242,7 @@ pub fn assert_async_refused(lang: &str, language: &str, reason: &str) {
 
 /// The names a component exports at its top level (not those of the components inside it).
 pub fn component_exports(bytes: &[u8]) -> Vec<String> {
-    use wasmparser::Payload;
-    let mut depth = 0;
-    let mut names = Vec::new();
-    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        match payload.expect("a valid component") {
-            Payload::Version { .. } => depth += 1,
-            Payload::End(_) => depth -= 1,
-            Payload::ComponentExportSection(reader) if depth == 1 => {
-                names.extend(
-                    reader
-                        .into_iter()
-                        .map(|export| export.expect("a valid export").name.name.to_owned()),
-                );
-            }
-            _ => {}
-        }
-    }
-    names
+    top_level_names(bytes, false)
 }
 
 /// `wcomp new --template http --wasi 0.3` in `lang` (`language` as messages name it) is
@@ -323,4 +307,103 @@ pub fn new_wasi_0_3_project(dir: &Path, name: &str, lang: &str, source: Option<&
         std::fs::copy(repo_root().join(source), project.join("src/lib.rs")).unwrap();
     }
     project
+}
+
+/// The names a component imports at its top level (`wasi:keyvalue/store@0.2.0-draft`, …).
+pub fn component_imports(bytes: &[u8]) -> Vec<String> {
+    top_level_names(bytes, true)
+}
+
+/// The names of a component's top-level imports, or of its exports.
+fn top_level_names(bytes: &[u8], imports: bool) -> Vec<String> {
+    use wasmparser::Payload;
+    let mut depth = 0;
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.expect("a valid component") {
+            Payload::Version { .. } => depth += 1,
+            Payload::End(_) => depth -= 1,
+            Payload::ComponentImportSection(reader) if depth == 1 && imports => {
+                names.extend(
+                    reader
+                        .into_iter()
+                        .map(|import| import.expect("a valid import").name.name.to_owned()),
+                );
+            }
+            Payload::ComponentExportSection(reader) if depth == 1 && !imports => {
+                names.extend(
+                    reader
+                        .into_iter()
+                        .map(|export| export.expect("a valid export").name.name.to_owned()),
+                );
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// The `include` lines `wcomp new --template http --with keyvalue,config` gives a world: the
+/// `wasi:keyvalue` and `wasi:config` releases wcomp embeds (those of `wasmtime-wasi-keyvalue`
+/// and `wasmtime-wasi-config` 48.0.8).
+pub const WITH_INCLUDES: [&str; 2] = [
+    "include wasi:keyvalue/imports@0.2.0-draft;",
+    "include wasi:config/imports@0.2.0-rc.1;",
+];
+
+/// What the HTTP templates' handlers call with `--with keyvalue,config` (the greeting from
+/// `wasi:config/store`, `/visits` counted with `store` and `atomics`): what every built
+/// component imports.
+pub const WITH_IMPORTS_USED: [&str; 3] = [
+    "wasi:keyvalue/store@0.2.0-draft",
+    "wasi:keyvalue/atomics@0.2.0-draft",
+    "wasi:config/store@0.2.0-rc.1",
+];
+
+/// `wcomp new <name> --lang <lang> --template http --with keyvalue,config` (then `extra`
+/// arguments) in `dir`: its world includes both packages, whose WIT is under `wit/deps/`
+/// (`keyvalue/`, `config/`); built with `wcomp build` unmodified. The component's imports.
+#[track_caller]
+pub fn build_http_project_with_keyvalue_and_config(
+    dir: &Path,
+    name: &str,
+    lang: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let new = ["new", name, "--lang", lang, "--template", "http"];
+    run(
+        dir,
+        &[&new[..], &["--with", "keyvalue,config"], extra].concat(),
+    )
+    .success();
+    let project = dir.join(name);
+    let world = std::fs::read_to_string(project.join("wit/world.wit")).unwrap();
+    for include in WITH_INCLUDES {
+        assert!(world.contains(include), "{world}");
+    }
+    let deps = project.join("wit/deps");
+    for file in [
+        "keyvalue/store.wit",
+        "keyvalue/atomic.wit",
+        "keyvalue/batch.wit",
+        "keyvalue/world.wit",
+        "config/store.wit",
+        "config/world.wit",
+    ] {
+        assert!(deps.join(file).is_file(), "no wit/deps/{file}");
+    }
+    let built = run(&project, &["build"]).success();
+    let bytes = std::fs::read(built.stdout.trim()).unwrap();
+    component_imports(&bytes)
+}
+
+/// Whether `imports` holds each of `expected`.
+#[track_caller]
+pub fn assert_imports_all(imports: &[String], expected: &[&str]) {
+    for name in expected {
+        assert!(
+            imports.iter().any(|i| i == name),
+            "no {name} in {imports:?}"
+        );
+    }
 }

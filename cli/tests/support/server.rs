@@ -1,0 +1,114 @@
+//! A `wcomp serve` process on a free loopback port, and `curl` to talk to it.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The access-log records (`"reason": "request"`) in a server's JSON log.
+pub fn requests(log: &str) -> Vec<serde_json::Value> {
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|value| value["reason"] == "request")
+        .collect()
+}
+
+/// A running `wcomp serve` and everything it has written to stderr.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `wcomp serve <component> --addr 127.0.0.1:0 <args>` (JSON output, `-v`), and
+    /// waits until it listens.
+    pub fn start(cwd: &Path, component: &Path, args: &[&str]) -> Self {
+        let mut child = super::wcomp(cwd)
+            .args(["--format", "json", "-v", "serve"])
+            .arg(component)
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
+                    && value["reason"] == "serving"
+                {
+                    let _ = tx.send(value["url"].as_str().unwrap_or_default().to_owned());
+                }
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("the server did not start:\n{}", log.lock().unwrap()));
+        Self { child, url, log }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// `SIGTERM`, as a process manager stops a server.
+    pub fn terminate(&self) {
+        super::sigterm(&self.child);
+    }
+
+    pub fn wait(&mut self) -> Option<i32> {
+        let log = self.log.clone();
+        super::wait_for_exit(&mut self.child, || log.lock().unwrap().clone())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response as curl saw it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub headers: String,
+}
+
+/// `curl` `path` on the server, with `args` (e.g. `-X POST --data …`).
+pub fn curl(server: &Server, path: &str, args: &[&str]) -> Reply {
+    let out = Command::new("curl")
+        .args(["-s", "-S", "-D", "-", "--max-time", "60"])
+        .args(args)
+        .arg(format!("{}{}", server.url.trim_end_matches('/'), path))
+        .output()
+        .expect("curl is installed (scripts/install-deps.sh)");
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = headers
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    Reply {
+        status,
+        body: body.to_owned(),
+        headers: headers.to_owned(),
+    }
+}
