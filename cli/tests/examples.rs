@@ -109,10 +109,12 @@ fn http_polyglot_example() {
     assert!(out.stderr.contains("no problems"), "{}", out.stderr);
     let out = run(&dir, &["test"]).success();
     assert!(
-        out.stdout.ends_with("6 passed, 0 failed\n"),
+        out.stdout.ends_with("8 passed, 0 failed\n"),
         "{}",
         out.stdout
     );
+    // The tests' buckets were in memory: nothing was written to the state directory.
+    assert!(!dir.join(".wcomp/state").exists());
 
     // Served over a real socket, as the README says, and asked with a real HTTP client.
     let (server, url) = serve(&dir);
@@ -122,6 +124,10 @@ fn http_polyglot_example() {
         curl(&["-X", "POST", "-d", text, &format!("{url}stats")]),
         "{\"words\":7,\"unique\":5,\"longest\":\"The\"}\n"
     );
+    // Every instance counts in the embedded store of `[serve.keyvalue]`.
+    curl(&["-X", "POST", "-d", text, &format!("{url}stats")]);
+    assert_eq!(curl(&[&format!("{url}stats/count")]), "{\"analyzed\":2}\n");
+    assert!(dir.join(".wcomp/state/keyvalue.sqlite3").is_file());
     assert_eq!(
         curl(&["-X", "POST", "-d", text, &format!("{url}top?limit=2")]),
         "[{\"word\":\"the\",\"count\":3},{\"word\":\"cat\",\"count\":1}]\n"

@@ -39,8 +39,10 @@ func Handle(request *IncomingRequest, responseOut *ResponseOutparam) {
 	switch {
 	case target.Path == "/" && !post:
 		respond(responseOut, 200, map[string]any{
-			"routes": []string{"POST /stats", "POST /top?limit=N"},
+			"routes": []string{"POST /stats", "GET /stats/count", "POST /top?limit=N"},
 		})
+	case target.Path == "/stats/count" && !post:
+		respond(responseOut, 200, map[string]any{"analyzed": example_wordsvc_stats.Analyzed()})
 	case target.Path == "/stats" && post:
 		text, ok := readText(request, responseOut)
 		if ok {
