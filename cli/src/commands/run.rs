@@ -8,8 +8,8 @@ use crate::diagnostic::{Diagnosed, ReportResult as _};
 use crate::printer::{Message, Printer, Verbosity};
 use crate::runtime::profile::RunProfile;
 use crate::runtime::{
-    self, CacheMode, ConfigValue, DirGrant, EnvGrant, Events, KvGrant, Limits, NetGrant,
-    RunEvent, RunOptions, RunOutcome, Sandbox, cache,
+    self, CacheMode, ConfigValue, DirGrant, EnvGrant, Events, KvGrant, Limits, NetGrant, RunEvent,
+    RunOptions, RunOutcome, Sandbox, cache,
 };
 use crate::watch::WatchLoop;
 use crate::workspace::{MANIFEST, Manifest};
@@ -225,7 +225,9 @@ impl GuestFlags {
                 .extend(runtime::config::from_env(prefix, std::env::vars()).report_err()?);
         }
         for text in &self.config {
-            sandbox.config.push(text.parse::<ConfigValue>().report_err()?);
+            sandbox
+                .config
+                .push(text.parse::<ConfigValue>().report_err()?);
         }
         Ok(RunProfile {
             sandbox,

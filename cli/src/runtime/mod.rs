@@ -27,6 +27,7 @@ use crate::diagnostic::{Report as _, ReportResult as _};
 use anyhow::Context as _;
 
 pub use cache::{CacheMode, CacheOutcome};
+pub use config::ConfigValue;
 pub use engine::{Execution, Host, UnknownImports};
 pub use guest::{
     Events, GuestBacktrace, RunError, RunEvent, check_component, guest_error, instantiate_error,
@@ -34,9 +35,8 @@ pub use guest::{
 };
 pub use http::{HttpGrant, HttpHooks};
 pub use invoke::{Call, InvokeError};
-pub use limits::{LimitExceeded, Limits};
-pub use config::ConfigValue;
 pub use keyvalue::KvGrant;
+pub use limits::{LimitExceeded, Limits};
 pub use sandbox::{
     CapturedOutput, DirGrant, EnvGrant, GuestIo, NetGrant, Sandbox, SandboxError, Services,
 };

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::config::{ConfigValue, StateError};
 use super::keyvalue::KvGrant;
 use super::limits::Limits;
-use super::config::{ConfigValue, StateError};
 use super::sandbox::{DirGrant, EnvGrant, NetGrant, Sandbox};
 use crate::manifest::{ConfigEntry, Manifest, ManifestError};
 
@@ -57,7 +57,12 @@ impl RunProfile {
                 ConfigEntry::Table { value, secret } => (value.as_str(), *secret),
             };
             let value = ConfigValue::new(key, value, secret).map_err(|err| {
-                manifest.error(entry.span(), err.to_string(), "invalid configuration value", None)
+                manifest.error(
+                    entry.span(),
+                    err.to_string(),
+                    "invalid configuration value",
+                    None,
+                )
             })?;
             sandbox.config.push(value);
         }
@@ -112,7 +117,12 @@ pub fn state_grants(
     for (bucket, backend) in keyvalue {
         let grant = KvGrant::new(bucket, backend.get_ref()).map_err(|err: StateError| {
             let help = miette::Diagnostic::help(&err).map(|help| help.to_string());
-            manifest.error(backend.span(), err.to_string(), "invalid keyvalue grant", help)
+            manifest.error(
+                backend.span(),
+                err.to_string(),
+                "invalid keyvalue grant",
+                help,
+            )
         })?;
         sandbox.keyvalue.push(grant);
     }
@@ -190,7 +200,10 @@ mod tests {
         .unwrap();
         let sandbox = &read.sandbox;
         assert_eq!(sandbox.keyvalue.len(), 2);
-        assert_eq!(sandbox.state_dir.as_deref(), Some(Path::new("/project/data/state")));
+        assert_eq!(
+            sandbox.state_dir.as_deref(),
+            Some(Path::new("/project/data/state"))
+        );
         assert_eq!(sandbox.config.len(), 2);
         assert!(sandbox.config.iter().any(|v| v.key == "token" && v.secret));
         assert!(!sandbox.describe().join("\n").contains("s3cret"));
@@ -200,7 +213,11 @@ mod tests {
             Some(Path::new("/project/.wcomp/state"))
         );
         let err = profile("[run.keyvalue]\ncache = \"mysql://x\"\n").unwrap_err();
-        assert!(err.message.contains("not a keyvalue backend"), "{}", err.message);
+        assert!(
+            err.message.contains("not a keyvalue backend"),
+            "{}",
+            err.message
+        );
         assert_eq!(err.span.offset(), "[run.keyvalue]\ncache = ".len());
     }
 

@@ -347,7 +347,8 @@ impl Sandbox {
             }
         }
         for grant in other.keyvalue {
-            self.keyvalue.retain(|existing| existing.bucket != grant.bucket);
+            self.keyvalue
+                .retain(|existing| existing.bucket != grant.bucket);
             self.keyvalue.push(grant);
         }
         if other.state_dir.is_some() {
@@ -435,12 +436,22 @@ impl Sandbox {
         })
     }
 
-    /// [`Sandbox::prepare`], with the keyvalue buckets opened (the embedded store created if
-    /// a bucket is on it) and the configuration values ready for guests.
-    pub fn prepare_services(&self, events: &Events) -> Result<PreparedSandbox, SandboxError> {
+    /// [`Sandbox::prepare`], with the configuration values ready for guests and, for a
+    /// component that imports `wasi:keyvalue` (`keyvalue`), the buckets opened (the embedded
+    /// store created if a bucket is on it; nothing is created for one that does not).
+    pub fn prepare_services(
+        &self,
+        events: &Events,
+        keyvalue: bool,
+    ) -> Result<PreparedSandbox, SandboxError> {
         let mut prepared = self.prepare()?;
+        let stores = if keyvalue {
+            Stores::open(&self.keyvalue, &self.state_dir(), events)?
+        } else {
+            Stores::default()
+        };
         prepared.services = Services {
-            keyvalue: Arc::new(Stores::open(&self.keyvalue, &self.state_dir(), events)?),
+            keyvalue: Arc::new(stores),
             config: Arc::new(
                 self.config
                     .iter()

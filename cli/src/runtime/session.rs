@@ -166,7 +166,10 @@ impl Session {
                 .with_services(services),
             None => options
                 .sandbox
-                .prepare_services(&options.events)
+                .prepare_services(
+                    &options.events,
+                    super::keyvalue::imported(&engine, &component),
+                )
                 .report_err()?,
         };
         Ok(Self {

@@ -67,7 +67,10 @@ impl TestCase {
 
     /// Every bucket the test seeds or checks.
     pub fn buckets(&self) -> impl Iterator<Item = &str> {
-        self.kv.keys().chain(self.expect_kv.keys()).map(String::as_str)
+        self.kv
+            .keys()
+            .chain(self.expect_kv.keys())
+            .map(String::as_str)
     }
 }
 

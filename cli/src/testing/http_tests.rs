@@ -58,9 +58,10 @@ pub fn run(
         .map(|case| {
             let http = case.http.as_ref().expect("only HTTP cases come here");
             let started = Instant::now();
-            let failure = match case.seed(&services.keyvalue).and_then(|()| {
-                request(http).map_err(|message| failure(&message, None, None))
-            }) {
+            let failure = match case
+                .seed(&services.keyvalue)
+                .and_then(|()| request(http).map_err(|message| failure(&message, None, None)))
+            {
                 Ok(request) => judge(http, &server.request(request))
                     .or_else(|| case.check_kv(&services.keyvalue)),
                 Err(failure) => Some(failure),

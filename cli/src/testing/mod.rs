@@ -62,7 +62,11 @@ pub fn run(
 /// case names, in memory and empty, so tests start from the same state every time and never
 /// touch a real store; cases share them in order, each seeding what it needs.
 fn services(cases: &[TestCase], options: &TestOptions) -> Services {
-    let granted = options.sandbox.keyvalue.iter().map(|grant| grant.bucket.as_str());
+    let granted = options
+        .sandbox
+        .keyvalue
+        .iter()
+        .map(|grant| grant.bucket.as_str());
     let named = cases.iter().flat_map(TestCase::buckets);
     let names: BTreeSet<&str> = granted.chain(named).collect();
     Services {
@@ -112,19 +116,17 @@ fn run_calls(
 fn run_case(session: &Session, case: &TestCase, stores: &Stores) -> TestResult {
     let started = Instant::now();
     let output = CapturedOutput::new();
-    let instance = case
-        .seed(stores)
-        .and_then(|()| {
-            session
-                .instantiate(&[], GuestIo::Capture(output.clone()))
-                .map_err(|err| Failure {
-                    step: 0,
-                    invoke: None,
-                    message: describe_error(&err),
-                    expected: None,
-                    actual: None,
-                })
-        });
+    let instance = case.seed(stores).and_then(|()| {
+        session
+            .instantiate(&[], GuestIo::Capture(output.clone()))
+            .map_err(|err| Failure {
+                step: 0,
+                invoke: None,
+                message: describe_error(&err),
+                expected: None,
+                actual: None,
+            })
+    });
     let failure = match instance {
         Err(failure) => Some(failure),
         Ok(mut guest) => case

@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex};
 use wasmtime::Engine;
 use wasmtime::component::{Component, HasData, Linker, Resource, ResourceTable};
 
-use super::guest::{Events, RunEvent};
 use super::config::StateError;
+use super::guest::{Events, RunEvent};
 
 /// Where a bucket's data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,11 +274,7 @@ impl Stores {
     /// Opens what `grants` name: the embedded database in `state_dir` (created if needed)
     /// if any bucket is on it, one connection set per Redis URL. Redis is connected on first
     /// use, so a server starts while Redis is still coming up.
-    pub fn open(
-        grants: &[KvGrant],
-        state_dir: &Path,
-        events: &Events,
-    ) -> Result<Self, StateError> {
+    pub fn open(grants: &[KvGrant], state_dir: &Path, events: &Events) -> Result<Self, StateError> {
         let mut embedded_store = None;
         let mut redis_servers: BTreeMap<&str, Arc<redis::Redis>> = BTreeMap::new();
         let mut buckets = BTreeMap::new();
