@@ -6,15 +6,19 @@
 //!   (offline machines, filtered proxies, `GOPROXY=off`);
 //! - the WASI 0.2 and 0.3 WIT packages (`wasi:http`, `wasi:io`, `wasi:cli`, …) in the
 //!   `wasmtime-wasi-http` crate, the exact versions the embedded runtime serves, for the HTTP
-//!   templates.
+//!   templates;
+//! - the `wasi:keyvalue` and `wasi:config` packages in the `wasmtime-wasi-keyvalue` and
+//!   `wasmtime-wasi-config` crates, the versions the runtime links, for projects whose world
+//!   includes them (`wcomp new --template http --with keyvalue,config`).
 //!
 //! The crates' sources are found where cargo unpacks them, without asking cargo about the
 //! dependency graph: `cargo metadata --offline` needs every package of the graph downloaded,
 //! dev-dependencies included, which `cargo build` and `cargo install` never do. Cargo has
 //! unpacked every dependency before any build script runs, so one of these holds each:
 //!
-//! - `$WCOMP_<CRATE>_DIR` (`WCOMP_WIT_BINDGEN_GO_DIR`, `WCOMP_WASMTIME_WASI_HTTP_DIR`), when
-//!   set (for unusual source layouts);
+//! - `$WCOMP_<CRATE>_DIR` (`WCOMP_WIT_BINDGEN_GO_DIR`, `WCOMP_WASMTIME_WASI_HTTP_DIR`,
+//!   `WCOMP_WASMTIME_WASI_KEYVALUE_DIR`, `WCOMP_WASMTIME_WASI_CONFIG_DIR`), when set (for
+//!   unusual source layouts);
 //! - a sibling of this package's directory (`cargo install wcomp`, vendored sources);
 //! - `$CARGO_HOME/registry/src/<index>/` (a checkout built with cargo).
 //!
@@ -32,6 +36,10 @@ use std::path::{Path, PathBuf};
 const WIT_BINDGEN_GO_VERSION: &str = "0.63.0";
 /// The `wasmtime-wasi-http` release wcomp depends on (pinned with `=` in the workspace manifest).
 const WASMTIME_WASI_HTTP_VERSION: &str = "48.0.8";
+/// The `wasmtime-wasi-keyvalue` release wcomp depends on (pinned with `=` in the workspace manifest).
+const WASMTIME_WASI_KEYVALUE_VERSION: &str = "48.0.8";
+/// The `wasmtime-wasi-config` release wcomp depends on (pinned with `=` in the workspace manifest).
+const WASMTIME_WASI_CONFIG_VERSION: &str = "48.0.8";
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -106,7 +114,45 @@ fn embed_wasi_wit(manifest_dir: &Path, out_dir: &Path) {
         );
     }
     write_wit_files(&mut out, "WASI_P3_WIT", p3.as_deref());
+    for (crate_name, version, package, constant) in [
+        (
+            "wasmtime-wasi-keyvalue",
+            WASMTIME_WASI_KEYVALUE_VERSION,
+            "keyvalue",
+            "KEYVALUE_WIT",
+        ),
+        (
+            "wasmtime-wasi-config",
+            WASMTIME_WASI_CONFIG_VERSION,
+            "config",
+            "CONFIG_WIT",
+        ),
+    ] {
+        let deps = package_wit_dir(manifest_dir, crate_name, version, package);
+        write_wit_files(&mut out, constant, deps.as_deref());
+    }
     std::fs::write(out_dir.join("wasi_wit.rs"), out).expect("cannot write wasi_wit.rs");
+}
+
+/// `wit/deps/<package>/` of `crate_name` at `version` (where wasmtime's `wasi-*` crates keep the
+/// WASI package they implement), or a warning and `None` when its sources are not found.
+fn package_wit_dir(
+    manifest_dir: &Path,
+    crate_name: &str,
+    version: &str,
+    package: &str,
+) -> Option<PathBuf> {
+    let found = candidates(manifest_dir, crate_name, version)
+        .into_iter()
+        .map(|dir| dir.join("wit").join("deps").join(package))
+        .find(|dir| dir.join("world.wit").is_file());
+    if found.is_none() {
+        let variable = format!("WCOMP_{}_DIR", crate_name.to_uppercase().replace('-', "_"));
+        println!(
+            "cargo::warning=the sources of {crate_name} {version} were not found; wcomp is built without the `wasi:{package}` WIT its scaffolds use (set {variable} to the crate's directory to include it)"
+        );
+    }
+    found
 }
 
 /// `pub const <name>: &[(&str, &str)]` listing the `.wit` files of `deps`, sorted by name.

@@ -236,3 +236,57 @@ fn a_closed_pipe_keeps_the_exit_status() {
     assert_eq!(closed.code, Some(1), "{}", closed.stderr);
     assert!(!closed.stderr.contains("panicked"), "{}", closed.stderr);
 }
+
+/// `--with` names the packages it takes when given another, goes with `--template http`
+/// only, and is refused inside a workspace (a member has no WIT of its own to add them to);
+/// nothing is written in any case.
+#[test]
+fn new_refuses_with_where_it_does_not_apply() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let http = ["new", "hello", "--lang", "go", "--template", "http"];
+    let out = run(dir, &[&http[..], &["--with", "keyvalue,sql"]].concat()).failure(1);
+    assert!(
+        out.stderr
+            .contains("invalid value 'sql' for '--with <PACKAGE>'"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("[possible values: keyvalue, config]"),
+        "{}",
+        out.stderr
+    );
+    let out = run(dir, &["new", "hello", "--lang", "go", "--with", "config"]).failure(1);
+    assert!(
+        out.stderr
+            .contains("error: `--with` adds WASI packages to the world of `--template http`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("include wasi:config/imports@0.2.0-rc.1;"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.join("hello").exists());
+
+    run(dir, &["new", "ws", "--workspace"]).success();
+    let ws = dir.join("ws");
+    let before = snapshot_tree(&ws);
+    let out = run(&ws, &[&http[..], &["--with", "keyvalue"]].concat()).failure(1);
+    assert!(
+        out.stderr
+            .contains("error: `--with` is not supported for workspace components yet"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("include wasi:keyvalue/imports@0.2.0-draft;"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(snapshot_tree(&ws), before);
+}

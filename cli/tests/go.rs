@@ -831,3 +831,23 @@ fn go_http_handlers_keep_their_names_beside_a_wasi_0_3_member() {
         assert!(ws.join(member).join("wasi_http_types").is_dir(), "{member}");
     }
 }
+
+/// `--template http --with keyvalue,config`: the world includes both packages, and the Go
+/// handler, on the bindings wit-bindgen-go generates for them, builds unmodified into a
+/// component that imports what it calls: `wasi:config/store` for its greeting,
+/// `wasi:keyvalue/store` and `atomics` for `/visits`. `batch`, which it never calls, is not
+/// imported: the Go linker drops the unused functions and wit-component keeps only the imports
+/// the code uses. Served, it answers `GET /` without grants, and with them reads its
+/// configuration and counts in its bucket.
+#[test]
+fn the_http_template_with_keyvalue_and_config_builds_and_imports_them() {
+    let temp = tempdir();
+    let case = support::WithTemplate {
+        name: "kv-go",
+        lang: "go",
+        extra: &[],
+        greeting: "Hello from Go!\n",
+        imports_whole_world: false,
+    };
+    support::check_http_template_with_keyvalue_and_config(temp.path(), &case);
+}

@@ -686,3 +686,26 @@ fn the_wasi_0_3_http_template_is_refused_with_what_to_use_instead() {
         "componentize-js 0.23 cannot build async exports",
     );
 }
+
+/// `--template http --with keyvalue,config`: the world (at the WASI release componentize-js
+/// exports its handler at) includes both packages, and `app.js` imports what it calls from
+/// them. componentize-js builds it unmodified into a component that imports every function of
+/// the world, `batch` too. Served, it answers `GET /` without grants, and with them reads its
+/// configuration and counts in its bucket.
+#[test]
+fn the_http_template_with_keyvalue_and_config_builds_and_imports_them() {
+    let temp = tempdir();
+    let case = support::WithTemplate {
+        name: "kv-js",
+        lang: "js",
+        extra: &[],
+        greeting: "Hello from JavaScript!\n",
+        imports_whole_world: true,
+    };
+    support::check_http_template_with_keyvalue_and_config(temp.path(), &case);
+    let app = std::fs::read_to_string(temp.path().join("kv-js/app.js")).unwrap();
+    assert!(
+        app.contains("import { open } from 'wasi:keyvalue/store@0.2.0-draft';"),
+        "{app}"
+    );
+}

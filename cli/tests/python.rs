@@ -712,3 +712,22 @@ fn wasi_0_2_and_0_3_http_handlers_share_a_workspace() {
     );
     assert!(support::lifts_async(&new), "`handle` is not lifted async");
 }
+
+/// `--template http --with keyvalue,config`, for WASI 0.2 and 0.3: the world includes both
+/// packages, and the handler builds unmodified with componentize-py, which imports every
+/// function of the world whether the code calls it or not: `batch` too. Served, each answers
+/// `GET /` without grants, and with them reads its configuration and counts in its bucket.
+#[test]
+fn the_http_templates_with_keyvalue_and_config_build_and_import_them() {
+    let temp = tempdir();
+    for (name, extra) in [("kv-py", &[][..]), ("kv-py-p3", &["--wasi", "0.3"][..])] {
+        let case = support::WithTemplate {
+            name,
+            lang: "python",
+            extra,
+            greeting: "Hello from Python!\n",
+            imports_whole_world: true,
+        };
+        support::check_http_template_with_keyvalue_and_config(temp.path(), &case);
+    }
+}

@@ -620,3 +620,120 @@ fn a_wasi_0_3_command_mixing_0_2_imports_runs() {
     let failed = run(dir, &["run", &component, "--", "fail"]).failure(1);
     assert_eq!(failed.stdout, "0.3 stdout: fail\n");
 }
+
+/// `--template http --with keyvalue,config`, for WASI 0.2 (wstd) and 0.3 (wasip3): the crate
+/// keeps its HTTP export, and gets a `wit/` whose world holds the two includes alone, for
+/// `wit_bindgen::generate!`. It builds unmodified into a component that imports what the
+/// handler calls: `wasi:config/store` for its greeting, `wasi:keyvalue/store` and `atomics`
+/// for `/visits`. `batch`, which it never calls, is not imported: wit-component keeps only
+/// the imports the code uses. Served, it answers `GET /` without grants, and with them reads
+/// its configuration and counts in its bucket.
+#[test]
+fn the_http_templates_with_keyvalue_and_config_build_and_import_them() {
+    let temp = tempdir();
+    let dir = temp.path();
+    for (name, extra, export) in [
+        ("kv-p2", &[][..], "wasi:http/incoming-handler@0.2."),
+        ("kv-p3", &["--wasi", "0.3"][..], "wasi:http/handler@0.3."),
+    ] {
+        let case = support::WithTemplate {
+            name,
+            lang: "rust",
+            extra,
+            greeting: "Hello from Rust!\n",
+            imports_whole_world: false,
+        };
+        let component = support::check_http_template_with_keyvalue_and_config(dir, &case);
+        let world = std::fs::read_to_string(dir.join(name).join("wit/world.wit")).unwrap();
+        assert!(world.contains("world imports {"), "{world}");
+        assert!(!world.contains("include wasi:http"), "{world}");
+        let lib = std::fs::read_to_string(dir.join(name).join("src/lib.rs")).unwrap();
+        assert!(
+            lib.contains(
+                r#"wit_bindgen::generate!({ world: "imports", path: "wit", generate_all });"#
+            ),
+            "{lib}"
+        );
+        let exports = support::component_exports(&std::fs::read(&component).unwrap());
+        assert!(
+            exports.iter().any(|name| name.starts_with(export)),
+            "{exports:?}"
+        );
+    }
+}
+
+/// A world in a single `--wit` file that exports an interface of its own and imports
+/// `wasi:keyvalue/store`, `atomics` and `batch`: `wcomp new` resolves `wasi:keyvalue` from
+/// wcomp's own copy and writes it to `wit/deps/keyvalue/`, the stubs build, and once the code
+/// calls the three the component imports them.
+#[test]
+fn a_wit_world_importing_wasi_keyvalue_gets_the_package_and_builds() {
+    let temp = tempdir();
+    let dir = temp.path();
+    std::fs::write(
+        dir.join("counter.wit"),
+        "package acme:counter@0.1.0;
+
+interface api {
+  add: func(bucket: string, key: string, delta: u64) -> result<u64, string>;
+  reset: func(bucket: string, keys: list<string>) -> result<_, string>;
+}
+
+world counter {
+  import wasi:keyvalue/store@0.2.0-draft;
+  import wasi:keyvalue/atomics@0.2.0-draft;
+  import wasi:keyvalue/batch@0.2.0-draft;
+  export api;
+}
+",
+    )
+    .unwrap();
+    let args = ["new", "counter", "--lang", "rust", "--wit", "counter.wit"];
+    run(dir, &args).success();
+    let project = dir.join("counter");
+    assert!(project.join("wit/counter.wit").is_file());
+    let store = std::fs::read_to_string(project.join("wit/deps/keyvalue/world.wit")).unwrap();
+    assert!(
+        store.contains("package wasi:keyvalue@0.2.0-draft;"),
+        "{store}"
+    );
+    // Nothing is written beside the user's file.
+    assert!(!dir.join("deps").exists());
+    run(&project, &["build"]).success();
+
+    std::fs::write(
+        project.join("src/lib.rs"),
+        r#"wit_bindgen::generate!({ world: "counter", path: "wit", generate_all });
+
+use exports::acme::counter::api::Guest;
+use wasi::keyvalue::{atomics, batch, store};
+
+struct Component;
+
+impl Guest for Component {
+    fn add(bucket: String, key: String, delta: u64) -> Result<u64, String> {
+        let bucket = store::open(&bucket).map_err(|err| format!("{err:?}"))?;
+        atomics::increment(&bucket, &key, delta).map_err(|err| format!("{err:?}"))
+    }
+
+    fn reset(bucket: String, keys: Vec<String>) -> Result<(), String> {
+        let bucket = store::open(&bucket).map_err(|err| format!("{err:?}"))?;
+        batch::delete_many(&bucket, &keys).map_err(|err| format!("{err:?}"))
+    }
+}
+
+export!(Component);
+"#,
+    )
+    .unwrap();
+    let built = run(&project, &["build"]).success();
+    let imports = support::component_imports(&std::fs::read(built.stdout.trim()).unwrap());
+    support::assert_imports_all(
+        &imports,
+        &[
+            "wasi:keyvalue/store@0.2.0-draft",
+            "wasi:keyvalue/atomics@0.2.0-draft",
+            "wasi:keyvalue/batch@0.2.0-draft",
+        ],
+    );
+}

@@ -165,9 +165,12 @@ impl Drop for Redis {
     }
 }
 
+/// What one `GET /visits` got: see [`visit`].
+type Visit = Result<u64, Option<u16>>;
+
 /// `GET /visits`: the count the server answered, or the status when it is not 200, or `None`
 /// when the request failed (the server gone).
-fn visit(url: &str) -> Result<u64, Option<u16>> {
+fn visit(url: &str) -> Visit {
     let out = Command::new("curl")
         .args(["-s", "-S", "--max-time", "30", "-w", "\n%{http_code}"])
         .arg(format!("{}/visits", url.trim_end_matches('/')))
@@ -193,7 +196,7 @@ fn load(
     urls: Vec<String>,
     threads: usize,
     stop: Arc<AtomicBool>,
-) -> Vec<std::thread::JoinHandle<Vec<Result<u64, Option<u16>>>>> {
+) -> Vec<std::thread::JoinHandle<Vec<Visit>>> {
     (0..threads)
         .map(|thread| {
             let urls = urls.clone();
@@ -595,7 +598,7 @@ fn redis_stopped_and_restarted_under_load_gives_errors_then_reconnects() {
         "only counts and the handler's 503s: {answers:?}"
     );
     assert!(answers.iter().any(|a| a.is_ok()));
-    assert!(answers.iter().any(|a| *a == Err(Some(503))));
+    assert!(answers.contains(&Err(Some(503))));
     assert!(redis.answers());
     let log = server.log();
     assert!(log.contains("lost Redis"), "{log}");

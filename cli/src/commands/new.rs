@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::diagnostic::Report as _;
 use crate::manifest::Language;
 use crate::printer::{Message, Printer};
-use crate::scaffold::{self, NewOptions, Scaffolded, Template, WasiVersion};
+use crate::scaffold::{self, HttpTemplate, NewOptions, Scaffolded, Template, WasiVersion};
 use crate::workspace::Workspace;
 use crate::{Context, ExitStatus};
 
@@ -28,6 +28,8 @@ use crate::{Context, ExitStatus};
 ///   wcomp new hello --lang go --template http && wcomp serve hello/target/wcomp/hello.wasm
 ///
 ///   wcomp new hello --lang python --template http --wasi 0.3
+///
+///   wcomp new counter --lang rust --template http --with keyvalue,config
 ///
 ///   wcomp new analyzer --lang rust --wit ../wit --world analyzer
 ///
@@ -69,6 +71,19 @@ pub struct NewArgs {
     #[arg(long, value_enum, value_name = "VERSION", conflicts_with = "workspace")]
     pub wasi: Option<WasiArg>,
 
+    /// With `--template http`: WASI packages the handler's world also includes, comma-separated
+    /// or repeated: `keyvalue` (`wasi:keyvalue/imports`: buckets of key-value state) and
+    /// `config` (`wasi:config/imports`: configuration values). Their WIT goes under
+    /// `wit/deps/`, from wcomp's own copy.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "PACKAGE",
+        value_delimiter = ',',
+        conflicts_with = "workspace"
+    )]
+    pub with: Vec<WithArg>,
+
     /// With `--lang js`: write `app.ts` and the world's types; `wcomp build` writes the types
     /// again from the WIT and compiles `app.ts` with the TypeScript compiler.
     #[arg(long)]
@@ -105,12 +120,29 @@ impl From<WasiArg> for WasiVersion {
     }
 }
 
-/// The template `--template` and `--wasi` ask for; `--wasi` goes with `--template http` only.
+/// WASI packages `--with` adds to an HTTP handler's world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WithArg {
+    /// `wasi:keyvalue/imports`: key-value buckets (`store`, `atomics`, `batch`).
+    Keyvalue,
+    /// `wasi:config/imports`: configuration values (`store`).
+    Config,
+}
+
+/// The template `--template`, `--wasi` and `--with` ask for; `--wasi` and `--with` go with
+/// `--template http` only.
 fn template(args: &NewArgs) -> anyhow::Result<Template> {
     match (args.template, args.wasi) {
-        (TemplateArg::Example, None) => Ok(Template::Example),
         (TemplateArg::Example, Some(_)) => Err(scaffold::ScaffoldError::WasiWithoutHttp.report()),
-        (TemplateArg::Http, wasi) => Ok(Template::Http(wasi.map(Into::into).unwrap_or_default())),
+        (TemplateArg::Example, None) if !args.with.is_empty() => {
+            Err(scaffold::ScaffoldError::WithWithoutHttp.report())
+        }
+        (TemplateArg::Example, None) => Ok(Template::Example),
+        (TemplateArg::Http, wasi) => Ok(Template::Http(HttpTemplate {
+            wasi: wasi.map(Into::into).unwrap_or_default(),
+            keyvalue: args.with.contains(&WithArg::Keyvalue),
+            config: args.with.contains(&WithArg::Config),
+        })),
     }
 }
 
@@ -237,5 +269,71 @@ impl Message for Created<'_> {
             );
             printer.note(format_args!("build it with `wcomp build {dir}`"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    /// `wcomp new hello <args>`, the arguments split at spaces.
+    fn parse(args: &str) -> Result<NewArgs, clap::Error> {
+        let args = ["wcomp", "new", "hello"].into_iter().chain(args.split(' '));
+        match Cli::try_parse_from(args)?.command {
+            Command::New(args) => Ok(args),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    fn http(args: &str) -> HttpTemplate {
+        match template(&parse(args).unwrap()).unwrap() {
+            Template::Http(http) => http,
+            Template::Example => panic!("not an HTTP template"),
+        }
+    }
+
+    #[test]
+    fn with_takes_a_list_or_repeats() {
+        assert_eq!(http("--lang go --template http"), HttpTemplate::default());
+        let both = HttpTemplate {
+            keyvalue: true,
+            config: true,
+            ..HttpTemplate::default()
+        };
+        for with in [
+            "--with keyvalue,config",
+            "--with config --with keyvalue",
+            "--with keyvalue --with keyvalue,config",
+        ] {
+            assert_eq!(http(&format!("--lang rust --template http {with}")), both);
+        }
+        let p3 = http("--lang python --template http --wasi 0.3 --with config");
+        assert_eq!(
+            (p3.wasi, p3.keyvalue, p3.config),
+            (WasiVersion::P3, false, true)
+        );
+    }
+
+    #[test]
+    fn with_names_the_accepted_packages_when_given_another() {
+        let err = parse("--lang rust --template http --with keyvalue,redis").unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("invalid value 'redis' for '--with"), "{err}");
+        assert!(err.contains("[possible values: keyvalue, config]"), "{err}");
+    }
+
+    #[test]
+    fn with_goes_with_the_http_template_only() {
+        let args = parse("--lang rust --with keyvalue").unwrap();
+        let err = format!("{:#}", template(&args).unwrap_err());
+        assert!(
+            err.contains("`--with` adds WASI packages to the world of `--template http`"),
+            "{err}"
+        );
+        let err = parse("--workspace --with config").unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
 }

@@ -67,18 +67,18 @@ pub fn from_world(
     }
 }
 
-/// The HTTP template in `language` for WASI release `wasi`, and the world it implements; a
-/// language whose toolchain cannot build a handler of that release refuses.
+/// The HTTP template in `language` (its WASI release and `--with` imports), and the world it
+/// implements; a language whose toolchain cannot build a handler of that release refuses.
 pub fn http_project(
     language: Language,
     name: &str,
-    wasi: http::WasiVersion,
+    template: http::HttpTemplate,
 ) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     match language {
-        Language::Rust => Ok(rust::http_project(name, wasi)),
-        Language::Go => go::http_project(name, wasi),
-        Language::Python => python::http_project(name, wasi),
-        Language::Js => js::http_project(name, wasi),
+        Language::Rust => rust::http_project(name, template),
+        Language::Go => go::http_project(name, template),
+        Language::Python => python::http_project(name, template),
+        Language::Js => js::http_project(name, template),
     }
 }
 
@@ -93,14 +93,15 @@ pub fn http_files(
     world: WorldId,
     wasi: http::WasiVersion,
 ) -> Result<Vec<ProjectFile>, ScaffoldError> {
+    let template = http::HttpTemplate::from(wasi);
     match language {
-        Language::Rust => Ok(rust::http_project(name, wasi).1),
+        Language::Rust => Ok(rust::http_project(name, template)?.1),
         // Their refusal, with why.
         Language::Go | Language::Js if wasi == http::WasiVersion::P3 => {
-            http_project(language, name, wasi).map(|(_, files)| files)
+            http_project(language, name, template).map(|(_, files)| files)
         }
-        Language::Go => go::http_files(name, package, world),
-        Language::Python => Ok(python::http_files(name, wasi)),
-        Language::Js => Ok(js::http_files(name)),
+        Language::Go => go::http_files(name, package, world, template),
+        Language::Python => python::http_files(name, template),
+        Language::Js => js::http_files(name, template),
     }
 }

@@ -31,6 +31,14 @@ pub enum ScaffoldError {
         "add `--template http`; the example and `--wit` stubs take their WASI packages from their WIT"
     ))]
     WasiWithoutHttp,
+    /// `--with` without `--template http`.
+    #[error("`--with` adds WASI packages to the world of `--template http`")]
+    #[diagnostic(help(
+        "add `--template http`; with `--wit`, give your world the line `include wasi:keyvalue/imports@{};` or `include wasi:config/imports@{};` instead",
+        crate::wit::wasi::KEYVALUE.version().unwrap_or_default(),
+        crate::wit::wasi::CONFIG.version().unwrap_or_default()
+    ))]
+    WithWithoutHttp,
     /// `--template http` brings its own world.
     #[error("`--template http` makes the project's world itself; it does not take `--wit`")]
     #[diagnostic(help(
@@ -102,24 +110,61 @@ pub fn resolved(files: &[ProjectFile], item: &str) -> Result<WitPackage, Scaffol
         item: item.into(),
         reason: err.to_string(),
     };
-    let temp = tempfile::tempdir().map_err(|err| unsupported(&err))?;
+    let temp = stage_wit(files).map_err(|err| unsupported(&err))?;
+    WitPackage::load(temp.path()).map_err(|err| unsupported(&err))
+}
+
+/// `files` (paths under `wit/`) written into a fresh temporary directory, which becomes a WIT
+/// package directory: `wit/world.wit` is `<temp>/world.wit`, `wit/deps/…` `<temp>/deps/…`.
+pub fn stage_wit(files: &[ProjectFile]) -> anyhow::Result<tempfile::TempDir> {
+    let temp = tempfile::tempdir()?;
     for file in files {
         let path = temp
             .path()
             .join(file.path.strip_prefix("wit").unwrap_or(&file.path));
         if let Some(parent) = path.parent() {
-            fs_err::create_dir_all(parent).map_err(|err| unsupported(&err))?;
+            fs_err::create_dir_all(parent)?;
         }
-        crate::fsutil::write(&path, &file.contents).map_err(|err| unsupported(&err))?;
+        crate::fsutil::write(&path, &file.contents)?;
     }
-    WitPackage::load(temp.path()).map_err(|err| unsupported(&err))
+    Ok(temp)
 }
 
-/// Replaces `{{key}}` placeholders in a template.
+/// Replaces `{{key}}` placeholders in a template (see [`render_sections`] for optional parts).
 pub fn render(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
     for (key, value) in values {
         out = out.replace(&format!("{{{{{key}}}}}"), value);
+    }
+    out
+}
+
+/// Keeps or drops the optional parts of a template: the lines between `{{#name}}` and
+/// `{{/name}}` stay when `name` is in `enabled`, those between `{{^name}}` and `{{/name}}` when
+/// it is not. Each marker stands on a line of its own, which goes; sections may nest. A
+/// template without markers comes back unchanged, so optional parts cost the plain project
+/// nothing.
+pub fn render_sections(template: &str, enabled: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len());
+    // Whether each open section keeps its lines.
+    let mut open: Vec<(&str, bool)> = Vec::new();
+    for line in template.split_inclusive('\n') {
+        let marker = line
+            .trim()
+            .strip_prefix("{{")
+            .and_then(|rest| rest.strip_suffix("}}"));
+        let marked = |sigil| marker.and_then(|m: &str| m.strip_prefix(sigil));
+        if let Some(name) = marked('#') {
+            open.push((name, enabled.contains(&name)));
+        } else if let Some(name) = marked('^') {
+            open.push((name, !enabled.contains(&name)));
+        } else if let Some(name) = marked('/')
+            && open.last().is_some_and(|(open, _)| *open == name)
+        {
+            open.pop();
+        } else if open.iter().all(|(_, keep)| *keep) {
+            out.push_str(line);
+        }
     }
     out
 }
@@ -132,4 +177,26 @@ pub fn component_manifest(name: &str, language: Language, world: &str) -> Projec
             "# Read by `wcomp build`: what this component is and which WIT world it implements.\n[component]\nname = \"{name}\"\nlang = \"{language}\"\nworld = \"{world}\"\n"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_keep_or_drop_their_lines() {
+        let template = "a\n{{#kv}}\nkv\n{{#config}}\nboth\n{{/config}}\n{{/kv}}\n{{^kv}}\nplain\n{{/kv}}\nz {{x}}\n";
+        assert_eq!(render_sections(template, &[]), "a\nplain\nz {{x}}\n");
+        assert_eq!(render_sections(template, &["kv"]), "a\nkv\nz {{x}}\n");
+        assert_eq!(
+            render_sections(template, &["kv", "config"]),
+            "a\nkv\nboth\nz {{x}}\n"
+        );
+        assert_eq!(
+            render_sections(template, &["config"]),
+            "a\nplain\nz {{x}}\n"
+        );
+        // Placeholders are not markers.
+        assert_eq!(render_sections("{{x}}\n", &[]), "{{x}}\n");
+    }
 }

@@ -1,12 +1,11 @@
-//! `wasi:config/store@0.2.0-draft`: the values a guest reads with `get` and `get-all`, from
-//! `[config]` in `wcomp.toml`, `--config key=value` and `--config-env PREFIX` (every
-//! environment variable `PREFIX_KEY`, read as `key`). A value marked secret (`--config-env`
-//! values always are) is never written to a log: only its key is.
+//! `wasi:config/store` (`0.2.0-rc.1`, and `0.2.0-draft`): the values a guest reads with `get`
+//! and `get-all`, from `[config]` in `wcomp.toml`, `--config key=value` and `--config-env
+//! PREFIX` (every environment variable `PREFIX_KEY`, read as `key`). A value marked secret
+//! (`--config-env` values always are) is never written to a log: only its key is.
 
 use std::fmt;
-use std::str::FromStr;
-
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// Errors in a keyvalue grant, a configuration value, or in opening the embedded store.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -147,4 +146,96 @@ mod tests {
         assert!(!format!("{values:?}").contains("postgres"));
         assert!(!values[0].describe().contains("postgres"));
     }
+}
+
+/// The `wasi:config/store` functions of `0.2.0-rc.1` (what wasmtime 48 serves and wcomp's
+/// scaffolds use). `0.2.0-draft`, what earlier SDKs built against, differs in its version
+/// alone, so [`add_to_linker`] defines its functions with the same types.
+mod rc1 {
+    wasmtime::component::bindgen!({
+        inline: "
+            package wasi:config@0.2.0-rc.1;
+            interface store {
+                variant error { upstream(string), io(string) }
+                get: func(key: string) -> result<option<string>, error>;
+                get-all: func() -> result<list<tuple<string, string>>, error>;
+            }
+            world imports { import store; }
+        ",
+        world: "imports",
+        imports: { default: trappable },
+    });
+}
+
+use rc1::wasi::config::store::Error as ConfigError;
+
+/// The values guests of a session read, by key.
+pub type ConfigValues = std::collections::BTreeMap<String, String>;
+
+/// What the bindings read.
+pub struct ConfigView<'a>(pub &'a ConfigValues);
+
+/// The host state that carries a [`ConfigView`].
+pub trait ConfigHost: Send + 'static {
+    fn config(&mut self) -> ConfigView<'_>;
+}
+
+struct HasConfig;
+impl wasmtime::component::HasData for HasConfig {
+    type Data<'a> = ConfigView<'a>;
+}
+
+impl ConfigView<'_> {
+    fn get(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn all(&self) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
+    }
+}
+
+impl rc1::wasi::config::store::Host for ConfigView<'_> {
+    fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, ConfigError>> {
+        Ok(Ok(ConfigView::get(self, &key)))
+    }
+
+    fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, ConfigError>> {
+        Ok(Ok(self.all()))
+    }
+}
+
+/// Whether `component` imports `wasi:config`.
+pub fn imported(engine: &wasmtime::Engine, component: &wasmtime::component::Component) -> bool {
+    component
+        .component_type()
+        .imports(engine)
+        .any(|(name, _)| name.starts_with("wasi:config/"))
+}
+
+/// Adds `wasi:config/store` in both releases.
+pub fn add_to_linker<T: ConfigHost>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> anyhow::Result<()> {
+    fn view<T: ConfigHost>(host: &mut T) -> ConfigView<'_> {
+        host.config()
+    }
+    rc1::wasi::config::store::add_to_linker::<T, HasConfig>(linker, view::<T>)?;
+    let mut draft = linker.instance("wasi:config/store@0.2.0-draft")?;
+    draft.func_wrap(
+        "get",
+        |mut cx: wasmtime::StoreContextMut<'_, T>, (key,): (String,)| {
+            Ok((Ok::<_, ConfigError>(cx.data_mut().config().get(&key)),))
+        },
+    )?;
+    draft.func_wrap(
+        "get-all",
+        |mut cx: wasmtime::StoreContextMut<'_, T>, (): ()| {
+            Ok((Ok::<_, ConfigError>(cx.data_mut().config().all()),))
+        },
+    )?;
+    Ok(())
 }

@@ -13,6 +13,7 @@ use wasmtime::{CacheStore, Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use super::config::{ConfigHost, ConfigView};
 use super::http::HttpHooks;
 use super::keyvalue::{self, KvHost, KvView};
 use super::sandbox::Services;
@@ -74,6 +75,12 @@ impl KvHost for Host {
             stores: &self.services.keyvalue,
             table: &mut self.table,
         }
+    }
+}
+
+impl ConfigHost for Host {
+    fn config(&mut self) -> ConfigView<'_> {
+        ConfigView(&self.services.config)
     }
 }
 
@@ -240,14 +247,8 @@ fn add_services(
     if keyvalue::imported(engine, component) {
         keyvalue::add_to_linker(linker, blocking)?;
     }
-    let config = component
-        .component_type()
-        .imports(engine)
-        .any(|(name, _)| name.starts_with("wasi:config/"));
-    if config {
-        wasmtime_wasi_config::add_to_linker(linker, |host: &mut Host| {
-            wasmtime_wasi_config::WasiConfig::new(&host.services.config)
-        })?;
+    if super::config::imported(engine, component) {
+        super::config::add_to_linker(linker)?;
     }
     Ok(())
 }

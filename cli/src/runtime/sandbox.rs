@@ -523,7 +523,7 @@ pub struct PreparedSandbox {
 #[derive(Clone, Default)]
 pub struct Services {
     pub keyvalue: Arc<Stores>,
-    pub config: Arc<wasmtime_wasi_config::WasiConfigVariables>,
+    pub config: Arc<super::config::ConfigValues>,
 }
 
 impl std::fmt::Debug for Services {

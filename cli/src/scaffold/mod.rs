@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use crate::Context;
 use crate::diagnostic::{Report as _, ReportResult as _};
 use crate::lang;
-pub use crate::lang::http::WasiVersion;
+pub use crate::lang::http::{HttpTemplate, WasiVersion};
 use crate::lang::scaffold::gitignore;
 pub use crate::lang::scaffold::{ProjectFile, ScaffoldError};
 use crate::manifest::Language;
@@ -39,8 +39,8 @@ pub enum Template {
     /// A small example world (or stubs for `--wit --world`).
     #[default]
     Example,
-    /// An HTTP handler for `wcomp serve`, of a WASI release.
-    Http(WasiVersion),
+    /// An HTTP handler for `wcomp serve`, of a WASI release, with the imports of `--with`.
+    Http(HttpTemplate),
 }
 
 /// The result of a successful `wcomp new`.
@@ -67,11 +67,11 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
     }
 
     let (world, mut files) = match (&options.wit, options.template) {
-        (None, Template::Http(wasi)) => {
+        (None, Template::Http(http)) => {
             if options.world.is_some() {
                 return Err(ScaffoldError::WorldWithoutWit.report());
             }
-            lang::http_project(options.language, &name, wasi).report_err()?
+            lang::http_project(options.language, &name, http).report_err()?
         }
         (Some(_), Template::Http(_)) => {
             return Err(ScaffoldError::HttpWithWit.report());
@@ -83,11 +83,9 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
             lang::example(options.language, &name, options.typescript).report_err()?
         }
         (Some(wit_path), Template::Example) => {
-            let wit_path = ctx.path(wit_path);
-            let package = WitPackage::load(&wit_path).report_err()?;
+            let (package, mut files) = user_wit(&ctx.path(wit_path))?;
             let world_id = package.world(options.world.as_deref()).report_err()?;
             let world = package.resolve.worlds[world_id].name.clone();
-            let mut files = copy_wit(&wit_path)?;
             files.extend(
                 lang::from_world(
                     options.language,
@@ -152,6 +150,28 @@ fn checked_name(dir: &Path, name: Option<&str>) -> Result<String, ScaffoldError>
     crate::manifest::names::validate_project_name(&name)
         .map_err(|reason| ScaffoldError::InvalidName { reason })?;
     Ok(name)
+}
+
+/// The user's WIT (`--wit`), resolved, and the files to place under `wit/`. A directory is
+/// loaded where it is (a `wasi:*` package wcomp embeds that its `deps/` lacks is written there
+/// first, see [`crate::wit::wasi::supply_missing`]) and copied with its `deps/`. A single file
+/// has no `deps/`: when it does not resolve on its own, it is loaded again from a temporary
+/// directory where such packages can be supplied, and they join the project under
+/// `wit/deps/`. Errors name the user's file, never the temporary copy.
+fn user_wit(source: &Path) -> anyhow::Result<(WitPackage, Vec<ProjectFile>)> {
+    let loaded = WitPackage::load(source);
+    if source.is_dir() {
+        return Ok((loaded.report_err()?, copy_wit(source)?));
+    }
+    let err = match loaded {
+        Ok(package) => return Ok((package, copy_wit(source)?)),
+        Err(err) => err,
+    };
+    let staged = crate::lang::scaffold::stage_wit(&copy_wit(source)?)?;
+    match WitPackage::load(staged.path()) {
+        Ok(package) => Ok((package, copy_wit(staged.path())?)),
+        Err(_) => Err(err.report()),
+    }
 }
 
 /// The WIT files to place under `wit/`: a single file keeps its name; a directory is copied

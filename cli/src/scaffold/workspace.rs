@@ -37,6 +37,14 @@ pub enum WorkspaceScaffoldError {
         crate::lang::js::WASI_VERSION
     ))]
     JsHttp,
+    /// `--with` adds packages to a project's own WIT, which a workspace member does not have.
+    #[error("`--with` is not supported for workspace components yet")]
+    #[diagnostic(help(
+        "create the component outside the workspace, or give its world in the workspace's WIT the line `include wasi:keyvalue/imports@{};` or `include wasi:config/imports@{};` (`wcomp build` supplies the packages)",
+        crate::wit::wasi::KEYVALUE.version().unwrap_or_default(),
+        crate::wit::wasi::CONFIG.version().unwrap_or_default()
+    ))]
+    WithImports,
 }
 
 /// Creates a workspace in `dir`.
@@ -127,11 +135,14 @@ pub fn new_member(
             .unwrap_or(Path::new("wit")),
     );
     let (world, mut files, wit_additions) = match template {
-        Template::Http(wasi) => {
+        Template::Http(http) => {
             if world.is_some() {
                 return Err(ScaffoldError::HttpWithWit.report());
             }
-            http_member(&workspace, &name, language, wasi)?
+            if http.has_imports() {
+                return Err(WorkspaceScaffoldError::WithImports.report());
+            }
+            http_member(&workspace, &name, language, http.wasi)?
         }
         Template::Example => {
             let package = WitPackage::load(&workspace.wit_dir).report_err()?;
@@ -183,7 +194,7 @@ pub fn new_member(
         name,
         // Only a Rust HTTP handler has no world of its own: its crate carries `wasi:http`.
         world: world.unwrap_or_else(|| match template {
-            Template::Http(wasi) => wasi.world().to_owned(),
+            Template::Http(http) => http.wasi.world().to_owned(),
             Template::Example => String::new(),
         }),
         files: files.into_iter().map(|f| f.path).collect(),
@@ -204,7 +215,7 @@ fn http_member(
 ) -> anyhow::Result<(Option<String>, Vec<ProjectFile>, Vec<ProjectFile>)> {
     if language == Language::Rust || wasi == WasiVersion::P3 {
         // Go and JavaScript refuse 0.3 whatever the place, with why; Rust needs no WIT.
-        let (_, files) = lang::http_project(language, name, wasi).report_err()?;
+        let (_, files) = lang::http_project(language, name, wasi.into()).report_err()?;
         if language == Language::Rust {
             return Ok((None, files, Vec::new()));
         }
@@ -217,7 +228,7 @@ fn http_member(
         return Err(WorkspaceScaffoldError::WorldExists { world }.report());
     }
     let header = format!("package {};\n", package.name());
-    let wit = http::world_wit(name, wasi).report_err()?;
+    let wit = http::world_wit(name, wasi.into()).report_err()?;
     let body = wit.split_once(";\n").map_or(wit.as_str(), |(_, rest)| rest);
     let mut additions = vec![ProjectFile::new(
         format!("{world}.wit"),
@@ -228,7 +239,7 @@ fn http_member(
         let deps = workspace.wit_dir.join("deps");
         deps.join(file).exists() || deps.join(stem).exists()
     };
-    for (file, text) in http::deps_files(wasi) {
+    for (file, text) in http::deps_files(wasi.into()) {
         if !present(&file) {
             additions.push(ProjectFile::new(Path::new("deps").join(file), text));
         }

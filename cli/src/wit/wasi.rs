@@ -1,6 +1,8 @@
 //! The WASI 0.2 WIT packages of the embedded runtime (`wasi:http`, `wasi:io`, `wasi:cli`, …),
 //! and its WASI 0.3 packages ([`p3`]), embedded at build time from the `wasmtime-wasi-http`
 //! crate: a project scaffolded for HTTP names exactly the WASI version `wcomp serve` implements.
+//! Beside them, [`KEYVALUE`] and [`CONFIG`] (`wasi:keyvalue`, `wasi:config`), embedded from
+//! `wasmtime-wasi-keyvalue` and `wasmtime-wasi-config`, for worlds that include them.
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/wasi_wit.rs"));
@@ -54,10 +56,76 @@ pub mod p3 {
 /// The version on the package line of `http.wit` among `files`.
 fn http_version(files: &[(&str, &str)]) -> Option<String> {
     let (_, http) = files.iter().find(|(name, _)| *name == "http.wit")?;
-    http.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("package wasi:http@")?;
+    package_version(http, "http")
+}
+
+/// The version on the `package wasi:<name>@<version>;` line of `text`.
+fn package_version(text: &str, name: &str) -> Option<String> {
+    let prefix = format!("package wasi:{name}@");
+    text.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix(&prefix)?;
         Some(rest.trim_end_matches(';').trim().to_owned())
     })
+}
+
+/// A WASI package embedded as the directory of `.wit` files its wasmtime crate keeps it in,
+/// and written into a project the same way: `deps/<name>/`.
+#[derive(Debug)]
+pub struct Package {
+    /// The package's name in the `wasi` namespace (`keyvalue`), also its directory's.
+    pub name: &'static str,
+    files: &'static [(&'static str, &'static str)],
+}
+
+/// `wasi:keyvalue` (`store`, `atomics`, `batch`, `watcher`; the `imports` world), as
+/// `wasmtime-wasi-keyvalue` carries it.
+pub const KEYVALUE: Package = Package {
+    name: "keyvalue",
+    files: embedded::KEYVALUE_WIT,
+};
+
+/// `wasi:config` (`store`; the `imports` world), as `wasmtime-wasi-config` carries it.
+pub const CONFIG: Package = Package {
+    name: "config",
+    files: embedded::CONFIG_WIT,
+};
+
+impl Package {
+    /// `(file name, WIT)` of every file of the package (`store.wit`, `world.wit`, …).
+    pub fn files(&self) -> &'static [(&'static str, &'static str)] {
+        self.files
+    }
+
+    /// The package's version (`0.2.0-draft`), read from its package line.
+    pub fn version(&self) -> Option<String> {
+        self.files
+            .iter()
+            .find_map(|(_, text)| package_version(text, self.name))
+    }
+
+    /// `(path under deps/, WIT)` of every file, as wcomp writes them into a project:
+    /// `keyvalue/store.wit`, …
+    pub fn deps_files(&self) -> Vec<(String, &'static str)> {
+        self.files
+            .iter()
+            .map(|(file, text)| (format!("{}/{file}", self.name), *text))
+            .collect()
+    }
+
+    /// Writes the package into `deps` (`deps/<name>/`) unless `deps` has something of that
+    /// name already; whether it did.
+    fn supply(&self, deps: &std::path::Path) -> bool {
+        let dir = deps.join(self.name);
+        if self.files.is_empty() || dir.exists() || deps.join(format!("{}.wit", self.name)).exists()
+        {
+            return false;
+        }
+        fs_err::create_dir_all(&dir).is_ok()
+            && self
+                .files
+                .iter()
+                .all(|(file, text)| crate::fsutil::write(&dir.join(file), text.as_bytes()).is_ok())
+    }
 }
 
 /// The embedded packages restated at an earlier 0.2 release, `older` (for toolchains that
@@ -111,10 +179,11 @@ pub fn files_at(older: &str) -> Vec<(&'static str, String)> {
 }
 
 /// When loading the package at `path` failed because a `wasi:*` package is missing from its
-/// `deps/`, and wcomp embeds that package at the version asked for (0.2 or 0.3), writes it
-/// there (`deps/<name>.wit` for 0.2, `deps/<name>-<version>.wit` for 0.3, see
-/// [`p3::deps_name`]) and returns true: the caller loads again. A project need not carry a
-/// copy of the WASI WIT its runtime serves.
+/// `deps/`, and wcomp embeds that package at the version asked for (0.2 or 0.3, or the
+/// [`KEYVALUE`] or [`CONFIG`] release), writes it there (`deps/<name>.wit` for 0.2,
+/// `deps/<name>-<version>.wit` for 0.3, see [`p3::deps_name`]; `deps/keyvalue/`,
+/// `deps/config/`) and returns true: the caller loads again. A project need not carry a copy
+/// of the WASI WIT its runtime serves.
 pub fn supply_missing(path: &std::path::Path, err: &anyhow::Error) -> bool {
     let Some(requested) = missing_package(err) else {
         return false;
@@ -122,6 +191,13 @@ pub fn supply_missing(path: &std::path::Path, err: &anyhow::Error) -> bool {
     let version = requested.version.as_ref().map(ToString::to_string);
     if requested.namespace != "wasi" || version.is_none() || !path.is_dir() {
         return false;
+    }
+    let deps = path.join("deps");
+    if let Some(package) = [&KEYVALUE, &CONFIG]
+        .into_iter()
+        .find(|package| package.name == requested.name && package.version() == version)
+    {
+        return package.supply(&deps);
     }
     let embedded_name = format!("{}.wit", requested.name);
     let (embedded, file) = if version == self::version() {
@@ -134,7 +210,6 @@ pub fn supply_missing(path: &std::path::Path, err: &anyhow::Error) -> bool {
     let Some((_, text)) = embedded.iter().find(|(name, _)| **name == embedded_name) else {
         return false;
     };
-    let deps = path.join("deps");
     let stem = file.strip_suffix(".wit").unwrap_or(&file);
     if deps.join(&file).exists() || deps.join(stem).exists() {
         return false;
@@ -244,5 +319,50 @@ mod tests {
             http.starts_with(&format!("package wasi:http@{p2};")),
             "{http}"
         );
+    }
+
+    /// `wasi:keyvalue` and `wasi:config` are embedded at the releases wasmtime's crates carry,
+    /// and a world that uses them gets them written into its `deps/` when it has none of its
+    /// own; a package directory of the user's is never replaced.
+    #[test]
+    fn keyvalue_and_config_are_embedded_and_supplied_when_missing() {
+        assert_eq!(KEYVALUE.version().as_deref(), Some("0.2.0-draft"));
+        assert_eq!(CONFIG.version().as_deref(), Some("0.2.0-rc.1"));
+        let temp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            temp.path().join("world.wit"),
+            "package a:b;\nworld w {\n  import wasi:keyvalue/batch@0.2.0-draft;\n  include wasi:config/imports@0.2.0-rc.1;\n}\n",
+        )
+        .unwrap();
+        let package = super::super::WitPackage::load(temp.path()).unwrap();
+        assert_eq!(package.world_names(), ["w"]);
+        for (path, text) in KEYVALUE.deps_files().into_iter().chain(CONFIG.deps_files()) {
+            let written = std::fs::read_to_string(temp.path().join("deps").join(&path)).unwrap();
+            assert_eq!(written, text, "{path}");
+        }
+        assert!(
+            KEYVALUE
+                .deps_files()
+                .iter()
+                .any(|(path, _)| path == "keyvalue/store.wit")
+        );
+
+        let mine = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(mine.path().join("deps/keyvalue")).unwrap();
+        std::fs::write(
+            mine.path().join("deps/keyvalue/mine.wit"),
+            "package wasi:keyvalue@0.1.0;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            mine.path().join("world.wit"),
+            "package a:b;\nworld w { import wasi:keyvalue/store@0.2.0-draft; }\n",
+        )
+        .unwrap();
+        assert!(super::super::WitPackage::load(mine.path()).is_err());
+        let kept: Vec<_> = std::fs::read_dir(mine.path().join("deps/keyvalue"))
+            .unwrap()
+            .collect();
+        assert_eq!(kept.len(), 1);
     }
 }

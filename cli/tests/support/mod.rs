@@ -360,23 +360,36 @@ pub const WITH_IMPORTS_USED: [&str; 3] = [
     "wasi:config/store@0.2.0-rc.1",
 ];
 
-/// `wcomp new <name> --lang <lang> --template http --with keyvalue,config` (then `extra`
-/// arguments) in `dir`: its world includes both packages, whose WIT is under `wit/deps/`
-/// (`keyvalue/`, `config/`); built with `wcomp build` unmodified. The component's imports.
+/// An HTTP template made with `--with keyvalue,config`, and what
+/// [`check_http_template_with_keyvalue_and_config`] expects of it.
+pub struct WithTemplate<'a> {
+    pub name: &'a str,
+    pub lang: &'a str,
+    /// More arguments of `wcomp new` (`--wasi 0.3`).
+    pub extra: &'a [&'a str],
+    /// What `GET /` answers without configuration.
+    pub greeting: &'a str,
+    /// Whether the toolchain imports every function of the world (componentize-py,
+    /// componentize-js), `batch` too, rather than only what the code calls (wit-component
+    /// drops the rest for Rust and Go).
+    pub imports_whole_world: bool,
+}
+
+/// `wcomp new <name> --lang <lang> --template http --with keyvalue,config` in `dir`: its world
+/// includes both packages, whose WIT is under `wit/deps/` (`keyvalue/`, `config/`). Built with
+/// `wcomp build` unmodified, the component imports what the handler calls. Served with no
+/// grants, `GET /` answers the greeting and `/visits` a 503 naming the error (the bucket is not
+/// granted); with the bucket `default` (in memory) and the configuration value `greeting`,
+/// `GET /` answers that value and `/visits` counts. The component.
 #[track_caller]
-pub fn build_http_project_with_keyvalue_and_config(
-    dir: &Path,
-    name: &str,
-    lang: &str,
-    extra: &[&str],
-) -> Vec<String> {
-    let new = ["new", name, "--lang", lang, "--template", "http"];
+pub fn check_http_template_with_keyvalue_and_config(dir: &Path, case: &WithTemplate) -> PathBuf {
+    let new = ["new", case.name, "--lang", case.lang, "--template", "http"];
     run(
         dir,
-        &[&new[..], &["--with", "keyvalue,config"], extra].concat(),
+        &[&new[..], &["--with", "keyvalue,config"], case.extra].concat(),
     )
     .success();
-    let project = dir.join(name);
+    let project = dir.join(case.name);
     let world = std::fs::read_to_string(project.join("wit/world.wit")).unwrap();
     for include in WITH_INCLUDES {
         assert!(world.contains(include), "{world}");
@@ -393,8 +406,41 @@ pub fn build_http_project_with_keyvalue_and_config(
         assert!(deps.join(file).is_file(), "no wit/deps/{file}");
     }
     let built = run(&project, &["build"]).success();
-    let bytes = std::fs::read(built.stdout.trim()).unwrap();
-    component_imports(&bytes)
+    let component = PathBuf::from(built.stdout.trim());
+    let imports = component_imports(&std::fs::read(&component).unwrap());
+    assert_imports_all(&imports, &WITH_IMPORTS_USED);
+    let batch = imports
+        .iter()
+        .any(|i| i.starts_with("wasi:keyvalue/batch@"));
+    assert_eq!(batch, case.imports_whole_world, "{imports:?}");
+
+    let server = server::Server::start(dir, &component, &[]);
+    let hello = server::curl(&server, "/", &[]);
+    assert_eq!((hello.status, hello.body.as_str()), (200, case.greeting));
+    let visits = server::curl(&server, "/visits", &[]);
+    assert_eq!(visits.status, 503, "{visits:?}");
+    assert!(
+        visits.body.starts_with("cannot count visits: "),
+        "{visits:?}"
+    );
+    drop(server);
+    let grants = [
+        "--kv",
+        "default=memory",
+        "--config",
+        "greeting=Hi from config",
+    ];
+    let server = server::Server::start(dir, &component, &grants);
+    let hello = server::curl(&server, "/", &[]);
+    assert_eq!(
+        (hello.status, hello.body.as_str()),
+        (200, "Hi from config\n")
+    );
+    for count in ["1 visits\n", "2 visits\n"] {
+        let visits = server::curl(&server, "/visits", &[]);
+        assert_eq!((visits.status, visits.body.as_str()), (200, count));
+    }
+    component
 }
 
 /// Whether `imports` holds each of `expected`.

@@ -5,18 +5,14 @@ own. One instance may answer several requests at once."""
 import componentize_py_async_support
 import wit_world
 from componentize_py_async_support.streams import ByteStreamWriter
-from componentize_py_types import Ok
-from wit_world import exports
+{{import_lines}}
 from wit_world.imports.wasi_http_types import Fields, Request, Response
 
 
 class Handler(exports.Handler):
     async def handle(self, request: Request) -> Response:
         path = (request.get_path_with_query() or "").split("?")[0]
-        if path == "/":
-            status, text = 200, b"Hello from Python!\n"
-        else:
-            status, text = 404, b"not found\n"
+{{routes}}
         headers = Fields.from_list([("content-type", b"text/plain; charset=utf-8")])
         writer, contents = wit_world.byte_stream()
         # No trailers: the future resolves to `Ok(None)` once its writer is dropped, here.
@@ -34,3 +30,6 @@ class Handler(exports.Handler):
 async def write_body(writer: ByteStreamWriter, text: bytes) -> None:
     with writer:
         await writer.write_all(text)
+{{#imports}}
+{{helpers}}
+{{/imports}}

@@ -318,13 +318,13 @@ fn tidy_stub_code(code: &str) -> String {
 /// `async` export, which the standard Go toolchain cannot build.
 pub fn http_project(
     name: &str,
-    wasi: http::WasiVersion,
+    template: http::HttpTemplate,
 ) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
-    if wasi == http::WasiVersion::P3 {
+    if template.wasi == http::WasiVersion::P3 {
         return Err(http::p3_refused("Go", ASYNC_LIMIT));
     }
     let world = http::world_name(name);
-    let wit = http::wit_files(name, wasi)?;
+    let wit = http::wit_files(name, template)?;
     let package = resolved(&wit, "the HTTP world")?;
     let world_id = package
         .world(Some(&world))
@@ -332,20 +332,25 @@ pub fn http_project(
             item: "the HTTP world".into(),
             reason: err.to_string(),
         })?;
-    let mut files = http_files(name, &package, world_id)?;
+    let mut files = http_files(name, &package, world_id, template)?;
     files.extend(wit);
     Ok((world, files))
 }
 
-/// A Go HTTP project's files besides `wit/`, for `world` (which includes `wasi:http/proxy`).
+/// A Go HTTP project's files besides `wit/`, for `world` (which includes `wasi:http/proxy`,
+/// and what `--with` adds when `template` says so).
 pub fn http_files(
     name: &str,
     package: &WitPackage,
     world: WorldId,
+    template: http::HttpTemplate,
 ) -> Result<Vec<ProjectFile>, ScaffoldError> {
+    let handler = template.render(
+        include_str!("../../../../templates/http/go/handler.go"),
+        &[],
+    )?;
     project_files(name, &package.resolve, world, |package| {
-        (package == "export_wasi_http_incoming_handler")
-            .then(|| include_str!("../../../../templates/http/go/handler.go").to_owned())
+        (package == "export_wasi_http_incoming_handler").then(|| handler.clone())
     })
 }
 

@@ -114,33 +114,37 @@ pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
 /// only: a 0.3 handler is an `async` export, which componentize-js cannot build.
 pub fn http_project(
     name: &str,
-    wasi: http::WasiVersion,
+    template: http::HttpTemplate,
 ) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
-    if wasi == http::WasiVersion::P3 {
+    if template.wasi == http::WasiVersion::P3 {
         return Err(http::p3_refused("JavaScript", super::layout::ASYNC_LIMIT));
     }
-    http::runtime_version(wasi)?;
-    let mut files = http_files(name);
+    http::runtime_version(template.wasi)?;
+    let mut files = http_files(name, template)?;
     files.push(ProjectFile::new(
         "wit/world.wit",
-        http::world_wit_at(name, WASI_VERSION),
+        http::world_wit_at(name, WASI_VERSION, template)?,
     ));
     files.extend(
         crate::wit::wasi::files_at(WASI_VERSION)
             .into_iter()
             .map(|(file, text)| ProjectFile::new(Path::new("wit/deps").join(file), text)),
     );
+    files.extend(http::deps_project_files(http::with_deps_files(template)));
     Ok((http::world_name(name), files))
 }
 
 /// A JavaScript HTTP project's files besides `wit/`.
-pub fn http_files(name: &str) -> Vec<ProjectFile> {
+pub fn http_files(
+    name: &str,
+    template: http::HttpTemplate,
+) -> Result<Vec<ProjectFile>, ScaffoldError> {
     let mut files = common_files(name, &http::world_name(name));
     files.push(ProjectFile::new(
         APP_MODULE,
-        include_str!("../../../../templates/http/js/app.js"),
+        template.render(include_str!("../../../../templates/http/js/app.js"), &[])?,
     ));
-    files
+    Ok(files)
 }
 
 #[cfg(test)]

@@ -70,27 +70,65 @@ pub(super) fn common_files(name: &str, world: &str) -> Vec<ProjectFile> {
 }
 
 /// The HTTP template: an `app.py` handler on componentize-py's `wasi:http` support, with the
-/// project's world and the WASI packages of release `wasi` under `wit/`.
+/// project's world and the WASI packages of its release (and `--with`) under `wit/`.
 pub fn http_project(
     name: &str,
-    wasi: http::WasiVersion,
+    template: http::HttpTemplate,
 ) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
-    let mut files = http_files(name, wasi);
-    files.extend(http::wit_files(name, wasi)?);
+    let mut files = http_files(name, template)?;
+    files.extend(http::wit_files(name, template)?);
     Ok((http::world_name(name), files))
 }
 
 /// A Python HTTP project's files besides `wit/`: for WASI 0.2 an `IncomingHandler` writing
 /// its body through a blocking stream; for 0.3 a `Handler` whose `async def handle` returns
-/// the response and writes its body (a `stream<u8>`) in a task of its own.
-pub fn http_files(name: &str, wasi: http::WasiVersion) -> Vec<ProjectFile> {
+/// the response and writes its body (a `stream<u8>`) in a task of its own. With `--with`, both
+/// read their greeting from `wasi:config/store` and count `GET /visits` in a bucket.
+pub fn http_files(
+    name: &str,
+    template: http::HttpTemplate,
+) -> Result<Vec<ProjectFile>, ScaffoldError> {
     let mut files = common_files(name, &http::world_name(name));
-    let app = match wasi {
+    let app = match template.wasi {
         http::WasiVersion::P2 => include_str!("../../../../templates/http/python/app.py"),
         http::WasiVersion::P3 => include_str!("../../../../templates/http/python-p3/app.py"),
     };
-    files.push(ProjectFile::new("app.py", app));
-    files
+    // The parts both releases' `app.py` share: the imports, the routes and the functions
+    // they call, each without its final newline (the placeholder's line has one).
+    let keyvalue_store = store_module(template, "keyvalue");
+    let config_store = store_module(template, "config");
+    let stores = [
+        ("keyvalue_store", keyvalue_store.as_str()),
+        ("config_store", &config_store),
+    ];
+    let part = |text: &str| -> Result<String, ScaffoldError> {
+        Ok(template.render(text, &stores)?.trim_end().to_owned())
+    };
+    let import_lines = part(include_str!("../../../../templates/http/python/imports.py"))?;
+    let routes = part(include_str!("../../../../templates/http/python/routes.py"))?;
+    // Two blank lines before the first definition.
+    let helpers = format!(
+        "\n\n{}",
+        part(include_str!("../../../../templates/http/python/helpers.py"))?
+    );
+    let values = [
+        ("import_lines", import_lines.as_str()),
+        ("routes", &routes),
+        ("helpers", &helpers),
+    ];
+    files.push(ProjectFile::new("app.py", template.render(app, &values)?));
+    Ok(files)
+}
+
+/// The module componentize-py makes of `wasi:<package>/store` in an HTTP project: `store`, or
+/// `wasi_<package>_store` when the world imports both packages' `store` (componentize-py
+/// qualifies names that clash, see [`super::names::interface_names`]).
+fn store_module(template: http::HttpTemplate, package: &str) -> String {
+    if template.keyvalue && template.config {
+        format!("wasi_{package}_store")
+    } else {
+        "store".to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -105,5 +143,40 @@ mod tests {
         assert!(file(&files, "app.py").contains("class Text(exports.Text):"));
         assert!(file(&files, "wit/world.wit").contains("world text-tool"));
         assert!(file(&files, "pyproject.toml").contains("name = \"text-tool\""));
+    }
+
+    /// The modules `app.py` imports `wasi:keyvalue/store` and `wasi:config/store` from are
+    /// those componentize-py names for the world.
+    #[test]
+    fn the_http_template_imports_the_store_modules_componentize_py_makes() {
+        for (keyvalue, config) in [(true, true), (true, false), (false, true)] {
+            let template = http::HttpTemplate {
+                keyvalue,
+                config,
+                ..Default::default()
+            };
+            let (world, files) = http_project("kv", template).unwrap();
+            let package = crate::lang::scaffold::resolved(&files, "world").unwrap();
+            let resolve = &package.resolve;
+            let world = &resolve.worlds[package.world(Some(&world)).unwrap()];
+            let imported: Vec<_> = world
+                .imports
+                .values()
+                .filter_map(|item| match item {
+                    wit_parser::WorldItem::Interface { id, .. } => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            let names = super::super::names::interface_names(resolve, &imported);
+            let app = file(&files, "app.py");
+            for (id, name) in names.iter().filter(|(_, name)| name.ends_with("store")) {
+                let module = name.replace('-', "_");
+                let package = &resolve.packages[resolve.interfaces[*id].package.unwrap()];
+                let alias = package.name.name.as_str();
+                let line = format!("from wit_world.imports import {module} as {alias}\n");
+                assert!(app.contains(&line), "{line}in\n{app}");
+            }
+            assert_eq!(app.contains("import atomics"), keyvalue, "{app}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use wit_parser::{
     WorldId, WorldItem, WorldKey,
 };
 
-use crate::lang::http::WasiVersion;
+use crate::lang::http::{self, HttpTemplate, WasiVersion};
 use crate::lang::scaffold::{ProjectFile, ScaffoldError, render};
 use crate::manifest::names::{rust_ident, to_kebab, to_snake, to_upper_camel};
 use crate::wit::WitPackage;
@@ -413,16 +413,21 @@ pub const WSTD_VERSION: &str = "0.6";
 /// implements: the two releases' WIT differ in documentation only).
 pub const WASIP3_VERSION: &str = "0.10";
 
-/// The HTTP template, with no WIT of its own: for WASI 0.2 a `wstd` handler (wstd carries
-/// `wasi:http`), for 0.3 a `wasip3` one (the crate carries `wasi:http/service` and its
-/// `export!` macro).
-pub fn http_project(name: &str, wasi: WasiVersion) -> (String, Vec<ProjectFile>) {
+/// The HTTP template: for WASI 0.2 a `wstd` handler (wstd carries `wasi:http`), for 0.3 a
+/// `wasip3` one (the crate carries `wasi:http/service` and its `export!` macro). No WIT of its
+/// own, unless `--with` adds imports: then `wit/` holds a world of those alone and their
+/// packages, which `wit_bindgen::generate!` makes bindings for.
+pub fn http_project(
+    name: &str,
+    template: HttpTemplate,
+) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
     let values = [
         ("crate_name", name),
         ("wstd_version", WSTD_VERSION),
         ("wasip3_version", WASIP3_VERSION),
+        ("wit_bindgen_version", WIT_BINDGEN_VERSION),
     ];
-    let (cargo_toml, lib) = match wasi {
+    let (cargo_toml, lib) = match template.wasi {
         WasiVersion::P2 => (
             include_str!("../../../../templates/http/rust/Cargo.toml"),
             include_str!("../../../../templates/http/rust/lib.rs"),
@@ -432,9 +437,24 @@ pub fn http_project(name: &str, wasi: WasiVersion) -> (String, Vec<ProjectFile>)
             include_str!("../../../../templates/http/rust-p3/lib.rs"),
         ),
     };
-    let files = vec![
-        ProjectFile::new("Cargo.toml", render(cargo_toml, &values)),
-        ProjectFile::new("src/lib.rs", render(lib, &values)),
+    // What both releases' handlers share: the greeting read from `wasi:config` and the
+    // bucket `/visits` counts in, after one blank line.
+    let helpers = template.render(
+        include_str!("../../../../templates/http/rust/helpers.rs"),
+        &[],
+    )?;
+    let helpers = format!("\n{}", helpers.trim_end());
+    let lib = template.render(lib, &[&values[..], &[("helpers", &helpers)]].concat())?;
+    let mut files = vec![
+        ProjectFile::new("Cargo.toml", template.render(cargo_toml, &values)?),
+        ProjectFile::new("src/lib.rs", lib),
     ];
-    (wasi.world().to_owned(), files)
+    if template.has_imports() {
+        files.push(ProjectFile::new(
+            "wit/world.wit",
+            http::imports_world_wit(name, template)?,
+        ));
+        files.extend(http::deps_project_files(http::with_deps_files(template)));
+    }
+    Ok((template.wasi.world().to_owned(), files))
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
-use super::{KvError, KvResult, incremented};
+use super::answer::{KvError, KvResult, incremented};
 use crate::runtime::config::StateError;
 
 /// The database's file name in the state directory.

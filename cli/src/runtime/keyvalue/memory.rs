@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-use super::{KvResult, incremented};
+use super::answer::{KvResult, incremented};
 
 /// One bucket's entries, in key order (so `list-keys` pages are stable).
 #[derive(Debug, Default)]
@@ -41,6 +41,6 @@ impl Memory {
         let keys: Vec<String> = entries.keys().skip(from).take(page).cloned().collect();
         let next = from.saturating_add(keys.len());
         let more = next < entries.len();
-        (keys, more.then(|| next as u64))
+        (keys, more.then_some(next as u64))
     }
 }

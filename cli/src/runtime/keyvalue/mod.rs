@@ -10,9 +10,12 @@
 //! reads the same through `get`. Failures of a backend reach the guest as the interface's
 //! `other` error, never as a trap.
 
+mod answer;
 pub mod embedded;
 mod memory;
 pub mod redis;
+
+pub use answer::{KvError, KvResult};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -112,23 +115,6 @@ impl fmt::Display for KvGrant {
 pub fn default_state_dir(dir: &Path) -> PathBuf {
     dir.join(".wcomp").join("state")
 }
-
-/// What a bucket operation can fail with, as the guest sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KvError {
-    NoSuchStore,
-    AccessDenied,
-    Other(String),
-}
-
-impl KvError {
-    fn other(message: impl fmt::Display) -> Self {
-        Self::Other(message.to_string())
-    }
-}
-
-/// The answer of a bucket operation.
-pub type KvResult<T> = Result<T, KvError>;
 
 /// How many keys one `list-keys` call returns at most; the cursor continues from there.
 const PAGE: usize = 1000;
@@ -231,26 +217,6 @@ impl Bucket {
             Self::Redis(redis) => redis.delete_many(keys).await,
         }
     }
-}
-
-/// The value of a counter after adding `delta` to `current` (decimal text, or none).
-fn incremented(key: &str, current: Option<&[u8]>, delta: u64) -> KvResult<u64> {
-    let current = match current {
-        None => 0,
-        Some(bytes) => std::str::from_utf8(bytes)
-            .ok()
-            .and_then(|text| text.trim().parse::<u64>().ok())
-            .ok_or_else(|| {
-                KvError::other(format!(
-                    "cannot increment `{key}`: its value is not a decimal number"
-                ))
-            })?,
-    };
-    current.checked_add(delta).ok_or_else(|| {
-        KvError::other(format!(
-            "cannot increment `{key}`: the counter would overflow"
-        ))
-    })
 }
 
 /// The granted buckets of a session, opened: every guest of it shares these.
@@ -629,14 +595,6 @@ mod tests {
             .parse::<KvGrant>()
             .unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
-    }
-
-    #[test]
-    fn counters_are_decimal_text() {
-        assert_eq!(incremented("k", None, 3), Ok(3));
-        assert_eq!(incremented("k", Some(b"41"), 1), Ok(42));
-        assert!(incremented("k", Some(b"forty"), 1).is_err());
-        assert!(incremented("k", Some(u64::MAX.to_string().as_bytes()), 1).is_err());
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, FromRedisValue, RedisError};
 
-use super::{KvError, KvResult};
+use super::answer::{KvError, KvResult};
 use crate::runtime::guest::{Events, RunEvent};
 
 /// Connections kept per Redis URL.

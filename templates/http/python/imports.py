@@ -1,0 +1,16 @@
+{{^imports}}
+from componentize_py_types import Ok
+{{/imports}}
+{{#imports}}
+from componentize_py_types import Err, Ok
+{{/imports}}
+from wit_world import exports
+{{#keyvalue}}
+from wit_world.imports import atomics
+{{/keyvalue}}
+{{#config}}
+from wit_world.imports import {{config_store}} as config
+{{/config}}
+{{#keyvalue}}
+from wit_world.imports import {{keyvalue_store}} as keyvalue
+{{/keyvalue}}
