@@ -296,11 +296,6 @@ impl Session {
         )
     }
 
-    /// The keyvalue buckets and configuration this session's guests share.
-    pub fn services(&self) -> &super::sandbox::Services {
-        self.sandbox.services()
-    }
-
     /// The error for a guest that stopped in `store`: a limit it hit (with its exit code),
     /// else its trap, else (while instantiating) a failure to instantiate.
     pub fn guest_failure(

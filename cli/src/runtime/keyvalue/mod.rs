@@ -312,11 +312,6 @@ impl Stores {
         }
     }
 
-    /// Whether any bucket is granted.
-    pub fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
-    }
-
     /// The bucket `name`, if granted; otherwise says once which grant would allow it.
     fn open_bucket(&self, name: &str) -> KvResult<Arc<Bucket>> {
         if let Some(bucket) = self.buckets.get(name) {

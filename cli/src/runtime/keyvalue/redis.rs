@@ -92,11 +92,6 @@ impl Redis {
         }
     }
 
-    /// The URL, password redacted.
-    pub fn shown(&self) -> &str {
-        &self.shown
-    }
-
     /// Runs `command` on one of the connections (made if needed) and reads its answer.
     async fn query<T: FromRedisValue>(&self, command: &redis::Cmd) -> KvResult<T> {
         let slot = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
