@@ -35,6 +35,8 @@ pub const SETTLE: Duration = Duration::from_millis(40);
 const NEVER_WATCHED: &[&str] = &[
     "target",
     ".git",
+    // wcomp's own state (the embedded keyvalue store), written by every request that uses it.
+    ".wcomp",
     "node_modules",
     "__pycache__",
     ".venv",

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 pub const TOOL_WRITTEN: &[&str] = &["Cargo.lock", "go.sum", "wcomp.lock", "wkg.lock"];
 
 /// Directories that are never inputs, whatever the ignore files say.
-const ALWAYS_SKIPPED: &[&str] = &["target", ".git"];
+const ALWAYS_SKIPPED: &[&str] = &["target", ".git", ".wcomp"];
 
 /// The input files under `dir`, sorted, with `exclude`d subtrees left out.
 pub fn input_files(dir: &Path, exclude: &[&Path]) -> anyhow::Result<Vec<PathBuf>> {
