@@ -502,3 +502,36 @@ fn http_test_cases_run_against_a_wasi_0_3_handler() {
         out.stdout
     );
 }
+
+/// With `--timeout none` a guest that never waits still yields at every epoch tick: more
+/// spinning requests than the runtime has threads leave the server answering the others, and
+/// a spinning request ends when its client goes away.
+#[test]
+fn spinning_guests_without_a_time_limit_leave_the_server_answering() {
+    let temp = tempdir();
+    let server = Server::start(temp.path(), http_component(), &["--timeout", "none"]);
+    let spinners: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "--max-time", "6"])
+                .arg(format!("{}spin", server.url))
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1000));
+    let started = Instant::now();
+    let ok = curl(&server, "/", &["--max-time", "4"]);
+    assert_eq!(
+        (ok.status, ok.body.as_str()),
+        (200, "ok\n"),
+        "{}",
+        server.log()
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    for mut spinner in spinners {
+        spinner.wait().unwrap();
+    }
+    // The spinning guests were dropped with their clients: the server is idle and answers.
+    assert_eq!(curl(&server, "/", &[]).status, 200);
+}

@@ -215,7 +215,9 @@ pub fn apply_ticked<T: LimitedHost>(store: &mut Store<T>, limits: &Limits) -> an
         store.set_fuel(fuel)?;
     }
     match limits.timeout {
-        None => store.set_epoch_deadline(u64::MAX),
+        // No deadline, but still a yield on every tick: a guest that never waits must not
+        // hold a thread of the runtime for ever.
+        None => yield_on_ticks(store),
         Some(limit) => {
             let at = Instant::now() + limit;
             store.set_epoch_deadline(1);
@@ -242,9 +244,14 @@ pub fn apply_yielding<T: LimitedHost>(store: &mut Store<T>, limits: &Limits) -> 
     if let Some(fuel) = limits.fuel {
         store.set_fuel(fuel)?;
     }
+    yield_on_ticks(store);
+    Ok(())
+}
+
+/// Lets the guest of `store` run on, yielding to the runtime at every epoch tick.
+fn yield_on_ticks<T>(store: &mut Store<T>) {
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
-    Ok(())
 }
 
 /// Which limit, if any, explains `err`, given the store that ran the guest.
