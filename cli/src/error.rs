@@ -93,7 +93,9 @@ fn exit_status_of(err: &anyhow::Error) -> ExitStatus {
         .map_or(ExitStatus::Failure, ExitStatus::Code)
 }
 
-/// Reports panics as internal errors (exit 2) with a request to file a bug.
+/// Reports panics as internal errors with a request to file a bug. The process goes on: a
+/// panic in one request of a server ends that request alone (`serve` answers it `500`), and
+/// one on the main thread ends the command with exit code 2 ([`crate::main`]).
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let printer = Printer::stderr_only();
@@ -101,20 +103,22 @@ pub fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {l}"))
             .unwrap_or_default();
-        let payload = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_owned());
         printer.error(
             &format!("internal error: wcomp panicked{location}"),
-            &[payload],
+            &[panic_message(info.payload())],
             None,
             Some(REPORT_BUG),
         );
-        std::process::exit(2);
     }));
+}
+
+/// The message a panic carried.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 #[cfg(test)]

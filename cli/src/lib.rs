@@ -41,6 +41,11 @@ pub use error::ExitStatus;
 /// Parses the command line, runs the command and renders any error.
 pub fn main() -> ExitCode {
     error::install_panic_hook();
+    // The hook has reported a panic of this thread; it ends the command with exit code 2.
+    std::panic::catch_unwind(run).unwrap_or(ExitCode::from(2))
+}
+
+fn run() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return cli::usage_error(&err),

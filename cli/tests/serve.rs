@@ -535,3 +535,88 @@ fn spinning_guests_without_a_time_limit_leave_the_server_answering() {
     // The spinning guests were dropped with their clients: the server is idle and answers.
     assert_eq!(curl(&server, "/", &[]).status, 200);
 }
+
+/// One raw HTTP/1.1 request over a socket; the response's status line.
+fn raw_status(server: &Server, request: &str) -> String {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let addr = server
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).unwrap();
+    line.trim_end().to_owned()
+}
+
+/// A panic while answering a request (injected: a debug build with `WCOMP_FAULTS=1` panics
+/// where `x-wcomp-fault` says) ends that request alone, with a `500` and a log line naming the
+/// request; the server answers the next one and exits cleanly.
+#[test]
+fn a_panic_ends_its_request_alone() {
+    let temp = tempdir();
+    let mut server =
+        Server::start_with_env(temp.path(), http_component(), &[], &[("WCOMP_FAULTS", "1")]);
+    for fault in ["panic", "panic-in-guest-task"] {
+        let header = format!("x-wcomp-fault: {fault}");
+        let failed = curl(&server, "/", &["-H", &header]);
+        assert_eq!(failed.status, 500, "{fault}: {failed:?}\n{}", server.log());
+        assert!(
+            failed.headers.to_lowercase().contains("x-request-id:"),
+            "{failed:?}"
+        );
+        let ok = curl(&server, "/", &[]);
+        assert_eq!(
+            (ok.status, ok.body.as_str()),
+            (200, "ok\n"),
+            "after {fault}"
+        );
+    }
+    let log = server.log();
+    let panicked: Vec<_> = requests(&log)
+        .into_iter()
+        .filter(|r| r["status"] == 500)
+        .collect();
+    assert_eq!(panicked.len(), 2, "{log}");
+    for record in &panicked {
+        let error = record["error"].as_str().unwrap_or_default();
+        assert!(error.contains("wcomp panicked: injected fault"), "{log}");
+    }
+    server.terminate();
+    assert_eq!(server.wait(), Some(0), "{}", server.log());
+}
+
+/// RFC 9112 §3.2: two `Host` headers are a `400`; `CONNECT` (a tunnel no handler can serve) is
+/// refused before any guest runs.
+#[test]
+fn two_host_headers_and_connect_are_refused() {
+    let temp = tempdir();
+    let server = Server::start(temp.path(), http_component(), &[]);
+    let status = raw_status(
+        &server,
+        "GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n",
+    );
+    assert!(status.starts_with("HTTP/1.1 400"), "{status}");
+    let status = raw_status(
+        &server,
+        "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+    );
+    assert!(status.starts_with("HTTP/1.1 405"), "{status}");
+    let status = raw_status(
+        &server,
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let log = server.log();
+    assert!(
+        requests(&log)
+            .iter()
+            .all(|r| r["guest"].is_null() || r["status"] == 200),
+        "the refused requests reached no guest: {log}"
+    );
+}

@@ -6,11 +6,13 @@
 //! runs out of time, `500` (with the request id) when it traps or hits another limit. The
 //! guest's failure never reaches anything but its own request.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::BodyExt;
@@ -22,6 +24,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 
 use super::body::{Counted, ResponseBody, text};
+use super::fault;
 use super::log::{AccessRecord, Stats};
 use super::workers::{Failure, RequestLink, Reuse, Workers};
 use crate::runtime::{GuestIo, Host, LimitExceeded, RunError, Session};
@@ -134,7 +137,8 @@ impl Handler {
         self.session.engine()
     }
 
-    /// Answers `request` with a fresh instance of the component.
+    /// Answers `request` with a fresh instance of the component. A panic while answering it
+    /// ends this request alone: a `500` whose log line says so, with the request id.
     pub async fn handle<B>(self: &Arc<Self>, request: Request<B>) -> Response<ResponseBody>
     where
         B: Body<Data = Bytes> + Send + Unpin + 'static,
@@ -142,7 +146,33 @@ impl Handler {
     {
         let started = Instant::now();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut record = AccessRecord::new(id, &request);
+        let record = AccessRecord::new(id, &request);
+        let answered = AssertUnwindSafe(self.answer_request(request, record.clone(), started))
+            .catch_unwind()
+            .await;
+        answered.unwrap_or_else(|payload| {
+            let mut record = record;
+            record.error = Some(panicked(&*payload));
+            self.answer(
+                record,
+                started,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error: the server failed while answering this request; it goes on serving others\n",
+            )
+        })
+    }
+
+    async fn answer_request<B>(
+        self: &Arc<Self>,
+        request: Request<B>,
+        mut record: AccessRecord,
+        started: Instant,
+    ) -> Response<ResponseBody>
+    where
+        B: Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<HttpError>,
+    {
+        fault::inject(&request, fault::Fault::Panic);
         if request.uri().authority().is_none()
             && !request.headers().contains_key(http::header::HOST)
         {
@@ -151,6 +181,30 @@ impl Handler {
                 started,
                 StatusCode::BAD_REQUEST,
                 "the request has no `Host` header\n",
+            );
+        }
+        // RFC 9112 §3.2: a request with more than one `Host` is answered 400.
+        if request
+            .headers()
+            .get_all(http::header::HOST)
+            .iter()
+            .nth(1)
+            .is_some()
+        {
+            return self.answer(
+                record,
+                started,
+                StatusCode::BAD_REQUEST,
+                "the request has more than one `Host` header\n",
+            );
+        }
+        // A tunnel, which no `wasi:http` handler can serve: refused before any guest runs.
+        if request.method() == http::Method::CONNECT {
+            return self.answer(
+                record,
+                started,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "CONNECT is not served here\n",
             );
         }
         let declared = request
@@ -194,8 +248,19 @@ impl Handler {
         let (outcome_tx, outcome_rx) = oneshot::channel();
         let (report_tx, report_rx) = oneshot::channel();
         let handler = self.clone();
+        let fault = fault::requested(&request, fault::Fault::PanicInGuestTask);
         tokio::spawn(async move {
-            let report = handler.run_guest(request, response_tx).await;
+            let run = async {
+                assert!(!fault, "injected fault: a panic in a guest's task");
+                handler.run_guest(request, response_tx).await
+            };
+            let report = AssertUnwindSafe(run)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|payload| GuestReport {
+                    error: Some(anyhow::anyhow!(panicked(&*payload))),
+                    ..GuestReport::default()
+                });
             let ok = report.error.is_none() && !report.timed_out;
             drop(permit);
             // The report first: a response body waits for the outcome before it ends, and
@@ -485,6 +550,14 @@ fn report_now(mut report: oneshot::Receiver<GuestReport>) -> Option<GuestReport>
 }
 
 /// The status for a guest that gave no response.
+/// The access log's error for a panic with `payload`.
+fn panicked(payload: &(dyn std::any::Any + Send)) -> String {
+    format!(
+        "internal error: wcomp panicked: {}",
+        crate::error::panic_message(payload)
+    )
+}
+
 fn status_of(report: &GuestReport) -> StatusCode {
     if report.timed_out {
         return StatusCode::GATEWAY_TIMEOUT;

@@ -12,6 +12,7 @@
 //! about the command line: callers hear of requests through the access log callback.
 
 pub mod body;
+mod fault;
 pub mod handler;
 pub mod log;
 pub mod profile;

@@ -25,7 +25,18 @@ impl Server {
     /// Starts `wcomp serve <component> --addr 127.0.0.1:0 <args>` (JSON output, `-v`), and
     /// waits until it listens.
     pub fn start(cwd: &Path, component: &Path, args: &[&str]) -> Self {
+        Self::start_with_env(cwd, component, args, &[])
+    }
+
+    /// [`Server::start`] with environment variables `env` set for the server.
+    pub fn start_with_env(
+        cwd: &Path,
+        component: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = super::wcomp(cwd)
+            .envs(env.iter().copied())
             .args(["--format", "json", "-v", "serve"])
             .arg(component)
             .args(["--addr", "127.0.0.1:0"])
