@@ -620,3 +620,67 @@ fn two_host_headers_and_connect_are_refused() {
         "the refused requests reached no guest: {log}"
     );
 }
+
+/// On the first `SIGTERM`/Ctrl-C the server says what it drains and for how long; a second one
+/// stops it at once instead of waiting out `--drain`.
+#[test]
+fn a_second_signal_stops_at_once_and_the_drain_says_what_it_waits_for() {
+    use std::io::{BufRead as _, BufReader};
+    let temp = tempdir();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = support::wcomp(temp.path())
+        .args(["serve"])
+        .arg(http_component())
+        .args(["--addr", &addr, "--drain", "1m"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let mut log = sink.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let wait_for = |text: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !log.lock().unwrap().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no `{text}` in:\n{}",
+                log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for("Serving");
+    let mut slow = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "--max-time", "60"])
+        .arg(format!("http://{addr}/sleep?ms=30000"))
+        .spawn()
+        .unwrap();
+    wait_for("sleeping for 30000ms");
+    support::sigterm(&child);
+    wait_for("stopping: waiting up to 1m for 1 open connection to finish their requests");
+    let signalled = Instant::now();
+    support::sigterm(&child);
+    let log_now = log.clone();
+    support::wait_for_exit(&mut child, || log_now.lock().unwrap().clone());
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "{}",
+        log.lock().unwrap()
+    );
+    let _ = slow.kill();
+    let _ = slow.wait();
+    wait_for("still running when the server stopped");
+}

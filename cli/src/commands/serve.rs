@@ -443,7 +443,9 @@ impl Message for serve::ServeSummary {
             ),
         );
         if self.abandoned {
-            printer.warning("some requests were still running when the drain time ran out");
+            printer.warning(
+                "some requests were still running when the server stopped (the drain time ran out, or a second Ctrl-C)",
+            );
         }
     }
 }

@@ -406,10 +406,23 @@ async fn listen(
         });
     }
     drop(listener);
-    let drained = tokio::time::timeout(options.settings.drain, graceful.shutdown()).await;
+    let open = graceful.count();
+    if open > 0 {
+        options.events.emit(&RunEvent::Note {
+            message: format!(
+                "stopping: waiting up to {} for {open} open connection{} to finish their requests; a second Ctrl-C stops at once",
+                crate::units::format_duration(options.settings.drain),
+                if open == 1 { "" } else { "s" },
+            ),
+        });
+    }
+    let drained = tokio::select! {
+        drained = tokio::time::timeout(options.settings.drain, graceful.shutdown()) => drained.is_ok(),
+        () = shutdown_signal() => false,
+    };
     Ok(ServeSummary {
         stats: Stats::default(),
-        abandoned: drained.is_err(),
+        abandoned: !drained,
     })
 }
 
