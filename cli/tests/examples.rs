@@ -13,7 +13,11 @@ fn copy_tree(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
         let relative = entry.path().strip_prefix(from).unwrap();
-        if relative.components().any(|c| c.as_os_str() == "target") {
+        // Outputs, and the state a `wcomp serve` of the example (the quick start's) left.
+        if relative
+            .components()
+            .any(|c| c.as_os_str() == "target" || c.as_os_str() == ".wcomp")
+        {
             continue;
         }
         let dest = to.join(relative);
