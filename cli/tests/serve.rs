@@ -684,3 +684,65 @@ fn a_second_signal_stops_at_once_and_the_drain_says_what_it_waits_for() {
     let _ = slow.wait();
     wait_for("still running when the server stopped");
 }
+
+/// Whether the server closed `stream` (end of stream or reset) within `within`.
+fn closed_by_server(stream: &mut std::net::TcpStream, within: Duration) -> bool {
+    use std::io::Read as _;
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(err) => err.kind() == std::io::ErrorKind::ConnectionReset,
+    }
+}
+
+/// The server's address, `127.0.0.1:<port>`.
+fn addr_of(server: &Server) -> String {
+    server
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Connections that never send a byte are closed at the header timeout, and past
+/// `--max-connections` a new connection is closed at once, so silent sockets cannot keep
+/// clients out for longer than the header timeout.
+#[test]
+fn silent_connections_are_closed_and_connections_are_capped() {
+    let temp = tempdir();
+    let server = Server::start(
+        temp.path(),
+        http_component(),
+        &["--header-timeout", "2s", "--max-connections", "20"],
+    );
+    let addr = addr_of(&server);
+    let mut silent: Vec<_> = (0..20)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // Every slot is held: a new client is turned away at once, not left waiting.
+    let mut extra = std::net::TcpStream::connect(&addr).unwrap();
+    assert!(closed_by_server(&mut extra, Duration::from_secs(1)));
+    let refused = Command::new("curl")
+        .args(["-s", "--max-time", "5"])
+        .arg(&server.url)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "served past --max-connections");
+    // At the header timeout the silent ones are closed, and clients are served again.
+    for stream in &mut silent {
+        assert!(
+            closed_by_server(stream, Duration::from_secs(5)),
+            "a silent connection outlived the header timeout"
+        );
+    }
+    let ok = curl(&server, "/", &[]);
+    assert_eq!((ok.status, ok.body.as_str()), (200, "ok\n"));
+    assert!(
+        server.log().contains("(`--max-connections`)"),
+        "{}",
+        server.log()
+    );
+}

@@ -96,9 +96,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SIZE")]
     pub max_body: Option<String>,
 
-    /// How long a client may take to send its request headers [default: 10s].
+    /// How long a client may take to send its request headers [default: 10s]; a connection
+    /// that sends nothing for that long is closed.
     #[arg(long, value_name = "DURATION")]
     pub header_timeout: Option<String>,
+
+    /// Open connections at most; new ones past it are closed at once [default: what the
+    /// process's open-file limit leaves, less a reserve for guests and the cache].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
 
     /// How long requests in flight may take to finish after SIGINT/SIGTERM [default: 30s].
     #[arg(long, value_name = "DURATION")]
@@ -304,6 +310,7 @@ fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Resul
             .map(|text| text.parse::<HttpGrant>().report_err())
             .collect::<anyhow::Result<_>>()?,
         max_concurrency: args.max_concurrency,
+        max_connections: args.max_connections,
         queue: args.queue,
         reuse: args.reuse,
         concurrent: args.concurrent,

@@ -259,6 +259,8 @@ pub struct ServeTable {
     /// Per instance: `"256MiB"`.
     pub max_memory: Option<Spanned<String>>,
     pub max_concurrency: Option<Spanned<usize>>,
+    /// Open connections at most.
+    pub max_connections: Option<Spanned<usize>>,
     pub queue: Option<Spanned<usize>>,
     /// Requests one instance answers before it is dropped (1: a fresh one per request).
     pub reuse: Option<Spanned<usize>>,

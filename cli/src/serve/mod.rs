@@ -378,6 +378,14 @@ async fn listen(
         .keep_alive(true);
     http.http2().timer(TokioTimer::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let max_connections = options
+        .settings
+        .max_connections
+        .unwrap_or_else(profile::default_max_connections)
+        .max(1);
+    let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let header_timeout = options.settings.header_timeout;
+    let mut refusing = false;
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
         let (stream, _) = tokio::select! {
@@ -391,6 +399,21 @@ async fn listen(
             },
             () = &mut shutdown => break,
         };
+        // Past `--max-connections` a new connection is closed at once: the accept loop never
+        // waits, and the descriptors left serve the connections already open.
+        let Ok(slot) = connections.clone().try_acquire_owned() else {
+            drop(stream);
+            if !refusing {
+                refusing = true;
+                options.events.emit(&RunEvent::Warning {
+                    message: format!(
+                        "{max_connections} connections are open (`--max-connections`): new ones are closed until some end"
+                    ),
+                });
+            }
+            continue;
+        };
+        refusing = false;
         let _ = stream.set_nodelay(true);
         let swapper = swapper.clone();
         let service = hyper::service::service_fn(move |request| {
@@ -399,10 +422,19 @@ async fn listen(
             let handler = swapper.current();
             async move { Ok::<_, std::convert::Infallible>(handler.handle(request).await) }
         });
-        let connection = http.serve_connection(TokioIo::new(stream), service);
-        let watched = graceful.watch(connection.into_owned());
+        let http = http.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _ = watched.await;
+            let _slot = slot;
+            // A connection that sends nothing within the header timeout is closed, whatever
+            // its protocol turns out to be.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(read)) if read > 0 => {}
+                _ => return,
+            }
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            let _ = watcher.watch(connection.into_owned()).await;
         });
     }
     drop(listener);

@@ -27,6 +27,29 @@ pub const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 /// How long a request waits for a guest slot before `503`.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Descriptors kept back from connections for everything else a server opens: its listener,
+/// the compiled-code cache, guests' preopened directories and sockets, the embedded store.
+const DESCRIPTOR_RESERVE: usize = 128;
+
+/// Open connections at most when not set: the soft open-file limit (`ulimit -n`, read from
+/// `/proc/self/limits`; 1024 where it cannot be read) less [`DESCRIPTOR_RESERVE`], and at least
+/// 16. Past it a server refuses connections rather than failing to accept them.
+pub fn default_max_connections() -> usize {
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|line| line.starts_with("Max open files"))?
+                .split_whitespace()
+                .nth(3)?
+                .parse::<usize>()
+                .ok()
+        })
+        .unwrap_or(1024);
+    limit.saturating_sub(DESCRIPTOR_RESERVE).max(16)
+}
+
 /// Server settings from a manifest; `None` where it says nothing.
 #[derive(Debug, Clone, Default)]
 pub struct ServeProfile {
@@ -37,6 +60,7 @@ pub struct ServeProfile {
     pub fuel: Option<u64>,
     pub max_memory: Option<u64>,
     pub max_concurrency: Option<usize>,
+    pub max_connections: Option<usize>,
     pub queue: Option<usize>,
     pub reuse: Option<usize>,
     pub concurrent: Option<usize>,
@@ -79,6 +103,7 @@ impl ServeProfile {
             fuel: table.fuel.as_ref().map(|f| *f.get_ref()),
             max_memory: parse_with(manifest, &table.max_memory, crate::units::parse_size)?,
             max_concurrency: table.max_concurrency.as_ref().map(|n| *n.get_ref()),
+            max_connections: table.max_connections.as_ref().map(|n| *n.get_ref()),
             queue: table.queue.as_ref().map(|n| *n.get_ref()),
             reuse: table.reuse.as_ref().map(|n| *n.get_ref()),
             concurrent: table.concurrent.as_ref().map(|n| *n.get_ref()),
@@ -107,6 +132,7 @@ pub struct ServeFlags {
     /// `--allow-http`, added to `[serve] allow-http`.
     pub http: Vec<HttpGrant>,
     pub max_concurrency: Option<usize>,
+    pub max_connections: Option<usize>,
     pub queue: Option<usize>,
     pub reuse: Option<usize>,
     pub concurrent: Option<usize>,
@@ -127,6 +153,9 @@ pub struct ServeSettings {
     pub reuse: ReuseChoice,
     pub header_timeout: Duration,
     pub drain: Duration,
+    /// Open connections at most; `None`: what the open-file limit allows
+    /// ([`default_max_connections`]).
+    pub max_connections: Option<usize>,
 }
 
 /// The server's settings: flags over `[serve]` over `[run]` over the defaults. Grants add up;
@@ -172,6 +201,7 @@ pub fn resolve(run: RunProfile, serve: ServeProfile, flags: ServeFlags) -> Serve
             .or(serve.header_timeout)
             .unwrap_or(DEFAULT_HEADER_TIMEOUT),
         drain: flags.drain.or(serve.drain).unwrap_or(DEFAULT_DRAIN),
+        max_connections: flags.max_connections.or(serve.max_connections),
     }
 }
 
@@ -181,6 +211,20 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn the_default_connection_cap_fits_the_open_file_limit() {
+        let cap = default_max_connections();
+        assert!(cap >= 16);
+        let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+        if let Some(soft) = limits
+            .lines()
+            .find(|line| line.starts_with("Max open files"))
+            .and_then(|line| line.split_whitespace().nth(3)?.parse::<usize>().ok())
+        {
+            assert!(cap < soft.max(17), "{cap} against a limit of {soft}");
+        }
+    }
+
     fn profile(text: &str) -> Result<ServeProfile, ManifestError> {
         let manifest = Manifest::parse(Path::new("/w/wcomp.toml"), text.to_owned())?;
         ServeProfile::from_manifest(&manifest)
@@ -189,7 +233,7 @@ mod tests {
     #[test]
     fn reads_the_serve_table() {
         let profile = profile(
-            "[serve]\naddr = \"0.0.0.0:3000\"\nallow-http = [\"api.example.com\"]\ntimeout = \"none\"\nmax-memory = \"256MiB\"\nmax-concurrency = 8\nmax-body = \"1MiB\"\nheader-timeout = \"5s\"\ndrain = \"1m30s\"\n",
+            "[serve]\naddr = \"0.0.0.0:3000\"\nallow-http = [\"api.example.com\"]\ntimeout = \"none\"\nmax-memory = \"256MiB\"\nmax-concurrency = 8\nmax-connections = 100\nmax-body = \"1MiB\"\nheader-timeout = \"5s\"\ndrain = \"1m30s\"\n",
         )
         .unwrap();
         assert_eq!(profile.addr, Some("0.0.0.0:3000".parse().unwrap()));
@@ -197,6 +241,7 @@ mod tests {
         assert_eq!(profile.timeout, Some(None));
         assert_eq!(profile.max_memory, Some(256 << 20));
         assert_eq!(profile.max_concurrency, Some(8));
+        assert_eq!(profile.max_connections, Some(100));
         assert_eq!(profile.max_body, Some(1 << 20));
         assert_eq!(profile.drain, Some(Duration::from_secs(90)));
     }

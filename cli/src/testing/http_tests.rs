@@ -34,6 +34,7 @@ pub fn run(
                 concurrent: None,
             },
             header_timeout: Duration::from_secs(10),
+            max_connections: None,
             drain: Duration::from_secs(1),
         },
         cache: match &options.cache {
