@@ -746,3 +746,69 @@ fn silent_connections_are_closed_and_connections_are_capped() {
         server.log()
     );
 }
+
+/// The access log is written by a thread of its own: a stderr nobody reads (a full pipe) does
+/// not hold up requests, and every request is accounted for, logged or counted as dropped.
+#[test]
+fn a_blocked_log_does_not_hold_up_requests() {
+    use std::io::Read as _;
+    let temp = tempdir();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = support::wcomp(temp.path())
+        .args(["--format", "json", "serve"])
+        .arg(http_component())
+        .args(["--addr", &addr])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // 1,500 requests on one keep-alive connection, about 200 KB of log: three times what a
+    // pipe holds, and nobody reads the pipe meanwhile.
+    let requests = 1500;
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            "60",
+            "-w",
+            "%{http_code}\n",
+        ])
+        .arg(format!("http://{addr}/?n=[1-{requests}]"))
+        .output()
+        .unwrap();
+    let codes = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        codes.lines().filter(|code| *code == "200").count(),
+        requests
+    );
+    support::sigterm(&child);
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let logged = self::requests(&log).len();
+    let stopped: serde_json::Value = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|value| value["reason"] == "stopped")
+        .expect("a summary");
+    let dropped = stopped["log_dropped"].as_u64().unwrap();
+    assert_eq!(stopped["requests"].as_u64(), Some(requests as u64));
+    assert_eq!(logged as u64 + dropped, requests as u64, "{stopped}");
+}

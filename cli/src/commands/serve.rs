@@ -426,6 +426,7 @@ impl Message for serve::ServeSummary {
             "instantiate_p99_us": stats.instantiate_percentile(99.0),
             "max_memory_per_instance": stats.max_memory,
             "abandoned": self.abandoned,
+            "log_dropped": self.log_dropped,
         })
     }
 
@@ -449,6 +450,12 @@ impl Message for serve::ServeSummary {
                 crate::units::format_size(stats.max_memory.max(1)),
             ),
         );
+        if self.log_dropped > 0 {
+            printer.warning(format_args!(
+                "{} access-log lines were dropped: the log's output did not keep up",
+                self.log_dropped
+            ));
+        }
         if self.abandoned {
             printer.warning(
                 "some requests were still running when the server stopped (the drain time ran out, or a second Ctrl-C)",

@@ -164,3 +164,53 @@ impl Stats {
         sorted.get(index).copied()
     }
 }
+
+/// The access log written from a thread of its own, so that a slow or blocked stderr (a full
+/// pipe, a terminal scrolled back) never holds up a request: requests hand their records over
+/// a bounded queue, and when it is full a record is dropped and counted instead of waited for.
+pub struct LogWriter {
+    sender: std::sync::mpsc::SyncSender<AccessRecord>,
+    dropped: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// Records the queue holds before they are dropped.
+const LOG_QUEUE: usize = 8192;
+
+impl LogWriter {
+    /// Starts the thread that writes each record with `sink`, in order.
+    pub fn start(sink: impl Fn(&AccessRecord) + Send + 'static) -> std::io::Result<Self> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<AccessRecord>(LOG_QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("wcomp-access-log".into())
+            .spawn(move || {
+                for record in receiver {
+                    sink(&record);
+                }
+            })?;
+        Ok(Self {
+            sender,
+            dropped: std::sync::Arc::default(),
+            thread,
+        })
+    }
+
+    /// What requests call with their record: queues it, or counts it dropped.
+    pub fn queue(&self) -> impl Fn(&AccessRecord) + Send + Sync + 'static {
+        let sender = self.sender.clone();
+        let dropped = self.dropped.clone();
+        move |record| {
+            if sender.try_send(record.clone()).is_err() {
+                dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Writes what is queued (once every [`LogWriter::queue`] is gone) and ends the thread;
+    /// the records dropped because the queue was full.
+    pub fn finish(self) -> u64 {
+        drop(self.sender);
+        let _ = self.thread.join();
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

@@ -86,6 +86,8 @@ pub struct ServeSummary {
     pub stats: Stats,
     /// Connections still open when the drain time ran out.
     pub abandoned: bool,
+    /// Access-log records dropped because the log could not keep up.
+    pub log_dropped: u64,
 }
 
 /// Bytes of each memory and table slot reset in place rather than returned to the kernel.
@@ -99,7 +101,8 @@ pub fn serve(
     log: impl Fn(&AccessRecord) + Send + Sync + 'static,
 ) -> anyhow::Result<ServeSummary> {
     let runtime = crate::async_runtime::multi_thread("wcomp-serve")?;
-    let log: SharedLog = Arc::new(log);
+    let writer = log::LogWriter::start(log)?;
+    let log: SharedLog = Arc::new(writer.queue());
     let stats = Arc::new(Mutex::new(Stats::default()));
     let handler = prepare(&options, log.clone(), stats.clone())?;
     options.events.emit(&RunEvent::Note {
@@ -111,9 +114,17 @@ pub fn serve(
         log,
         stats: stats.clone(),
     };
-    let summary = runtime.block_on(listen(swapper, ready))?;
+    let summary = runtime.block_on(listen(swapper, ready));
+    // Every request's task, and with them the log's queue, ends with the runtime; the log
+    // thread then writes what is left.
+    drop(runtime);
+    let log_dropped = writer.finish();
     let stats = std::mem::take(&mut *stats.lock().unwrap_or_else(|e| e.into_inner()));
-    Ok(ServeSummary { stats, ..summary })
+    Ok(ServeSummary {
+        stats,
+        log_dropped,
+        ..summary?
+    })
 }
 
 /// Replaces the component a running server answers with. Requests already in flight finish
@@ -455,6 +466,7 @@ async fn listen(
     Ok(ServeSummary {
         stats: Stats::default(),
         abandoned: !drained,
+        log_dropped: 0,
     })
 }
 
