@@ -812,3 +812,72 @@ fn a_blocked_log_does_not_hold_up_requests() {
     assert_eq!(stopped["requests"].as_u64(), Some(requests as u64));
     assert_eq!(logged as u64 + dropped, requests as u64, "{stopped}");
 }
+
+/// A client that half-closes its connection once its request is out still gets the answer; a
+/// request whose client goes away before the answer still gets its access-log line, and the
+/// summary counts every request.
+#[test]
+fn half_closed_clients_are_answered_and_vanished_ones_logged() {
+    use std::io::{Read as _, Write as _};
+    let temp = tempdir();
+    let mut server = Server::start(temp.path(), http_component(), &[]);
+    let addr = addr_of(&server);
+    for _ in 0..4 {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .write_all(b"GET /sleep?ms=100 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    }
+    for _ in 0..4 {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .write_all(b"GET /sleep?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        drop(stream);
+    }
+    // HTTP/2 clients that give up: the server drops their streams before any answer.
+    for _ in 0..2 {
+        let _ = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "--http2-prior-knowledge",
+                "--max-time",
+                "0.3",
+            ])
+            .arg(format!("{}sleep?ms=2000", server.url))
+            .status();
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    server.terminate();
+    assert_eq!(server.wait(), Some(0));
+    let log = server.log();
+    let records = requests(&log);
+    let dropped = records
+        .iter()
+        .filter(|r| r["path"] == "/sleep?ms=2000" && r["status"] == 499);
+    assert_eq!(dropped.count(), 2, "{log}");
+    let answered = records
+        .iter()
+        .filter(|r| r["path"] == "/sleep?ms=100" && r["status"] == 200);
+    assert_eq!(answered.count(), 4, "{log}");
+    // Whether the server noticed before answering (499) or answered into a closed socket,
+    // each has its line.
+    let gone = records.iter().filter(|r| r["path"] == "/sleep?ms=300");
+    assert_eq!(gone.count(), 4, "{log}");
+    let stopped: serde_json::Value = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|value| value["reason"] == "stopped")
+        .expect("a summary");
+    assert_eq!(stopped["requests"], 10, "{stopped}");
+}

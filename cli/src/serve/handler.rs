@@ -147,9 +147,15 @@ impl Handler {
         let started = Instant::now();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let record = AccessRecord::new(id, &request);
+        let unanswered = Unanswered {
+            handler: self.clone(),
+            record: Some(record.clone()),
+            started,
+        };
         let answered = AssertUnwindSafe(self.answer_request(request, record.clone(), started))
             .catch_unwind()
             .await;
+        unanswered.answered();
         answered.unwrap_or_else(|payload| {
             let mut record = record;
             record.error = Some(panicked(&*payload));
@@ -550,6 +556,35 @@ fn report_now(mut report: oneshot::Receiver<GuestReport>) -> Option<GuestReport>
 }
 
 /// The status for a guest that gave no response.
+/// A request not answered yet. If its future is dropped first — the client went away (closed or
+/// half-closed its connection) before the answer — the request still gets its log line, with
+/// status 499, as nginx logs it.
+struct Unanswered {
+    handler: Arc<Handler>,
+    record: Option<AccessRecord>,
+    started: Instant,
+}
+
+impl Unanswered {
+    fn answered(mut self) {
+        self.record = None;
+    }
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Some(mut record) = self.record.take() {
+            record.status = CLIENT_WENT_AWAY;
+            record.total = self.started.elapsed();
+            record.note = Some("the client went away before the answer".to_owned());
+            self.handler.finish(record, None);
+        }
+    }
+}
+
+/// The status logged for a request whose client went away before its answer (nginx's 499).
+const CLIENT_WENT_AWAY: u16 = 499;
+
 /// The access log's error for a panic with `payload`.
 fn panicked(payload: &(dyn std::any::Any + Send)) -> String {
     format!(

@@ -169,7 +169,8 @@ impl Stats {
 /// pipe, a terminal scrolled back) never holds up a request: requests hand their records over
 /// a bounded queue, and when it is full a record is dropped and counted instead of waited for.
 pub struct LogWriter {
-    sender: std::sync::mpsc::SyncSender<AccessRecord>,
+    /// Records, and `None` for "stop": what is queued before it is written.
+    sender: std::sync::mpsc::SyncSender<Option<AccessRecord>>,
     dropped: std::sync::Arc<std::sync::atomic::AtomicU64>,
     thread: std::thread::JoinHandle<()>,
 }
@@ -180,11 +181,11 @@ const LOG_QUEUE: usize = 8192;
 impl LogWriter {
     /// Starts the thread that writes each record with `sink`, in order.
     pub fn start(sink: impl Fn(&AccessRecord) + Send + 'static) -> std::io::Result<Self> {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<AccessRecord>(LOG_QUEUE);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Option<AccessRecord>>(LOG_QUEUE);
         let thread = std::thread::Builder::new()
             .name("wcomp-access-log".into())
             .spawn(move || {
-                for record in receiver {
+                for record in receiver.iter().map_while(|record| record) {
                     sink(&record);
                 }
             })?;
@@ -200,17 +201,18 @@ impl LogWriter {
         let sender = self.sender.clone();
         let dropped = self.dropped.clone();
         move |record| {
-            if sender.try_send(record.clone()).is_err() {
+            if sender.try_send(Some(record.clone())).is_err() {
                 dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
     }
 
-    /// Writes what is queued (once every [`LogWriter::queue`] is gone) and ends the thread;
-    /// the records dropped because the queue was full.
+    /// Writes what is queued so far and ends the thread (a record queued later is counted
+    /// dropped); the records dropped because the queue was full.
     pub fn finish(self) -> u64 {
-        drop(self.sender);
-        let _ = self.thread.join();
+        if self.sender.send(None).is_ok() {
+            let _ = self.thread.join();
+        }
         self.dropped.load(std::sync::atomic::Ordering::Relaxed)
     }
 }

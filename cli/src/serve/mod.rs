@@ -115,8 +115,7 @@ pub fn serve(
         stats: stats.clone(),
     };
     let summary = runtime.block_on(listen(swapper, ready));
-    // Every request's task, and with them the log's queue, ends with the runtime; the log
-    // thread then writes what is left.
+    // Every request's task ends with the runtime; the log thread then writes what is left.
     drop(runtime);
     let log_dropped = writer.finish();
     let stats = std::mem::take(&mut *stats.lock().unwrap_or_else(|e| e.into_inner()));
@@ -386,6 +385,9 @@ async fn listen(
     http.http1()
         .timer(TokioTimer::new())
         .header_read_timeout(options.settings.header_timeout)
+        // A client may close its sending side once its request is out and still wait for
+        // the answer (`nc -N`, `curl` over some proxies): it gets one.
+        .half_close(true)
         .keep_alive(true);
     http.http2().timer(TokioTimer::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
