@@ -4,10 +4,15 @@
 //!
 //! Only the directories that can hold a component's inputs are watched, found the way build
 //! fingerprints find inputs: `.gitignore` rules apply, and outputs (`target/`, `.git/`,
-//! `node_modules/`, `__pycache__/`, virtual environments) are never entered. Events for ignored
-//! paths and editors' scratch files are dropped as well, so a build writing its outputs never
-//! starts another build. Whether a change matters to a component is then decided by its
-//! fingerprint, not here.
+//! `node_modules/`, `__pycache__/`, virtual environments) below the watched directories are
+//! never entered; where the project itself lives does not matter (`~/target/app` is watched).
+//!
+//! A change counts only when it is one a cycle reads: a file the fingerprint of some component
+//! hashes (or a directory holding one, or one that was deleted), the manifest, or a test's
+//! request body. So a build writing its outputs, a log, or a file nothing reads never starts
+//! another cycle. wcomp's own stdout and stderr never count either, even when they are
+//! redirected to a file that is an input: every cycle writes them. Whether a change that
+//! counts matters to a component is then decided by its fingerprint, not here.
 //!
 //! [`WatchLoop`] runs a command's cycle on every change.
 
@@ -23,15 +28,17 @@ use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, NoCache, new_debouncer_opt};
 use serde_json::{Value, json};
 
+use crate::lang::Project;
 use crate::printer::{Message, Printer};
-use crate::workspace::Workspace;
-use crate::workspace::fingerprint::TOOL_WRITTEN;
+use crate::workspace::build::BuildGraph;
+use crate::workspace::fingerprint::{self, TOOL_WRITTEN};
+use crate::workspace::{MANIFEST, Workspace};
 use crate::{Context, ExitStatus};
 
 /// How long events settle before they count as one change.
 pub const SETTLE: Duration = Duration::from_millis(40);
 
-/// Directory names that only ever hold outputs or tools' state.
+/// Names of directories that only ever hold outputs or tools' state, below a watched root.
 const NEVER_WATCHED: &[&str] = &[
     "target",
     ".git",
@@ -45,18 +52,25 @@ const NEVER_WATCHED: &[&str] = &[
     ".pytest_cache",
 ];
 
-/// File events under some roots, filtered to what can be a source.
+/// File events under the directories of a workspace or project, filtered to what a cycle
+/// reads.
 pub struct Watcher {
     debouncer: Debouncer<RecommendedWatcher, NoCache>,
     events: Receiver<DebounceEventResult>,
+    /// The workspace or project, to find its inputs again after each cycle.
+    dir: PathBuf,
     roots: Vec<PathBuf>,
     ignores: Vec<Gitignore>,
     watched: BTreeSet<PathBuf>,
+    /// What a cycle reads; `None` while nothing at `dir` loads (every source counts then).
+    inputs: Option<Inputs>,
+    /// wcomp's own stdout and stderr, when they are files.
+    own_output: Vec<FileId>,
 }
 
 impl Watcher {
-    /// Watches every source directory under `roots`.
-    pub fn new(roots: &[PathBuf]) -> anyhow::Result<Self> {
+    /// Watches every source directory of the workspace or project at `dir`.
+    pub fn new(dir: &Path) -> anyhow::Result<Self> {
         let (sender, events) = channel();
         let debouncer = new_debouncer_opt::<_, RecommendedWatcher, NoCache>(
             SETTLE,
@@ -68,14 +82,19 @@ impl Watcher {
             notify::Config::default(),
         )
         .context("cannot watch files")?;
+        let inputs = Inputs::load(dir);
+        let roots = roots(dir, inputs.as_ref());
         let mut watcher = Self {
             debouncer,
             events,
-            roots: roots.to_vec(),
+            dir: dir.to_owned(),
+            roots: roots.clone(),
             ignores: Vec::new(),
             watched: BTreeSet::new(),
+            inputs,
+            own_output: own_output(),
         };
-        for root in roots {
+        for root in &roots {
             watcher.add_tree(root)?;
         }
         Ok(watcher)
@@ -84,6 +103,19 @@ impl Watcher {
     /// How many directories are watched.
     pub fn directories(&self) -> usize {
         self.watched.len()
+    }
+
+    /// The directories watched with everything below them.
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    /// Finds the inputs again (a cycle may have added a source, or the manifest a component);
+    /// the last ones stay while the manifest does not load, so the save that fixes it counts.
+    pub fn refresh_inputs(&mut self) {
+        if let Some(inputs) = Inputs::load(&self.dir) {
+            self.inputs = Some(inputs);
+        }
     }
 
     /// Watches `dir` and the source directories below it; reads their `.gitignore` files.
@@ -95,7 +127,8 @@ impl Watcher {
             .git_global(false)
             .require_git(false)
             .filter_entry(|entry| {
-                !entry.file_type().is_some_and(|t| t.is_dir())
+                entry.depth() == 0
+                    || !entry.file_type().is_some_and(|t| t.is_dir())
                     || !NEVER_WATCHED.contains(&entry.file_name().to_string_lossy().as_ref())
             })
             .build();
@@ -119,12 +152,19 @@ impl Watcher {
         Ok(())
     }
 
-    /// Whether a change to `path` can matter to a build.
-    fn counts(&self, path: &Path) -> bool {
-        if !self.roots.iter().any(|root| path.starts_with(root)) {
+    /// Whether `path` is below a root, outside its output directories, not ignored and not
+    /// an editor's scratch file: what may be a source, and what a new directory must be to be
+    /// watched.
+    fn may_be_source(&self, path: &Path) -> bool {
+        // Names are matched below the root only: the directories above it are the user's.
+        let Some(relative) = self
+            .roots
+            .iter()
+            .find_map(|root| path.strip_prefix(root).ok())
+        else {
             return false;
-        }
-        if path
+        };
+        if relative
             .components()
             .any(|c| NEVER_WATCHED.contains(&c.as_os_str().to_string_lossy().as_ref()))
         {
@@ -150,6 +190,22 @@ impl Watcher {
         })
     }
 
+    /// Whether a change to `path` can matter to a cycle.
+    fn counts(&self, path: &Path) -> bool {
+        self.may_be_source(path)
+            && !self.is_own_output(path)
+            && self.inputs.as_ref().is_none_or(|inputs| inputs.hold(path))
+    }
+
+    /// Whether `path` is the file wcomp's stdout or stderr goes to, by whatever name.
+    fn is_own_output(&self, path: &Path) -> bool {
+        !self.own_output.is_empty()
+            && std::fs::metadata(path)
+                .ok()
+                .and_then(|meta| FileId::of(&meta))
+                .is_some_and(|id| self.own_output.contains(&id))
+    }
+
     /// Takes the events that arrived so far (waiting up to `wait` for the first), keeping the
     /// paths that count; new directories start being watched.
     fn take(&mut self, wait: Duration) -> anyhow::Result<Option<BTreeSet<PathBuf>>> {
@@ -159,6 +215,7 @@ impl Watcher {
             Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
         };
         let mut changed = BTreeSet::new();
+        let mut new_dirs = BTreeSet::new();
         let mut results = vec![first];
         results.extend(self.events.try_iter());
         for result in results {
@@ -170,18 +227,17 @@ impl Watcher {
                 if event.kind.is_access() {
                     continue;
                 }
-                for path in &event.paths {
+                for path in event.paths.iter().filter(|p| self.may_be_source(p)) {
+                    // Watched even while it holds no input: one may be saved into it.
+                    if path.is_dir() && !self.watched.contains(path) {
+                        new_dirs.insert(path.clone());
+                    }
                     if self.counts(path) {
                         changed.insert(path.clone());
                     }
                 }
             }
         }
-        let new_dirs: Vec<PathBuf> = changed
-            .iter()
-            .filter(|p| p.is_dir() && !self.watched.contains(*p))
-            .cloned()
-            .collect();
         for dir in new_dirs {
             self.add_tree(&dir)?;
         }
@@ -218,6 +274,136 @@ impl Watcher {
     }
 }
 
+/// What the cycles of a workspace or project read, found as the build's fingerprints find it.
+#[derive(Debug)]
+struct Inputs {
+    /// The directory of the manifest: the workspace's root, or the project's own.
+    root: PathBuf,
+    /// Files read whole: the manifest, tests' request bodies.
+    files: BTreeSet<PathBuf>,
+    /// Directories whose input files each component's fingerprint hashes (members' and the
+    /// shared WIT), each with the subtrees its walk leaves out.
+    trees: Vec<(PathBuf, Vec<PathBuf>)>,
+    /// The input files as they were last found: deleting one counts.
+    known: BTreeSet<PathBuf>,
+}
+
+impl Inputs {
+    /// The inputs of the workspace or project at `dir`; `None` when it does not load.
+    fn load(dir: &Path) -> Option<Self> {
+        let (graph, bodies) = match Workspace::find(dir) {
+            Some(root) => {
+                let workspace = Workspace::load(&root).ok()?;
+                let bodies: Vec<PathBuf> = workspace
+                    .manifest
+                    .tests
+                    .iter()
+                    .filter_map(|test| test.get_ref().body_file.as_ref())
+                    .map(|file| root.join(file.get_ref()))
+                    .collect();
+                (BuildGraph::workspace(&workspace), bodies)
+            }
+            None => (BuildGraph::project(Project::detect(dir).ok()?), Vec::new()),
+        };
+        // As `BuildGraph::inputs_hash` hashes them: each member without the shared WIT, which
+        // is hashed on its own.
+        let shared_wit = graph.shared_wit.as_deref().map(canonical);
+        let mut trees: Vec<(PathBuf, Vec<PathBuf>)> = graph
+            .members
+            .iter()
+            .map(|member| {
+                let dir = canonical(&member.project.dir);
+                (dir, shared_wit.iter().cloned().collect())
+            })
+            .chain(shared_wit.clone().map(|wit| (wit, Vec::new())))
+            .collect();
+        trees.sort();
+        trees.dedup();
+        let files: BTreeSet<PathBuf> = std::iter::once(graph.root.join(MANIFEST))
+            .chain(bodies)
+            .map(|path| canonical(&path))
+            .collect();
+        let mut known = BTreeSet::new();
+        for (dir, exclude) in &trees {
+            let exclude: Vec<&Path> = exclude.iter().map(PathBuf::as_path).collect();
+            known.extend(fingerprint::input_files(dir, &exclude).unwrap_or_default());
+        }
+        Some(Self {
+            root: canonical(&graph.root),
+            files,
+            trees,
+            known,
+        })
+    }
+
+    /// Whether a cycle reads `path`: one of the files, an input (or a directory holding one)
+    /// by the fingerprint's rules, or a deleted input.
+    fn hold(&self, path: &Path) -> bool {
+        if self.files.contains(path) || self.known.contains(path) {
+            return true;
+        }
+        if !path.exists() {
+            // A deleted directory that held inputs; they sort right after it.
+            return self
+                .known
+                .range(path.to_owned()..)
+                .next()
+                .is_some_and(|known| known.starts_with(path));
+        }
+        self.trees.iter().any(|(dir, exclude)| {
+            let exclude: Vec<&Path> = exclude.iter().map(PathBuf::as_path).collect();
+            fingerprint::holds_inputs(dir, &exclude, path)
+        })
+    }
+}
+
+/// A file's identity, whatever path names it: device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    device: u64,
+    inode: u64,
+}
+
+impl FileId {
+    /// The identity of a regular file (devices, pipes and terminals have none that matters).
+    #[cfg(unix)]
+    fn of(meta: &std::fs::Metadata) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt as _;
+        meta.is_file().then(|| Self {
+            device: meta.dev(),
+            inode: meta.ino(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn of(_: &std::fs::Metadata) -> Option<Self> {
+        None
+    }
+}
+
+/// The files wcomp's stdout and stderr are redirected to (`wcomp build --watch > build.log`):
+/// every cycle writes them, so they never count, wherever they are.
+#[cfg(unix)]
+fn own_output() -> Vec<FileId> {
+    use std::os::fd::AsFd as _;
+    // `fstat` of the descriptors themselves, through a duplicate closed right away.
+    [std::io::stdout().as_fd(), std::io::stderr().as_fd()]
+        .into_iter()
+        .filter_map(|fd| fd.try_clone_to_owned().ok())
+        .filter_map(|fd| std::fs::File::from(fd).metadata().ok())
+        .filter_map(|meta| FileId::of(&meta))
+        .collect()
+}
+
+#[cfg(not(unix))]
+fn own_output() -> Vec<FileId> {
+    Vec::new()
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_owned())
+}
+
 /// Renders the error of a failed cycle, as the command line renders a failed command's.
 pub type Reporter = fn(&Printer, &anyhow::Error) -> ExitStatus;
 
@@ -236,14 +422,14 @@ impl WatchLoop {
     /// Starts watching the sources of the workspace or project at `dir`; changes saved from
     /// now on count, including during the first cycle. `report` renders a failed cycle's error.
     pub fn new(dir: &Path, ctx: &Context, report: Reporter) -> anyhow::Result<Self> {
-        let roots = roots(dir);
-        let watcher = Watcher::new(&roots)?;
+        let watcher = Watcher::new(dir)?;
         // Each cycle compiles a component that differs from the last one by an edit.
         crate::runtime::engine::keep_compiled_functions();
         ctx.printer.verbose(format_args!(
             "watching {} directories under {}",
             watcher.directories(),
-            roots
+            watcher
+                .roots()
                 .iter()
                 .map(|r| format!("`{}`", r.display()))
                 .collect::<Vec<_>>()
@@ -281,6 +467,8 @@ impl WatchLoop {
     /// what changed; `false` once `stop` is set.
     pub fn wait(&mut self, ctx: &Context, stop: &AtomicBool) -> anyhow::Result<bool> {
         let queued = self.watcher.pending()?;
+        // What the next cycle reads, as the last one left it.
+        self.watcher.refresh_inputs();
         let (changed, during_cycle) = if queued.is_empty() {
             ctx.printer.emit(&Watching {
                 directories: self.watcher.directories(),
@@ -388,28 +576,22 @@ fn describe(changed: &[PathBuf], cwd: &Path) -> String {
     }
 }
 
-/// The directories holding the inputs of the workspace or project at `dir`: the workspace
-/// root and any member or WIT directory outside it, or the project itself.
-fn roots(dir: &Path) -> Vec<PathBuf> {
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_owned());
-    let Some(root) = Workspace::find(dir) else {
-        return vec![canonical(dir)];
+/// The directories holding the inputs of the workspace or project at `dir`: its own
+/// directory, and any member or WIT directory outside it.
+fn roots(dir: &Path, inputs: Option<&Inputs>) -> Vec<PathBuf> {
+    let root = match inputs {
+        Some(inputs) => inputs.root.clone(),
+        None => canonical(&Workspace::find(dir).unwrap_or_else(|| dir.to_owned())),
     };
-    let root = canonical(&root);
-    let mut roots = vec![root.clone()];
-    if let Ok(workspace) = Workspace::load(&root) {
-        let mut extra: Vec<PathBuf> = workspace
-            .members
-            .iter()
-            .flat_map(|m| [canonical(&m.project.dir), canonical(&m.project.wit)])
-            .chain([canonical(&workspace.wit_dir)])
-            .filter(|p| p.is_dir() && !p.starts_with(&root))
-            .collect();
-        extra.sort();
-        extra.dedup();
-        roots.extend(extra);
-    }
-    roots
+    let mut extra: Vec<PathBuf> = inputs
+        .iter()
+        .flat_map(|inputs| &inputs.trees)
+        .map(|(tree, _)| tree.clone())
+        .filter(|tree| tree.is_dir() && !tree.starts_with(&root))
+        .collect();
+    extra.sort();
+    extra.dedup();
+    std::iter::once(root).chain(extra).collect()
 }
 
 #[cfg(test)]
@@ -424,7 +606,7 @@ mod tests {
         std::fs::create_dir_all(root.join("target/debug")).unwrap();
         std::fs::create_dir_all(root.join("gen")).unwrap();
         std::fs::write(root.join(".gitignore"), "/gen/\n*.log\n").unwrap();
-        let watcher = Watcher::new(std::slice::from_ref(&root)).unwrap();
+        let watcher = Watcher::new(&root).unwrap();
         assert!(watcher.counts(&root.join("src/lib.rs")));
         assert!(watcher.counts(&root.join("wit/world.wit")));
         assert!(!watcher.counts(&root.join("target/debug/x.wasm")));
@@ -445,7 +627,7 @@ mod tests {
         let root = temp.path().canonicalize().unwrap();
         std::fs::create_dir_all(root.join("src")).unwrap();
         std::fs::write(root.join("src/lib.rs"), "old").unwrap();
-        let mut watcher = Watcher::new(std::slice::from_ref(&root)).unwrap();
+        let mut watcher = Watcher::new(&root).unwrap();
         // Save as an editor does: a temporary file renamed over the original.
         std::fs::write(root.join("src/.lib.rs.tmp"), "new").unwrap();
         std::fs::rename(root.join("src/.lib.rs.tmp"), root.join("src/lib.rs")).unwrap();
@@ -460,5 +642,119 @@ mod tests {
             pending.iter().all(|p| !p.starts_with(root.join("target"))),
             "{pending:?}"
         );
+    }
+
+    /// A watched workspace (in a directory removed when the first is dropped) of one Rust
+    /// component, `a`, with a test whose request body is a file.
+    fn watched_workspace() -> (tempfile::TempDir, PathBuf, Watcher) {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path().canonicalize().unwrap();
+        workspace(&root);
+        let watcher = Watcher::new(&root).unwrap();
+        (temp, root, watcher)
+    }
+
+    /// Writes the workspace [`watched_workspace`] watches into `root`.
+    fn workspace(root: &Path) {
+        let manifest = "[workspace]\nname = \"ws\"\n\n[component.a]\nlang = \"rust\"\npath = \"a\"\n\n\
+            [[test]]\nname = \"posts\"\nrequest = \"POST /\"\nbody-file = \"fixtures/body.json\"\n";
+        std::fs::write(root.join(MANIFEST), manifest).unwrap();
+        for dir in ["a/src", "a/gen", "wit", "docs", "fixtures"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        std::fs::write(root.join("a/Cargo.toml"), "[package]\nname = \"a\"\n").unwrap();
+        std::fs::write(root.join("a/.gitignore"), "/gen/\n").unwrap();
+        std::fs::write(root.join("a/gen/bindings.rs"), "").unwrap();
+        std::fs::write(root.join("a/src/lib.rs"), "").unwrap();
+        std::fs::write(root.join("a/src/old.rs"), "").unwrap();
+        std::fs::write(root.join("wit/world.wit"), "package a:b;").unwrap();
+        std::fs::write(root.join("docs/notes.md"), "").unwrap();
+        std::fs::write(root.join("fixtures/body.json"), "{}").unwrap();
+        std::fs::write(root.join("fixtures/other.json"), "{}").unwrap();
+    }
+
+    #[test]
+    fn only_what_a_cycle_reads_counts() {
+        let (_temp, root, mut watcher) = watched_workspace();
+        for read in [
+            "a/src/lib.rs",
+            "a/Cargo.toml",
+            "a/.gitignore",
+            "a/src",
+            "wit/world.wit",
+            "wcomp.toml",
+            "fixtures/body.json",
+        ] {
+            assert!(watcher.counts(&root.join(read)), "{read}");
+        }
+        for unread in [
+            "docs/notes.md",
+            "docs",
+            "fixtures/other.json",
+            "a/gen/bindings.rs",
+            "a/target/wcomp/a.wasm",
+        ] {
+            assert!(!watcher.counts(&root.join(unread)), "{unread}");
+        }
+        // A log beside the manifest is read by nothing.
+        std::fs::write(root.join("watch.log"), "{}\n").unwrap();
+        assert!(!watcher.counts(&root.join("watch.log")));
+        // A new source counts, and so does a deleted one and a new directory holding one.
+        std::fs::write(root.join("a/src/new.rs"), "").unwrap();
+        assert!(watcher.counts(&root.join("a/src/new.rs")));
+        std::fs::remove_file(root.join("a/src/old.rs")).unwrap();
+        assert!(watcher.counts(&root.join("a/src/old.rs")));
+        assert!(!watcher.counts(&root.join("a/src/never-there.rs")));
+        std::fs::create_dir_all(root.join("a/src/more")).unwrap();
+        assert!(!watcher.counts(&root.join("a/src/more")));
+        std::fs::write(root.join("a/src/more/mod.rs"), "").unwrap();
+        assert!(watcher.counts(&root.join("a/src/more")));
+        // A component added to the manifest counts once the inputs are found again.
+        std::fs::create_dir_all(root.join("docs/src")).unwrap();
+        std::fs::write(root.join("docs/Cargo.toml"), "").unwrap();
+        let mut manifest = std::fs::read_to_string(root.join(MANIFEST)).unwrap();
+        manifest.push_str("\n[component.docs]\nlang = \"rust\"\n");
+        std::fs::write(root.join(MANIFEST), manifest).unwrap();
+        assert!(!watcher.counts(&root.join("docs/notes.md")));
+        watcher.refresh_inputs();
+        assert!(watcher.counts(&root.join("docs/notes.md")));
+        // A broken manifest keeps the inputs found last.
+        std::fs::write(root.join(MANIFEST), "[workspace").unwrap();
+        watcher.refresh_inputs();
+        assert!(watcher.counts(&root.join("docs/notes.md")));
+        assert!(watcher.counts(&root.join(MANIFEST)));
+    }
+
+    #[test]
+    fn wcomps_own_output_never_counts() {
+        let (_temp, root, mut watcher) = watched_workspace();
+        // As if stdout went to a file that is a source: known by identity, under any name.
+        let log = root.join("a/src/build.log");
+        std::fs::write(&log, "").unwrap();
+        assert!(watcher.counts(&log));
+        let id = FileId::of(&std::fs::metadata(&log).unwrap()).unwrap();
+        watcher.own_output.push(id);
+        assert!(!watcher.counts(&log));
+        assert!(watcher.is_own_output(&root.join("a/gen/../src/build.log")));
+        assert!(watcher.counts(&root.join("a/src/lib.rs")));
+    }
+
+    #[test]
+    fn output_directory_names_above_the_project_do_not_matter() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp
+            .path()
+            .canonicalize()
+            .unwrap()
+            .join("target/.venv/proj");
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::create_dir_all(root.join("target/debug")).unwrap();
+        std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"proj\"\n").unwrap();
+        std::fs::write(root.join("src/lib.rs"), "").unwrap();
+        let watcher = Watcher::new(&root).unwrap();
+        assert!(watcher.watched.contains(&root.join("src")));
+        assert!(!watcher.watched.contains(&root.join("target")));
+        assert!(watcher.counts(&root.join("src/lib.rs")));
+        assert!(!watcher.counts(&root.join("target/debug/x.wasm")));
     }
 }

@@ -8,7 +8,7 @@
 mod support;
 
 use std::io::{BufRead as _, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,20 +23,42 @@ struct Watching {
     child: Child,
     events: Arc<Mutex<Vec<Value>>>,
     text: Arc<Mutex<String>>,
+    /// Set when the process is gone: a reader following a file stops.
+    done: Arc<AtomicBool>,
 }
 
 impl Watching {
     fn start(cwd: &Path, args: &[&str]) -> Self {
-        let mut child = support::wcomp(cwd)
+        Self::spawn(cwd, args, None)
+    }
+
+    /// Like [`Watching::start`], with stdout redirected to the file `log` as `wcomp … > log`
+    /// does; the events are read back from the file as they are written.
+    fn start_with_stdout_in(cwd: &Path, args: &[&str], log: &Path) -> Self {
+        Self::spawn(cwd, args, Some(log))
+    }
+
+    fn spawn(cwd: &Path, args: &[&str], log: Option<&Path>) -> Self {
+        let mut command = support::wcomp(cwd);
+        command
             .args(["--format", "json"])
             .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        match log {
+            Some(log) => command.stdout(std::fs::File::create(log).unwrap()),
+            None => command.stdout(Stdio::piped()),
+        };
+        let mut child = command.spawn().unwrap();
         let events = Arc::new(Mutex::new(Vec::new()));
         let text = Arc::new(Mutex::new(String::new()));
-        let stdout: Box<dyn Read + Send> = Box::new(child.stdout.take().unwrap());
+        let done = Arc::new(AtomicBool::new(false));
+        let stdout: Box<dyn Read + Send> = match log {
+            Some(log) => Box::new(Follow {
+                file: std::fs::File::open(log).unwrap(),
+                done: done.clone(),
+            }),
+            None => Box::new(child.stdout.take().unwrap()),
+        };
         let stderr: Box<dyn Read + Send> = Box::new(child.stderr.take().unwrap());
         for stream in [stdout, stderr] {
             let events = events.clone();
@@ -56,6 +78,7 @@ impl Watching {
             child,
             events,
             text,
+            done,
         }
     }
 
@@ -87,8 +110,28 @@ impl Watching {
         }
     }
 
+    /// Saves `path` with `from` replaced by `to`, as [`save`] does; the events of the cycle
+    /// that starts, up to the wait for the next change.
+    #[track_caller]
+    fn save_and_wait(&self, path: &Path, from: &str, to: &str) -> Vec<Value> {
+        let mark = self.mark();
+        save(path, from, to);
+        self.wait_for(mark, "watching", BUILD)
+    }
+
     fn output(&self) -> String {
         self.text.lock().unwrap().clone()
+    }
+
+    /// Waits `quiet` and asserts that no cycle started after `mark` meanwhile.
+    #[track_caller]
+    fn assert_no_cycle_for(&self, mark: usize, quiet: Duration) {
+        std::thread::sleep(quiet);
+        let events = self.since(mark);
+        assert!(
+            events.iter().all(|e| e["reason"] != "changed"),
+            "a cycle nobody asked for: {events:?}"
+        );
     }
 
     fn terminate(&mut self) -> Option<i32> {
@@ -102,6 +145,25 @@ impl Drop for Watching {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.done.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A file read as `tail -f` reads it: at its end, waits for more until `done`.
+struct Follow {
+    file: std::fs::File,
+    done: Arc<AtomicBool>,
+}
+
+impl Read for Follow {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let read = self.file.read(buf)?;
+            if read > 0 || self.done.load(Ordering::Relaxed) {
+                return Ok(read);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -145,26 +207,26 @@ fn save(path: &Path, from: &str, to: &str) {
 
 const BUILD: Duration = Duration::from_secs(300);
 
+/// A new workspace `ws` in `dir` with a component per `(name, language)`, each implementing
+/// the world of its name.
+fn workspace(dir: &Path, components: &[(&str, &str)]) -> PathBuf {
+    run(dir, &["new", "ws", "--workspace"]).success();
+    let ws = dir.join("ws");
+    for (name, language) in components {
+        run(&ws, &["new", name, "--lang", language, "--world", name]).success();
+    }
+    ws
+}
+
 #[test]
 fn build_watch_rebuilds_only_the_component_whose_source_changed() {
     let temp = tempdir();
-    run(temp.path(), &["new", "ws", "--workspace"]).success();
-    let ws = temp.path().join("ws");
-    run(
-        &ws,
-        &["new", "analyzer", "--lang", "rust", "--world", "analyzer"],
-    )
-    .success();
+    let ws = workspace(temp.path(), &[("analyzer", "rust"), ("reporter", "python")]);
     let code = std::fs::read_to_string(repo_root().join("tests/e2e/text/analyzer.rs")).unwrap();
     let code = code
         .replace("path: \"wit\"", "path: \"../wit\"")
         .replace("acme::text", "example::ws");
     std::fs::write(ws.join("analyzer/src/lib.rs"), code).unwrap();
-    run(
-        &ws,
-        &["new", "reporter", "--lang", "python", "--world", "reporter"],
-    )
-    .success();
 
     let watching = Watching::start(&ws, &["build", "--watch"]);
     let first = watching.wait_for(0, "watching", BUILD);
@@ -181,13 +243,11 @@ fn build_watch_rebuilds_only_the_component_whose_source_changed() {
     );
 
     // A Rust edit: only the Rust component is handed to cargo.
-    let mark = watching.mark();
-    save(
+    let cycle = watching.save_and_wait(
         &ws.join("analyzer/src/lib.rs"),
         "fn analyze",
         "/// Counts words.\n    fn analyze",
     );
-    let cycle = watching.wait_for(mark, "watching", BUILD);
     let changed = cycle.iter().find(|e| e["reason"] == "changed").unwrap();
     assert!(
         changed["paths"]
@@ -201,13 +261,11 @@ fn build_watch_rebuilds_only_the_component_whose_source_changed() {
     assert_eq!(built(&cycle), ["analyzer"], "{cycle:?}");
 
     // A Python edit: only the Python component is handed to componentize-py.
-    let mark = watching.mark();
-    save(
+    let cycle = watching.save_and_wait(
         &ws.join("reporter/app.py"),
         "import wit_world",
         "# Renders a report.\nimport wit_world",
     );
-    let cycle = watching.wait_for(mark, "watching", BUILD);
     assert_eq!(rebuilt(&cycle), ["reporter"], "{cycle:?}");
     assert_eq!(built(&cycle), ["reporter"], "{cycle:?}");
 
@@ -435,10 +493,8 @@ fn serve_watch_swaps_the_component_without_dropping_a_request() {
 #[test]
 fn test_watch_reruns_the_tests_after_a_source_or_a_test_changes() {
     let temp = tempdir();
-    run(temp.path(), &["new", "ws", "--workspace"]).success();
-    let ws = temp.path().join("ws");
+    let ws = workspace(temp.path(), &[("analyzer", "rust"), ("reporter", "rust")]);
     for name in ["analyzer", "reporter"] {
-        run(&ws, &["new", name, "--lang", "rust", "--world", name]).success();
         let code = std::fs::read_to_string(repo_root().join(format!("tests/e2e/text/{name}.rs")))
             .unwrap()
             .replace("path: \"wit\"", "path: \"../wit\"")
@@ -467,13 +523,11 @@ fn test_watch_reruns_the_tests_after_a_source_or_a_test_changes() {
     assert_eq!(summary(&first), (1, 0), "{first:?}");
 
     // The reporter's output changes: the composition is redone and the test fails.
-    let mark = watching.mark();
-    save(
+    let cycle = watching.save_and_wait(
         &ws.join("reporter/src/lib.rs"),
         "words, longest",
         "words; longest",
     );
-    let cycle = watching.wait_for(mark, "watching", BUILD);
     assert_eq!(rebuilt(&cycle), ["reporter"], "{cycle:?}");
     assert_eq!(summary(&cycle), (0, 1), "{cycle:?}");
     assert_eq!(
@@ -485,9 +539,62 @@ fn test_watch_reruns_the_tests_after_a_source_or_a_test_changes() {
     );
 
     // The test's expectation follows: nothing is rebuilt and it passes again.
-    let mark = watching.mark();
-    save(&manifest, "4 words, longest", "4 words; longest");
-    let cycle = watching.wait_for(mark, "watching", BUILD);
+    let cycle = watching.save_and_wait(&manifest, "4 words, longest", "4 words; longest");
     assert_eq!(rebuilt(&cycle), Vec::<String>::new(), "{cycle:?}");
     assert_eq!(summary(&cycle), (1, 0), "{cycle:?}");
+}
+
+#[test]
+fn build_watch_with_its_output_redirected_into_the_workspace_waits_for_an_edit() {
+    let temp = tempdir();
+    let ws = workspace(temp.path(), &[("reporter", "python")]);
+
+    // `wcomp build --watch --format json > reporter/watch.log`: every cycle, and every wait
+    // for the next, writes a file inside a component's sources.
+    let watching =
+        Watching::start_with_stdout_in(&ws, &["build", "--watch"], &ws.join("reporter/watch.log"));
+    let first = watching.wait_for(0, "watching", BUILD);
+    assert_eq!(rebuilt(&first), ["reporter"], "{first:?}");
+    // Files no component reads start nothing either.
+    let mark = watching.mark();
+    std::fs::write(ws.join("NOTES.md"), "to do").unwrap();
+    std::fs::create_dir_all(ws.join("docs")).unwrap();
+    std::fs::write(ws.join("docs/design.md"), "# Design").unwrap();
+    watching.assert_no_cycle_for(mark, Duration::from_secs(4));
+
+    // An edit starts exactly one cycle, which names only the edited file.
+    let cycle = watching.save_and_wait(
+        &ws.join("reporter/app.py"),
+        "import wit_world",
+        "# Renders a report.\nimport wit_world",
+    );
+    assert_only_change(&cycle, "reporter/app.py");
+    assert_eq!(rebuilt(&cycle), ["reporter"], "{cycle:?}");
+    let mark = watching.mark();
+    watching.assert_no_cycle_for(mark, Duration::from_secs(4));
+}
+
+#[test]
+fn build_watch_rebuilds_a_project_inside_a_directory_named_target() {
+    let temp = tempdir();
+    let parent = temp.path().join("target");
+    std::fs::create_dir_all(&parent).unwrap();
+    run(&parent, &["new", "proj", "--lang", "python"]).success();
+    let project = parent.join("proj");
+
+    let watching = Watching::start(&project, &["build", "--watch"]);
+    let first = watching.wait_for(0, "watching", BUILD);
+    assert_eq!(rebuilt(&first), ["proj"], "{first:?}");
+
+    let mark = watching.mark();
+    save(
+        &project.join("app.py"),
+        "import wit_world",
+        "# Describes a text.\nimport wit_world",
+    );
+    // Noticed within seconds, however long the build takes.
+    watching.wait_for(mark, "changed", Duration::from_secs(30));
+    let cycle = watching.wait_for(mark, "watching", BUILD);
+    assert_only_change(&cycle, "proj/app.py");
+    assert_eq!(built(&cycle), ["proj"], "{cycle:?}");
 }

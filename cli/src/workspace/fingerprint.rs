@@ -21,8 +21,47 @@ const ALWAYS_SKIPPED: &[&str] = &["target", ".git", ".wcomp"];
 
 /// The input files under `dir`, sorted, with `exclude`d subtrees left out.
 pub fn input_files(dir: &Path, exclude: &[&Path]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in walk(dir, exclude, |_| true)
+        .sort_by_file_name(std::cmp::Ord::cmp)
+        .build()
+    {
+        let entry = entry?;
+        if entry.file_type().is_some_and(|t| t.is_file()) {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
+}
+
+/// Whether `path` is one of the [`input_files`] of `dir`, or a directory holding one. Only
+/// the directories on the way to `path` (and below it) are read, by the same walk, so the
+/// answer follows the same rules; a path that no longer exists is no input.
+pub fn holds_inputs(dir: &Path, exclude: &[&Path], path: &Path) -> bool {
+    if !path.starts_with(dir) {
+        return false;
+    }
+    let target = path.to_owned();
+    let on_the_way = move |entry: &Path| target.starts_with(entry) || entry.starts_with(&target);
+    walk(dir, exclude, on_the_way)
+        .build()
+        .flatten()
+        .any(|entry| {
+            entry.file_type().is_some_and(|t| t.is_file()) && entry.path().starts_with(path)
+        })
+}
+
+/// The walk that finds inputs: `.gitignore` and `.ignore` rules (of `dir` and its parents),
+/// never into [`ALWAYS_SKIPPED`] directories or `exclude`d subtrees, nor into what `keep`
+/// rejects.
+fn walk(
+    dir: &Path,
+    exclude: &[&Path],
+    keep: impl Fn(&Path) -> bool + Send + Sync + 'static,
+) -> ignore::WalkBuilder {
     let exclude: Vec<PathBuf> = exclude.iter().map(|p| p.to_path_buf()).collect();
-    let walker = ignore::WalkBuilder::new(dir)
+    let mut builder = ignore::WalkBuilder::new(dir);
+    builder
         .standard_filters(false)
         .git_ignore(true)
         .git_exclude(false)
@@ -30,22 +69,13 @@ pub fn input_files(dir: &Path, exclude: &[&Path]) -> anyhow::Result<Vec<PathBuf>
         .require_git(false)
         .parents(true)
         .ignore(true)
-        .sort_by_file_name(std::cmp::Ord::cmp)
         .filter_entry(move |entry| {
             let is_skipped_dir = entry.depth() > 0
                 && entry.file_type().is_some_and(|t| t.is_dir())
                 && ALWAYS_SKIPPED.iter().any(|s| entry.file_name() == *s);
-            !is_skipped_dir && !exclude.iter().any(|ex| entry.path() == ex)
-        })
-        .build();
-    let mut files = Vec::new();
-    for entry in walker {
-        let entry = entry?;
-        if entry.file_type().is_some_and(|t| t.is_file()) {
-            files.push(entry.into_path());
-        }
-    }
-    Ok(files)
+            !is_skipped_dir && !exclude.iter().any(|ex| entry.path() == ex) && keep(entry.path())
+        });
+    builder
 }
 
 /// Hashes every input file under `dir` (relative path and contents); see [`input_files`].
@@ -144,5 +174,40 @@ mod tests {
         fs_err::write(dir.join(".git/HEAD"), "ref").unwrap();
         fs_err::write(dir.join("lib.rs"), "").unwrap();
         assert_eq!(names(dir), ["lib.rs"]);
+    }
+
+    #[test]
+    fn holds_inputs_agrees_with_the_walk() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        fs_err::write(dir.join(".gitignore"), "*.log\n/gen/\n!keep.log\n").unwrap();
+        for sub in ["src/nested", "gen", "target", "wit", "empty"] {
+            fs_err::create_dir_all(dir.join(sub)).unwrap();
+        }
+        for file in [
+            "src/lib.rs",
+            "src/nested/a.rs",
+            "src/run.log",
+            "keep.log",
+            "gen/bindings.rs",
+            "target/out.wasm",
+            "wit/world.wit",
+        ] {
+            fs_err::write(dir.join(file), "").unwrap();
+        }
+        let wit = dir.join("wit");
+        let inputs = input_files(dir, &[&wit]).unwrap();
+        for file in walkdir::WalkDir::new(dir).into_iter().flatten() {
+            let path = file.path();
+            if file.file_type().is_file() {
+                let expected = inputs.iter().any(|input| input == path);
+                assert_eq!(holds_inputs(dir, &[&wit], path), expected, "{path:?}");
+            }
+        }
+        assert!(holds_inputs(dir, &[&wit], &dir.join("src")));
+        assert!(!holds_inputs(dir, &[&wit], &dir.join("empty")));
+        assert!(!holds_inputs(dir, &[&wit], &dir.join("gen")));
+        assert!(!holds_inputs(dir, &[&wit], &dir.join("src/gone.rs")));
+        assert!(!holds_inputs(dir, &[], Path::new("/elsewhere/lib.rs")));
     }
 }
