@@ -8,6 +8,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use support::server::{Reply, Server, curl, requests};
 use support::text::{GO_ANALYZER, RENDERED, RUST_REPORTER_BODY};
 use support::{Run, run, tempdir, wcomp};
 
@@ -850,4 +851,197 @@ fn the_http_template_with_keyvalue_and_config_builds_and_imports_them() {
         imports_whole_world: false,
     };
     support::check_http_template_with_keyvalue_and_config(temp.path(), &case);
+}
+
+/// The route `large_bodies_are_read_and_written_whole` adds to the Go HTTP template: the
+/// request's body back, read the way a handler reads one (`blocking-read`, 64 KiB at a time,
+/// until the stream closes) and sent by the template's own writing.
+const GO_ECHO: &str = r#"
+// echo is the request's body, read to its end.
+func echo(request *IncomingRequest) string {
+	body := request.Consume().Ok()
+	stream := body.Stream().Ok()
+	var data []byte
+	for {
+		chunk := stream.BlockingRead(64 * 1024)
+		if chunk.IsErr() {
+			break
+		}
+		data = append(data, chunk.Ok()...)
+	}
+	stream.Drop()
+	IncomingBodyFinish(body).Drop()
+	return string(data)
+}
+"#;
+
+/// A Go HTTP handler takes request bodies of megabytes and answers as large a body, served by
+/// `wcomp serve`: the first 1 MB body used to trap in the bindings' `blocking-read` (Go's
+/// collector ran inside `cabi_realloc` and read the clock, an import the component model
+/// forbids there: "cannot leave component instance"), and an answer over 4096 bytes in the
+/// template's one `blocking-write-and-flush`.
+#[test]
+fn large_bodies_are_read_and_written_whole() {
+    let temp = tempdir();
+    let dir = temp.path();
+    run(dir, &["new", "big", "--lang", "go", "--template", "http"]).success();
+    add_go_route(&dir.join("big"), "/echo", "echo(request)", &[], GO_ECHO);
+    let component = build(dir, "big");
+
+    let server = Server::start(
+        dir,
+        Path::new(&component),
+        &["--max-body", "8MiB", "--max-memory", "256MiB"],
+    );
+    // The issue's 1,000,012-byte JSON, and 4 MiB.
+    let bodies = [
+        format!("{{\"text\": \"{}\"}}", letters(1_000_000)),
+        letters(4 << 20),
+    ];
+    for body in &bodies {
+        let reply = post(&server, "/echo", dir, body);
+        assert_eq!(reply.status, 200, "{}\n{}", reply.headers, server.log());
+        assert!(reply.body == *body, "{} bytes back", reply.body.len());
+    }
+    let hello = curl(&server, "/", &[]);
+    assert_eq!(hello.body, "Hello from Go!\n");
+    let log = server.log();
+    let records = requests(&log);
+    assert_eq!(records.len(), 3, "{log}");
+    for record in records {
+        assert_eq!(record["status"], 200, "{log}");
+        assert!(
+            record["error"].is_null() && record["note"].is_null(),
+            "{log}"
+        );
+    }
+}
+
+/// A Go HTTP handler that hands each 64 KiB of a 4 MiB body to another Go component, composed
+/// with it: the host places each chunk in the other's memory with its `cabi_realloc`, before
+/// its export runs, which used to trap as soon as one of its collections was under way.
+#[test]
+fn go_components_take_large_lists_from_each_other() {
+    let temp = tempdir();
+    run(temp.path(), &["new", "ws", "--workspace"]).success();
+    let ws = temp.path().join("ws");
+    run(&ws, &["new", "front", "--lang", "go", "--template", "http"]).success();
+    edit(&ws.join("wit/front.wit"), |wit| {
+        let world = "  include wasi:http/proxy@0.2.12;\n";
+        assert!(wit.contains(world), "{wit}");
+        wit.replace(world, &format!("{world}  import sink;\n")) + SINK_WIT
+    });
+    run(&ws, &["new", "sinker", "--lang", "go", "--world", "sinker"]).success();
+    std::fs::write(ws.join("sinker/export_example_ws_sink/sink.go"), GO_SINK).unwrap();
+    let imports = ["strconv", "wit_component/example_ws_sink"];
+    add_go_route(&ws.join("front"), "/sum", "sum(request)", &imports, GO_SUM);
+    edit(&ws.join("wcomp.toml"), |toml| {
+        toml.replace("# root = \"<component>\"", "root = \"front\"")
+    });
+    run(&ws, &["build"]).success();
+    let composed = run(&ws, &["compose"]).success();
+
+    let server = Server::start(
+        &ws,
+        Path::new(composed.stdout.trim()),
+        &["--max-body", "8MiB", "--max-memory", "256MiB"],
+    );
+    let body = letters(4 << 20);
+    let expected: u64 = body.bytes().map(u64::from).sum();
+    for _ in 0..2 {
+        let reply = post(&server, "/sum", temp.path(), &body);
+        assert_eq!(reply.status, 200, "{}\n{}", reply.headers, server.log());
+        assert_eq!(reply.body, format!("{expected}\n"));
+    }
+}
+
+/// `sink`, exported by a Go component and imported by a Go HTTP handler.
+const SINK_WIT: &str = "
+interface sink {
+  take: func(data: list<u8>) -> u32;
+}
+
+world sinker {
+  export sink;
+}
+";
+
+/// `take` keeps copies of the last chunks, so its heap grows and its collector runs, and
+/// answers the sum of the chunk's bytes.
+const GO_SINK: &str = r#"package export_example_ws_sink
+
+var kept [][]byte
+
+func Take(data []uint8) uint32 {
+	kept = append(kept, append([]byte(nil), data...))
+	if len(kept) > 8 {
+		kept = kept[1:]
+	}
+	var sum uint32
+	for _, b := range data {
+		sum += uint32(b)
+	}
+	return sum
+}
+"#;
+
+/// The route `go_components_take_large_lists_from_each_other` adds to the HTTP template: the
+/// sum of the body's bytes, 64 KiB at a time by `sink`.
+const GO_SUM: &str = r#"
+func sum(request *IncomingRequest) string {
+	body := request.Consume().Ok()
+	stream := body.Stream().Ok()
+	var total uint64
+	for {
+		chunk := stream.BlockingRead(64 * 1024)
+		if chunk.IsErr() {
+			break
+		}
+		total += uint64(example_ws_sink.Take(chunk.Ok()))
+	}
+	stream.Drop()
+	IncomingBodyFinish(body).Drop()
+	return strconv.FormatUint(total, 10) + "\n"
+}
+"#;
+
+/// `len` letters and spaces from a fixed sequence, so a misplaced chunk shows.
+fn letters(len: usize) -> String {
+    let mut state = 12345u32;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            b"abcdefghijklmnopqrstuvwxyz    "[(state >> 16) as usize % 30] as char
+        })
+        .collect()
+}
+
+/// POSTs `body` (through a file in `dir`) to `path` on `server`.
+fn post(server: &Server, path: &str, dir: &Path, body: &str) -> Reply {
+    let file = dir.join("body");
+    std::fs::write(&file, body).unwrap();
+    let data = format!("@{}", file.display());
+    // No `Expect: 100-continue` (curl's over 1 MiB): one header block to read.
+    curl(server, path, &["--data-binary", &data, "-H", "Expect:"])
+}
+
+/// Adds the route `path` to the Go HTTP template's handler in `project`: `case "<path>"`
+/// answers 200 with `call`, which `code` (appended, with `imports`) defines.
+fn add_go_route(project: &Path, path: &str, call: &str, imports: &[&str], code: &str) {
+    let handler = project.join("export_wasi_http_incoming_handler/incominghandler.go");
+    edit(&handler, |text| {
+        let switch = "\tswitch request.PathWithQuery().SomeOr(\"\") {\n";
+        assert!(text.contains(switch), "{text}");
+        let case = format!("{switch}\tcase {path:?}:\n\t\tstatus, text = 200, {call}\n");
+        let imports: String = imports.iter().map(|i| format!("\t{i:?}\n")).collect();
+        text.replace(switch, &case)
+            .replacen("import (\n", &format!("import (\n{imports}"), 1)
+            + code
+    });
+}
+
+/// Rewrites the file at `path` with `change`.
+fn edit(path: &Path, change: impl FnOnce(String) -> String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, change(text)).unwrap();
 }

@@ -48,7 +48,14 @@ func Handle(request *IncomingRequest, responseOut *ResponseOutparam) {
 	body := response.Body().Ok()
 	ResponseOutparamSet(responseOut, Ok[*OutgoingResponse, ErrorCode](response))
 	stream := body.Write().Ok()
-	stream.BlockingWriteAndFlush([]byte(text))
+	// `blocking-write-and-flush` takes at most 4096 bytes (more traps): send the rest in turn.
+	for data := []byte(text); len(data) > 0; {
+		n := min(len(data), 4096)
+		if stream.BlockingWriteAndFlush(data[:n]).IsErr() {
+			break // the client has gone
+		}
+		data = data[n:]
+	}
 	stream.Drop()
 	OutgoingBodyFinish(body, None[*Fields]())
 }

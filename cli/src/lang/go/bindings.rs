@@ -21,7 +21,8 @@ const GENERATED_NAMES: &[&str] = &["wit_exports.go", "wit_bindings.go", "empty.s
 /// Generates Go bindings for `world`, keyed by path relative to the module root. `go.mod` is
 /// left out (the project owns it). With `stubs`, every export also gets a placeholder
 /// implementation in its `export_*` package and files are returned as the generator wrote
-/// them; without, each file starts with [`GENERATED_HEADER`].
+/// them; without, each file starts with [`GENERATED_HEADER`] and keeps the garbage collector
+/// out of `cabi_realloc` ([`super::collector`]).
 pub fn generate_bindings(
     resolve: &Resolve,
     world: WorldId,
@@ -63,6 +64,9 @@ pub fn generate_bindings(
             format!("{GENERATED_HEADER}\n\n{text}")
         };
         files.insert(path.to_owned(), text);
+    }
+    if !stubs {
+        super::collector::pause_for_reallocs(&resolve, world, &mut files);
     }
     Ok(files)
 }

@@ -1,8 +1,10 @@
 //! Go components on the standard Go toolchain: the tool and its version ([`tool`]), bindings
-//! generated in-process ([`bindings`]) against the runtime module ([`runtime_module`]), the
-//! build ([`toolchain`]), and new projects with stubs for a user's world ([`scaffold`]).
+//! generated in-process ([`bindings`], kept out of the way of the garbage collector by
+//! [`collector`]) against the runtime module ([`runtime_module`]), the build ([`toolchain`]),
+//! and new projects with stubs for a user's world ([`scaffold`]).
 
 pub mod bindings;
+mod collector;
 pub mod runtime_module;
 pub mod scaffold;
 pub mod tool;

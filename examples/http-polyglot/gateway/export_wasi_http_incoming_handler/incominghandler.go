@@ -100,7 +100,14 @@ func respond(responseOut *ResponseOutparam, status uint16, value any) {
 	body := response.Body().Ok()
 	ResponseOutparamSet(responseOut, Ok[*OutgoingResponse, ErrorCode](response))
 	stream := body.Write().Ok()
-	stream.BlockingWriteAndFlush(payload)
+	// `blocking-write-and-flush` takes at most 4096 bytes (more traps): send the rest in turn.
+	for len(payload) > 0 {
+		n := min(len(payload), 4096)
+		if stream.BlockingWriteAndFlush(payload[:n]).IsErr() {
+			break // the client has gone
+		}
+		payload = payload[n:]
+	}
 	stream.Drop()
 	OutgoingBodyFinish(body, None[*Fields]())
 }
