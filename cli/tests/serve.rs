@@ -881,3 +881,49 @@ fn half_closed_clients_are_answered_and_vanished_ones_logged() {
         .expect("a summary");
     assert_eq!(stopped["requests"], 10, "{stopped}");
 }
+
+/// Whether the server ends `stream` within `within`, whatever it sends first.
+fn ended_by_server(stream: &mut std::net::TcpStream, within: Duration) -> bool {
+    use std::io::Read as _;
+    let deadline = Instant::now() + within;
+    let mut buffer = [0u8; 4096];
+    while Instant::now() < deadline {
+        stream
+            .set_read_timeout(Some(
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1)),
+            ))
+            .unwrap();
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(err) => return err.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    }
+    false
+}
+
+/// An HTTP/2 connection whose first HEADERS frame never finishes is closed at the header
+/// timeout, as an HTTP/1 one is.
+#[test]
+fn an_unfinished_http2_headers_frame_is_closed_at_the_header_timeout() {
+    use std::io::Write as _;
+    let temp = tempdir();
+    let server = Server::start(temp.path(), http_component(), &["--header-timeout", "2s"]);
+    let mut stream = std::net::TcpStream::connect(addr_of(&server)).unwrap();
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .unwrap();
+    // An empty SETTINGS frame, then a HEADERS frame announcing 100 bytes and sending 10.
+    stream.write_all(&[0, 0, 0, 0x04, 0, 0, 0, 0, 0]).unwrap();
+    stream
+        .write_all(&[0, 0, 100, 0x01, 0x04, 0, 0, 0, 1])
+        .unwrap();
+    stream.write_all(&[0x82; 10]).unwrap();
+    assert!(
+        ended_by_server(&mut stream, Duration::from_secs(6)),
+        "the connection outlived the header timeout"
+    );
+    assert_eq!(curl(&server, "/", &["--http2-prior-knowledge"]).status, 200);
+}

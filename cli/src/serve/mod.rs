@@ -20,6 +20,7 @@ pub mod workers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -429,7 +430,10 @@ async fn listen(
         refusing = false;
         let _ = stream.set_nodelay(true);
         let swapper = swapper.clone();
+        let requested = Arc::new(AtomicBool::new(false));
+        let seen = requested.clone();
         let service = hyper::service::service_fn(move |request| {
+            seen.store(true, Ordering::Relaxed);
             // The handler of the moment: a swap between two requests of one connection
             // gives the second the new component.
             let handler = swapper.current();
@@ -447,7 +451,20 @@ async fn listen(
                 _ => return,
             }
             let connection = http.serve_connection(TokioIo::new(stream), service);
-            let _ = watcher.watch(connection.into_owned()).await;
+            let connection = watcher.watch(connection.into_owned());
+            let mut connection = std::pin::pin!(connection);
+            // Its first request's headers must be in within the header timeout too, whatever
+            // the protocol: HTTP/1's are timed by hyper, an unfinished HTTP/2 HEADERS frame is
+            // not.
+            tokio::select! {
+                _ = &mut connection => return,
+                () = tokio::time::sleep(header_timeout) => {
+                    if !requested.load(Ordering::Relaxed) {
+                        return;
+                    }
+                }
+            }
+            let _ = connection.await;
         });
     }
     drop(listener);
