@@ -10,7 +10,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use support::server::{Server, curl, requests};
 use support::{Run, repo_root, run, tempdir};
 
 /// The `acme:text` package of the Rust end-to-end tests, plus an interface the Python analyzer
@@ -729,5 +731,58 @@ fn the_http_templates_with_keyvalue_and_config_build_and_import_them() {
             imports_whole_world: true,
         };
         support::check_http_template_with_keyvalue_and_config(temp.path(), &case);
+    }
+}
+
+/// The route `large_responses_are_written_whole` adds to both Python HTTP templates: 100,000
+/// bytes of numbered lines (`0000000\n`, `0000001\n`, …), so a lost or misplaced piece shows.
+const PYTHON_BIG_ROUTE: &str = r#"        if path == "/big":
+            status, text = 200, b"".join(b"%07d\n" % line for line in range(12_500))
+        elif path == "/":
+"#;
+
+/// A Python HTTP handler answers a body of 100,000 bytes whole over a real socket, for WASI
+/// 0.2 and 0.3. The 0.2 template used to write it with one `blocking-write-and-flush`, which
+/// takes at most 4096 bytes: wasmtime trapped and the response was cut off after its headers.
+#[test]
+fn large_responses_are_written_whole() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let expected: String = (0..12_500).map(|line| format!("{line:07}\n")).collect();
+    assert_eq!(expected.len(), 100_000);
+    for (name, extra) in [("big", &[][..]), ("big-p3", &["--wasi", "0.3"][..])] {
+        let new = ["new", name, "--lang", "python", "--template", "http"];
+        run(dir, &[&new[..], extra].concat()).success();
+        let app = dir.join(name).join("app.py");
+        edit(&app, "        if path == \"/\":\n", PYTHON_BIG_ROUTE);
+        let built = run(dir, &["build", name]).success();
+        let component = PathBuf::from(built.stdout.trim());
+
+        let server = Server::start(dir, &component, &[]);
+        let big = curl(&server, "/big", &[]);
+        assert_eq!(big.status, 200, "{name}: {}\n{}", big.headers, server.log());
+        assert!(
+            big.body == expected,
+            "{name}: {} bytes back\n{}",
+            big.body.len(),
+            server.log()
+        );
+        let hello = curl(&server, "/", &[]);
+        assert_eq!(hello.body, "Hello from Python!\n", "{name}");
+        // A request's line is written just after its body has gone out.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while requests(&server.log()).len() < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let log = server.log();
+        let records = requests(&log);
+        assert_eq!(records.len(), 2, "{name}: {log}");
+        for record in records {
+            assert_eq!(record["status"], 200, "{name}: {log}");
+            assert!(
+                record["error"].is_null() && record["note"].is_null(),
+                "{name}: {log}"
+            );
+        }
     }
 }

@@ -927,3 +927,39 @@ fn an_unfinished_http2_headers_frame_is_closed_at_the_header_timeout() {
     );
     assert_eq!(curl(&server, "/", &["--http2-prior-knowledge"]).status, 200);
 }
+
+/// A guest that traps after its response has begun (here while it writes its body): the
+/// response is aborted, never passed off as whole, and its log line carries the trap and its
+/// wasm backtrace, as a trap before the response does, beside the note that it was cut short.
+#[test]
+fn a_trap_mid_body_is_logged_with_its_error() {
+    let temp = tempdir();
+    let server = Server::start(temp.path(), http_component(), &[]);
+    // The head goes out with the first piece of the body, if at all: the client may see
+    // nothing, but never a complete response.
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "60", "-o", "/dev/null"])
+        .arg(format!("{}trap-mid-body", server.url))
+        .status()
+        .unwrap();
+    assert!(!out.success(), "curl took the cut body for a whole one");
+    assert_eq!(curl(&server, "/", &[]).status, 200);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while requests(&server.log()).len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = server.log();
+    let records = requests(&log);
+    let trap = records
+        .iter()
+        .find(|r| r["path"] == "/trap-mid-body")
+        .expect(&log);
+    assert_eq!(trap["status"], 200, "{trap}");
+    let error = trap["error"].as_str().unwrap_or_else(|| panic!("{trap}"));
+    assert!(error.contains("the guest trapped"), "{trap}");
+    assert!(error.contains("wasm backtrace"), "{trap}");
+    assert_eq!(trap["note"], "the response was cut short", "{trap}");
+    let ok = records.iter().find(|r| r["path"] == "/").expect(&log);
+    assert!(ok["error"].is_null(), "{ok}");
+}

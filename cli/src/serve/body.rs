@@ -27,7 +27,9 @@ pub fn text(text: impl Into<Bytes>) -> ResponseBody {
 ///
 /// The guest's stream ends the same way whether the guest finished its body or dropped it
 /// and then trapped, so at its end the body waits for the guest's outcome (`outcome`: true
-/// when the handler returned) and aborts the response if the guest failed.
+/// when the handler returned) and aborts the response if the guest failed. It waits on an
+/// error of the stream too (the guest aborted its body, then returned or trapped), so that
+/// `done` runs once the guest's outcome is known and the log line can say why.
 ///
 /// A body of known length (`content-length`) is never polled to its end: the server stops
 /// once it has written that many bytes and drops the body. Such a body is whole when all its
@@ -40,6 +42,9 @@ pub struct Counted<B> {
     /// size.
     length: Option<u64>,
     outcome: Option<oneshot::Receiver<bool>>,
+    /// How the guest's stream ended, while the body waits for the guest's outcome: with an
+    /// error (`Some(Some(_))`) or at its end (`Some(None)`).
+    ended: Option<Option<HttpError>>,
     done: Option<Box<dyn FnOnce(u64, bool) + Send>>,
 }
 
@@ -60,6 +65,7 @@ impl<B> Counted<B> {
             bytes: 0,
             length,
             outcome: Some(outcome),
+            ended: None,
             done: Some(Box::new(done)),
         }
     }
@@ -83,37 +89,41 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    this.bytes += data.len() as u64;
+        if this.ended.is_none() {
+            match std::task::ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        this.bytes += data.len() as u64;
+                    }
+                    return Poll::Ready(Some(Ok(frame)));
                 }
-                Poll::Ready(Some(Ok(frame)))
+                Some(Err(err)) => this.ended = Some(Some(err)),
+                None => this.ended = Some(None),
             }
-            Poll::Ready(Some(Err(err))) => {
+        }
+        let guest_ok = match this.outcome.as_mut().map(|rx| Pin::new(rx).poll(cx)) {
+            Some(Poll::Pending) => return Poll::Pending,
+            Some(Poll::Ready(result)) => result.unwrap_or(false),
+            None => true,
+        };
+        this.outcome = None;
+        match this.ended.replace(None).flatten() {
+            Some(err) => {
                 this.finish(false);
                 Poll::Ready(Some(Err(err)))
             }
-            Poll::Ready(None) => {
-                let guest_ok = match this.outcome.as_mut().map(|rx| Pin::new(rx).poll(cx)) {
-                    Some(Poll::Pending) => return Poll::Pending,
-                    Some(Poll::Ready(result)) => result.unwrap_or(false),
-                    None => true,
-                };
-                this.outcome = None;
-                if guest_ok {
-                    this.finish(true);
-                    Poll::Ready(None)
-                } else {
-                    // The guest stopped mid-body: abort the response rather than let the
-                    // client take a cut-short body for a complete one.
-                    this.finish(false);
-                    Poll::Ready(Some(Err(HttpError::InternalError(Some(
-                        "the guest failed while writing the response body".to_owned(),
-                    )))))
-                }
+            None if guest_ok => {
+                this.finish(true);
+                Poll::Ready(None)
             }
-            Poll::Pending => Poll::Pending,
+            None => {
+                // The guest stopped mid-body: abort the response rather than let the client
+                // take a cut-short body for a complete one.
+                this.finish(false);
+                Poll::Ready(Some(Err(HttpError::InternalError(Some(
+                    "the guest failed while writing the response body".to_owned(),
+                )))))
+            }
         }
     }
 
@@ -143,8 +153,9 @@ mod tests {
     use super::*;
 
     /// A body of unknown length sent a byte at a time, as a guest may stream it: the server
-    /// learns a length, if at all, from the `content-length` header.
-    struct Streamed(Vec<u8>);
+    /// learns a length, if at all, from the `content-length` header. It ends with the error,
+    /// if any (the guest aborted it).
+    struct Streamed(Vec<u8>, Option<HttpError>);
 
     impl Body for Streamed {
         type Data = Bytes;
@@ -155,7 +166,7 @@ mod tests {
             _cx: &mut Context<'_>,
         ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
             if self.0.is_empty() {
-                return Poll::Ready(None);
+                return Poll::Ready(self.1.take().map(Err));
             }
             let byte = self.0.remove(0);
             Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![byte])))))
@@ -164,7 +175,7 @@ mod tests {
 
     fn inner(body: &'static str, streamed: bool) -> ResponseBody {
         if streamed {
-            Streamed(body.as_bytes().to_vec()).boxed_unsync()
+            Streamed(body.as_bytes().to_vec(), None).boxed_unsync()
         } else {
             text(body)
         }
@@ -258,6 +269,33 @@ mod tests {
         assert!(read.contains("transfer-encoding: chunked"), "{read:?}");
         assert!(read.ends_with("1\r\no\r\n0\r\n\r\n"), "{read:?}");
         assert_eq!(reported, (5, true));
+    }
+
+    /// An error of the guest's stream ends the body only once the guest's outcome is known,
+    /// so the log line written then has the guest's error.
+    #[test]
+    fn an_aborted_body_ends_once_the_guest_is_done() {
+        let (tx, rx) = oneshot::channel();
+        let reported = Arc::new(Mutex::new(None));
+        let sink = reported.clone();
+        let aborted = Streamed(b"hello".to_vec(), Some(HttpError::HttpProtocolError));
+        let mut body = Counted::new(aborted, None, rx, move |bytes, whole| {
+            *sink.lock().unwrap() = Some((bytes, whole));
+        });
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut poll = || Pin::new(&mut body).poll_frame(&mut cx);
+        for _ in 0..5 {
+            assert!(matches!(poll(), Poll::Ready(Some(Ok(_)))));
+        }
+        assert!(poll().is_pending());
+        assert!(poll().is_pending());
+        assert_eq!(*reported.lock().unwrap(), None);
+        tx.send(false).unwrap();
+        assert!(matches!(
+            poll(),
+            Poll::Ready(Some(Err(HttpError::HttpProtocolError)))
+        ));
+        assert_eq!(*reported.lock().unwrap(), Some((5, false)));
     }
 
     #[test]

@@ -481,6 +481,11 @@ impl Handler {
             if !whole && record.note.is_none() {
                 record.note = Some("the response was cut short".to_owned());
             }
+            // A guest that fails after its headers went out (trapping while it writes its
+            // body, or out of time) has its line say why, as one that never answered does.
+            if let Some(report) = &report {
+                record.error = record.error.take().or_else(|| handler.guest_error(report));
+            }
             handler.finish(record, report.as_ref());
         });
         Response::from_parts(parts, body.boxed_unsync())
@@ -495,15 +500,7 @@ impl Handler {
         report: GuestReport,
         status: StatusCode,
     ) -> Response<ResponseBody> {
-        if let Some(err) = &report.error {
-            record.error = Some(format!("{err:#}"));
-        } else if report.timed_out {
-            record.error = self
-                .session
-                .limits()
-                .timeout
-                .map(|limit| LimitExceeded::Time { limit }.to_string());
-        }
+        record.error = record.error.take().or_else(|| self.guest_error(&report));
         let message = match status {
             StatusCode::GATEWAY_TIMEOUT => "the component did not answer in time",
             StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than this server accepts",
@@ -517,6 +514,19 @@ impl Handler {
         let response = error_response(status, &record.request_id(), body);
         self.finish(record, Some(&report));
         response
+    }
+
+    /// What the access log says of a guest that failed: its error (a trap with its wasm
+    /// backtrace, a limit) or, for one out of time, the time limit.
+    fn guest_error(&self, report: &GuestReport) -> Option<String> {
+        if let Some(err) = &report.error {
+            return Some(format!("{err:#}"));
+        }
+        report
+            .timed_out
+            .then_some(self.session.limits().timeout)
+            .flatten()
+            .map(|limit| LimitExceeded::Time { limit }.to_string())
     }
 
     /// A response wcomp makes before any guest runs.

@@ -21,7 +21,13 @@ class IncomingHandler(exports.IncomingHandler):
         body = response.body()
         ResponseOutparam.set(response_out, Ok(response))
         with body.write() as stream:
-            stream.blocking_write_and_flush(text)
+            # `blocking-write-and-flush` takes at most 4096 bytes (more traps): send the rest
+            # in turn.
+            for start in range(0, len(text), 4096):
+                try:
+                    stream.blocking_write_and_flush(text[start : start + 4096])
+                except Err:
+                    break  # the client has gone
         OutgoingBody.finish(body, None)
 {{#imports}}
 {{helpers}}

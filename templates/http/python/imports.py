@@ -1,9 +1,4 @@
-{{^imports}}
-from componentize_py_types import Ok
-{{/imports}}
-{{#imports}}
-from componentize_py_types import Err, Ok
-{{/imports}}
+from componentize_py_types import {{result_types}}
 from wit_world import exports
 {{#keyvalue}}
 from wit_world.imports import atomics

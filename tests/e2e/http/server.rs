@@ -1,7 +1,10 @@
 //! An HTTP handler with one route per way a request can go wrong, for `cli/tests/serve.rs`.
 
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Context, Poll};
 
+use wstd::http::body::{Bytes, Frame, HttpBody};
 use wstd::http::{Body, Client, Error, Request, Response, StatusCode};
 use wstd::time::Duration;
 
@@ -16,6 +19,9 @@ async fn main(mut request: Request<Body>) -> Result<Response<Body>, Error> {
         "/" => "ok\n".to_owned(),
         "/seen" => format!("{seen}\n"),
         "/trap" => panic!("the handler was asked to trap"),
+        "/trap-mid-body" => {
+            return Ok(Response::new(Body::from_http_body(TrapMidBody(false))));
+        }
         "/spin" => {
             #[allow(clippy::empty_loop)]
             loop {}
@@ -44,6 +50,12 @@ async fn main(mut request: Request<Body>) -> Result<Response<Body>, Error> {
                 Err(err) => format!("fetch failed: {err:?}\n"),
             }
         }
+        "/big" => {
+            // `kib` KiB in one body, which wstd writes out as the host takes it: a client that
+            // stops reading leaves the rest unsent.
+            let kib: usize = query.strip_prefix("kib=").and_then(|v| v.parse().ok()).unwrap_or(1024);
+            "x".repeat(kib << 10)
+        }
         _ => {
             return Ok(Response::builder()
                 .status(StatusCode::NOT_FOUND)
@@ -51,4 +63,22 @@ async fn main(mut request: Request<Body>) -> Result<Response<Body>, Error> {
         }
     };
     Ok(Response::new(text.into()))
+}
+
+/// A response body that sends 1 KiB, then traps: the handler fails after its headers went
+/// out.
+struct TrapMidBody(bool);
+
+impl HttpBody for TrapMidBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let sent = std::mem::replace(&mut self.0, true);
+        assert!(!sent, "the handler was asked to trap mid-body");
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'x'; 1024])))))
+    }
 }

@@ -97,12 +97,20 @@ pub fn http_files(
     // they call, each without its final newline (the placeholder's line has one).
     let keyvalue_store = store_module(template, "keyvalue");
     let config_store = store_module(template, "config");
-    let stores = [
+    // `Err` is what a failed import raises: the imports of `--with` may fail, and so may the
+    // WASI 0.2 handler's writes to its body (the client has gone).
+    let result_types = if template.has_imports() || template.wasi == http::WasiVersion::P2 {
+        "Err, Ok"
+    } else {
+        "Ok"
+    };
+    let names = [
         ("keyvalue_store", keyvalue_store.as_str()),
         ("config_store", &config_store),
+        ("result_types", result_types),
     ];
     let part = |text: &str| -> Result<String, ScaffoldError> {
-        Ok(template.render(text, &stores)?.trim_end().to_owned())
+        Ok(template.render(text, &names)?.trim_end().to_owned())
     };
     let import_lines = part(include_str!("../../../../templates/http/python/imports.py"))?;
     let routes = part(include_str!("../../../../templates/http/python/routes.py"))?;
@@ -177,6 +185,34 @@ mod tests {
                 assert!(app.contains(&line), "{line}in\n{app}");
             }
             assert_eq!(app.contains("import atomics"), keyvalue, "{app}");
+        }
+    }
+
+    /// The WASI 0.2 handler writes its body 4096 bytes at a time (the most one
+    /// `blocking-write-and-flush` takes) and stops at the `Err` of a client gone, so it
+    /// imports `Err`; the 0.3 handler, whose stream takes any length, only with `--with`.
+    #[test]
+    fn the_http_templates_import_err_where_they_catch_it() {
+        use crate::lang::http::WasiVersion::{P2, P3};
+        for (wasi, keyvalue, types) in [
+            (P2, false, "Err, Ok"),
+            (P3, false, "Ok"),
+            (P3, true, "Err, Ok"),
+        ] {
+            let template = http::HttpTemplate {
+                wasi,
+                keyvalue,
+                ..Default::default()
+            };
+            let files = http_files("web", template).unwrap();
+            let app = file(&files, "app.py");
+            let line = format!("from componentize_py_types import {types}\n");
+            assert!(app.contains(&line), "{line}in\n{app}");
+            assert_eq!(
+                app.contains("except Err:\n                    break"),
+                wasi == P2,
+                "{app}"
+            );
         }
     }
 }
