@@ -476,19 +476,39 @@ impl Handler {
         let body = Counted::new(body, length, outcome, move |bytes, whole| {
             record.bytes = bytes;
             record.total = started.elapsed();
-            // The guest's task reports as soon as the handler returns, before its body ends.
-            let report = report_now(report);
             if !whole && record.note.is_none() {
                 record.note = Some("the response was cut short".to_owned());
             }
-            // A guest that fails after its headers went out (trapping while it writes its
-            // body, or out of time) has its line say why, as one that never answered does.
-            if let Some(report) = &report {
-                record.error = record.error.take().or_else(|| handler.guest_error(report));
+            // The guest's task reports as soon as the handler returns, before its body ends;
+            // a body cut short (its client gone) may end first: the line then waits for the
+            // report, which the guest's time limit bounds, so it still has the guest's figures.
+            let mut report = report;
+            match report.try_recv() {
+                Ok(report) => handler.finish_guest(record, &report),
+                Err(oneshot::error::TryRecvError::Empty)
+                    if tokio::runtime::Handle::try_current().is_ok() =>
+                {
+                    let line = PendingLine {
+                        handler,
+                        record: Some(record),
+                    };
+                    tokio::spawn(async move {
+                        let report = report.await.ok();
+                        line.finish(report.as_ref());
+                    });
+                }
+                Err(_) => handler.finish(record, None),
             }
-            handler.finish(record, report.as_ref());
         });
         Response::from_parts(parts, body.boxed_unsync())
+    }
+
+    /// The line of a request whose guest answered: with its figures, and with its error if it
+    /// failed after its headers went out (trapping while it wrote its body, or out of time),
+    /// as the line of one that never answered has.
+    fn finish_guest(&self, mut record: AccessRecord, report: &GuestReport) {
+        record.error = record.error.take().or_else(|| self.guest_error(report));
+        self.finish(record, Some(report));
     }
 
     /// wcomp's answer when the guest gave none: the status, the request id, a log line with
@@ -561,11 +581,32 @@ impl Handler {
 /// How long a request whose instance trapped waits for the worker to say why.
 const WORKER_REPORT: Duration = Duration::from_secs(1);
 
-fn report_now(mut report: oneshot::Receiver<GuestReport>) -> Option<GuestReport> {
-    report.try_recv().ok()
+/// The log line of a response cut short, waiting for its guest's report; written without it
+/// if the wait is abandoned (the server stopping).
+struct PendingLine {
+    handler: Arc<Handler>,
+    record: Option<AccessRecord>,
 }
 
-/// The status for a guest that gave no response.
+impl PendingLine {
+    fn finish(mut self, report: Option<&GuestReport>) {
+        if let Some(record) = self.record.take() {
+            match report {
+                Some(report) => self.handler.finish_guest(record, report),
+                None => self.handler.finish(record, None),
+            }
+        }
+    }
+}
+
+impl Drop for PendingLine {
+    fn drop(&mut self) {
+        if let Some(record) = self.record.take() {
+            self.handler.finish(record, None);
+        }
+    }
+}
+
 /// A request not answered yet. If its future is dropped first — the client went away (closed or
 /// half-closed its connection) before the answer — the request still gets its log line, with
 /// status 499, as nginx logs it.
@@ -603,6 +644,7 @@ fn panicked(payload: &(dyn std::any::Any + Send)) -> String {
     )
 }
 
+/// The status for a guest that gave no response.
 fn status_of(report: &GuestReport) -> StatusCode {
     if report.timed_out {
         return StatusCode::GATEWAY_TIMEOUT;
