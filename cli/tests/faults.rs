@@ -20,8 +20,8 @@ use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use support::server::{Server, requests};
-use support::{repo_root, run, tempdir};
+use support::server::{Server, requests, summary};
+use support::tempdir;
 
 /// The longest any one test's faults may take, fixture build and server start aside.
 const TEST_TIME: Duration = Duration::from_secs(30);
@@ -37,22 +37,7 @@ const ANSWER_TIME: Duration = Duration::from_secs(5);
 /// `target/test-fixtures/faults/`.
 fn fixture() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = repo_root().join("target/test-fixtures/faults");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let new = ["new", "server", "--lang", "rust", "--template", "http"];
-        run(&dir, &new).success();
-        let source = repo_root().join("tests/e2e/http/server.rs");
-        std::fs::copy(source, dir.join("server/src/lib.rs")).unwrap();
-        PathBuf::from(run(&dir, &["build", "server"]).success().stdout.trim())
-    })
-}
-
-/// The server's `127.0.0.1:<port>`.
-fn address(server: &Server) -> String {
-    let url = server.url.trim_start_matches("http://");
-    url.trim_end_matches('/').to_owned()
+    BUILT.get_or_init(|| support::server::build_http_fixture("faults"))
 }
 
 /// A connection to `addr` that gives up reading after 30 s.
@@ -178,7 +163,7 @@ fn faulting_guests_leave_other_requests_answered() {
     let temp = tempdir();
     let args = ["--timeout", "1s", "--max-memory", "32MiB"];
     let server = Server::start(temp.path(), fixture(), &args);
-    let addr = address(&server);
+    let addr = server.addr();
     let started = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     // (path, its status, most requests): two spinners keep two guests spinning throughout.
@@ -228,7 +213,7 @@ fn vanishing_clients_cost_nothing_that_stays() {
     const GROWTH_KIB: u64 = 20 << 10;
     let temp = tempdir();
     let mut server = Server::start(temp.path(), fixture(), &[]);
-    let addr = address(&server);
+    let addr = server.addr();
     let started = Instant::now();
     for _ in 0..WARM_UP {
         vanish_mid_request(&addr);
@@ -262,11 +247,7 @@ fn vanishing_clients_cost_nothing_that_stays() {
     assert_eq!(server.wait(), Some(0), "{}", server.log());
     let log = server.log();
     let logged = requests(&log).len();
-    let stopped: serde_json::Value = log
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|value| value["reason"] == "stopped")
-        .expect(&log);
+    let stopped = summary(&log);
     assert_eq!(stopped["requests"], logged, "{stopped}");
     assert_eq!(logged, sent, "{stopped}");
     let records = requests(&log);

@@ -21,35 +21,8 @@ fn prober() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let root = repo_root().join("target").join("test-guests");
-        let project = root.join("prober");
-        if project.exists() {
-            std::fs::remove_dir_all(&project).unwrap();
-        }
-        std::fs::create_dir_all(&root).unwrap();
-        let fixtures = repo_root().join("tests").join("sandbox");
-        let wit = fixtures.join("probe.wit");
-        run(
-            &root,
-            &[
-                "new",
-                "prober",
-                "--lang",
-                "rust",
-                "--wit",
-                wit.to_str().unwrap(),
-                "--world",
-                "prober",
-            ],
-        )
-        .success();
-        std::fs::copy(fixtures.join("prober.rs"), project.join("src/lib.rs")).unwrap();
-        // The project sits under the repository's target dir: keep cargo from taking it for
-        // a member of the wcomp workspace.
-        let manifest = project.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap();
-        std::fs::write(&manifest, format!("{text}\n[workspace]\n")).unwrap();
-        run(&root, &["build", "prober"]).success();
-        project.join("target/wcomp/prober.wasm")
+        let files = ("sandbox", "probe.wit", "prober", "prober.rs");
+        support::build_rust_wit_fixture(&root, "prober", files)
     })
 }
 

@@ -11,30 +11,14 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use support::server::{Server, curl, requests};
+use support::server::{Server, curl, requests, summary};
 use support::{repo_root, run, tempdir};
 
 /// The fixture handler (`tests/e2e/http/server.rs`) on the Rust HTTP template, built once for
 /// all the tests here (they serve the same bytes), in `target/test-fixtures/serve/`.
 fn http_component() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = repo_root().join("target/test-fixtures/serve");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        run(
-            &dir,
-            &["new", "server", "--lang", "rust", "--template", "http"],
-        )
-        .success();
-        std::fs::copy(
-            repo_root().join("tests/e2e/http/server.rs"),
-            dir.join("server/src/lib.rs"),
-        )
-        .unwrap();
-        let out = run(&dir, &["build", "server"]).success();
-        PathBuf::from(out.stdout.trim())
-    })
+    BUILT.get_or_init(|| support::server::build_http_fixture("serve"))
 }
 
 /// The WASI 0.3 fixture handler's source.
@@ -627,12 +611,7 @@ fn two_host_headers_and_connect_are_refused() {
 fn a_second_signal_stops_at_once_and_the_drain_says_what_it_waits_for() {
     use std::io::{BufRead as _, BufReader};
     let temp = tempdir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = format!("127.0.0.1:{}", support::free_port());
     let mut child = support::wcomp(temp.path())
         .args(["serve"])
         .arg(http_component())
@@ -697,15 +676,6 @@ fn closed_by_server(stream: &mut std::net::TcpStream, within: Duration) -> bool 
     }
 }
 
-/// The server's address, `127.0.0.1:<port>`.
-fn addr_of(server: &Server) -> String {
-    server
-        .url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned()
-}
-
 /// Connections that never send a byte are closed at the header timeout, and past
 /// `--max-connections` a new connection is closed at once, so silent sockets cannot keep
 /// clients out for longer than the header timeout.
@@ -717,7 +687,7 @@ fn silent_connections_are_closed_and_connections_are_capped() {
         http_component(),
         &["--header-timeout", "2s", "--max-connections", "20"],
     );
-    let addr = addr_of(&server);
+    let addr = server.addr();
     let mut silent: Vec<_> = (0..20)
         .map(|_| std::net::TcpStream::connect(&addr).unwrap())
         .collect();
@@ -753,12 +723,7 @@ fn silent_connections_are_closed_and_connections_are_capped() {
 fn a_blocked_log_does_not_hold_up_requests() {
     use std::io::Read as _;
     let temp = tempdir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = format!("127.0.0.1:{}", support::free_port());
     let mut child = support::wcomp(temp.path())
         .args(["--format", "json", "serve"])
         .arg(http_component())
@@ -803,11 +768,7 @@ fn a_blocked_log_does_not_hold_up_requests() {
         .unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
     let logged = self::requests(&log).len();
-    let stopped: serde_json::Value = log
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|value| value["reason"] == "stopped")
-        .expect("a summary");
+    let stopped = summary(&log);
     let dropped = stopped["log_dropped"].as_u64().unwrap();
     assert_eq!(stopped["requests"].as_u64(), Some(requests as u64));
     assert_eq!(logged as u64 + dropped, requests as u64, "{stopped}");
@@ -821,7 +782,7 @@ fn half_closed_clients_are_answered_and_vanished_ones_logged() {
     use std::io::{Read as _, Write as _};
     let temp = tempdir();
     let mut server = Server::start(temp.path(), http_component(), &[]);
-    let addr = addr_of(&server);
+    let addr = server.addr();
     for _ in 0..4 {
         let mut stream = std::net::TcpStream::connect(&addr).unwrap();
         stream
@@ -874,11 +835,7 @@ fn half_closed_clients_are_answered_and_vanished_ones_logged() {
     // each has its line.
     let gone = records.iter().filter(|r| r["path"] == "/sleep?ms=300");
     assert_eq!(gone.count(), 4, "{log}");
-    let stopped: serde_json::Value = log
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|value| value["reason"] == "stopped")
-        .expect("a summary");
+    let stopped = summary(&log);
     assert_eq!(stopped["requests"], 10, "{stopped}");
 }
 
@@ -911,7 +868,7 @@ fn an_unfinished_http2_headers_frame_is_closed_at_the_header_timeout() {
     use std::io::Write as _;
     let temp = tempdir();
     let server = Server::start(temp.path(), http_component(), &["--header-timeout", "2s"]);
-    let mut stream = std::net::TcpStream::connect(addr_of(&server)).unwrap();
+    let mut stream = std::net::TcpStream::connect(server.addr()).unwrap();
     stream
         .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
         .unwrap();

@@ -11,7 +11,7 @@
 mod support;
 
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,39 +19,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use support::server::Server;
-use support::{Run, repo_root, run, tempdir, wcomp};
+use support::{Run, free_port, repo_root, run, tempdir, wcomp};
 
 /// The prober component, built once per test run.
 fn prober() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let root = repo_root().join("target/test-fixtures/state");
-        let project = root.join("prober");
-        let _ = std::fs::remove_dir_all(&project);
-        std::fs::create_dir_all(&root).unwrap();
-        let fixtures = repo_root().join("tests/state");
-        let wit = fixtures.join("state.wit");
-        run(
-            &root,
-            &[
-                "new",
-                "prober",
-                "--lang",
-                "rust",
-                "--wit",
-                wit.to_str().unwrap(),
-                "--world",
-                "prober",
-            ],
-        )
-        .success();
-        std::fs::copy(fixtures.join("prober.rs"), project.join("src/lib.rs")).unwrap();
-        // Under the repository's target dir: keep cargo from taking it for a workspace member.
-        let manifest = project.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap();
-        std::fs::write(&manifest, format!("{text}\n[workspace]\n")).unwrap();
-        let out = run(&project, &["build"]).success();
-        PathBuf::from(out.stdout.trim())
+        let files = ("state", "state.wit", "prober", "prober.rs");
+        support::build_rust_wit_fixture(&root, "prober", files)
     })
 }
 
@@ -94,15 +70,6 @@ fn probe(cwd: &Path, call: &str, flags: &[&str]) -> Run {
     let mut args = vec!["run", &prober, "--invoke", call];
     args.extend_from_slice(flags);
     run(cwd, &args)
-}
-
-/// A free loopback port.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A `redis-server` on a loopback port, nothing saved to disk; killed when dropped.

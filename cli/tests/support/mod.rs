@@ -453,3 +453,44 @@ pub fn assert_imports_all(imports: &[String], expected: &[&str]) {
         );
     }
 }
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A Rust component from world `world` of the WIT file `tests/<fixtures>/<wit>` with
+/// `tests/<fixtures>/<source>` as its `src/lib.rs`, made by `wcomp new --wit` and built by
+/// `wcomp build` in `root/<name>/` (kept out of the repository's cargo workspace); the component.
+pub fn build_rust_wit_fixture(
+    root: &Path,
+    name: &str,
+    (fixtures, wit, world, source): (&str, &str, &str, &str),
+) -> PathBuf {
+    let project = root.join(name);
+    let _ = std::fs::remove_dir_all(&project);
+    std::fs::create_dir_all(root).unwrap();
+    let fixtures = repo_root().join("tests").join(fixtures);
+    let wit = fixtures.join(wit);
+    let new = [
+        "new",
+        name,
+        "--lang",
+        "rust",
+        "--wit",
+        wit.to_str().unwrap(),
+        "--world",
+        world,
+    ];
+    run(root, &new).success();
+    std::fs::copy(fixtures.join(source), project.join("src/lib.rs")).unwrap();
+    // Under the repository's target dir: keep cargo from taking it for a workspace member.
+    let manifest = project.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}\n[workspace]\n")).unwrap();
+    PathBuf::from(run(root, &["build", name]).success().stdout.trim())
+}

@@ -1,7 +1,7 @@
 //! A `wcomp serve` process on a free loopback port, and `curl` to talk to it.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -67,6 +67,12 @@ impl Server {
         Self { child, url, log }
     }
 
+    /// The server's `127.0.0.1:<port>`.
+    pub fn addr(&self) -> String {
+        let url = self.url.trim_start_matches("http://");
+        url.trim_end_matches('/').to_owned()
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
@@ -122,4 +128,30 @@ pub fn curl(server: &Server, path: &str, args: &[&str]) -> Reply {
         body: body.to_owned(),
         headers: headers.to_owned(),
     }
+}
+
+/// The summary (`"reason": "stopped"`) in a server's JSON log.
+pub fn summary(log: &str) -> serde_json::Value {
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|value| value["reason"] == "stopped")
+        .unwrap_or_else(|| panic!("no summary in:\n{log}"))
+}
+
+/// The fixture handler `tests/e2e/http/server.rs` (one route per way a request can go wrong)
+/// on the Rust HTTP template, built in `target/test-fixtures/<dir>/`; the component.
+pub fn build_http_fixture(dir: &str) -> PathBuf {
+    let dir = super::repo_root().join("target/test-fixtures").join(dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let new = ["new", "server", "--lang", "rust", "--template", "http"];
+    super::run(&dir, &new).success();
+    let source = super::repo_root().join("tests/e2e/http/server.rs");
+    std::fs::copy(source, dir.join("server/src/lib.rs")).unwrap();
+    PathBuf::from(
+        super::run(&dir, &["build", "server"])
+            .success()
+            .stdout
+            .trim(),
+    )
 }
