@@ -452,18 +452,21 @@ impl Sandbox {
         };
         prepared.services = Services {
             keyvalue: Arc::new(stores),
-            config: Arc::new(
-                self.config
-                    .iter()
-                    .map(|value| (value.key.clone(), value.value.clone()))
-                    .collect(),
-            ),
+            config: Arc::new(self.config_values()),
         };
         Ok(prepared)
     }
 
     /// A WASI context with stdio, `argv` and exactly these grants. Denied socket addresses are
     /// reported to `events` as they happen.
+    /// The `wasi:config` values guests read, by key.
+    pub fn config_values(&self) -> super::config::ConfigValues {
+        self.config
+            .iter()
+            .map(|value| (value.key.clone(), value.value.clone()))
+            .collect()
+    }
+
     pub fn wasi_ctx(&self, argv: &[String], events: &Events) -> Result<WasiCtx, SandboxError> {
         self.prepare()?.wasi_ctx(argv, &GuestIo::Inherit, events)
     }

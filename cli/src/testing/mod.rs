@@ -71,14 +71,7 @@ fn services(cases: &[TestCase], options: &TestOptions) -> Services {
     let names: BTreeSet<&str> = granted.chain(named).collect();
     Services {
         keyvalue: Arc::new(Stores::seeded(names, &Events::default())),
-        config: Arc::new(
-            options
-                .sandbox
-                .config
-                .iter()
-                .map(|value| (value.key.clone(), value.value.clone()))
-                .collect(),
-        ),
+        config: Arc::new(options.sandbox.config_values()),
     }
 }
 
