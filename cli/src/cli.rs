@@ -88,6 +88,8 @@ pub enum ColorChoice {
 /// The subcommands. Each one's arguments are only built when it is the one being run (`defer`):
 /// building all of them is a visible part of a short `wcomp run`. So the one-line summaries
 /// `wcomp --help` lists are here; the full help comes from each `*Args`' documentation.
+// Parsed once per process and matched at once: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum Command {

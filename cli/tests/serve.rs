@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use support::server::{Server, curl, requests, summary};
+use support::server::{Server, curl, metric, requests, scrape, summary};
 use support::{repo_root, run, tempdir};
 
 /// The fixture handler (`tests/e2e/http/server.rs`) on the Rust HTTP template, built once for
@@ -176,23 +176,7 @@ fn shutdown_lets_the_request_in_flight_finish() {
     let temp = tempdir();
     let component = http_component();
     let mut server = Server::start(temp.path(), component, &[]);
-    let url = format!("{}sleep?ms=1500", server.url);
-    let in_flight = std::thread::spawn(move || {
-        Command::new("curl")
-            .args(["-s", "--max-time", "30", &url])
-            .output()
-            .unwrap()
-    });
-    // SIGTERM once the request is in the guest (it says so on stderr).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !server.log().contains("sleeping for 1500ms") {
-        assert!(
-            Instant::now() < deadline,
-            "the request never reached the guest:\n{}",
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let in_flight = sleeping_request(&server, 1500);
     server.terminate();
     let reply = in_flight.join().unwrap();
     assert_eq!(String::from_utf8_lossy(&reply.stdout), "slept 1500ms\n");
@@ -210,28 +194,52 @@ fn shutdown_lets_the_request_in_flight_finish() {
     assert!(!refused.success());
 }
 
+/// A `curl` of `/sleep?ms=<ms>` on a thread of its own, returned once the request is in the
+/// guest (the guest says so on stderr).
+fn sleeping_request(server: &Server, ms: u64) -> std::thread::JoinHandle<std::process::Output> {
+    let url = format!("{}sleep?ms={ms}", server.url);
+    let in_flight = std::thread::spawn(move || {
+        Command::new("curl")
+            .args(["-s", "--max-time", "30", &url])
+            .output()
+            .unwrap()
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !server.log().contains(&format!("sleeping for {ms}ms")) {
+        assert!(
+            Instant::now() < deadline,
+            "the request never reached the guest:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    in_flight
+}
+
 #[test]
 fn an_address_in_use_and_a_component_that_is_not_a_handler_are_refused() {
     let temp = tempdir();
     let component = http_component();
     let server = Server::start(temp.path(), component, &[]);
-    let addr = server
-        .url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let out = run(
-        temp.path(),
-        &["serve", component.to_str().unwrap(), "--addr", &addr],
-    )
-    .failure(1);
-    assert!(
-        out.stderr.contains(&format!(
-            "error: cannot listen on {addr}: the address is in use"
-        )),
-        "{}",
-        out.stderr
-    );
+    let addr = server.addr();
+    // The metrics address is checked the same way, and named as such.
+    let component = component.to_str().unwrap();
+    for (args, error) in [
+        (
+            ["--addr", &addr, "--metrics", "127.0.0.1:0"],
+            "cannot listen on",
+        ),
+        (
+            ["--addr", "127.0.0.1:0", "--metrics", &addr],
+            "cannot serve metrics on",
+        ),
+    ] {
+        let mut line = vec!["serve", component];
+        line.extend(args);
+        let out = run(temp.path(), &line).failure(1);
+        let expected = format!("error: {error} {addr}: the address is in use");
+        assert!(out.stderr.contains(&expected), "{}", out.stderr);
+    }
 
     let calc = repo_root().join("tests/compose/components/add.wat");
     let out = run(temp.path(), &["serve", calc.to_str().unwrap()]).failure(1);
@@ -919,4 +927,106 @@ fn a_trap_mid_body_is_logged_with_its_error() {
     assert_eq!(trap["note"], "the response was cut short", "{trap}");
     let ok = records.iter().find(|r| r["path"] == "/").expect(&log);
     assert!(ok["error"].is_null(), "{ok}");
+}
+
+/// `--metrics`: a Prometheus scrape on its own address sees requests by status, their
+/// latency and instantiation, and what is in use while a request runs and after it ends.
+#[test]
+fn metrics_count_requests_and_show_what_is_in_use() {
+    let temp = tempdir();
+    let server = Server::start(temp.path(), http_component(), &["--metrics", "127.0.0.1:0"]);
+    let metrics = server
+        .metrics
+        .clone()
+        .expect("the serving line names the metrics");
+    assert_ne!(metrics, format!("{}metrics", server.url));
+    assert_eq!(curl(&server, "/", &[]).status, 200);
+    assert_eq!(curl(&server, "/", &[]).status, 200);
+    assert_eq!(curl(&server, "/trap", &[]).status, 500);
+
+    // While a request sleeps in its guest: one guest slot, one instance, one connection.
+    let in_flight = sleeping_request(&server, 2000);
+    let during = scrape(&metrics);
+    assert_eq!(
+        metric(&during, "wcomp_guests_running"),
+        Some(1.0),
+        "{during}"
+    );
+    assert_eq!(metric(&during, "wcomp_instances"), Some(1.0), "{during}");
+    assert_eq!(
+        metric(&during, "wcomp_connections_open"),
+        Some(1.0),
+        "{during}"
+    );
+    assert_eq!(metric(&during, "wcomp_queue_length"), Some(0.0), "{during}");
+    assert!(in_flight.join().unwrap().status.success());
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let after = loop {
+        let text = scrape(&metrics);
+        if metric(&text, "wcomp_http_request_duration_seconds_count") == Some(4.0)
+            || Instant::now() > deadline
+        {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let code = |code: u16| {
+        metric(
+            &after,
+            &format!("wcomp_http_requests_total{{code=\"{code}\"}}"),
+        )
+    };
+    assert_eq!(code(200), Some(3.0), "{after}");
+    assert_eq!(code(500), Some(1.0), "{after}");
+    assert_eq!(
+        metric(&after, "wcomp_http_request_duration_seconds_count"),
+        Some(4.0),
+        "{after}"
+    );
+    assert_eq!(
+        metric(&after, "wcomp_instantiation_seconds_count"),
+        Some(4.0),
+        "{after}"
+    );
+    // Every observation falls in some bucket: the last one counts them all.
+    assert_eq!(
+        metric(&after, "wcomp_instantiation_seconds_bucket{le=\"+Inf\"}"),
+        Some(4.0),
+        "{after}"
+    );
+    assert_eq!(metric(&after, "wcomp_guests_running"), Some(0.0), "{after}");
+    assert_eq!(metric(&after, "wcomp_instances"), Some(0.0), "{after}");
+    assert_eq!(
+        metric(&after, "wcomp_access_log_dropped_total"),
+        Some(0.0),
+        "{after}"
+    );
+    assert!(
+        metric(&after, "process_resident_memory_bytes").unwrap() > 1e6,
+        "{after}"
+    );
+    assert!(after.ends_with("# EOF\n"), "{after}");
+
+    // Only `GET /metrics` (and HEAD) is answered there.
+    let other = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(metrics.replace("/metrics", "/"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&other.stdout), "404");
+    let post = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "POST",
+            &metrics,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&post.stdout), "405");
 }

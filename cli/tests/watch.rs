@@ -416,9 +416,23 @@ fn serve_watch_swaps_the_component_without_dropping_a_request() {
     let project = temp.path().join("hello");
     let lib = project.join("src/lib.rs");
 
-    let mut server = Watching::start(&project, &["serve", "--watch", "--addr", "127.0.0.1:0"]);
+    let mut server = Watching::start(
+        &project,
+        &[
+            "serve",
+            "--watch",
+            "--addr",
+            "127.0.0.1:0",
+            "--metrics",
+            "127.0.0.1:0",
+        ],
+    );
     let serving = server.wait_for(0, "serving", BUILD);
     let url = serving.last().unwrap()["url"].as_str().unwrap().to_owned();
+    let metrics = serving.last().unwrap()["metrics"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     server.wait_for(0, "watching", Duration::from_secs(30));
     let client = Client::start(&url);
     client.wait_for_body("Hello from Rust!\n", Duration::from_secs(30), || {
@@ -487,6 +501,18 @@ fn serve_watch_swaps_the_component_without_dropping_a_request() {
         "{:?}",
         answers.iter().find(|(status, _)| *status != 200)
     );
+    // Two good saves swapped in; the broken one never reached the server.
+    let scraped = support::server::scrape(&metrics);
+    let swaps = |outcome: &str| {
+        support::server::metric(
+            &scraped,
+            &format!("wcomp_component_swaps_total{{outcome=\"{outcome}\"}}"),
+        )
+    };
+    assert_eq!(swaps("swapped"), Some(2.0), "{scraped}");
+    assert_eq!(swaps("failed"), Some(0.0), "{scraped}");
+    let answered = support::server::metric(&scraped, "wcomp_http_requests_total{code=\"200\"}");
+    assert!(answered.unwrap_or(0.0) >= answers.len() as f64, "{scraped}");
     assert_eq!(server.terminate(), Some(0), "{}", server.output());
 }
 

@@ -106,6 +106,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
 
+    /// Serve the server's metrics (requests by status, latency, instances, queue, connections)
+    /// for Prometheus at `http://<IP:PORT>/metrics`, apart from the service's own address.
+    #[arg(long, value_name = "IP:PORT")]
+    pub metrics: Option<SocketAddr>,
+
     /// How long requests in flight may take to finish after SIGINT/SIGTERM [default: 30s].
     #[arg(long, value_name = "DURATION")]
     pub drain: Option<String>,
@@ -179,11 +184,12 @@ fn serve_component(
     let mut watcher_thread = None;
     let summary = serve::serve(
         options,
-        |addr, swapper| {
+        |listening, swapper| {
             // Only `--watch` keeps the hash of what is served; without it, only JSON shows it.
             let served = watch.as_ref().map(|_| Served::now(short_hash(&shown)));
             printer.with_stdout_reserved().emit(&Serving {
-                addr,
+                addr: listening.addr,
+                metrics: listening.metrics,
                 component: &shown,
                 slots,
                 reuse: swapper.reuse(),
@@ -311,6 +317,7 @@ fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Resul
             .collect::<anyhow::Result<_>>()?,
         max_concurrency: args.max_concurrency,
         max_connections: args.max_connections,
+        metrics: args.metrics,
         queue: args.queue,
         reuse: args.reuse,
         concurrent: args.concurrent,
@@ -372,6 +379,8 @@ impl Message for AccessRecord {
 /// The server accepts connections.
 struct Serving<'a> {
     addr: std::net::SocketAddr,
+    /// Where `GET /metrics` is answered.
+    metrics: Option<std::net::SocketAddr>,
     component: &'a Path,
     slots: usize,
     reuse: serve::Reuse,
@@ -385,7 +394,8 @@ impl Message for Serving<'_> {
         let hash = self
             .served
             .map_or_else(|| short_hash(self.component), |served| served.hash.clone());
-        json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": self.component, "hash": hash, "reuse": self.reuse.requests, "concurrent": self.reuse.concurrent})
+        let metrics = self.metrics.map(|addr| format!("http://{addr}/metrics"));
+        json!({"reason": "serving", "addr": addr.to_string(), "url": format!("http://{addr}/"), "component": self.component, "hash": hash, "reuse": self.reuse.requests, "concurrent": self.reuse.concurrent, "metrics": metrics})
     }
 
     fn show(&self, printer: &Printer) {
@@ -403,6 +413,9 @@ impl Message for Serving<'_> {
                 self.slots
             ),
         );
+        if let Some(addr) = self.metrics {
+            printer.status("Metrics", format_args!("http://{addr}/metrics"));
+        }
         if let Some(served) = self.served {
             printer.status(
                 "Serving",

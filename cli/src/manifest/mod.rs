@@ -261,6 +261,8 @@ pub struct ServeTable {
     pub max_concurrency: Option<Spanned<usize>>,
     /// Open connections at most.
     pub max_connections: Option<Spanned<usize>>,
+    /// Where the metrics are served: `"127.0.0.1:9100"`.
+    pub metrics: Option<Spanned<String>>,
     pub queue: Option<Spanned<usize>>,
     /// Requests one instance answers before it is dropped (1: a fresh one per request).
     pub reuse: Option<Spanned<usize>>,

@@ -26,6 +26,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use super::body::{Counted, ResponseBody, text};
 use super::fault;
 use super::log::{AccessRecord, Stats};
+use super::metrics::{Held, Metrics};
 use super::workers::{Failure, RequestLink, Reuse, Workers};
 use crate::runtime::{GuestIo, Host, LimitExceeded, RunError, Session};
 
@@ -60,6 +61,7 @@ pub struct Handler {
     next_id: AtomicU64,
     log: SharedLog,
     pub(super) stats: Arc<Mutex<Stats>>,
+    metrics: Arc<Metrics>,
     /// Whatever must live as long as the handler (the epoch ticker of its engine), so a
     /// request still running on a swapped-out handler keeps its deadline.
     _keep_alive: Option<Box<dyn Send + Sync>>,
@@ -86,6 +88,7 @@ impl Handler {
         admission: Admission,
         log: SharedLog,
         stats: Arc<Mutex<Stats>>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(admission.max_concurrency)),
@@ -96,6 +99,7 @@ impl Handler {
             next_id: AtomicU64::new(1),
             log,
             stats,
+            metrics,
             _keep_alive: None,
         }
     }
@@ -386,21 +390,27 @@ impl Handler {
     }
 
     /// Waits for a guest slot, within the queue's bounds.
-    async fn admit(&self) -> Option<OwnedSemaphorePermit> {
+    async fn admit(&self) -> Option<Slot> {
+        let slot = |permit| Slot {
+            _permit: permit,
+            _running: Metrics::hold(&self.metrics.guests),
+        };
         if let Ok(permit) = self.permits.clone().try_acquire_owned() {
-            return Some(permit);
+            return Some(slot(permit));
         }
         if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.admission.queue {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
+        let queued = Metrics::hold(&self.metrics.queued);
         let permit = tokio::time::timeout(
             self.admission.queue_timeout,
             self.permits.clone().acquire_owned(),
         )
         .await;
+        drop(queued);
         self.waiting.fetch_sub(1, Ordering::AcqRel);
-        permit.ok().and_then(Result::ok)
+        permit.ok().and_then(Result::ok).map(slot)
     }
 
     /// Runs the guest for one request, within the time limit (which also bounds streaming
@@ -439,6 +449,7 @@ impl Handler {
             .new_incoming_request(Scheme::Http, request)?;
         let outparam = store.data_mut().http().new_response_outparam(response_tx)?;
         let started = Instant::now();
+        let _instance = Metrics::hold(&self.metrics.instances);
         let Guests::Fresh(pre) = &self.guests else {
             return Err(crate::diagnostic::InternalError::error(
                 "a worker-served request reached the fresh-instance path",
@@ -574,8 +585,15 @@ impl Handler {
         if let Ok(mut stats) = self.stats.lock() {
             stats.add(&record);
         }
+        self.metrics.request(&record);
         (self.log)(&record);
     }
+}
+
+/// A guest slot of one request, counted as running until dropped.
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    _running: Held,
 }
 
 /// How long a request whose instance trapped waits for the worker to say why.

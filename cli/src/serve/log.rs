@@ -171,7 +171,7 @@ impl Stats {
 pub struct LogWriter {
     /// Records, and `None` for "stop": what is queued before it is written.
     sender: std::sync::mpsc::SyncSender<Option<AccessRecord>>,
-    dropped: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    dropped: prometheus_client::metrics::counter::Counter,
     thread: std::thread::JoinHandle<()>,
 }
 
@@ -179,8 +179,12 @@ pub struct LogWriter {
 const LOG_QUEUE: usize = 8192;
 
 impl LogWriter {
-    /// Starts the thread that writes each record with `sink`, in order.
-    pub fn start(sink: impl Fn(&AccessRecord) + Send + 'static) -> std::io::Result<Self> {
+    /// Starts the thread that writes each record with `sink`, in order; records dropped are
+    /// counted in `dropped`.
+    pub fn start(
+        sink: impl Fn(&AccessRecord) + Send + 'static,
+        dropped: prometheus_client::metrics::counter::Counter,
+    ) -> std::io::Result<Self> {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Option<AccessRecord>>(LOG_QUEUE);
         let thread = std::thread::Builder::new()
             .name("wcomp-access-log".into())
@@ -191,7 +195,7 @@ impl LogWriter {
             })?;
         Ok(Self {
             sender,
-            dropped: std::sync::Arc::default(),
+            dropped,
             thread,
         })
     }
@@ -202,7 +206,7 @@ impl LogWriter {
         let dropped = self.dropped.clone();
         move |record| {
             if sender.try_send(Some(record.clone())).is_err() {
-                dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                dropped.inc();
             }
         }
     }
@@ -213,6 +217,6 @@ impl LogWriter {
         if self.sender.send(None).is_ok() {
             let _ = self.thread.join();
         }
-        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
+        self.dropped.get()
     }
 }

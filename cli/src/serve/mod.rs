@@ -15,6 +15,7 @@ pub mod body;
 mod fault;
 pub mod handler;
 pub mod log;
+pub mod metrics;
 pub mod profile;
 pub mod workers;
 
@@ -31,6 +32,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 pub use handler::{Admission, Guests, Handler, SharedLog};
 pub use log::{AccessRecord, Stats};
+pub use metrics::Metrics;
 pub use profile::ServeSettings;
 pub use workers::{Reuse, ReuseChoice};
 
@@ -57,6 +59,12 @@ pub enum ServeError {
         "stop the other server, or pick another address with `--addr 127.0.0.1:<port>` (port 0 picks a free one)"
     ))]
     AddrInUse { addr: SocketAddr },
+    /// Another program listens on the metrics address.
+    #[error("cannot serve metrics on {addr}: the address is in use")]
+    #[diagnostic(help(
+        "pick another address with `--metrics 127.0.0.1:<port>` (port 0 picks a free one), or leave `--metrics` out"
+    ))]
+    MetricsAddrInUse { addr: SocketAddr },
     /// The address cannot be bound for another reason.
     #[error("cannot listen on {addr}")]
     Bind {
@@ -94,18 +102,27 @@ pub struct ServeSummary {
 /// Bytes of each memory and table slot reset in place rather than returned to the kernel.
 const KEEP_RESIDENT: usize = 4 << 20;
 
-/// Serves until `SIGINT`/`SIGTERM`; `ready` hears the bound address once the server accepts
+/// Where a server listens, once it does.
+#[derive(Debug, Clone, Copy)]
+pub struct Listening {
+    pub addr: SocketAddr,
+    /// Where `GET /metrics` is answered (`--metrics`).
+    pub metrics: Option<SocketAddr>,
+}
+
+/// Serves until `SIGINT`/`SIGTERM`; `ready` hears the bound addresses once the server accepts
 /// connections, with the [`Swapper`] that replaces the served component while it runs.
 pub fn serve(
     options: ServeOptions,
-    ready: impl FnOnce(SocketAddr, Swapper),
+    ready: impl FnOnce(Listening, Swapper),
     log: impl Fn(&AccessRecord) + Send + Sync + 'static,
 ) -> anyhow::Result<ServeSummary> {
     let runtime = crate::async_runtime::multi_thread("wcomp-serve")?;
-    let writer = log::LogWriter::start(log)?;
+    let metrics = Arc::new(Metrics::new());
+    let writer = log::LogWriter::start(log, metrics.log_dropped.clone())?;
     let log: SharedLog = Arc::new(writer.queue());
     let stats = Arc::new(Mutex::new(Stats::default()));
-    let handler = prepare(&options, log.clone(), stats.clone())?;
+    let handler = prepare(&options, log.clone(), stats.clone(), metrics.clone())?;
     options.events.emit(&RunEvent::Note {
         message: handler.instances_note(),
     });
@@ -114,6 +131,7 @@ pub fn serve(
         options: Arc::new(options),
         log,
         stats: stats.clone(),
+        metrics,
     };
     let summary = runtime.block_on(listen(swapper, ready));
     // Every request's task ends with the runtime; the log thread then writes what is left.
@@ -137,6 +155,7 @@ pub struct Swapper {
     options: Arc<ServeOptions>,
     log: SharedLog,
     stats: Arc<Mutex<Stats>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Swapper {
@@ -146,7 +165,14 @@ impl Swapper {
     pub fn swap(&self, component: &std::path::Path) -> anyhow::Result<()> {
         let mut options = (*self.options).clone();
         options.component = component.to_owned();
-        let handler = Arc::new(prepare(&options, self.log.clone(), self.stats.clone())?);
+        let prepared = prepare(
+            &options,
+            self.log.clone(),
+            self.stats.clone(),
+            self.metrics.clone(),
+        );
+        self.metrics.swap(prepared.is_ok());
+        let handler = Arc::new(prepared?);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = handler;
         Ok(())
     }
@@ -187,6 +213,7 @@ impl InProcess {
         let handler = Arc::new(prepare(
             options,
             Arc::new(|_: &AccessRecord| {}),
+            Arc::default(),
             Arc::default(),
         )?);
         Ok(Self { runtime, handler })
@@ -235,6 +262,7 @@ fn prepare(
     options: &ServeOptions,
     log: SharedLog,
     stats: Arc<Mutex<Stats>>,
+    metrics: Arc<Metrics>,
 ) -> anyhow::Result<Handler> {
     let bytes = crate::runtime::load(&options.component)?;
     let needs = Needs::of(&bytes);
@@ -269,6 +297,7 @@ fn prepare(
         &options.component,
         options.settings.reuse,
         stats.clone(),
+        metrics.clone(),
     )?;
     for grant in &options.settings.http {
         options.events.emit(&RunEvent::Sandbox {
@@ -286,6 +315,7 @@ fn prepare(
         options.settings.admission.clone(),
         log,
         stats,
+        metrics,
     );
     let ticker = crate::runtime::limits::EpochTicker::start(handler.engine().clone());
     Ok(handler.keep(ticker))
@@ -335,6 +365,7 @@ fn guests(
     path: &std::path::Path,
     reuse: ReuseChoice,
     stats: Arc<Mutex<Stats>>,
+    metrics: Arc<Metrics>,
 ) -> anyhow::Result<Guests> {
     use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre as AnyProxyPre};
     let pre = session.instance_pre();
@@ -344,6 +375,7 @@ fn guests(
             pre,
             reuse,
             stats.clone(),
+            metrics.clone(),
         )))
     };
     if let Ok(service) = wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
@@ -376,12 +408,32 @@ fn guests(
 /// Accepts connections until a shutdown signal, then drains.
 async fn listen(
     swapper: Swapper,
-    ready: impl FnOnce(SocketAddr, Swapper),
+    ready: impl FnOnce(Listening, Swapper),
 ) -> anyhow::Result<ServeSummary> {
     let options = swapper.options.clone();
-    let listener = bind(options.settings.addr)?;
+    let listener = bind(options.settings.addr, |addr| ServeError::AddrInUse { addr })?;
     let local = listener.local_addr().unwrap_or(options.settings.addr);
-    ready(local, swapper.clone());
+    let metrics = swapper.metrics.clone();
+    let metrics_addr = match options.settings.metrics {
+        Some(addr) => {
+            let listener = bind(addr, |addr| ServeError::MetricsAddrInUse { addr })?;
+            let bound = listener.local_addr().unwrap_or(addr);
+            tokio::spawn(metrics::expose(
+                listener,
+                metrics.clone(),
+                options.settings.header_timeout,
+            ));
+            Some(bound)
+        }
+        None => None,
+    };
+    ready(
+        Listening {
+            addr: local,
+            metrics: metrics_addr,
+        },
+        swapper.clone(),
+    );
     let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     http.http1()
         .timer(TokioTimer::new())
@@ -417,6 +469,7 @@ async fn listen(
         // waits, and the descriptors left serve the connections already open.
         let Ok(slot) = connections.clone().try_acquire_owned() else {
             drop(stream);
+            metrics.refused.inc();
             if !refusing {
                 refusing = true;
                 options.events.emit(&RunEvent::Warning {
@@ -441,8 +494,9 @@ async fn listen(
         });
         let http = http.clone();
         let watcher = graceful.watcher();
+        let open = Metrics::hold(&metrics.connections);
         tokio::spawn(async move {
-            let _slot = slot;
+            let _slot = (slot, open);
             // A connection that sends nothing within the header timeout is closed, whatever
             // its protocol turns out to be.
             let mut first = [0u8; 1];
@@ -489,7 +543,11 @@ async fn listen(
     })
 }
 
-fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+/// A listener on `addr`; `in_use` is the error when another program holds it.
+fn bind(
+    addr: SocketAddr,
+    in_use: fn(SocketAddr) -> ServeError,
+) -> anyhow::Result<tokio::net::TcpListener> {
     let socket = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()
     } else {
@@ -502,7 +560,7 @@ fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     });
     bound.map_err(|source| {
         if source.kind() == std::io::ErrorKind::AddrInUse {
-            ServeError::AddrInUse { addr }.report()
+            in_use(addr).report()
         } else {
             ServeError::Bind { addr, source }.report()
         }

@@ -67,6 +67,7 @@ pub struct ServeProfile {
     pub max_body: Option<u64>,
     pub header_timeout: Option<Duration>,
     pub drain: Option<Duration>,
+    pub metrics: Option<SocketAddr>,
     /// `[serve.keyvalue]` and `[serve] state-dir`.
     pub state: Sandbox,
 }
@@ -74,22 +75,25 @@ pub struct ServeProfile {
 impl ServeProfile {
     pub fn from_manifest(manifest: &Manifest) -> Result<Self, ManifestError> {
         let table = &manifest.serve;
-        let addr = table
-            .addr
-            .as_ref()
-            .map(|text| {
-                text.get_ref().parse::<SocketAddr>().map_err(|err| {
-                    manifest.error(
-                        text.span(),
-                        format!("invalid address `{}`: {err}", text.get_ref()),
-                        "not an address",
-                        Some(
-                            "write `<ip>:<port>`, such as `127.0.0.1:8080` or `0.0.0.0:80`".into(),
-                        ),
-                    )
+        let address = |text: &Option<toml::Spanned<String>>| {
+            text.as_ref()
+                .map(|text| {
+                    text.get_ref().parse::<SocketAddr>().map_err(|err| {
+                        manifest.error(
+                            text.span(),
+                            format!("invalid address `{}`: {err}", text.get_ref()),
+                            "not an address",
+                            Some(
+                                "write `<ip>:<port>`, such as `127.0.0.1:8080` or `0.0.0.0:80`"
+                                    .into(),
+                            ),
+                        )
+                    })
                 })
-            })
-            .transpose()?;
+                .transpose()
+        };
+        let addr = address(&table.addr)?;
+        let metrics = address(&table.metrics)?;
         let http = table
             .allow_http
             .iter()
@@ -114,6 +118,7 @@ impl ServeProfile {
                 crate::units::parse_duration,
             )?,
             drain: parse_with(manifest, &table.drain, crate::units::parse_duration)?,
+            metrics,
             state: crate::runtime::profile::state_grants(
                 manifest,
                 &table.keyvalue,
@@ -139,6 +144,7 @@ pub struct ServeFlags {
     pub max_body: Option<u64>,
     pub header_timeout: Option<Duration>,
     pub drain: Option<Duration>,
+    pub metrics: Option<SocketAddr>,
 }
 
 /// A server's settings, as [`resolve`] settles them.
@@ -156,6 +162,8 @@ pub struct ServeSettings {
     /// Open connections at most; `None`: what the open-file limit allows
     /// ([`default_max_connections`]).
     pub max_connections: Option<usize>,
+    /// Where the metrics are served (`--metrics`), if anywhere.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// The server's settings: flags over `[serve]` over `[run]` over the defaults. Grants add up;
@@ -202,6 +210,7 @@ pub fn resolve(run: RunProfile, serve: ServeProfile, flags: ServeFlags) -> Serve
             .unwrap_or(DEFAULT_HEADER_TIMEOUT),
         drain: flags.drain.or(serve.drain).unwrap_or(DEFAULT_DRAIN),
         max_connections: flags.max_connections.or(serve.max_connections),
+        metrics: flags.metrics.or(serve.metrics),
     }
 }
 
@@ -233,7 +242,7 @@ mod tests {
     #[test]
     fn reads_the_serve_table() {
         let profile = profile(
-            "[serve]\naddr = \"0.0.0.0:3000\"\nallow-http = [\"api.example.com\"]\ntimeout = \"none\"\nmax-memory = \"256MiB\"\nmax-concurrency = 8\nmax-connections = 100\nmax-body = \"1MiB\"\nheader-timeout = \"5s\"\ndrain = \"1m30s\"\n",
+            "[serve]\naddr = \"0.0.0.0:3000\"\nallow-http = [\"api.example.com\"]\ntimeout = \"none\"\nmax-memory = \"256MiB\"\nmax-concurrency = 8\nmax-connections = 100\nmetrics = \"127.0.0.1:9100\"\nmax-body = \"1MiB\"\nheader-timeout = \"5s\"\ndrain = \"1m30s\"\n",
         )
         .unwrap();
         assert_eq!(profile.addr, Some("0.0.0.0:3000".parse().unwrap()));
@@ -242,6 +251,7 @@ mod tests {
         assert_eq!(profile.max_memory, Some(256 << 20));
         assert_eq!(profile.max_concurrency, Some(8));
         assert_eq!(profile.max_connections, Some(100));
+        assert_eq!(profile.metrics, Some("127.0.0.1:9100".parse().unwrap()));
         assert_eq!(profile.max_body, Some(1 << 20));
         assert_eq!(profile.drain, Some(Duration::from_secs(90)));
     }

@@ -29,6 +29,7 @@ use wasmtime_wasi_http::handler::{
 };
 
 use super::log::Stats;
+use super::metrics::{Held, Metrics};
 use crate::runtime::{Host, LimitExceeded, RunError, Session};
 
 /// How many requests one instance answers.
@@ -103,6 +104,7 @@ pub struct Workers {
     reuse: Reuse,
     /// The server's figures: each instance's instantiation time and memory go here.
     stats: Arc<Mutex<Stats>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Workers {
@@ -111,12 +113,14 @@ impl Workers {
         pre: ProxyPre<Host>,
         reuse: Reuse,
         stats: Arc<Mutex<Stats>>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             session,
             pre,
             reuse,
             stats,
+            metrics,
         }
     }
 
@@ -162,6 +166,7 @@ impl HandlerState for Workers {
                 stats: self.stats.clone(),
                 waiting: Mutex::default(),
                 instantiated: Mutex::new(Some(instantiated)),
+                _alive: Metrics::hold(&self.metrics.instances),
             },
         })
     }
@@ -176,6 +181,8 @@ pub struct Worker {
     waiting: Mutex<Vec<FailureReport>>,
     /// How long the instance took to make, until its first request is told.
     instantiated: Mutex<Option<Duration>>,
+    /// Counts the instance as alive for as long as it is.
+    _alive: Held,
 }
 
 /// What a worker tells the request it takes: how long its instance took to make (to the

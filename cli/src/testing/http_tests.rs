@@ -35,6 +35,7 @@ pub fn run(
             },
             header_timeout: Duration::from_secs(10),
             max_connections: None,
+            metrics: None,
             drain: Duration::from_secs(1),
         },
         cache: match &options.cache {

@@ -18,6 +18,8 @@ pub fn requests(log: &str) -> Vec<serde_json::Value> {
 pub struct Server {
     pub child: Child,
     pub url: String,
+    /// `http://…/metrics`, under `--metrics`.
+    pub metrics: Option<String>,
     pub log: Arc<Mutex<String>>,
 }
 
@@ -54,17 +56,22 @@ impl Server {
                 if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
                     && value["reason"] == "serving"
                 {
-                    let _ = tx.send(value["url"].as_str().unwrap_or_default().to_owned());
+                    let _ = tx.send(value);
                 }
                 let mut log = sink.lock().unwrap();
                 log.push_str(&line);
                 log.push('\n');
             }
         });
-        let url = rx
+        let serving = rx
             .recv_timeout(Duration::from_secs(120))
             .unwrap_or_else(|_| panic!("the server did not start:\n{}", log.lock().unwrap()));
-        Self { child, url, log }
+        Self {
+            child,
+            url: serving["url"].as_str().unwrap_or_default().to_owned(),
+            metrics: serving["metrics"].as_str().map(str::to_owned),
+            log,
+        }
     }
 
     /// The server's `127.0.0.1:<port>`.
@@ -154,4 +161,25 @@ pub fn build_http_fixture(dir: &str) -> PathBuf {
             .stdout
             .trim(),
     )
+}
+
+/// What a `GET` of the metrics at `url` answers (OpenMetrics text).
+pub fn scrape(url: &str) -> String {
+    let out = Command::new("curl")
+        .args(["-s", "-S", "--fail", "--max-time", "30", url])
+        .output()
+        .expect("curl is installed (scripts/install-deps.sh)");
+    assert!(
+        out.status.success(),
+        "the metrics did not answer: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The value of `series` (a name with its labels, as the exposition spells it) in `text`.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
 }
