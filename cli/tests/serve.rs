@@ -898,8 +898,20 @@ fn an_unfinished_http2_headers_frame_is_closed_at_the_header_timeout() {
 /// wasm backtrace, as a trap before the response does, beside the note that it was cut short.
 #[test]
 fn a_trap_mid_body_is_logged_with_its_error() {
+    trap_mid_body_is_logged(http_component(), &[]);
+}
+
+/// The same of a WASI 0.3 handler, on a reused instance and on a fresh one: the trap reaches
+/// the request's line although its response went out before the instance failed.
+#[test]
+fn a_trap_mid_body_of_a_wasi_0_3_handler_is_logged_with_its_error() {
+    trap_mid_body_is_logged(service_component(), &[]);
+    trap_mid_body_is_logged(service_component(), &["--reuse", "1"]);
+}
+
+fn trap_mid_body_is_logged(component: &Path, args: &[&str]) {
     let temp = tempdir();
-    let server = Server::start(temp.path(), http_component(), &[]);
+    let server = Server::start(temp.path(), component, args);
     // The head goes out with the first piece of the body, if at all: the client may see
     // nothing, but never a complete response.
     let out = Command::new("curl")

@@ -2,7 +2,6 @@
 //! stream and turned into an error (an aborted response, never a truncated one that looks
 //! whole) when the guest fails after it has sent its headers.
 
-use std::future::Future as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -41,18 +40,41 @@ pub struct Counted<B> {
     /// The length the response announces: its `content-length` header, or the body's exact
     /// size.
     length: Option<u64>,
-    outcome: Option<oneshot::Receiver<bool>>,
+    outcome: Option<Outcome>,
     /// How the guest's stream ended, while the body waits for the guest's outcome: with an
     /// error (`Some(Some(_))`) or at its end (`Some(None)`).
     ended: Option<Option<HttpError>>,
     done: Option<Box<dyn FnOnce(u64, bool) + Send>>,
 }
 
+/// Whether the guest succeeded, as a body learns it once its stream has ended: polled only
+/// then, so it may look at how things stand at that moment.
+pub type Outcome = Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+
+/// The outcome sent on `outcome`; a dropped sender is a failure.
+pub fn sent_outcome(outcome: oneshot::Receiver<bool>) -> Outcome {
+    Box::pin(async move { outcome.await.unwrap_or(false) })
+}
+
 impl<B> Counted<B> {
+    /// A body whose guest's outcome is sent on `outcome` (a dropped sender is a failure).
     pub fn new(
         inner: B,
         length: Option<u64>,
         outcome: oneshot::Receiver<bool>,
+        done: impl FnOnce(u64, bool) + Send + 'static,
+    ) -> Self
+    where
+        B: Body,
+    {
+        Self::with_outcome(inner, length, sent_outcome(outcome), done)
+    }
+
+    /// A body whose guest's outcome is what `outcome` resolves to.
+    pub fn with_outcome(
+        inner: B,
+        length: Option<u64>,
+        outcome: Outcome,
         done: impl FnOnce(u64, bool) + Send + 'static,
     ) -> Self
     where
@@ -103,7 +125,7 @@ where
         }
         let guest_ok = match this.outcome.as_mut().map(|rx| Pin::new(rx).poll(cx)) {
             Some(Poll::Pending) => return Poll::Pending,
-            Some(Poll::Ready(result)) => result.unwrap_or(false),
+            Some(Poll::Ready(ok)) => ok,
             None => true,
         };
         this.outcome = None;

@@ -23,7 +23,7 @@ use wasmtime_wasi_http::handler::TrapOrPanicError;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 
-use super::body::{Counted, ResponseBody, text};
+use super::body::{Counted, Outcome, ResponseBody, sent_outcome, text};
 use super::fault;
 use super::log::{AccessRecord, Stats};
 use super::metrics::{Held, Metrics};
@@ -280,9 +280,13 @@ impl Handler {
         });
 
         match response_rx.await {
-            Ok(Ok(response)) if !too_large.load(Ordering::Acquire) => {
-                self.guest_response(record, started, response, outcome_rx, report_rx)
-            }
+            Ok(Ok(response)) if !too_large.load(Ordering::Acquire) => self.guest_response(
+                record,
+                started,
+                response,
+                sent_outcome(outcome_rx),
+                report_rx,
+            ),
             Ok(answered) => {
                 let report = report_rx.await.unwrap_or_default();
                 if too_large.load(Ordering::Acquire) {
@@ -344,11 +348,18 @@ impl Handler {
         };
         let failure = match answered {
             Some(Ok(response)) if !too_large.load(Ordering::Acquire) => {
-                let (outcome_tx, outcome_rx) = oneshot::channel();
                 let (report_tx, report_rx) = oneshot::channel();
-                let _ = outcome_tx.send(true);
-                let _ = report_tx.send(report);
-                return self.guest_response(record, started, response, outcome_rx, report_rx);
+                let outcome = WorkerOutcome {
+                    failure,
+                    report: Some((report, report_tx)),
+                };
+                return self.guest_response(
+                    record,
+                    started,
+                    response,
+                    Box::pin(outcome),
+                    report_rx,
+                );
             }
             Some(Ok(_)) => None,
             None => Some(Failure {
@@ -474,7 +485,7 @@ impl Handler {
         mut record: AccessRecord,
         started: Instant,
         response: Response<ResponseBody>,
-        outcome: oneshot::Receiver<bool>,
+        outcome: Outcome,
         report: oneshot::Receiver<GuestReport>,
     ) -> Response<ResponseBody> {
         record.status = response.status().as_u16();
@@ -484,7 +495,7 @@ impl Handler {
             .headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok()?.parse().ok());
-        let body = Counted::new(body, length, outcome, move |bytes, whole| {
+        let body = Counted::with_outcome(body, length, outcome, move |bytes, whole| {
             record.bytes = bytes;
             record.total = started.elapsed();
             if !whole && record.note.is_none() {
@@ -594,6 +605,49 @@ impl Handler {
 struct Slot {
     _permit: OwnedSemaphorePermit,
     _running: Held,
+}
+
+/// The outcome of a worker's request whose response went out. wasmtime-wasi-http ends the
+/// body of an instance that trapped as if it were whole, so when the body ends (or is
+/// dropped) a failure its worker reported by then is the request's: the body is aborted, and
+/// the request's report, sent then, carries the trap or the limit. A worker reports the
+/// failure before it drops the instance, and with it the body's end.
+struct WorkerOutcome {
+    failure: oneshot::Receiver<Failure>,
+    /// The request's report, and where it goes once the outcome is known.
+    report: Option<(GuestReport, oneshot::Sender<GuestReport>)>,
+}
+
+impl WorkerOutcome {
+    fn settle(&mut self) -> bool {
+        let failed = self.failure.try_recv().ok();
+        let ok = failed.is_none();
+        if let Some((mut report, sender)) = self.report.take() {
+            if let Some(failure) = failed {
+                report.timed_out = failure.timed_out;
+                report.error = failure.error.map(anyhow::Error::msg);
+            }
+            let _ = sender.send(report);
+        }
+        ok
+    }
+}
+
+impl std::future::Future for WorkerOutcome {
+    type Output = bool;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<bool> {
+        std::task::Poll::Ready(self.get_mut().settle())
+    }
+}
+
+impl Drop for WorkerOutcome {
+    fn drop(&mut self) {
+        self.settle();
+    }
 }
 
 /// How long a request whose instance trapped waits for the worker to say why.

@@ -19,6 +19,11 @@ fn internal(message: impl std::fmt::Debug) -> ErrorCode {
 
 /// A response whose body is `chunks`, written by a task of its own after the headers went out.
 fn respond(status: u16, chunks: Vec<Vec<u8>>) -> Result<Response, ErrorCode> {
+    respond_then(status, chunks, false)
+}
+
+/// [`respond`], and a trap once the chunks are written if `trap`.
+fn respond_then(status: u16, chunks: Vec<Vec<u8>>, trap: bool) -> Result<Response, ErrorCode> {
     let headers = Fields::from_list(&[(
         "content-type".to_owned(),
         b"text/plain; charset=utf-8".to_vec(),
@@ -34,6 +39,7 @@ fn respond(status: u16, chunks: Vec<Vec<u8>>) -> Result<Response, ErrorCode> {
                 return;
             }
         }
+        assert!(!trap, "the handler was asked to trap mid-body");
     });
     Ok(response)
 }
@@ -79,6 +85,7 @@ impl wasip3::exports::http::handler::Guest for Service {
                 let kib = number("kib", 1024);
                 respond(200, (0..kib).map(|_| vec![b'x'; 1024]).collect())
             }
+            "/trap-mid-body" => respond_then(200, vec![vec![b'x'; 1024]; 4], true),
             "/fail" => Err(ErrorCode::InternalError(Some("asked to fail".into()))),
             _ => respond(404, vec![b"not found\n".to_vec()]),
         }
