@@ -45,7 +45,7 @@ impl RegistryFlags {
                     .context("cannot read the password from stdin")?;
                 Credentials::Basic {
                     username: username.clone(),
-                    password: password.trim_end_matches(['\n', '\r']).to_owned(),
+                    password: password.trim_end_matches(['\n', '\r']).into(),
                 }
             }
             None => Credentials::DockerConfig,

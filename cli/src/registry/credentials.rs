@@ -3,24 +3,31 @@
 //! or `~/.docker/config.json`, its `auths` and credential helpers), else none.
 
 use oci_client::secrets::RegistryAuth;
+use secrecy::{ExposeSecret as _, SecretString};
 
-/// Where credentials come from.
+/// Where credentials come from. The password is kept as a secret: its `Debug` form (and so
+/// anything that prints an `Access` under `-v`, or an error that carries one) shows
+/// `[REDACTED]`, and it is exposed only to build the request's authentication.
 #[derive(Debug, Clone, Default)]
 pub enum Credentials {
     /// The Docker config, or anonymous when it has nothing for the registry.
     #[default]
     DockerConfig,
     /// Given explicitly.
-    Basic { username: String, password: String },
+    Basic {
+        username: String,
+        password: SecretString,
+    },
 }
 
 impl Credentials {
     /// The authentication to use with `registry` (`host[:port]`).
     pub fn auth_for(&self, registry: &str) -> anyhow::Result<RegistryAuth> {
         match self {
-            Self::Basic { username, password } => {
-                Ok(RegistryAuth::Basic(username.clone(), password.clone()))
-            }
+            Self::Basic { username, password } => Ok(RegistryAuth::Basic(
+                username.clone(),
+                password.expose_secret().to_owned(),
+            )),
             Self::DockerConfig => {
                 use docker_credential::{CredentialRetrievalError as E, DockerCredential};
                 match docker_credential::get_credential(registry) {
@@ -36,6 +43,31 @@ impl Credentials {
                     ))),
                 }
             }
+        }
+    }
+
+    /// The user name given on the command line, if any.
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Self::Basic { username, .. } => Some(username),
+            Self::DockerConfig => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_never_shows() {
+        let credentials = Credentials::Basic {
+            username: "ada".to_owned(),
+            password: SecretString::from("hunter2-s3cret"),
+        };
+        for shown in [format!("{credentials:?}"), format!("{credentials:#?}")] {
+            assert!(!shown.contains("hunter2-s3cret"), "{shown}");
+            assert!(shown.contains("ada"), "{shown}");
         }
     }
 }

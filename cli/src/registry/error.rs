@@ -15,6 +15,12 @@ pub enum RegistryError {
         "write the registry's host first: `ghcr.io/acme/app:1.0.0`, `localhost:5000/app:dev`"
     ))]
     NoRegistry { text: String },
+    /// A registry alone.
+    #[error("`{text}` names the registry `{registry}` but no repository")]
+    #[diagnostic(help(
+        "add the repository and a tag after the registry: `{registry}/<repository>:<tag>`"
+    ))]
+    NoRepository { text: String, registry: String },
     /// Not a reference at all.
     #[error("`{text}` is not an OCI reference: {reason}")]
     #[diagnostic(help(
