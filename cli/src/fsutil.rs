@@ -13,8 +13,11 @@
 //!   link stays a link; a link to nothing is refused;
 //! - a directory or a socket: refused, with what is there.
 //!
+//! Files only wcomp reads back (the compiled-code cache) go through [`write_fresh`] instead,
+//! which honours nothing found at the path (see there).
+//!
 //! Nothing else in wcomp writes, renames or creates files directly (`clippy.toml` denies it
-//! outside this module), so these rules hold for outputs, lock files and the cache alike.
+//! outside this module), so these rules hold for outputs, lock files and caches alike.
 //! This module depends on nothing of wcomp's.
 
 use std::fs::{File, Metadata, OpenOptions};
@@ -37,6 +40,40 @@ pub fn write_parts(path: &Path, parts: &[&[u8]]) -> anyhow::Result<()> {
     }
 }
 
+/// Writes `parts` to `path` as a new regular file with the permissions the process's umask
+/// gives (0644 under umask 022), for files only wcomp reads back, such as the compiled-code
+/// cache. Unlike [`write`], nothing at `path` is honoured: a regular file or a symbolic link
+/// there is replaced by the rename, never written through and never asked for its
+/// permissions. In a cache, a link or a mode is no user's choice of destination: keeping them
+/// would let whoever planted a 0666 file keep every rebuilt entry writable by all, or a link
+/// have wcomp write wherever it points. Anything else at `path` is refused.
+pub fn write_fresh(path: &Path, parts: &[&[u8]]) -> anyhow::Result<()> {
+    check_fresh(path)?;
+    rename_into_place(path, None, parts)
+}
+
+/// Refuses a `path` [`write_fresh`] may not replace: anything but a regular file or a link.
+fn check_fresh(path: &Path) -> anyhow::Result<()> {
+    match inspect(path, "write")? {
+        Some(meta) if !meta.is_file() && !meta.file_type().is_symlink() => anyhow::bail!(
+            "cannot write `{}`: it is {}; move it away and run again",
+            path.display(),
+            kind(&meta)
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// What is at `path` itself (a link is not followed), or `None` when nothing is; `doing`
+/// names the step for an error.
+fn inspect(path: &Path, doing: &str) -> anyhow::Result<Option<Metadata>> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => Ok(Some(meta)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err).with_context(|| format!("cannot {doing} `{}`", path.display())),
+    }
+}
+
 /// Copies the file at `from` to `to`, written as [`write`] does.
 pub fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
     let bytes = fs_err::read(from)?;
@@ -47,17 +84,14 @@ pub fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// replacing a directory already there. A `dest` that is a symbolic link or not a directory
 /// is refused: its contents would be lost.
 pub fn replace_dir(staged: &Path, dest: &Path) -> anyhow::Result<()> {
-    match std::fs::symlink_metadata(dest) {
-        Ok(meta) if meta.is_dir() => fs_err::remove_dir_all(dest)?,
-        Ok(meta) => anyhow::bail!(
+    match inspect(dest, "inspect")? {
+        Some(meta) if meta.is_dir() => fs_err::remove_dir_all(dest)?,
+        Some(meta) => anyhow::bail!(
             "cannot replace `{}`: it is {}, not a directory; move it away and run again",
             dest.display(),
             kind(&meta)
         ),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => {
-            return Err(err).with_context(|| format!("cannot inspect `{}`", dest.display()));
-        }
+        None => {}
     }
     #[allow(
         clippy::disallowed_methods,
@@ -101,17 +135,11 @@ enum Destination {
 }
 
 fn destination(path: &Path) -> anyhow::Result<Destination> {
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Destination::Replace {
-                path: path.to_owned(),
-                previous: None,
-            });
-        }
-        Err(err) => {
-            return Err(err).with_context(|| format!("cannot write `{}`", path.display()));
-        }
+    let Some(meta) = inspect(path, "write")? else {
+        return Ok(Destination::Replace {
+            path: path.to_owned(),
+            previous: None,
+        });
     };
     if meta.file_type().is_symlink() {
         // Renaming over a link would replace the link; write what it points to instead.
@@ -195,17 +223,29 @@ fn kind(meta: &Metadata) -> &'static str {
     }
 }
 
-/// A temporary file beside `path`, filled and renamed over it.
+/// Replaces a regular file (whose permissions the new one keeps) or creates one.
 fn replace(path: &Path, previous: Option<&Metadata>, parts: &[&[u8]]) -> anyhow::Result<()> {
+    // Outputs get the permissions a replaced file had, or the usual 0644 for a new one.
+    let permissions = match previous {
+        Some(meta) => meta.permissions(),
+        None => default_permissions(),
+    };
+    rename_into_place(path, Some(permissions), parts)
+}
+
+/// A temporary file beside `path`, filled and renamed over it (or over the link at `path`,
+/// which rename never follows). With `permissions` of `None` the file is created with those
+/// the umask leaves of 0666.
+fn rename_into_place(
+    path: &Path,
+    permissions: Option<std::fs::Permissions>,
+    parts: &[&[u8]],
+) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".wcomp-tmp-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))?;
+    let mut temp = temp_in(dir, permissions.is_none())?;
     // No fsync: the rename is what makes an interrupted wcomp harmless, and waiting for the
     // disk would double the time of a small `compose` (as cargo, we leave durability against
     // power loss to the filesystem).
@@ -213,19 +253,35 @@ fn replace(path: &Path, previous: Option<&Metadata>, parts: &[&[u8]]) -> anyhow:
         .iter()
         .try_for_each(|part| temp.write_all(part))
         .with_context(|| format!("cannot write `{}`", path.display()))?;
-    // Temporary files are private (0600); outputs get the permissions a replaced file had,
-    // or the usual 0644 for a new one.
-    let permissions = match previous {
-        Some(meta) => meta.permissions(),
-        None => default_permissions(),
-    };
-    temp.as_file()
-        .set_permissions(permissions)
-        .with_context(|| format!("cannot set the permissions of `{}`", path.display()))?;
+    // Temporary files are private (0600) unless created with the umask's permissions.
+    if let Some(permissions) = permissions {
+        temp.as_file()
+            .set_permissions(permissions)
+            .with_context(|| format!("cannot set the permissions of `{}`", path.display()))?;
+    }
     #[allow(clippy::disallowed_methods, reason = "the one rename over a file")]
     temp.persist(path)
         .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
+}
+
+/// A temporary file in `dir` (created if missing): private (0600), or with `umask` the
+/// permissions the umask leaves of 0666.
+fn temp_in(dir: &Path, umask: bool) -> anyhow::Result<tempfile::NamedTempFile> {
+    fs_err::create_dir_all(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".wcomp-tmp-");
+    #[cfg(unix)]
+    if umask {
+        use std::os::unix::fs::PermissionsExt as _;
+        // Only the kernel applies the umask (reading it means changing it, for every thread).
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    #[cfg(not(unix))]
+    let _ = umask;
+    builder
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))
 }
 
 /// Writes to a device or FIFO as a shell redirection does (a FIFO waits for its reader).
@@ -254,6 +310,26 @@ fn default_permissions() -> std::fs::Permissions {
         .expect("the current directory is readable");
     permissions.set_readonly(false);
     permissions
+}
+
+/// An empty temporary file in `dir`, created with the permissions the umask leaves (as
+/// [`write_fresh`] creates files), to be filled as a download arrives and then moved into
+/// place with [`persist_fresh`].
+pub fn fresh_temp_in(dir: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
+    temp_in(dir, true)
+}
+
+/// Moves `temp` (from [`fresh_temp_in`] in `path`'s directory) to `path` under the rules of
+/// [`write_fresh`]: a regular file or a link at `path` is replaced, never followed.
+pub fn persist_fresh(temp: tempfile::NamedTempFile, path: &Path) -> anyhow::Result<()> {
+    check_fresh(path)?;
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one move of a download into place"
+    )]
+    temp.persist(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
 }
 
 /// `path` as shown to a user working in `cwd`: relative when it is below `cwd`.

@@ -238,7 +238,12 @@ fn publish_pull_run_and_the_cache() {
         &["run", &oci(&reference), "--insecure", "--invoke", ADD],
     )
     .success();
-    assert!(out.stderr.contains("cannot be reached"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot be reached (")
+            && out.stderr.contains("using the digest its tag had"),
+        "{}",
+        out.stderr
+    );
     let out = wcomp(
         dir,
         &cache,
@@ -405,79 +410,293 @@ fn serve_and_compose_from_the_registry() {
         .as_str()
         .unwrap()
         .to_owned();
-    let deploy = |emit: &str| {
-        let args = [
-            "deploy",
+    // The engines' fields in depth are `deploy_writes_manifests_the_engines_read`'s; here, that
+    // a real HTTP component gets all three, pinned to the digest the publish printed.
+    for emit in ["wadm", "wasmcloud", "kubernetes"] {
+        let documents = deploy_manifests(dir, &cache, &["--emit", emit, &reference]);
+        let image = match emit {
+            "wadm" => &documents[0]["spec"]["components"][0]["properties"]["image"],
+            "wasmcloud" => &documents[0]["spec"]["template"]["spec"]["components"][0]["image"],
+            _ => &documents[1]["spec"]["template"]["spec"]["containers"][0]["image"],
+        };
+        assert_eq!(image.as_str(), Some(pinned.as_str()), "{emit}");
+    }
+
+    // A component that does not serve HTTP has nothing to deploy.
+    let adder = registry.reference("acme/add:1.0.0");
+    deploy_refused(
+        dir,
+        &cache,
+        &["--emit", "wadm", &adder],
+        &["does not export `wasi:http/incoming-handler`"],
+    );
+}
+
+/// `wcomp deploy <args> --insecure`.
+fn deploy(dir: &Path, cache: &Path, args: &[&str]) -> Run {
+    let mut command = vec!["deploy"];
+    command.extend_from_slice(args);
+    command.push("--insecure");
+    wcomp(dir, cache, &command)
+}
+
+/// Every document `wcomp deploy` printed, read as YAML into JSON values.
+fn deploy_manifests(dir: &Path, cache: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = deploy(dir, cache, args).success();
+    serde_yaml::Deserializer::from_str(&out.stdout)
+        .map(|document| serde_json::Value::deserialize(document).unwrap())
+        .collect()
+}
+
+/// Checks that `wcomp deploy` refuses, writing no manifest and saying each of `expected`.
+fn deploy_refused(dir: &Path, cache: &Path, args: &[&str], expected: &[&str]) {
+    let out = deploy(dir, cache, args).failure(1);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    for text in expected {
+        assert!(out.stderr.contains(text), "no {text:?} in:\n{}", out.stderr);
+    }
+}
+
+/// A component exporting `wasi:http/incoming-handler@0.2.6`: all `wcomp deploy` reads of it
+/// is its exports, so it need not be a handler that runs.
+fn http_component(dir: &Path) -> PathBuf {
+    let path = dir.join("http.wasm");
+    let bytes = wat::parse_str(
+        r#"(component
+            (core module $m (func (export "handle")))
+            (core instance $i (instantiate $m))
+            (func $handle (canon lift (core func $i "handle")))
+            (instance $handler (export "handle" (func $handle)))
+            (export "wasi:http/incoming-handler@0.2.6" (instance $handler)))"#,
+    )
+    .unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// What Kubernetes requires of a `Service` name.
+fn is_dns_1035_label(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[test]
+fn deploy_writes_manifests_the_engines_read() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let cache = dir.join("cache");
+    let registry = Registry::start(dir, false);
+    let component = http_component(dir);
+    let publish = |repository: &str| {
+        let reference = registry.reference(repository);
+        let published = publish_json(dir, &cache, &reference, &component);
+        (reference, published["pinned"].as_str().unwrap().to_owned())
+    };
+
+    // An underscore in the repository becomes `-`; the version tag becomes the version.
+    let (reference, pinned) = publish("acme/word_svc:1.2.0");
+    let version = "1.2.0";
+    let name = "word-svc";
+
+    let wadm = deploy_manifests(
+        dir,
+        &cache,
+        &[
             "--emit",
-            emit,
+            "wadm",
             &reference,
             "--replicas",
             "3",
-            "--insecure",
-        ];
-        let out = wcomp(dir, &cache, &args).success();
-        serde_yaml::Deserializer::from_str(&out.stdout)
-            .map(|doc| serde_yaml::Value::deserialize(doc).unwrap())
-            .collect::<Vec<_>>()
-    };
-    let wadm = deploy("wadm");
+            "--port",
+            "8000",
+        ],
+    );
+    assert_eq!(wadm.len(), 1);
     let app = &wadm[0];
     assert_eq!(app["apiVersion"], "core.oam.dev/v1beta1");
     assert_eq!(app["kind"], "Application");
-    assert_eq!(app["metadata"]["name"], "hello-http");
-    assert!(app["metadata"]["annotations"]["version"].is_string());
-    let components = app["spec"]["components"].as_sequence().unwrap();
-    let component = &components[0];
-    assert_eq!(component["type"], "component");
-    assert_eq!(
-        component["properties"]["image"].as_str(),
-        Some(pinned.as_str())
-    );
-    assert_eq!(component["traits"][0]["properties"]["instances"], 3);
-    let http_server = &components[1];
+    assert_eq!(app["metadata"]["name"], name);
+    assert_eq!(app["metadata"]["annotations"]["version"], version);
+    let component_spec = &app["spec"]["components"][0];
+    assert_eq!(component_spec["name"], name);
+    assert_eq!(component_spec["type"], "component");
+    assert_eq!(component_spec["properties"]["image"], pinned.as_str());
+    assert_eq!(component_spec["traits"][0]["type"], "spreadscaler");
+    assert_eq!(component_spec["traits"][0]["properties"]["instances"], 3);
+    let http_server = &app["spec"]["components"][1];
     assert_eq!(http_server["type"], "capability");
-    let link = &http_server["traits"][0]["properties"];
-    assert_eq!(link["target"]["name"], component["name"]);
-    assert_eq!(link["namespace"], "wasi");
-    assert_eq!(link["package"], "http");
-    assert_eq!(link["interfaces"][0], "incoming-handler");
+    let link = &http_server["traits"][0];
+    assert_eq!(link["type"], "link");
+    assert_eq!(link["properties"]["target"]["name"], name);
+    assert_eq!(link["properties"]["namespace"], "wasi");
+    assert_eq!(link["properties"]["package"], "http");
+    assert_eq!(
+        link["properties"]["interfaces"],
+        serde_json::json!(["incoming-handler"])
+    );
+    let config = &link["properties"]["source"]["config"][0]["properties"];
+    assert_eq!(config["ADDRESS"], "0.0.0.0:8000");
 
-    let kubernetes = deploy("kubernetes");
+    // The version recorded at publish is the version, whatever the tag says.
+    let recorded = registry.reference("acme/recorded:latest");
+    wcomp(
+        dir,
+        &cache,
+        &[
+            "publish",
+            &recorded,
+            component.to_str().unwrap(),
+            "--insecure",
+            "--annotation",
+            "org.opencontainers.image.version=2.4.1",
+        ],
+    )
+    .success();
+    let deployed = deploy_manifests(dir, &cache, &["--emit", "kubernetes", &recorded]);
+    assert_eq!(
+        deployed[1]["metadata"]["labels"]["app.kubernetes.io/version"],
+        "2.4.1"
+    );
+
+    let wasmcloud = deploy_manifests(
+        dir,
+        &cache,
+        &["--emit", "wasmcloud", &reference, "--replicas", "3"],
+    );
+    assert_eq!(wasmcloud.len(), 1);
+    let workload = &wasmcloud[0];
+    assert_eq!(workload["apiVersion"], "runtime.wasmcloud.dev/v1alpha1");
+    assert_eq!(workload["kind"], "WorkloadDeployment");
+    assert_eq!(workload["metadata"]["name"], name);
+    let labels = &workload["metadata"]["labels"];
+    assert_eq!(labels["app.kubernetes.io/name"], name);
+    assert_eq!(labels["app.kubernetes.io/version"], version);
+    assert_eq!(workload["spec"]["replicas"], 3);
+    let template = &workload["spec"]["template"];
+    assert_eq!(template["labels"]["app.kubernetes.io/version"], version);
+    let components = template["spec"]["components"].as_array().unwrap();
+    assert_eq!(components.len(), 1);
+    assert_eq!(components[0]["name"], name);
+    assert_eq!(components[0]["image"], pinned.as_str());
+    let http = &template["spec"]["hostInterfaces"][0];
+    assert_eq!(http["namespace"], "wasi");
+    assert_eq!(http["package"], "http");
+    assert_eq!(http["interfaces"], serde_json::json!(["incoming-handler"]));
+    assert_eq!(http["config"]["host"], name);
+    let routed = deploy_manifests(
+        dir,
+        &cache,
+        &[
+            "--emit",
+            "wasmcloud",
+            &reference,
+            "--host",
+            "words.example.com",
+        ],
+    );
+    let host = &routed[0]["spec"]["template"]["spec"]["hostInterfaces"][0]["config"]["host"];
+    assert_eq!(host, "words.example.com");
+
+    let kubernetes = deploy_manifests(
+        dir,
+        &cache,
+        &["--emit", "kubernetes", &reference, "--replicas", "3"],
+    );
     assert_eq!(kubernetes.len(), 3);
     let (runtime, deployment, service) = (&kubernetes[0], &kubernetes[1], &kubernetes[2]);
+    assert_eq!(runtime["apiVersion"], "node.k8s.io/v1");
     assert_eq!(runtime["kind"], "RuntimeClass");
     assert_eq!(runtime["handler"], "wasmtime");
+    assert_eq!(deployment["apiVersion"], "apps/v1");
     assert_eq!(deployment["kind"], "Deployment");
+    assert_eq!(deployment["metadata"]["name"], name);
+    assert_eq!(
+        deployment["metadata"]["labels"]["app.kubernetes.io/version"],
+        version
+    );
     assert_eq!(deployment["spec"]["replicas"], 3);
-    let pod = &deployment["spec"]["template"]["spec"];
-    assert_eq!(pod["runtimeClassName"], runtime["metadata"]["name"]);
+    let pod = &deployment["spec"]["template"];
+    assert_eq!(pod["metadata"]["labels"]["app.kubernetes.io/name"], name);
     assert_eq!(
-        pod["containers"][0]["image"].as_str(),
-        Some(pinned.as_str())
+        pod["metadata"]["labels"]["app.kubernetes.io/version"],
+        version
     );
-    assert_eq!(
-        deployment["spec"]["selector"]["matchLabels"],
-        deployment["spec"]["template"]["metadata"]["labels"]
-    );
+    let selector = deployment["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .unwrap();
+    assert!(!selector.is_empty());
+    for (key, value) in selector {
+        assert_eq!(&pod["metadata"]["labels"][key], value, "{key}");
+    }
+    assert_eq!(pod["spec"]["runtimeClassName"], runtime["metadata"]["name"]);
+    let container = &pod["spec"]["containers"][0];
+    assert_eq!(container["name"], name);
+    assert_eq!(container["image"], pinned.as_str());
+    assert_eq!(container["ports"][0]["containerPort"], 8080);
+    assert_eq!(container["ports"][0]["name"], "http");
+    assert_eq!(service["apiVersion"], "v1");
     assert_eq!(service["kind"], "Service");
+    assert_eq!(service["metadata"]["name"], name);
     assert_eq!(
         service["spec"]["selector"],
         deployment["spec"]["selector"]["matchLabels"]
     );
+    assert_eq!(service["spec"]["ports"][0]["port"], 80);
+    assert_eq!(
+        service["spec"]["ports"][0]["targetPort"],
+        container["ports"][0]["name"]
+    );
+    for document in wadm.iter().chain(&wasmcloud).chain(&kubernetes) {
+        let name = document["metadata"]["name"].as_str().unwrap();
+        assert!(is_dns_1035_label(name), "{name}");
+    }
 
-    // A component that does not serve HTTP has nothing to deploy.
-    let adder = registry.reference("acme/add:1.0.0");
-    let out = wcomp(
+    // `--name` is made a label the same way.
+    let named = deploy_manifests(
         dir,
         &cache,
-        &["deploy", "--emit", "wadm", &adder, "--insecure"],
-    )
-    .failure(1);
-    assert!(
-        out.stderr
-            .contains("does not export `wasi:http/incoming-handler`"),
-        "{}",
-        out.stderr
+        &["--emit", "kubernetes", &reference, "--name", "Word_Svc"],
+    );
+    assert_eq!(named[2]["metadata"]["name"], name);
+
+    // A name YAML reads as null, unquoted, stays a string; a tag that is no version gives no
+    // version label.
+    let (reference, _) = publish("acme/null:dev");
+    for emit in ["wadm", "wasmcloud", "kubernetes"] {
+        let documents = deploy_manifests(dir, &cache, &["--emit", emit, &reference]);
+        let named = documents.last().unwrap();
+        assert_eq!(named["metadata"]["name"], "null", "{emit}");
+        assert!(
+            named["metadata"]["labels"]
+                .get("app.kubernetes.io/version")
+                .is_none(),
+            "{emit}"
+        );
+    }
+
+    // A repository starting with a digit makes no DNS-1035 label: refused, with the way out.
+    let (reference, _) = publish("acme/3d-viewer:1.0.0");
+    deploy_refused(
+        dir,
+        &cache,
+        &["--emit", "kubernetes", &reference],
+        &[
+            "the repository name `3d-viewer` cannot name the deployment",
+            "must start with a letter",
+            "`--name app-3d-viewer`",
+        ],
+    );
+
+    // `--host` routes wasmCloud 2 only.
+    deploy_refused(
+        dir,
+        &cache,
+        &["--emit", "wadm", &reference, "--host", "x.example.com"],
+        &["`--host` applies to `--emit wasmcloud` only"],
     );
 }
 
@@ -518,10 +737,21 @@ fn refusals_say_what_the_registry_answered() {
             .unwrap();
         Run::from_output(child.wait_with_output().unwrap())
     };
-    let out = with_password(&["publish", &reference, path], "wrong\n");
+    // Refused credentials are named as such, without the `docker login` hint, and the
+    // password shows nowhere, even under `-v`.
+    let out = with_password(&["-v", "publish", &reference, path], "wrong-pass-7731\n");
     assert_eq!(out.code, Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("unauthorized"), "{}", out.stderr);
-    with_password(&["publish", &reference, path], "secret\n").success();
+    assert!(
+        out.stderr.contains("refused user `user` to push"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("docker login"), "{}", out.stderr);
+    for shown in [&out.stdout, &out.stderr] {
+        assert!(!shown.contains("wrong-pass-7731"), "{shown}");
+    }
+    let out = with_password(&["-v", "publish", &reference, path], "secret\n").success();
+    assert!(!out.stderr.contains("secret"), "{}", out.stderr);
     let out = wcomp(dir, &cache, &["pull", &reference, "--insecure"]).failure(1);
     assert!(
         out.stderr.contains("refused to let wcomp pull"),
@@ -1127,4 +1357,319 @@ fn sha256(bytes: &[u8]) -> String {
         "sha256:{}",
         hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
     )
+}
+
+/// What a [`Relay`] does with the next connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Relaying {
+    /// Passes bytes both ways to the registry behind it.
+    Forward,
+    /// Takes the connection and never answers (a registry that hangs).
+    Silent,
+    /// Answers `503 Service Unavailable` to the next this many connections, then forwards.
+    Unavailable(u32),
+}
+
+/// A TCP relay in front of a real registry, on a free loopback port, whose behaviour can be
+/// changed while it runs: for the faults a healthy registry does not produce.
+struct Relay {
+    addr: String,
+    mode: std::sync::Arc<std::sync::Mutex<Relaying>>,
+    /// `503`s answered so far.
+    refused: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Relay {
+    fn start(upstream: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let mode = std::sync::Arc::new(std::sync::Mutex::new(Relaying::Forward));
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (shared, counted) = (mode.clone(), refused.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let now = {
+                    let mut mode = shared.lock().unwrap();
+                    let now = *mode;
+                    if let Relaying::Unavailable(left) = now {
+                        *mode = if left > 1 {
+                            Relaying::Unavailable(left - 1)
+                        } else {
+                            Relaying::Forward
+                        };
+                    }
+                    now
+                };
+                let upstream = upstream.clone();
+                let counted = counted.clone();
+                std::thread::spawn(move || match now {
+                    Relaying::Forward => pipe(stream, &upstream),
+                    Relaying::Silent => {
+                        std::thread::sleep(Duration::from_secs(120));
+                        drop(stream);
+                    }
+                    Relaying::Unavailable(_) => {
+                        let mut stream = stream;
+                        read_head(&mut stream);
+                        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        );
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            mode,
+            refused,
+        }
+    }
+
+    fn set(&self, mode: Relaying) {
+        *self.mode.lock().unwrap() = mode;
+    }
+}
+
+/// Copies bytes both ways between `client` and a new connection to `upstream`.
+fn pipe(client: std::net::TcpStream, upstream: &str) {
+    let Ok(server) = std::net::TcpStream::connect(upstream) else {
+        return;
+    };
+    let (mut client_read, mut server_write) =
+        (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let forward = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut client_read, &mut server_write);
+        let _ = server_write.shutdown(std::net::Shutdown::Write);
+    });
+    let (mut server_read, mut client_write) = (server, client);
+    let _ = std::io::copy(&mut server_read, &mut client_write);
+    let _ = client_write.shutdown(std::net::Shutdown::Write);
+    let _ = forward.join();
+}
+
+/// Reads an HTTP request's head from `stream`; its request line.
+fn read_head(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read as _;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    head.lines().next().unwrap_or_default().to_owned()
+}
+
+/// A registry that hangs is given up on at `--registry-timeout`, with what did not answer
+/// and for how long, and a tag pulled before falls back to its last known digest; a registry
+/// that answers `503` for a while is retried (each retry told under `-v`) until it serves.
+#[test]
+fn a_hanging_registry_times_out_and_an_unavailable_one_is_retried() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let cache = dir.join("cache");
+    let registry = Registry::start(dir, false);
+    let component = command_component(dir);
+    publish_json(
+        dir,
+        &cache,
+        &registry.reference("acme/hello:1.0.0"),
+        &component,
+    );
+    let relay = Relay::start(registry.addr.clone());
+    let through = |tag: &str| format!("{}/acme/hello:{tag}", relay.addr);
+    wcomp(dir, &cache, &["pull", &through("1.0.0"), "--insecure"]).success();
+
+    relay.set(Relaying::Silent);
+    let started = Instant::now();
+    let out = wcomp(
+        dir,
+        &cache,
+        &[
+            "pull",
+            &through("1.0.0"),
+            "--insecure",
+            "--registry-timeout",
+            "1s",
+        ],
+    )
+    .success();
+    assert!(
+        out.stderr.contains("stopped answering within 1s")
+            && out
+                .stderr
+                .contains("using the digest its tag had when last pulled"),
+        "{}",
+        out.stderr
+    );
+    // A tag never pulled has nothing to fall back to.
+    let out = wcomp(
+        dir,
+        &cache,
+        &[
+            "pull",
+            &through("2.0.0"),
+            "--insecure",
+            "--registry-timeout",
+            "1s",
+        ],
+    )
+    .failure(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "`{}` stopped answering within 1s (while wcomp tried to pull",
+            relay.addr
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--registry-timeout"), "{}", out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+
+    relay.set(Relaying::Unavailable(2));
+    let fresh = dir.join("fresh-cache");
+    let out = wcomp(
+        dir,
+        &fresh,
+        &["-v", "pull", &through("1.0.0"), "--insecure"],
+    )
+    .success();
+    assert_eq!(
+        relay.refused.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("trying again in"), "{}", out.stderr);
+}
+
+/// A registry of canned answers for what no honest registry sends: a manifest of `manifest`
+/// bytes, or a Wasm manifest whose layer announces `announced` bytes and a blob of `streamed`.
+struct Lying {
+    addr: String,
+    /// Body bytes written so far.
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Lying {
+    fn start(manifest: Option<u64>, announced: u64, streamed: u64) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = sent.clone();
+        let layer = format!("sha256:{}", "ab".repeat(32));
+        let config = b"{}";
+        let wasm_manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.wasm.config.v0+json", "digest": sha256(config), "size": config.len()},
+            "layers": [{"mediaType": "application/wasm", "digest": layer, "size": announced}],
+        })
+        .to_string();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().map_while(Result::ok) {
+                let counted = counted.clone();
+                let wasm_manifest = wasm_manifest.clone();
+                std::thread::spawn(move || {
+                    let line = read_head(&mut stream);
+                    let path = line
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_owned();
+                    let endless = |stream: &mut std::net::TcpStream, total: u64, kind: &str| {
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\nconnection: close\r\n\r\n"
+                        );
+                        if stream.write_all(head.as_bytes()).is_err() {
+                            return;
+                        }
+                        let chunk = vec![b' '; 64 << 10];
+                        let mut left = total;
+                        while left > 0 {
+                            let n = left.min(chunk.len() as u64);
+                            if stream.write_all(&chunk[..n as usize]).is_err() {
+                                return;
+                            }
+                            counted.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+                            left -= n;
+                        }
+                    };
+                    if path.contains("/manifests/") {
+                        match manifest {
+                            Some(size) => endless(
+                                &mut stream,
+                                size,
+                                "application/vnd.oci.image.manifest.v1+json",
+                            ),
+                            None => {
+                                let _ = stream.write_all(format!(
+                                    "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.oci.image.manifest.v1+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{wasm_manifest}",
+                                    wasm_manifest.len()
+                                ).as_bytes());
+                            }
+                        }
+                    } else if path.contains("/blobs/") {
+                        endless(&mut stream, streamed, "application/octet-stream");
+                    } else {
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+                        );
+                    }
+                });
+            }
+        });
+        Self { addr, sent }
+    }
+}
+
+/// Files under `dir`, at any depth.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                files_under(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}
+
+/// A layer that announces 1,000 bytes while the registry streams 300 MiB, and a 300 MiB
+/// manifest: each is refused once it passes its bound, having read only a few MiB of it, and
+/// a failed pull leaves nothing in the cache — no blob, no manifest, no tag.
+#[test]
+fn downloads_stop_at_their_bounds_and_failed_pulls_cache_nothing() {
+    let temp = tempdir();
+    let dir = temp.path();
+    let cache = dir.join("cache");
+    let offered = 300 << 20;
+
+    for (lying, refusal) in [
+        (Lying::start(None, 1_000, offered), "sent more of the layer"),
+        (
+            Lying::start(Some(offered), 1_000, 0),
+            "is larger than 4 MiB",
+        ),
+    ] {
+        let reference = format!("{}/acme/liar:1.0.0", lying.addr);
+        let out = wcomp(dir, &cache, &["pull", &reference, "--insecure"]).failure(1);
+        assert!(out.stderr.contains(refusal), "{}", out.stderr);
+        let sent = lying.sent.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            sent < 32 << 20,
+            "{sent} bytes were sent before the pull stopped"
+        );
+        assert_eq!(files_under(&cache.join("oci")), Vec::<PathBuf>::new());
+    }
 }

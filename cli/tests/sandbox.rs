@@ -1,7 +1,8 @@
 //! The runner as a sandbox, end to end with a real Rust guest (`tests/sandbox/prober.rs`,
 //! built by `wcomp build`) that tries each capability: files, environment, sockets, name
-//! lookup, memory and time. Also the compiled-code cache: hits, corrupt entries, concurrent
-//! cold runs, `--no-cache` and `wcomp cache clean`.
+//! lookup, memory and time. Also the compiled-code cache: hits, corrupt entries, entries
+//! copied under another component's name, concurrent cold runs, `--no-cache` and
+//! `wcomp cache clean`.
 
 // Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
 #![allow(clippy::disallowed_methods)]
@@ -346,6 +347,59 @@ fn the_second_run_loads_compiled_code_and_corrupt_entries_are_rebuilt() {
     assert_eq!(
         compiled_event(&cached_run(temp.path(), &cache, &[]).success())["cache"],
         "miss"
+    );
+}
+
+#[test]
+fn an_entry_copied_over_another_components_runs_neither_and_is_rebuilt() {
+    let temp = tempdir();
+    let cache = temp.path().join("cache");
+    let component = |name: &str, answer: u32| {
+        let path = temp.path().join(name);
+        let wat = format!(
+            r#"(component
+                (core module $m (func (export "answer") (result i32) i32.const {answer}))
+                (core instance $i (instantiate $m))
+                (func (export "answer") (result u32) (canon lift (core func $i "answer"))))"#
+        );
+        std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
+        path
+    };
+    let run = |path: &Path, format: &str| {
+        let out = wcomp(temp.path())
+            .env("WCOMP_CACHE_DIR", &cache)
+            .args(["--format", format, "-v", "run", path.to_str().unwrap()])
+            .args(["--invoke", "answer()"])
+            .output()
+            .unwrap();
+        Run::from_output(out).success()
+    };
+    let (a, b) = (component("a.wasm", 1), component("b.wasm", 2));
+    let first = run(&a, "json");
+    assert_eq!(compiled_event(&first)["cache"], "miss");
+    let a_entry = PathBuf::from(compiled_event(&first)["entry"].as_str().unwrap());
+    let b_entry = PathBuf::from(compiled_event(&run(&b, "json"))["entry"].as_str().unwrap());
+    assert_ne!(a_entry, b_entry);
+
+    // B's genuine entry under A's name: A runs, compiled again, and the entry is A's again.
+    std::fs::copy(&b_entry, &a_entry).unwrap();
+    let copied = run(&a, "human");
+    assert_eq!(copied.stdout, "1\n", "{}", copied.stderr);
+    assert!(
+        copied
+            .stderr
+            .contains("the cached entry was unusable: it was compiled from another component"),
+        "{}",
+        copied.stderr
+    );
+    let again = run(&a, "json");
+    assert_eq!(compiled_event(&again)["cache"], "hit");
+    assert!(
+        again
+            .stdout
+            .contains(r#"{"reason":"returned","results":["1"]}"#),
+        "{}",
+        again.stdout
     );
 }
 

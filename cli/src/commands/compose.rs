@@ -94,7 +94,7 @@ pub fn run(args: ComposeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     };
     let explain = args.explain;
-    let access = args.registry.access()?;
+    let access = args.registry.access_in(ctx)?;
     let args = ExplicitCompose {
         socket,
         plugs: &args.plugs,

@@ -3,22 +3,33 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use crate::commands::registry::RegistryFlags;
-use crate::deploy::{self, DeployOptions, Platform};
+use crate::deploy::{self, DeployError, DeployOptions, Platform};
+use crate::diagnostic::Report as _;
 use crate::printer::{Message, Printer};
 use crate::registry;
 use crate::{Context, ExitStatus};
 
 /// Write the manifest that runs a published HTTP component on a cluster.
 ///
-/// `--emit wadm` writes a wasmCloud application (`core.oam.dev/v1beta1`): the component,
-/// scaled to `--replicas`, linked to the HTTP server provider listening on `--port`.
-/// `--emit kubernetes` writes a `RuntimeClass` for runwasi's wasmtime shim, a `Deployment`
-/// of the component and a `Service`. Either way the image is the reference pinned to its
-/// digest: the reference is resolved (and the artifact checked to be an HTTP component) first.
+/// `--emit wadm` writes a wasmCloud 1 application (`core.oam.dev/v1beta1`, for wadm): the
+/// component, scaled to `--replicas`, linked to the HTTP server provider listening on `--port`.
+/// `--emit wasmcloud` writes a wasmCloud 2 `WorkloadDeployment`
+/// (`runtime.wasmcloud.dev/v1alpha1`, for the runtime operator of wash 2): `--replicas` of the
+/// component, served by the host's HTTP server for requests whose `Host` is `--host`.
+/// `--emit kubernetes` writes a `RuntimeClass` for runwasi's wasmtime shim, a `Deployment` of
+/// the component and a `Service`.
+///
+/// The image is the reference pinned to its digest: the reference is resolved (and the
+/// artifact checked to be a WASI 0.2 HTTP component) first. Objects are named after the
+/// repository's last segment, made a DNS-1035 label (`word_svc` becomes `word-svc`), or
+/// `--name`; a name that makes no label (`3d-viewer` starts with a digit) is refused. A tag
+/// that is a version (`1.2.0`, `v2`) becomes the `app.kubernetes.io/version` label.
 ///
 /// Examples:
 ///
 ///   wcomp deploy --emit wadm ghcr.io/acme/wordsvc:1.0.0 > wadm.yaml
+///
+///   wcomp deploy --emit wasmcloud ghcr.io/acme/wordsvc:1.0.0 --host words.example.com
 ///
 ///   wcomp deploy --emit kubernetes ghcr.io/acme/wordsvc:1.0.0 --replicas 3 -o k8s.yaml
 #[derive(Debug, clap::Args)]
@@ -30,7 +41,8 @@ pub struct DeployArgs {
     /// The published component: `<registry>/<repository>:<tag>` or `…@sha256:<digest>`.
     pub reference: String,
 
-    /// The application's name [default: the repository's last segment].
+    /// The name of the objects written, made a DNS-1035 label [default: the repository's
+    /// last segment].
     #[arg(long)]
     pub name: Option<String>,
 
@@ -38,9 +50,15 @@ pub struct DeployArgs {
     #[arg(long, default_value_t = 1)]
     pub replicas: u32,
 
-    /// The port the HTTP server listens on.
+    /// The port the HTTP server listens on (wadm, kubernetes; a wasmCloud 2 host listens
+    /// where its host group says).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+
+    /// The HTTP `Host` a wasmCloud 2 host routes to the component (wasmcloud only)
+    /// [default: the name].
+    #[arg(long, value_name = "HOSTNAME")]
+    pub host: Option<String>,
 
     /// Write to this file instead of stdout (`-` is stdout).
     #[arg(short, long)]
@@ -53,32 +71,44 @@ pub struct DeployArgs {
 /// Deployment targets.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum EmitArg {
-    /// A wasmCloud application manifest.
+    /// A wasmCloud 1 application manifest (wadm).
     Wadm,
+    /// A wasmCloud 2 WorkloadDeployment (the runtime operator, wash 2).
+    #[value(name = "wasmcloud")]
+    WasmCloud,
     /// A Kubernetes RuntimeClass, Deployment and Service (runwasi's wasmtime shim).
     Kubernetes,
 }
 
 pub fn run(args: DeployArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
-    let pulled = registry::pull(&args.reference, &args.registry.access()?, &ctx.cache_dir)?;
+    let platform = match args.emit {
+        EmitArg::Wadm => Platform::Wadm,
+        EmitArg::WasmCloud => Platform::WasmCloud,
+        EmitArg::Kubernetes => Platform::Kubernetes,
+    };
+    if args.host.is_some() && platform != Platform::WasmCloud {
+        return Err(DeployError::HostWithoutWasmCloud.report());
+    }
+    let name = deploy::deployment_name(args.name.as_deref(), &args.reference)?;
+    let pulled = registry::pull(
+        &args.reference,
+        &args.registry.access_in(ctx)?,
+        &ctx.cache_dir,
+    )?;
     let bytes = fs_err::read(&pulled.path)?;
     deploy::require_http(&args.reference, &bytes)?;
-    let repository = pulled
-        .pinned
-        .split('@')
-        .next()
-        .and_then(|path| path.rsplit('/').next())
-        .unwrap_or("component");
     let options = DeployOptions {
-        name: deploy::dns_label(args.name.as_deref().unwrap_or(repository)),
+        name,
         image: pulled.pinned.clone(),
         replicas: args.replicas,
         port: args.port,
-        version: None,
-    };
-    let platform = match args.emit {
-        EmitArg::Wadm => Platform::Wadm,
-        EmitArg::Kubernetes => Platform::Kubernetes,
+        http_host: args.host,
+        // The version recorded at publish, else the one the tag names.
+        version: pulled
+            .version
+            .clone()
+            .filter(|version| deploy::is_label_value(version))
+            .or_else(|| deploy::tag_version(&args.reference)),
     };
     let yaml = deploy::manifest(platform, &options);
     match args.output.as_ref().filter(|path| path.as_os_str() != "-") {

@@ -100,7 +100,7 @@ pub fn run(args: PublishArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             // Component tags move (`:latest`, `:dev`), as with every OCI tool.
             immutable: false,
         },
-        &args.registry.access()?,
+        &args.registry.access_in(ctx)?,
     )?;
     ctx.printer.emit(&PublishedMessage(&published));
     Ok(ExitStatus::Success)

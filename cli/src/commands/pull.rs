@@ -41,7 +41,11 @@ pub fn run(args: PullArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     };
     let to_stdout = stdout_ctx.is_some();
     let ctx = stdout_ctx.as_ref().unwrap_or(ctx);
-    let pulled = registry::pull(&args.reference, &args.registry.access()?, &ctx.cache_dir)?;
+    let pulled = registry::pull(
+        &args.reference,
+        &args.registry.access_in(ctx)?,
+        &ctx.cache_dir,
+    )?;
     if let Some(note) = &pulled.note {
         ctx.printer.warning(note);
     }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::Context;
-use crate::registry::{self, Access, Credentials};
+use crate::diagnostic::ReportResult as _;
+use crate::registry::{self, Access, Credentials, Notes, Timeouts};
 
 /// How to reach a registry.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -32,9 +33,27 @@ pub struct RegistryFlags {
     /// Never contact a registry: components come from wcomp's cache or not at all.
     #[arg(long)]
     pub offline: bool,
+
+    /// How long a registry may go without sending anything, once connected, before wcomp
+    /// gives up on it (a tag then falls back to its last known digest) [default: 30s].
+    #[arg(long, value_name = "DURATION")]
+    pub registry_timeout: Option<String>,
+
+    /// How long a registry may take to accept a connection [default: 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub registry_connect_timeout: Option<String>,
 }
 
 impl RegistryFlags {
+    /// [`RegistryFlags::access`], with retries told under `-v`.
+    pub fn access_in(&self, ctx: &Context) -> anyhow::Result<Access> {
+        let printer = ctx.printer.clone();
+        Ok(Access {
+            notes: Notes::new(move |line| printer.verbose(line)),
+            ..self.access()?
+        })
+    }
+
     /// The access these flags describe; reads the password from stdin when asked to.
     pub fn access(&self) -> anyhow::Result<Access> {
         let credentials = match &self.username {
@@ -50,11 +69,24 @@ impl RegistryFlags {
             }
             None => Credentials::DockerConfig,
         };
+        let defaults = Timeouts::default();
+        let duration = |text: &Option<String>, default| {
+            text.as_deref()
+                .map(crate::units::parse_duration)
+                .transpose()
+                .map(|duration| duration.unwrap_or(default))
+                .report_err()
+        };
         Ok(Access {
             credentials,
             insecure: self.insecure,
             insecure_remote: self.insecure_remote,
             offline: self.offline,
+            timeouts: Timeouts {
+                connect: duration(&self.registry_connect_timeout, defaults.connect)?,
+                read: duration(&self.registry_timeout, defaults.read)?,
+            },
+            notes: Notes::default(),
         })
     }
 }

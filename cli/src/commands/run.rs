@@ -135,7 +135,7 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         });
     }
     let component = match &args.component {
-        Some(component) => component_path(component, &args.registry.access()?, ctx)?,
+        Some(component) => component_path(component, &args.registry.access_in(ctx)?, ctx)?,
         None => current_component(&ctx.cwd, None, "run", ctx)?,
     };
     run_once(&args, component, ctx)

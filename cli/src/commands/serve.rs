@@ -134,7 +134,7 @@ pub fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         return watch(&args, ctx);
     }
     let component = match &args.component {
-        Some(component) => component_path(component, &args.registry.access()?, ctx)?,
+        Some(component) => component_path(component, &args.registry.access_in(ctx)?, ctx)?,
         None => current_component(&ctx.cwd, args.jobs, "serve", ctx)?,
     };
     serve_component(&args, ctx, component, None)

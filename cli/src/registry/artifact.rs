@@ -62,6 +62,16 @@ pub fn component_layer(
     }
 }
 
+/// The version a manifest was published as (its `org.opencontainers.image.version`
+/// annotation, which `wcomp publish` sets from the workspace's version), if it says one.
+pub fn published_version(raw: &[u8]) -> Option<String> {
+    let manifest: oci_client::manifest::OciImageManifest = serde_json::from_slice(raw).ok()?;
+    manifest
+        .annotations?
+        .remove(oci_client::annotations::ORG_OPENCONTAINERS_IMAGE_VERSION)
+        .filter(|version| !version.is_empty())
+}
+
 /// `sha256:<hex>` of `bytes`.
 pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", crate::digest::sha256_hex(bytes))

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use oci_client::Reference;
+use oci_client::manifest::OciDescriptor;
 
 use super::artifact::{component_layer, sha256_digest};
 
@@ -80,16 +81,34 @@ impl Cache {
         }
     }
 
-    /// Stores a verified manifest and component; returns the component's path.
-    pub fn store(&self, digest: &str, manifest: &[u8], bytes: &[u8]) -> anyhow::Result<PathBuf> {
-        let layer = component_layer(manifest, digest)?;
-        let blob = self
+    /// The cached manifest of `digest`, if it is whole.
+    pub fn manifest(&self, digest: &str) -> Option<Vec<u8>> {
+        let raw = std::fs::read(self.digest_path("manifests", digest, ".json")?).ok()?;
+        (sha256_digest(&raw) == digest).then_some(raw)
+    }
+
+    /// Where blobs are downloaded to, beside the files they become.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.root.join("blobs").join("sha256")
+    }
+
+    /// Stores a verified manifest and its component (`blob`, downloaded into
+    /// [`Cache::blob_dir`] and checked against `layer`); returns the component's path. The
+    /// manifest goes last: until it is there, the component is not found by its digest.
+    pub fn store(
+        &self,
+        digest: &str,
+        manifest: &[u8],
+        layer: &OciDescriptor,
+        blob: tempfile::NamedTempFile,
+    ) -> anyhow::Result<PathBuf> {
+        let path = self
             .digest_path("blobs", &layer.digest, "")
             .ok_or_else(|| anyhow::anyhow!("unusable layer digest `{}`", layer.digest))?;
-        crate::fsutil::write(&blob, bytes)?;
-        if let Some(path) = self.digest_path("manifests", digest, ".json") {
-            crate::fsutil::write(&path, manifest)?;
+        crate::fsutil::persist_fresh(blob, &path)?;
+        if let Some(manifest_path) = self.digest_path("manifests", digest, ".json") {
+            crate::fsutil::write(&manifest_path, manifest)?;
         }
-        Ok(blob)
+        Ok(path)
     }
 }

@@ -67,6 +67,61 @@ pub enum RegistryError {
         "a published version keeps its content, so those who locked it get what they locked: bump the version on the `package` line, or pass `--force` to replace it anyway"
     ))]
     VersionTaken { reference: String },
+    /// The registry did not answer in time.
+    #[error("`{registry}` {what} within {after} (while wcomp tried to {action} `{reference}`)")]
+    #[diagnostic(help("{help}"))]
+    TimedOut {
+        registry: String,
+        reference: String,
+        action: &'static str,
+        /// "did not accept a connection", "stopped answering".
+        what: &'static str,
+        after: String,
+        help: String,
+    },
+    /// No connection could be made.
+    #[error("`{registry}` cannot be reached ({reason}) to {action} `{reference}`")]
+    #[diagnostic(help(
+        "check the address and that the registry is running; `--insecure` is needed for plain HTTP on this machine"
+    ))]
+    Unreachable {
+        registry: String,
+        reference: String,
+        action: &'static str,
+        reason: String,
+    },
+    /// Credentials given on the command line were refused.
+    #[error("`{registry}` refused user `{username}` to {action} `{reference}`")]
+    #[diagnostic(help(
+        "check the user name and the password given on stdin (`--password-stdin`), and that this user may {action} that repository"
+    ))]
+    CredentialsRefused {
+        registry: String,
+        username: String,
+        reference: String,
+        action: &'static str,
+    },
+    /// A manifest larger than any registry stores.
+    #[error(
+        "the manifest of `{reference}` is larger than {limit}, which no registry stores; refused"
+    )]
+    #[diagnostic(help(
+        "a Wasm component's manifest is well under a kilobyte: this registry is misbehaving, or the reference names something else"
+    ))]
+    ManifestTooLarge { reference: String, limit: String },
+    /// More bytes than a descriptor announces.
+    #[error(
+        "the registry sent more of {what} of `{reference}` than its descriptor gives ({sent} bytes against {announced}); refused"
+    )]
+    #[diagnostic(help(
+        "the registry is misbehaving or the artifact was tampered with; nothing was written to the cache"
+    ))]
+    Oversized {
+        reference: String,
+        what: String,
+        announced: u64,
+        sent: u64,
+    },
     /// What the registry sent does not match its digest.
     #[error(
         "the registry sent `{reference}` with the wrong content: expected {expected}, got {actual}"

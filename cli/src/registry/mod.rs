@@ -13,6 +13,7 @@ mod cache;
 mod credentials;
 mod error;
 mod reference;
+mod transfer;
 pub mod wit;
 
 use std::collections::BTreeMap;
@@ -20,8 +21,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use oci_client::client::{ClientConfig, ClientProtocol, ImageLayer};
-use oci_client::errors::OciDistributionError;
-use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
 pub use artifact::sha256_digest;
@@ -30,6 +29,8 @@ pub use credentials::Credentials;
 use error::explain;
 pub use error::{Answer, RegistryError, answer_of};
 pub use reference::{OCI_SCHEME, parse_reference, strip_scheme};
+use transfer::{Connection, USER_AGENT};
+pub use transfer::{Notes, Timeouts};
 
 use crate::diagnostic::Report as _;
 
@@ -43,7 +44,12 @@ pub struct Access {
     pub insecure_remote: bool,
     /// Never contact a registry.
     pub offline: bool,
+    /// How long a registry may take to accept a connection, and between two reads.
+    pub timeouts: Timeouts,
+    /// Where retries are told (`-v`).
+    pub notes: Notes,
 }
+
 
 /// What to publish.
 #[derive(Debug, Clone)]
@@ -87,6 +93,8 @@ pub struct Pulled {
     pub contacted: bool,
     /// Why the registry was not asked when it should have been (unreachable), if so.
     pub note: Option<String>,
+    /// The version it was published as (`org.opencontainers.image.version`), if recorded.
+    pub version: Option<String>,
 }
 
 /// Pushes a component: its layer, then its config, then the manifest that tags them (so a
@@ -99,15 +107,17 @@ pub fn publish(options: &PublishOptions, access: &Access) -> anyhow::Result<Publ
     } else {
         surface(&options.component)?
     };
-    let config = oci_wasm::WasmConfig {
-        created: created_at(),
+    let created = created_at();
+    // Made again for each try of the push, which takes it by value.
+    let config = || oci_wasm::WasmConfig {
+        created,
         author: None,
         architecture: oci_wasm::WASM_ARCHITECTURE.to_owned(),
         os: oci_wasm::COMPONENT_OS.to_owned(),
         layer_digests: vec![layer_digest.clone()],
         component: Some(oci_wasm::Component {
-            exports,
-            imports,
+            exports: exports.clone(),
+            imports: imports.clone(),
             target: None,
         }),
     };
@@ -122,16 +132,17 @@ pub fn publish(options: &PublishOptions, access: &Access) -> anyhow::Result<Publ
     let mut annotations = options.annotations.clone();
     annotations
         .entry(oci_client::annotations::ORG_OPENCONTAINERS_IMAGE_CREATED.to_owned())
-        .or_insert_with(|| config.created.to_rfc3339());
+        .or_insert_with(|| created.to_rfc3339());
     let runtime = crate::async_runtime::current_thread()?;
-    let client = oci_wasm::WasmClient::new(client(&reference, access)?);
-    let auth = access.credentials.auth_for(reference.resolve_registry())?;
+    let connection = connect(&reference, access)?;
+    let client = oci_wasm::WasmClient::new(connection.client.clone());
+    let auth = connection.auth.clone();
     if options.immutable
         && let Some((digest, existing)) = runtime.block_on(existing_layer(
-            &client,
+            &connection,
             &reference,
-            &auth,
             &options.reference,
+            access,
         ))?
     {
         if existing.digest != layer_digest {
@@ -148,18 +159,30 @@ pub fn publish(options: &PublishOptions, access: &Access) -> anyhow::Result<Publ
             unchanged: true,
         });
     }
-    let pushed = runtime.block_on(client.push(&reference, &auth, layer, config, Some(annotations)));
-    let response = pushed.map_err(|err| explain(err, &reference, "push"))?;
+    // Every step of a push can be repeated: blobs are named by their content, and the
+    // manifest that tags them goes last.
+    let what = format!("pushing `{}`", options.reference);
+    let pushed = runtime.block_on(transfer::retry(&access.notes, &what, || async {
+        let annotations = Some(annotations.clone());
+        client
+            .push(&reference, &auth, layer.clone(), config(), annotations)
+            .await
+    }));
+    let response = pushed.map_err(|err| failed(err, &reference, "push", access))?;
     let digest = response
         .manifest_url
         .rsplit_once('/')
         .map(|(_, digest)| digest.to_owned())
         .filter(|digest| digest.starts_with("sha256:"))
         .map_or_else(
-            || runtime.block_on(client.fetch_manifest_digest(&reference, &auth)),
+            || {
+                runtime
+                    .block_on(connection.manifest(&reference, &ACCEPTED_MANIFESTS))
+                    .map(|manifest| manifest.digest)
+            },
             Ok,
         )
-        .map_err(|err| explain(err.into(), &reference, "push"))?;
+        .map_err(|err| failed(err, &reference, "push", access))?;
     Ok(Published {
         reference: options.reference.clone(),
         pinned: pinned(&reference, &digest),
@@ -172,141 +195,219 @@ pub fn publish(options: &PublishOptions, access: &Access) -> anyhow::Result<Publ
 /// The manifest digest and `application/wasm` layer of what `reference` names now, or `None`
 /// when the registry has nothing there.
 async fn existing_layer(
-    client: &Client,
+    connection: &Connection,
     reference: &Reference,
-    auth: &RegistryAuth,
     shown: &str,
+    access: &Access,
 ) -> anyhow::Result<Option<(String, oci_client::manifest::OciDescriptor)>> {
-    match client
-        .pull_manifest_raw(reference, auth, &ACCEPTED_MANIFESTS)
-        .await
-    {
-        Ok((raw, digest)) => Ok(Some((digest, component_layer(&raw, shown)?))),
-        Err(err) if answer_of(&err) == Some(Answer::NotFound) => Ok(None),
-        Err(err) => Err(explain(err.into(), reference, "look up")),
+    match connection.manifest(reference, &ACCEPTED_MANIFESTS).await {
+        Ok(manifest) => Ok(Some((
+            manifest.digest,
+            component_layer(&manifest.raw, shown)?,
+        ))),
+        Err(err) if error::answer_in(&err) == Some(Answer::NotFound) => Ok(None),
+        Err(err) => Err(failed(err, reference, "look up", access)),
     }
 }
 
 /// The component at `reference`: from the cache when its digest is known and the cached
-/// bytes check out, else from the registry (then cached).
+/// bytes check out, else from the registry (then cached). Nothing reaches the cache — not
+/// even the tag's digest — unless the whole component came and checked out.
 pub fn pull(reference: &str, access: &Access, cache_dir: &Path) -> anyhow::Result<Pulled> {
     let parsed = parse_reference(reference)?;
     let cache = cache::Cache::new(cache_dir);
-    let runtime = crate::async_runtime::current_thread()?;
-    let mut note = None;
-    let mut contacted = false;
-    let digest = match parsed.digest() {
-        Some(digest) => digest.to_owned(),
-        None if access.offline => cache.tag(&parsed).ok_or_else(|| {
-            RegistryError::NotCached {
-                reference: reference.to_owned(),
-                why: "`--offline` forbids asking the registry what its tag points at".to_owned(),
-            }
-            .report()
-        })?,
-        None => {
-            let client = client(&parsed, access)?;
-            let auth = access.credentials.auth_for(parsed.resolve_registry())?;
-            match runtime.block_on(client.fetch_manifest_digest(&parsed, &auth)) {
-                Ok(digest) => {
-                    contacted = true;
-                    cache.remember_tag(&parsed, &digest)?;
-                    digest
-                }
-                Err(OciDistributionError::RequestError(err)) if cache.tag(&parsed).is_some() => {
-                    note = Some(format!(
-                        "`{}` cannot be reached ({err}); using the digest its tag had when last pulled",
-                        parsed.resolve_registry()
-                    ));
-                    cache.tag(&parsed).unwrap_or_default()
-                }
-                Err(err) => return Err(explain(err.into(), &parsed, "pull")),
-            }
-        }
-    };
-    if let Some(path) = cache.component(&digest)? {
-        return Ok(Pulled {
+    let cached = |digest: &str, contacted: bool, note: Option<String>| -> anyhow::Result<_> {
+        Ok(cache.component(digest)?.map(|path| Pulled {
             path,
-            pinned: pinned(&parsed, &digest),
-            digest,
+            pinned: pinned(&parsed, digest),
+            digest: digest.to_owned(),
             contacted,
             note,
-        });
+            version: cache
+                .manifest(digest)
+                .and_then(|raw| artifact::published_version(&raw)),
+        }))
+    };
+    if let Some(digest) = parsed.digest()
+        && let Some(pulled) = cached(digest, false, None)?
+    {
+        return Ok(pulled);
     }
     if access.offline {
-        return Err(RegistryError::NotCached {
+        let why = if parsed.digest().is_some() {
+            "`--offline` forbids downloading it"
+        } else {
+            "`--offline` forbids asking the registry what its tag points at"
+        };
+        let not_cached = || {
+            RegistryError::NotCached {
+                reference: reference.to_owned(),
+                why: why.to_owned(),
+            }
+            .report()
+        };
+        let digest = cache.tag(&parsed).ok_or_else(not_cached)?;
+        return cached(&digest, false, None)?.ok_or_else(not_cached);
+    }
+    let runtime = crate::async_runtime::current_thread()?;
+    let connection = connect(&parsed, access)?;
+    // A tag is resolved by reading its manifest (capped, like every manifest): when the
+    // registry gives no answer, the digest the tag had when last pulled is used.
+    let manifest = match runtime.block_on(connection.manifest(&parsed, &ACCEPTED_MANIFESTS)) {
+        Ok(manifest) => manifest,
+        Err(err) if parsed.digest().is_none() && transfer::no_answer(&err) => {
+            let failure = failed(err, &parsed, "pull", access);
+            let Some(digest) = cache.tag(&parsed) else {
+                return Err(failure);
+            };
+            let note = format!(
+                "{}; using the digest its tag had when last pulled",
+                format!("{failure}").trim_end_matches('.')
+            );
+            return cached(&digest, false, Some(note.clone()))?.ok_or(failure);
+        }
+        Err(err) => return Err(failed(err, &parsed, "pull", access)),
+    };
+    if let Some(expected) = parsed.digest()
+        && manifest.digest != expected
+    {
+        return Err(RegistryError::DigestMismatch {
             reference: reference.to_owned(),
-            why: "`--offline` forbids downloading it".to_owned(),
+            expected: expected.to_owned(),
+            actual: manifest.digest,
         }
         .report());
     }
-    let by_digest = parsed.clone_with_digest(digest.clone());
-    let client = client(&parsed, access)?;
-    let auth = access.credentials.auth_for(parsed.resolve_registry())?;
-    let (manifest, bytes) = runtime.block_on(download(&client, &by_digest, &auth, reference))?;
-    let path = cache.store(&digest, &manifest, &bytes)?;
+    let digest = manifest.digest.clone();
+    let path = match cached(&digest, true, None)? {
+        Some(pulled) => pulled.path,
+        None => {
+            let layer = component_layer(&manifest.raw, reference)?;
+            let by_digest = parsed.clone_with_digest(digest.clone());
+            let blob = runtime
+                .block_on(connection.blob(&by_digest, &layer, &cache.blob_dir()))
+                .map_err(|err| failed(err, &parsed, "pull", access))?;
+            cache.store(&digest, &manifest.raw, &layer, blob)?
+        }
+    };
+    if parsed.digest().is_none() {
+        cache.remember_tag(&parsed, &digest)?;
+    }
     Ok(Pulled {
         path,
         pinned: pinned(&parsed, &digest),
         digest,
         contacted: true,
-        note,
+        note: None,
+        version: artifact::published_version(&manifest.raw),
     })
 }
 
-/// The manifest (checked to be a Wasm component's) and the component's bytes, both
-/// verified against their digests.
-async fn download(
-    client: &Client,
+/// What went wrong talking to the registry, in wcomp's words: a timeout says which and for
+/// how long, refused credentials name the user, anything else as [`explain`] says it.
+fn failed(
+    err: anyhow::Error,
     reference: &Reference,
-    auth: &RegistryAuth,
-    shown: &str,
-) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
-    let (raw, digest) = client
-        .pull_manifest_raw(reference, auth, &ACCEPTED_MANIFESTS)
-        .await
-        .map_err(|err| explain(err.into(), reference, "pull"))?;
-    let expected = reference.digest().unwrap_or_default();
-    if !expected.is_empty() && sha256_digest(&raw) != expected {
-        return Err(RegistryError::DigestMismatch {
-            reference: shown.to_owned(),
-            expected: expected.to_owned(),
-            actual: digest,
+    action: &'static str,
+    access: &Access,
+) -> anyhow::Error {
+    let registry = reference.resolve_registry().to_owned();
+    if let Some(connecting) = transfer::timed_out(&err) {
+        let (what, after, flag) = if connecting {
+            (
+                "did not accept a connection",
+                access.timeouts.connect,
+                "--registry-connect-timeout",
+            )
+        } else {
+            (
+                "stopped answering",
+                access.timeouts.read,
+                "--registry-timeout",
+            )
+        };
+        let after = crate::units::format_duration(after);
+        return RegistryError::TimedOut {
+            help: format!(
+                "check that `{registry}` is up and reachable; a slow registry may be given longer with `{flag} <duration>` (it was {after})"
+            ),
+            registry,
+            reference: reference.whole(),
+            action,
+            what,
+            after,
+        }
+        .report();
+    }
+    if let Some(reason) = transfer::unconnected(&err) {
+        return RegistryError::Unreachable {
+            registry,
+            reference: reference.whole(),
+            action,
+            reason,
+        }
+        .report();
+    }
+    if let Some(username) = access.credentials.username()
+        && error::answer_in(&err) == Some(Answer::Unauthorized)
+    {
+        return RegistryError::CredentialsRefused {
+            registry,
+            username: username.to_owned(),
+            reference: reference.whole(),
+            action,
+        }
+        .report();
+    }
+    explain(err, reference, action)
+}
+
+/// A connection to `reference`'s registry with `access`'s credentials and limits.
+fn connect(reference: &Reference, access: &Access) -> anyhow::Result<Connection> {
+    let registry = reference.resolve_registry();
+    let auth = access.credentials.auth_for(registry)?;
+    let scheme = if plain_http(registry, access)? {
+        "http"
+    } else {
+        "https"
+    };
+    Connection::new(
+        client(reference, access)?,
+        scheme,
+        auth,
+        access.timeouts,
+        access.notes.clone(),
+    )
+}
+
+/// Whether `registry` is reached over plain HTTP: only when allowed, and off this machine
+/// only when allowed twice.
+fn plain_http(registry: &str, access: &Access) -> anyhow::Result<bool> {
+    if !(access.insecure || access.insecure_remote) {
+        return Ok(false);
+    }
+    if !access.insecure_remote && !reference::is_loopback(registry) {
+        return Err(RegistryError::InsecureRemote {
+            registry: registry.to_owned(),
         }
         .report());
     }
-    let layer = component_layer(&raw, shown)?;
-    let mut bytes = Vec::new();
-    client
-        .pull_blob(reference, &layer, &mut bytes)
-        .await
-        .map_err(|err| explain(err.into(), reference, "pull"))?;
-    let actual = sha256_digest(&bytes);
-    if actual != layer.digest {
-        return Err(RegistryError::DigestMismatch {
-            reference: shown.to_owned(),
-            expected: layer.digest,
-            actual,
-        }
-        .report());
-    }
-    Ok((raw.to_vec(), bytes))
+    Ok(true)
 }
 
 /// A client for `reference`'s registry: HTTPS, or plain HTTP when allowed.
 fn client(reference: &Reference, access: &Access) -> anyhow::Result<Client> {
     let registry = reference.resolve_registry().to_owned();
-    let protocol = if access.insecure || access.insecure_remote {
-        if !access.insecure_remote && !reference::is_loopback(&registry) {
-            return Err(RegistryError::InsecureRemote { registry }.report());
-        }
+    let protocol = if plain_http(&registry, access)? {
         ClientProtocol::HttpsExcept(vec![registry])
     } else {
         ClientProtocol::Https
     };
     Ok(Client::new(ClientConfig {
         protocol,
-        user_agent: concat!("wcomp/", env!("CARGO_PKG_VERSION")),
+        user_agent: USER_AGENT,
+        connect_timeout: Some(access.timeouts.connect),
+        read_timeout: Some(access.timeouts.read),
         ..ClientConfig::default()
     }))
 }

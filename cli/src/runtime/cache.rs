@@ -1,27 +1,32 @@
 //! The on-disk cache of compiled code, so a second run of the same component skips Cranelift.
 //!
-//! An entry's name is the SHA-256 of the component's bytes and of the engine's compatibility
-//! hash (wasmtime version, target, compiler flags and every setting that changes the code,
-//! such as fuel). Its content is the payload (`Component::serialize`, an ELF image) followed by
-//! a trailer: the payload's CRC-32, its length and a magic number. With the trailer at the end,
+//! An entry's name is derived from the SHA-256 of the component's bytes and of the engine's
+//! compatibility hash (wasmtime version, target, compiler flags and every setting that changes
+//! the code, such as fuel). Its content is the payload (`Component::serialize`, an ELF image)
+//! followed by a trailer: a record of what it was compiled from (`Source`), the CRC-32 of
+//! payload and record, the payload's length and a magic number. With the trailer at the end,
 //! wasmtime maps the entry straight from the file: nothing is copied, code pages are shared
 //! between runs, and a linear memory's initial image is mapped copy-on-write from the file
 //! instead of being written into fresh memory. CRC-32 rather than a cryptographic hash: it
 //! catches the damage a disk or a crash does, at a small cost on every warm run; the key, which
 //! must never collide, stays SHA-256. Entries are written to a temporary file and renamed, so
 //! concurrent runs each see a whole entry or none, and a file a run has mapped never changes
-//! under it. An entry that fails its checksum or does not load is compiled again and replaced,
-//! never trusted and never fatal. A cache that cannot be written only costs speed.
+//! under it; they get the permissions of the umask, and a link or a file already at their path
+//! is replaced, never written through ([`crate::fsutil::write_fresh`]). An entry that fails its
+//! checksum, records another component or engine, or does not load is compiled again and
+//! replaced, never trusted and never fatal; one in an earlier version's format is a miss. A
+//! cache that cannot be written only costs speed.
 //!
 //! Hashing a large component costs more than running it (a 21 MB Python composition takes
 //! longer to read and hash than to instantiate), so [`recall`] first looks the component's file
-//! up in a path index: the key it had when its device, inode, size, modification and change
-//! times were last seen. Change times cannot be set by users and move on every write, so a
-//! matching record means the same bytes — provided the record was written when the file had
-//! been left alone for a while ([`SETTLED`]), since timestamps tick more coarsely than writes
-//! can happen. Nothing here knows about the command line.
+//! up in a path index: the component (its SHA-256) the file held when its device, inode, size,
+//! modification and change times were last seen. Change times cannot be set by users and move
+//! on every write, so a matching record means the same bytes — provided the record was written
+//! when the file had been left alone for a while ([`SETTLED`]), since timestamps tick more
+//! coarsely than writes can happen. Nothing here knows about the command line.
 
 use std::hash::Hasher;
+use std::io::{Read as _, Seek as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -77,6 +82,8 @@ pub struct Compiled {
     pub store_error: Option<String>,
     /// Found through the path index ([`recall`]): the component file was not even read.
     pub recalled: bool,
+    /// What the entry records, for [`remember`].
+    source: Option<Source>,
 }
 
 /// The directory for compiled code under wcomp's cache root.
@@ -84,9 +91,133 @@ pub fn compiled_dir(cache_root: &Path) -> PathBuf {
     cache_root.join("compiled")
 }
 
-const MAGIC: &[u8; 8] = b"wcompC03";
-/// After the payload: its CRC-32 (u32 LE), its length (u64 LE), the magic.
-const TRAILER: usize = 4 + 8 + MAGIC.len();
+const MAGIC: &[u8; 8] = b"wcompC04";
+/// How every version's magic starts: an entry with another version's is a miss, not damage
+/// (earlier ones recorded no [`Source`]).
+const MAGIC_FAMILY: &[u8] = b"wcompC";
+/// After the payload: the record ([`Source`]), the CRC-32 of payload and record (u32 LE), the
+/// payload's length (u64 LE), the magic.
+const TRAILER: usize = Source::LEN + 4 + 8 + MAGIC.len();
+const NOT_AN_ENTRY: &str = "it is not a wcomp cache entry";
+
+/// What an entry was compiled from, recorded in it and compared with the component being
+/// loaded before wasmtime sees the entry, then again on the very bytes it mapped.
+///
+/// Trust model: an entry's record, not its file name, says which component it is. A name is
+/// only where to look, so an entry copied or renamed under another component's name (by a
+/// script, a sync tool, or anyone able to write the cache) is refused and rebuilt instead of
+/// running the other component's code. The path index names no entry either: it claims which
+/// component a file stamp stands for, and [`recall`] takes only an entry recording that
+/// component, at the size the stamp has, compiled for the same engine. The record is no
+/// signature: whoever can write the cache directory can forge one, or the index's claim, as
+/// they could swap the code inside any entry; the cache is trusted as far as its directory
+/// is, like the wcomp binary in the same home. What the record rules out is running one
+/// component's genuine code as another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Source {
+    /// SHA-256 of the component's bytes.
+    component: [u8; 32],
+    /// The component's size, which a file stamp vouches for without reading the file.
+    size: u64,
+    /// SHA-256 of the engine's compatibility hash: the configuration compiled for.
+    engine: [u8; 32],
+}
+
+impl Source {
+    const LEN: usize = 32 + 8 + 32;
+
+    fn of(engine: &Engine, bytes: &[u8]) -> Self {
+        Self {
+            component: Sha256::digest(bytes).into(),
+            size: bytes.len() as u64,
+            engine: engine_digest(engine),
+        }
+    }
+
+    /// The entry's file name, without its extension (the digest already fixes the size).
+    fn key(&self) -> String {
+        let mut hasher = Sha256::new();
+        for part in [
+            b"wcomp compiled component\0".as_slice(),
+            MAGIC,
+            &self.engine,
+            &self.component,
+        ] {
+            hasher.update(part);
+        }
+        crate::digest::hex(&hasher.finalize())
+    }
+
+    fn to_bytes(self) -> [u8; Self::LEN] {
+        let mut bytes = [0; Self::LEN];
+        let (component, rest) = bytes.split_at_mut(32);
+        let (size, engine) = rest.split_at_mut(8);
+        component.copy_from_slice(&self.component);
+        size.copy_from_slice(&self.size.to_le_bytes());
+        engine.copy_from_slice(&self.engine);
+        bytes
+    }
+
+    fn from_bytes(bytes: &[u8; Self::LEN]) -> Self {
+        let (component, rest) = bytes.split_at(32);
+        let (size, engine) = rest.split_at(8);
+        Self {
+            component: component.try_into().unwrap_or_default(),
+            size: u64::from_le_bytes(size.try_into().unwrap_or_default()),
+            engine: engine.try_into().unwrap_or_default(),
+        }
+    }
+
+    /// Why an entry recording `self` cannot stand for `wanted`, if it cannot.
+    fn mismatch(&self, wanted: &Self) -> Option<String> {
+        let short = |digest: &[u8; 32]| crate::digest::hex(&digest[..6]);
+        if (self.component, self.size) != (wanted.component, wanted.size) {
+            return Some(format!(
+                "it was compiled from another component (sha256 {}…, {} bytes), not this one \
+                 (sha256 {}…, {} bytes)",
+                short(&self.component),
+                self.size,
+                short(&wanted.component),
+                wanted.size
+            ));
+        }
+        (self.engine != wanted.engine)
+            .then(|| "it was compiled for another engine configuration".to_owned())
+    }
+}
+
+/// An entry's trailer, as read.
+struct Trailer {
+    source: Source,
+    checksum: u32,
+    length: u64,
+}
+
+impl Trailer {
+    /// Reads the last [`TRAILER`] bytes of an entry; `Ok(None)` for another version's format.
+    fn parse(tail: &[u8]) -> Result<Option<Self>, String> {
+        let (rest, magic) = tail.split_at(tail.len().saturating_sub(MAGIC.len()));
+        if magic != MAGIC {
+            return if magic.starts_with(MAGIC_FAMILY) {
+                Ok(None)
+            } else {
+                Err(NOT_AN_ENTRY.into())
+            };
+        }
+        if tail.len() != TRAILER {
+            return Err(NOT_AN_ENTRY.into());
+        }
+        let (record, rest) = rest
+            .split_first_chunk::<{ Source::LEN }>()
+            .ok_or(NOT_AN_ENTRY)?;
+        let (checksum, length) = rest.split_first_chunk::<4>().ok_or(NOT_AN_ENTRY)?;
+        Ok(Some(Self {
+            source: Source::from_bytes(record),
+            checksum: u32::from_le_bytes(*checksum),
+            length: u64::from_le_bytes(length.try_into().map_err(|_| NOT_AN_ENTRY)?),
+        }))
+    }
+}
 
 /// Feeds `Hash` impls into SHA-256 (wasmtime exposes its config hash only as `Hash`).
 struct Sha256Hasher(Sha256);
@@ -102,15 +233,20 @@ impl Hasher for Sha256Hasher {
     }
 }
 
-/// The cache key of `bytes` compiled by `engine`, as 64 hex digits.
-pub fn key(engine: &Engine, bytes: &[u8]) -> String {
+/// The SHA-256 of `engine`'s compatibility hash.
+fn engine_digest(engine: &Engine) -> [u8; 32] {
     let mut hasher = Sha256Hasher(Sha256::new());
-    hasher.write(b"wcomp compiled component\0");
-    hasher.write(MAGIC);
     std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
-    hasher.write(&(bytes.len() as u64).to_le_bytes());
-    hasher.write(bytes);
-    crate::digest::hex(&hasher.0.finalize())
+    hasher.0.finalize().into()
+}
+
+/// The cache key of `bytes` compiled by `engine` (its entry's file name), as 64 hex digits.
+pub fn key(engine: &Engine, bytes: &[u8]) -> String {
+    Source::of(engine, bytes).key()
+}
+
+fn entry_path(dir: &Path, source: &Source) -> PathBuf {
+    dir.join(format!("{}.cwasm", source.key()))
 }
 
 /// Compiles `bytes` (a component binary), or loads the result of an earlier compilation.
@@ -129,10 +265,12 @@ pub fn load_or_compile(
             entry: None,
             store_error: None,
             recalled: false,
+            source: None,
         });
     };
-    let entry = dir.join(format!("{}.cwasm", key(engine, bytes)));
-    let outcome = match load(engine, &entry) {
+    let source = Source::of(engine, bytes);
+    let entry = entry_path(dir, &source);
+    let outcome = match load(engine, &entry, &source) {
         Ok(Some(component)) => {
             return Ok(Compiled {
                 component,
@@ -141,6 +279,7 @@ pub fn load_or_compile(
                 entry: Some(entry),
                 store_error: None,
                 recalled: false,
+                source: Some(source),
             });
         }
         Ok(None) => CacheOutcome::Miss,
@@ -148,12 +287,7 @@ pub fn load_or_compile(
     };
     let component = Component::from_binary(engine, bytes)?;
     let elapsed = start.elapsed();
-    let store_error = component
-        .serialize()
-        .map_err(anyhow::Error::from)
-        .and_then(|payload| store(&entry, &payload))
-        .err()
-        .map(|err| format!("{err:#}"));
+    let store_error = store(&entry, &component, &source);
     Ok(Compiled {
         component,
         outcome,
@@ -161,6 +295,7 @@ pub fn load_or_compile(
         entry: Some(entry),
         store_error,
         recalled: false,
+        source: Some(source),
     })
 }
 
@@ -175,49 +310,67 @@ pub fn insert(
     let CacheMode::Dir(dir) = mode else {
         return None;
     };
-    let entry = dir.join(format!("{}.cwasm", key(engine, bytes)));
-    component
-        .serialize()
-        .map_err(anyhow::Error::from)
-        .and_then(|payload| store(&entry, &payload))
-        .err()
-        .map(|err| format!("{err:#}"))
+    let source = Source::of(engine, bytes);
+    store(&entry_path(dir, &source), component, &source)
 }
 
-/// `Ok(None)` when there is no entry; `Err(reason)` when there is one that cannot be used.
-fn load(engine: &Engine, entry: &Path) -> Result<Option<Component>, String> {
-    match std::fs::metadata(entry) {
-        Ok(metadata) if metadata.len() < TRAILER as u64 => {
-            return Err("it is not a wcomp cache entry".into());
-        }
-        Ok(_) => {}
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(format!("cannot read it: {err}")),
+/// `Ok(None)` when there is no entry, or one of another version's format; `Err(reason)` when
+/// there is one that cannot be used for `source`.
+fn load(engine: &Engine, entry: &Path, source: &Source) -> Result<Option<Component>, String> {
+    let Some(trailer) = read_trailer(entry)? else {
+        return Ok(None);
+    };
+    // Before wasmtime parses anything of another component's code.
+    if let Some(reason) = trailer.source.mismatch(source) {
+        return Err(reason);
     }
     let component =
         map(engine, entry).map_err(|err| format!("wasmtime cannot load it: {err:#}"))?;
-    verify(mapped(&component))?;
+    // The file may have been replaced since its trailer was read: check what was mapped.
+    verify(mapped(&component), source)?;
     Ok(Some(component))
 }
 
-/// Checks an entry's trailer and its payload's checksum.
-fn verify(entry: &[u8]) -> Result<(), String> {
-    let Some((payload, trailer)) = entry.split_at_checked(entry.len().saturating_sub(TRAILER))
-    else {
-        return Err("it is not a wcomp cache entry".into());
+/// The trailer of the entry file at `entry`, read without mapping the file; `Ok(None)` when
+/// there is none, or one of another version's format.
+fn read_trailer(entry: &Path) -> Result<Option<Trailer>, String> {
+    let metadata = match std::fs::symlink_metadata(entry) {
+        Ok(metadata) => metadata,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(format!("cannot read it: {err}")),
     };
-    let (checksum, rest) = trailer.split_at(4);
-    let (length, magic) = rest.split_at(8);
-    if magic != MAGIC {
-        return Err("it is not a wcomp cache entry".into());
+    if metadata.file_type().is_symlink() {
+        // wcomp writes no links: one here was put by something else, and may lead anywhere.
+        return Err("it is a symbolic link, not an entry wcomp wrote".into());
     }
-    if u64::from_le_bytes(length.try_into().unwrap_or_default()) != payload.len() as u64 {
+    if !metadata.is_file() || metadata.len() < TRAILER as u64 {
+        return Err(NOT_AN_ENTRY.into());
+    }
+    let mut tail = [0; TRAILER];
+    std::fs::File::open(entry)
+        .and_then(|mut file| {
+            file.seek(std::io::SeekFrom::End(-(TRAILER as i64)))?;
+            file.read_exact(&mut tail)
+        })
+        .map_err(|err| format!("cannot read it: {err}"))?;
+    Trailer::parse(&tail)
+}
+
+/// Checks the entry `entry` (all its bytes): its trailer, its checksum, and that it records
+/// `source`.
+fn verify(entry: &[u8], source: &Source) -> Result<(), String> {
+    let Some((payload, tail)) = entry.split_at_checked(entry.len().saturating_sub(TRAILER)) else {
+        return Err(NOT_AN_ENTRY.into());
+    };
+    let trailer = Trailer::parse(tail)?.ok_or(NOT_AN_ENTRY)?;
+    if trailer.length != payload.len() as u64 {
         return Err("it is truncated".into());
     }
-    if crc32fast::hash(payload) != u32::from_le_bytes(checksum.try_into().unwrap_or_default()) {
+    let checked = &entry[..payload.len() + Source::LEN];
+    if crc32fast::hash(checked) != trailer.checksum {
         return Err("its checksum does not match (the file is corrupt)".into());
     }
-    Ok(())
+    trailer.source.mismatch(source).map_or(Ok(()), Err)
 }
 
 /// Maps an entry this module wrote as a component, without checking it yet.
@@ -225,14 +378,14 @@ fn verify(entry: &[u8]) -> Result<(), String> {
 /// This is unsafe in wasmtime's terms because it trusts the file to be its own compiled code:
 /// it maps the code executable without validating it. What makes it sound here: wasmtime only
 /// parses the entry's headers and metadata while mapping it (memory-safe parsing that fails
-/// with an error on damage) and runs nothing; [`load`] then checks the length and CRC-32 of
-/// the very bytes mapped, before any of the code can run, and drops the component if they do
-/// not match. So what runs is exactly what `Component::serialize` produced on this machine;
-/// wasmtime itself rejects code from another wasmtime version or engine configuration; and
-/// entries are only ever replaced whole, by a rename. (wasmtime reads the ELF image by its own
-/// headers, so the trailer after it is ignored.) The remaining trust is in whoever can write
-/// the user's cache directory, who could as well replace the wcomp binary. wasmtime's own code
-/// cache makes the same call.
+/// with an error on damage) and runs nothing; [`load`] then checks the length, CRC-32 and
+/// record of the very bytes mapped, before any of the code can run, and drops the component
+/// if they do not match. So what runs is exactly what `Component::serialize` produced for this
+/// component and engine; wasmtime itself rejects code from another wasmtime version or engine
+/// configuration; and entries are only ever replaced whole, by a rename. (wasmtime reads the
+/// ELF image by its own headers, so the trailer after it is ignored.) The remaining trust is
+/// in whoever can write the user's cache directory (see [`Source`]), who could as well
+/// replace the wcomp binary. wasmtime's own code cache makes the same call.
 #[allow(unsafe_code)]
 fn map(engine: &Engine, entry: &Path) -> wasmtime::Result<Component> {
     // SAFETY: see the function's documentation.
@@ -250,14 +403,25 @@ fn mapped(component: &Component) -> &[u8] {
     unsafe { std::slice::from_raw_parts(range.start, len) }
 }
 
-/// Writes an entry atomically. No fsync: a torn entry after a crash fails its checksum and
-/// is rebuilt, so durability is not worth a disk flush on every cold run.
-fn store(entry: &Path, payload: &[u8]) -> anyhow::Result<()> {
+/// Writes `component`'s entry, recording `source`; returns why it could not, if it could not.
+/// No fsync: a torn entry after a crash fails its checksum and is rebuilt, so durability is
+/// not worth a disk flush on every cold run.
+fn store(entry: &Path, component: &Component, source: &Source) -> Option<String> {
+    let payload = match component.serialize() {
+        Ok(payload) => payload,
+        Err(err) => return Some(format!("{err:#}")),
+    };
     let mut trailer = Vec::with_capacity(TRAILER);
-    trailer.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    trailer.extend_from_slice(&source.to_bytes());
+    let mut checksum = crc32fast::Hasher::new();
+    checksum.update(&payload);
+    checksum.update(&trailer);
+    trailer.extend_from_slice(&checksum.finalize().to_le_bytes());
     trailer.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     trailer.extend_from_slice(MAGIC);
-    crate::fsutil::write_parts(entry, &[payload, &trailer])
+    crate::fsutil::write_fresh(entry, &[&payload, &trailer])
+        .err()
+        .map(|err| format!("{err:#}"))
 }
 
 /// How long a file must have been left alone before [`remember`] records it: longer than the
@@ -265,13 +429,13 @@ fn store(entry: &Path, payload: &[u8]) -> anyhow::Result<()> {
 pub const SETTLED: Duration = Duration::from_secs(2);
 
 /// Loads the compiled code of the component file at `path` without reading the file, if the
-/// path index says which entry it is and that entry is sound. `None` means: read and hash
-/// the file, then [`load_or_compile`] (and [`remember`]).
+/// path index says which component it holds and the cache has a sound entry recording that
+/// component (see `Source`). `None` means: read and hash the file, then
+/// [`load_or_compile`] (and [`remember`]).
 ///
 /// `variant` names `engine`'s configuration among the few one program uses (say, with and
 /// without fuel), so each keeps its own record per path. It only has to tell them apart, not
-/// describe them: an entry compiled for another configuration is refused by wasmtime when
-/// loaded, and the run falls back to hashing the file.
+/// describe them: the entry is looked up and checked by `engine`'s own compatibility hash.
 pub fn recall(engine: &Engine, variant: &str, path: &Path, mode: &CacheMode) -> Option<Compiled> {
     let start = Instant::now();
     let CacheMode::Dir(dir) = mode else {
@@ -279,12 +443,18 @@ pub fn recall(engine: &Engine, variant: &str, path: &Path, mode: &CacheMode) -> 
     };
     let stamp = FileStamp::of(path)?;
     let record = std::fs::read_to_string(index_path(dir, variant, path)?).ok()?;
-    let (recorded, key) = record.trim_end().rsplit_once(' ')?;
-    if recorded != stamp.to_string() || !is_key(key) {
+    let (recorded, component) = record.trim_end().rsplit_once(' ')?;
+    if recorded != stamp.to_string() {
         return None;
     }
-    let entry = dir.join(format!("{key}.cwasm"));
-    let component = load(engine, &entry).ok()??;
+    // Only the component is taken from the index; the size comes from the file itself.
+    let source = Source {
+        component: crate::digest::unhex(component)?,
+        size: stamp.size,
+        engine: engine_digest(engine),
+    };
+    let entry = entry_path(dir, &source);
+    let component = load(engine, &entry, &source).ok()??;
     Some(Compiled {
         component,
         outcome: CacheOutcome::Hit,
@@ -292,12 +462,13 @@ pub fn recall(engine: &Engine, variant: &str, path: &Path, mode: &CacheMode) -> 
         entry: Some(entry),
         store_error: None,
         recalled: true,
+        source: Some(source),
     })
 }
 
-/// Records in the path index that the component file at `path` compiles to `compiled`'s
-/// entry, if the file has settled. Best effort: a record that cannot be written only means
-/// the next run hashes the file again.
+/// Records in the path index that the component file at `path` holds the component
+/// `compiled` was compiled from, if the file has settled. Best effort: a record that cannot
+/// be written only means the next run hashes the file again.
 pub fn remember(variant: &str, path: &Path, compiled: &Compiled, mode: &CacheMode) {
     remember_as_of(variant, path, compiled, mode, SystemTime::now());
 }
@@ -309,28 +480,17 @@ fn remember_as_of(
     mode: &CacheMode,
     now: SystemTime,
 ) {
-    let CacheMode::Dir(dir) = mode else {
-        return;
-    };
-    let Some(key) = compiled
-        .entry
-        .as_deref()
-        .and_then(Path::file_stem)
-        .and_then(|stem| stem.to_str())
-    else {
+    let (CacheMode::Dir(dir), Some(source)) = (mode, compiled.source) else {
         return;
     };
     let (Some(stamp), Some(index)) = (FileStamp::of(path), index_path(dir, variant, path)) else {
         return;
     };
-    if !stamp.settled(now) {
+    if !stamp.settled(now) || stamp.size != source.size {
         return;
     }
-    let _ = crate::fsutil::write(&index, format!("{stamp} {key}\n").as_bytes());
-}
-
-fn is_key(key: &str) -> bool {
-    key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())
+    let record = format!("{stamp} {}\n", crate::digest::hex(&source.component));
+    let _ = crate::fsutil::write_fresh(&index, &[record.as_bytes()]);
 }
 
 /// The index record's file for `path` run with the engine `variant`.
@@ -338,7 +498,8 @@ fn index_path(dir: &Path, variant: &str, path: &Path) -> Option<PathBuf> {
     let path = std::fs::canonicalize(path).ok()?;
     let mut hasher = Sha256::new();
     for part in [
-        b"wcomp path index".as_slice(),
+        // Records name a component since version 2, an entry before.
+        b"wcomp path index 2".as_slice(),
         env!("CARGO_PKG_VERSION").as_bytes(),
         variant.as_bytes(),
         path.as_os_str().as_encoded_bytes(),
@@ -472,114 +633,4 @@ fn dir_size(dir: &Path) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const WAT: &str = r#"(component
-        (core module $m (func (export "f") (result i32) i32.const 7))
-        (core instance $i (instantiate $m))
-        (func (export "f") (result u32) (canon lift (core func $i "f"))))"#;
-
-    fn engine(fuel: bool) -> Engine {
-        let mut config = wasmtime::Config::new();
-        config.consume_fuel(fuel);
-        Engine::new(&config).unwrap()
-    }
-
-    #[test]
-    fn hits_after_a_miss_and_rebuilds_corrupt_entries() {
-        let dir = tempfile::tempdir().unwrap();
-        let mode = CacheMode::Dir(dir.path().to_owned());
-        let bytes = wat::parse_str(WAT).unwrap();
-        let engine = engine(false);
-
-        let first = load_or_compile(&engine, &bytes, &mode).unwrap();
-        assert_eq!(first.outcome, CacheOutcome::Miss);
-        assert_eq!(first.store_error, None);
-        let second = load_or_compile(&engine, &bytes, &mode).unwrap();
-        assert_eq!(second.outcome, CacheOutcome::Hit);
-
-        let entry = second.entry.unwrap();
-        let mut data = std::fs::read(&entry).unwrap();
-        let checksum = data.len() - TRAILER;
-        data[checksum] ^= 0xff;
-        std::fs::write(&entry, &data).unwrap();
-        let third = load_or_compile(&engine, &bytes, &mode).unwrap();
-        assert!(
-            matches!(&third.outcome, CacheOutcome::Rebuilt { reason } if reason.contains("checksum")),
-            "{:?}",
-            third.outcome
-        );
-        let mut data = std::fs::read(&entry).unwrap();
-        data[checksum] ^= 0xff;
-        let middle = data.len() / 2;
-        data[middle] ^= 0xff;
-        std::fs::write(&entry, &data).unwrap();
-        assert!(matches!(
-            load_or_compile(&engine, &bytes, &mode).unwrap().outcome,
-            CacheOutcome::Rebuilt { .. }
-        ));
-        std::fs::write(&entry, b"junk").unwrap();
-        let fourth = load_or_compile(&engine, &bytes, &mode).unwrap();
-        assert!(matches!(fourth.outcome, CacheOutcome::Rebuilt { .. }));
-        assert_eq!(
-            load_or_compile(&engine, &bytes, &mode).unwrap().outcome,
-            CacheOutcome::Hit
-        );
-
-        let cleaned = clean(dir.path()).unwrap();
-        assert_eq!(cleaned.files, 1);
-        assert_eq!(
-            load_or_compile(&engine, &bytes, &mode).unwrap().outcome,
-            CacheOutcome::Miss
-        );
-    }
-
-    #[test]
-    fn the_path_index_skips_hashing_only_for_a_settled_unchanged_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let mode = CacheMode::Dir(dir.path().join("cache"));
-        let engine = engine(false);
-        let path = dir.path().join("c.wasm");
-        std::fs::write(&path, wat::parse_str(WAT).unwrap()).unwrap();
-        let compiled = load_or_compile(&engine, &std::fs::read(&path).unwrap(), &mode).unwrap();
-
-        // Just written: not recorded, since a rewrite could still share its timestamps.
-        remember("plain", &path, &compiled, &mode);
-        assert!(recall(&engine, "plain", &path, &mode).is_none());
-
-        let later = SystemTime::now() + SETTLED * 2;
-        remember_as_of("plain", &path, &compiled, &mode, later);
-        let recalled = recall(&engine, "plain", &path, &mode).expect("recorded");
-        assert_eq!(recalled.outcome, CacheOutcome::Hit);
-        assert_eq!(recalled.entry, compiled.entry);
-        assert!(recall(&engine, "fuel", &path, &mode).is_none());
-        // (Entries are never changed in place while mapped: a mapped file that shrinks faults
-        // the process mapping it. wcomp only ever replaces them by renaming.)
-        drop(recalled);
-
-        // Any write changes the change time, so the record no longer matches.
-        std::fs::write(&path, wat::parse_str(WAT.replace("7", "8")).unwrap()).unwrap();
-        assert!(recall(&engine, "plain", &path, &mode).is_none());
-
-        // A record naming a damaged entry is not trusted either.
-        remember_as_of(
-            "plain",
-            &path,
-            &compiled,
-            &mode,
-            SystemTime::now() + SETTLED * 2,
-        );
-        std::fs::write(compiled.entry.as_ref().unwrap(), b"junk").unwrap();
-        assert!(recall(&engine, "plain", &path, &mode).is_none());
-    }
-
-    #[test]
-    fn the_key_covers_the_engine_config_and_the_bytes() {
-        let bytes = wat::parse_str(WAT).unwrap();
-        assert_ne!(key(&engine(false), &bytes), key(&engine(true), &bytes));
-        assert_eq!(key(&engine(false), &bytes), key(&engine(false), &bytes));
-        let other = wat::parse_str(WAT.replace("i32.const 7", "i32.const 8")).unwrap();
-        assert_ne!(key(&engine(false), &bytes), key(&engine(false), &other));
-    }
-}
+mod tests;

@@ -120,6 +120,7 @@ pub fn fetch(
             insecure: component.insecure,
             insecure_remote: false,
             offline: ctx.offline,
+            ..Access::default()
         };
         let pinned = locked
             .get(component.name.as_str())
