@@ -10,7 +10,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use support::server::{Server, curl, requests};
 use support::{Run, repo_root, run, tempdir};
@@ -770,11 +769,7 @@ fn large_responses_are_written_whole() {
         let hello = curl(&server, "/", &[]);
         assert_eq!(hello.body, "Hello from Python!\n", "{name}");
         // A request's line is written just after its body has gone out.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while requests(&server.log()).len() < 2 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let log = server.log();
+        let log = server.log_when("2 requests", |records| records.len() >= 2);
         let records = requests(&log);
         assert_eq!(records.len(), 2, "{name}: {log}");
         for record in records {

@@ -106,7 +106,7 @@ fn every_request_gets_a_fresh_instance_and_faults_stay_in_theirs() {
     assert!(fetched.body.contains("fetch failed"), "{fetched:?}");
     assert!(fetched.body.contains("HttpRequestDenied"), "{fetched:?}");
 
-    let log = server.log();
+    let log = server.log_when("12 requests", |records| records.len() >= 12);
     let requests = requests(&log);
     assert!(requests.len() >= 12, "{log}");
     let trap = requests.iter().find(|r| r["path"] == "/trap").unwrap();
@@ -377,11 +377,9 @@ fn a_wasi_0_3_handler_gets_a_fresh_instance_and_faults_stay_in_theirs() {
     assert_eq!(streamed.body.len(), 8 << 20);
 
     // A response's line is written when its body has gone out, just after the client has it.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !server.log().contains(r#""path":"/stream""#) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let log = server.log();
+    let log = server.log_when("/stream", |records| {
+        records.iter().any(|r| r["path"] == "/stream")
+    });
     assert!(log.contains(r#""reuse":1,"#), "{log}");
     let records = requests(&log);
     let trap = records.iter().find(|r| r["path"] == "/trap").unwrap();
@@ -569,7 +567,9 @@ fn a_panic_ends_its_request_alone() {
             "after {fault}"
         );
     }
-    let log = server.log();
+    let log = server.log_when("2 panics", |records| {
+        records.iter().filter(|r| r["status"] == 500).count() >= 2
+    });
     let panicked: Vec<_> = requests(&log)
         .into_iter()
         .filter(|r| r["status"] == 500)
@@ -922,11 +922,7 @@ fn trap_mid_body_is_logged(component: &Path, args: &[&str]) {
     assert!(!out.success(), "curl took the cut body for a whole one");
     assert_eq!(curl(&server, "/", &[]).status, 200);
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while requests(&server.log()).len() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let log = server.log();
+    let log = server.log_when("2 requests", |records| records.len() >= 2);
     let records = requests(&log);
     let trap = records
         .iter()

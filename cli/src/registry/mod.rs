@@ -50,7 +50,6 @@ pub struct Access {
     pub notes: Notes,
 }
 
-
 /// What to publish.
 #[derive(Debug, Clone)]
 pub struct PublishOptions {

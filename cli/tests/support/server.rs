@@ -84,6 +84,23 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// The log once its request lines satisfy `done` (`what` says what is awaited), within
+    /// 30 s: the access log is written by a thread of its own, a moment after each response.
+    pub fn log_when(&self, what: &str, done: impl Fn(&[serde_json::Value]) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = self.log();
+            if done(&requests(&log)) {
+                return log;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the log never showed {what}:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `SIGTERM`, as a process manager stops a server.
     pub fn terminate(&self) {
         super::sigterm(&self.child);
