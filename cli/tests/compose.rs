@@ -3,16 +3,23 @@
 //! `--explain` text (and the result of a call on the composition), or the error and its hint,
 //! with `expected.txt`. `BLESS=1` rewrites the expected files from the current output.
 //!
+//! Every directory with an `app.wac` is a `.wac` case: its package names `test:<stem>` are the
+//! components under `components/`, a `// invoke: <call>` line makes a call on the result, and
+//! `expected.txt` holds the `--explain` text, or the error with its place in the file.
+//!
 //! Also `wcomp compose -o -` end to end: the component alone on stdout, every line of text on
 //! stderr.
 
 // Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
 #![allow(clippy::disallowed_methods)]
+// A skipped comparison says so on stderr, which the workspace lint otherwise denies.
+#![allow(clippy::print_stderr)]
 
 mod support;
 
 use std::path::{Path, PathBuf};
 
+use wcomp::compose::wac::{Dep, WacOptions};
 use wcomp::compose::{self, ComposeInput, ComposeOptions, Wire};
 use wcomp::runtime::{RunOptions, RunOutcome};
 
@@ -49,9 +56,9 @@ fn component(name: &str) -> ComposeInput {
     ComposeInput::read(&path, Path::new(&format!("{name}.wat"))).unwrap()
 }
 
-/// What the case produces, as it is written to `expected.txt`.
-fn outcome(case: &Case) -> String {
-    let options = ComposeOptions {
+/// The case as options for automatic plugging.
+fn compose_options(case: &Case) -> ComposeOptions {
+    ComposeOptions {
         socket: component(&case.socket),
         plugs: case.plugs.iter().map(|p| component(p)).collect(),
         wires: case
@@ -64,8 +71,12 @@ fn outcome(case: &Case) -> String {
             })
             .collect(),
         require_every_plug: case.require_every_plug,
-    };
-    let composition = match compose::compose(options) {
+    }
+}
+
+/// What the case produces, as it is written to `expected.txt`.
+fn outcome(case: &Case) -> String {
+    let composition = match compose::compose(compose_options(case)) {
         Ok(composition) => composition,
         Err(err) => {
             use miette::Diagnostic as _;
@@ -79,38 +90,51 @@ fn outcome(case: &Case) -> String {
             return text;
         }
     };
-    let mut text = compose::explain::render(&compose::explain::explain(&composition));
-    if let Some(call) = &case.invoke {
-        let options = RunOptions {
-            component: PathBuf::from("composed.wasm"),
-            invoke: Some(call.clone()),
-            ..RunOptions::default()
-        };
-        let result = match wcomp::runtime::run_bytes(&options, &composition.bytes) {
-            Ok(RunOutcome::Returned(values)) => values.join(", "),
-            Ok(other) => format!("{other:?}"),
-            Err(err) => format!("error: {err:#}"),
-        };
-        text.push_str(&format!("\n{call} = {result}\n"));
+    explained(&composition, case.invoke.as_deref())
+}
+
+/// The `--explain` text of `composition`, and the result of `call` on it.
+fn explained(composition: &compose::Composition, call: Option<&str>) -> String {
+    let mut text = compose::explain::render(&compose::explain::explain(composition));
+    if let Some(call) = call {
+        text.push_str(&format!(
+            "\n{call} = {}\n",
+            invoke(&composition.bytes, call)
+        ));
     }
     text
 }
 
-#[test]
-fn composition_fixtures() {
+fn invoke(bytes: &[u8], call: &str) -> String {
+    let options = RunOptions {
+        component: PathBuf::from("composed.wasm"),
+        invoke: Some(call.to_owned()),
+        ..RunOptions::default()
+    };
+    match wcomp::runtime::run_bytes(&options, bytes) {
+        Ok(RunOutcome::Returned(values)) => values.join(", "),
+        Ok(other) => format!("{other:?}"),
+        Err(err) => format!("error: {err:#}"),
+    }
+}
+
+/// The case directories holding `file`, sorted.
+fn cases_with(file: &str) -> Vec<PathBuf> {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures())
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|dir| dir.join("case.toml").is_file())
+        .filter(|dir| dir.join(file).is_file())
         .collect();
     cases.sort();
-    assert!(cases.len() >= 12, "only {} cases", cases.len());
+    cases
+}
+
+/// Compares what each case produces with its `expected.txt` (rewritten under `BLESS=1`).
+fn check_expected(cases: &[PathBuf], produce: impl Fn(&Path) -> String) {
     let bless = std::env::var_os("BLESS").is_some_and(|v| v != "0");
     let mut failures = Vec::new();
-    for dir in &cases {
-        let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap())
-            .unwrap_or_else(|err| panic!("{}: {err}", dir.display()));
-        let actual = outcome(&case);
+    for dir in cases {
+        let actual = produce(dir);
         let expected_path = dir.join("expected.txt");
         if bless {
             std::fs::write(&expected_path, &actual).unwrap();
@@ -125,6 +149,321 @@ fn composition_fixtures() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn read_case(dir: &Path) -> Case {
+    toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap())
+        .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+}
+
+#[test]
+fn composition_fixtures() {
+    let cases = cases_with("case.toml");
+    assert!(cases.len() >= 12, "only {} cases", cases.len());
+    check_expected(&cases, |dir| outcome(&read_case(dir)));
+}
+
+/// Every component under `components/` as the package `test:<stem>`.
+fn wac_deps() -> Vec<Dep> {
+    let mut deps: Vec<Dep> = std::fs::read_dir(fixtures().join("components"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wat"))
+        .map(|path| {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            Dep {
+                name: format!("test:{stem}"),
+                shown: format!("{stem}.wat"),
+                path,
+            }
+        })
+        .collect();
+    deps.sort_by(|a, b| a.name.cmp(&b.name));
+    deps
+}
+
+fn wac_options(dir: &Path) -> WacOptions {
+    WacOptions {
+        shown: "app.wac".to_owned(),
+        source: std::fs::read_to_string(dir.join("app.wac")).unwrap(),
+        deps: wac_deps(),
+        dir: Some(dir.to_owned()),
+    }
+}
+
+/// What a `.wac` case produces: the explanation (and the call's result), or the error as
+/// wcomp shows it, with the snippet that places it in the file.
+fn wac_outcome(dir: &Path) -> String {
+    let options = wac_options(dir);
+    let call = options
+        .source
+        .lines()
+        .find_map(|line| line.strip_prefix("// invoke: "));
+    match compose::wac::compose(&options) {
+        Ok(result) => explained(&result.composition, call),
+        Err(err) => {
+            use miette::Diagnostic as _;
+            let mut text = format!("error: {err}\n");
+            let mut cause = std::error::Error::source(&err);
+            while let Some(source) = cause {
+                text.push_str(&format!("caused by: {source}\n"));
+                cause = source.source();
+            }
+            if let Some(help) = err.help() {
+                text.push_str(&format!("hint: {help}\n"));
+            }
+            text.push_str(&wcomp::diagnostic::render_snippet(&err).unwrap_or_default());
+            text
+        }
+    }
+}
+
+#[test]
+fn wac_fixtures() {
+    let cases = cases_with("app.wac");
+    assert!(cases.len() >= 9, "only {} cases", cases.len());
+    check_expected(&cases, wac_outcome);
+}
+
+/// Each kind of mistake in a `.wac` file is placed at its line and column.
+#[test]
+fn wac_errors_are_placed_at_their_line_and_column() {
+    let cases = [
+        // `let` where the `;` ending the line before should be.
+        (
+            "wac-syntax-error",
+            (4, 1),
+            "expected `;`, found `let` keyword",
+        ),
+        (
+            "wac-unknown-package",
+            (3, 17),
+            "unknown package `test:subtract`",
+        ),
+        (
+            "wac-unknown-export",
+            (4, 59),
+            "no export named `example:math/sum@0.1.0`",
+        ),
+        (
+            "wac-unknown-import",
+            (4, 28),
+            "no import named `example:math/sum@0.1.0`",
+        ),
+        (
+            "wac-type-mismatch",
+            (4, 28),
+            "mismatched instantiation argument",
+        ),
+    ];
+    for (case, location, message) in cases {
+        let err = compose::wac::compose(&wac_options(&fixtures().join(case)))
+            .err()
+            .unwrap_or_else(|| panic!("{case} composed"));
+        assert!(err.to_string().contains(message), "{case}: {err}");
+        assert_eq!(err.location(), Some(location), "{case}: {err}");
+    }
+}
+
+/// `wac` on `PATH`, if there is one.
+fn wac_binary() -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join("wac"))
+        .find(|path| path.is_file())
+}
+
+/// `wac compose` on the same file and packages gives the same bytes, or fails as well.
+#[test]
+fn wac_compose_agrees_on_every_case() {
+    let Some(wac) = wac_binary() else {
+        eprintln!("skipped: `wac` is not on PATH; the comparison with `wac compose` is not made");
+        return;
+    };
+    let temp = support::tempdir();
+    for dir in cases_with("app.wac") {
+        let output = temp.path().join("out.wasm");
+        let _ = std::fs::remove_file(&output);
+        let mut command = std::process::Command::new(&wac);
+        command
+            .arg("compose")
+            .arg(dir.join("app.wac"))
+            .arg("-o")
+            .arg(&output);
+        for dep in wac_deps() {
+            command
+                .arg("--dep")
+                .arg(format!("{}={}", dep.name, dep.path.display()));
+        }
+        let theirs = command.output().unwrap();
+        let ours = compose::wac::compose(&wac_options(&dir));
+        let case = dir.file_name().unwrap().to_string_lossy();
+        match ours {
+            Ok(result) => {
+                assert!(
+                    theirs.status.success(),
+                    "{case}: wac failed: {}",
+                    String::from_utf8_lossy(&theirs.stderr)
+                );
+                assert!(
+                    std::fs::read(&output).unwrap() == result.composition.bytes,
+                    "{case}: different bytes"
+                );
+            }
+            Err(err) => assert!(!theirs.status.success(), "{case}: only wcomp failed: {err}"),
+        }
+    }
+}
+
+/// `--emit-wac` writes what automatic plugging chose; composing that file gives a component
+/// with the same world (imports and exports, with their types) that behaves the same.
+#[test]
+fn an_emitted_wac_file_composes_into_the_same_component() {
+    for case in [
+        "plug-one",
+        "transitive-chain",
+        "wasi-stays-an-import",
+        "middleware-chain-wired",
+    ] {
+        let case_toml = read_case(&fixtures().join(case));
+        let options = compose_options(&case_toml);
+        let inputs: Vec<ComposeInput> = std::iter::once(&options.socket)
+            .chain(&options.plugs)
+            .cloned()
+            .collect();
+        let automatic = compose::compose(options).unwrap();
+        let files: Vec<(String, String)> = inputs
+            .iter()
+            .map(|input| (input.name.clone(), input.origin.clone()))
+            .collect();
+        let text = compose::wac::emit(&automatic, "local", "emitted.wac", &files);
+        let deps = inputs
+            .iter()
+            .map(|input| Dep {
+                name: format!("local:{}", input.name),
+                path: fixtures().join("components").join(&input.origin),
+                shown: input.origin.clone(),
+            })
+            .collect();
+        let options = WacOptions {
+            shown: "emitted.wac".to_owned(),
+            source: text.clone(),
+            deps,
+            dir: None,
+        };
+        let from_wac = compose::wac::compose(&options)
+            .unwrap_or_else(|err| panic!("{case}: {err}\n{text}"))
+            .composition;
+        let expected = world(&automatic.bytes);
+        assert!(expected.contains("export "), "{expected}");
+        assert_eq!(world(&from_wac.bytes), expected, "{case}\n{text}");
+        if let Some(call) = &case_toml.invoke {
+            assert_eq!(
+                invoke(&from_wac.bytes, call),
+                invoke(&automatic.bytes, call),
+                "{case}"
+            );
+        }
+    }
+}
+
+/// A component's world as WIT text: its imports and exports with their types.
+fn world(bytes: &[u8]) -> String {
+    let decoded = wit_component::decode(bytes).unwrap();
+    let mut printer = wit_component::WitPrinter::default();
+    printer
+        .print(decoded.resolve(), decoded.package(), &[])
+        .unwrap();
+    printer.output.to_string()
+}
+
+/// End to end: packages from `deps/` beside the file, the default output name, `--explain`,
+/// `wcomp graph` on the file, an error shown at its place, and `--emit-wac` composed again.
+#[test]
+fn wcomp_compose_reads_a_wac_file() {
+    let temp = support::tempdir();
+    let components = fixtures().join("components");
+    std::fs::create_dir_all(temp.path().join("deps/test")).unwrap();
+    for stem in ["calc", "add"] {
+        std::fs::copy(
+            components.join(format!("{stem}.wat")),
+            temp.path().join(format!("deps/test/{stem}.wat")),
+        )
+        .unwrap();
+    }
+    std::fs::copy(
+        fixtures().join("wac-let-new/app.wac"),
+        temp.path().join("app.wac"),
+    )
+    .unwrap();
+    let out = support::run(temp.path(), &["compose", "app.wac", "--explain"]).success();
+    assert!(
+        out.stdout
+            .contains("import `example:math/add@0.1.0`: satisfied by `adder`"),
+        "{}",
+        out.stdout
+    );
+    let out = support::run(temp.path(), &["run", "app.wasm", "--invoke", "double(21)"]).success();
+    assert_eq!(out.stdout, "42\n");
+    let out = support::run(temp.path(), &["graph", "app.wac"]).success();
+    assert!(out.stdout.contains("adder"), "{}", out.stdout);
+
+    std::fs::write(
+        temp.path().join("bad.wac"),
+        "package test:app;\n\nlet calc = new test:calc {};\n",
+    )
+    .unwrap();
+    let out = support::run(temp.path(), &["compose", "bad.wac"]).failure(1);
+    assert!(out.stderr.contains("--> bad.wac:3:16"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("missing instantiation argument `example:math/add@0.1.0`"),
+        "{}",
+        out.stderr
+    );
+    let out = support::run(temp.path(), &["compose", "app.wac", "--dep", "test:add"]).failure(1);
+    assert!(
+        out.stderr.contains("is not `ns:name=<file>`"),
+        "{}",
+        out.stderr
+    );
+
+    let calc = components.join("calc.wat");
+    let add = components.join("add.wat");
+    let (calc, add) = (calc.to_str().unwrap(), add.to_str().unwrap());
+    support::run(
+        temp.path(),
+        &[
+            "compose",
+            calc,
+            "--plug",
+            add,
+            "-o",
+            "auto.wasm",
+            "--emit-wac",
+            "auto.wac",
+        ],
+    )
+    .success();
+    let emitted = std::fs::read_to_string(temp.path().join("auto.wac")).unwrap();
+    assert!(emitted.contains("let calc = new local:calc {"), "{emitted}");
+    let local_calc = format!("local:calc={calc}");
+    let local_add = format!("local:add={add}");
+    support::run(
+        temp.path(),
+        &[
+            "compose",
+            "auto.wac",
+            "--dep",
+            &local_calc,
+            "--dep",
+            &local_add,
+            "-o",
+            "again.wasm",
+        ],
+    )
+    .success();
+    let out = support::run(temp.path(), &["run", "again.wasm", "--invoke", "double(4)"]).success();
+    assert_eq!(out.stdout, "8\n");
 }
 
 #[test]

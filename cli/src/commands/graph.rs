@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use crate::commands::CommandError;
+use crate::commands::registry::RegistryFlags;
 use crate::compose::graph::{self, NodeInfo};
 use crate::compose::{self, ComposeInput, ComposeOptions};
 use crate::diagnostic::ReportResult as _;
@@ -12,7 +13,8 @@ use crate::{Context, ExitStatus};
 /// Components are nodes labelled with their language and size; each edge is an interface
 /// one component imports from another; the WASI interfaces the host provides are grouped
 /// into one node. In a workspace, draws the workspace's composition (building what is
-/// stale); otherwise, the composition of the given socket and plugs.
+/// stale); otherwise, the composition of the given socket and plugs, or of a `.wac` file
+/// (its `let` instances as the nodes).
 ///
 /// `--as svg` is laid out and rendered by wcomp itself; no Graphviz install is needed.
 ///
@@ -23,10 +25,16 @@ use crate::{Context, ExitStatus};
 ///   wcomp graph --as svg -o graph.svg
 ///
 ///   wcomp graph --as dot app.wasm --plug db.wasm | dot -Tpng > graph.png
+///
+///   wcomp graph app.wac --dep acme:db=db.wasm
 #[derive(Debug, clap::Args)]
 pub struct GraphArgs {
-    /// Socket component (omit in a workspace).
+    /// Socket component, or a `.wac` file (omit in a workspace).
     pub socket: Option<PathBuf>,
+
+    /// The component a package name of the `.wac` file stands for, as for `wcomp compose`.
+    #[arg(long = "dep", value_name = "NS:NAME=FILE", requires = "socket")]
+    pub deps: Vec<String>,
 
     /// Plug components, as for `wcomp compose`.
     #[arg(long = "plug", requires = "socket")]
@@ -51,6 +59,12 @@ pub enum GraphFormat {
 
 pub fn run(args: GraphArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
     let (composition, info): (_, Vec<NodeInfo>) = match &args.socket {
+        Some(file) if file.extension().is_some_and(|ext| ext == "wac") => {
+            let access = RegistryFlags::default().access_in(ctx)?;
+            let options = super::compose::wac_options(file, &args.deps, &access, ctx)?;
+            let result = compose::wac::compose(&options).report_err()?;
+            (result.composition, result.info)
+        }
         Some(socket) => {
             let read = |path: &PathBuf| ComposeInput::read(&ctx.path(path), path);
             let socket = read(socket)?;
@@ -82,19 +96,23 @@ pub fn run(args: GraphArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             let workspace = Workspace::load(&root)?;
             let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
             let result = workspace::compose::compose(&workspace, jobs, true, ctx)?;
-            let info = result
-                .builds
-                .iter()
-                .map(|build| NodeInfo {
-                    name: build.name.clone(),
-                    language: Some(build.language.to_string()),
-                    size: build
-                        .output
-                        .as_ref()
-                        .and_then(|p| std::fs::metadata(p).ok())
-                        .map_or(0, |m| m.len()),
-                })
-                .collect();
+            let info = if !result.info.is_empty() {
+                result.info
+            } else {
+                result
+                    .builds
+                    .iter()
+                    .map(|build| NodeInfo {
+                        name: build.name.clone(),
+                        language: Some(build.language.to_string()),
+                        size: build
+                            .output
+                            .as_ref()
+                            .and_then(|p| std::fs::metadata(p).ok())
+                            .map_or(0, |m| m.len()),
+                    })
+                    .collect()
+            };
             (
                 result
                     .composition

@@ -59,6 +59,7 @@ pub fn explain(composition: &Composition) -> Vec<InstanceReport> {
                 let resolution = match &left.reason {
                     LeftReason::Wasi => Resolution::Host,
                     LeftReason::NoProvider => Resolution::Import { why: "no component exports it".into() },
+                    LeftReason::Open => Resolution::Import { why: "the `.wac` file leaves it open".into() },
                     LeftReason::Mismatch { exporter, .. } => {
                         Resolution::Import { why: format!("the only export of that name (from `{exporter}`) has an incompatible type") }
                     }

@@ -10,6 +10,7 @@
 
 pub mod explain;
 pub mod graph;
+pub mod wac;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
@@ -148,6 +149,8 @@ pub enum LeftReason {
     NoProvider,
     /// A component exports the name, but its type does not fit the import.
     Mismatch { exporter: String, detail: String },
+    /// A `.wac` file left it open (`...`, or an `import` statement).
+    Open,
 }
 
 /// An import of some instance that remains an import of the composed component.

@@ -198,6 +198,9 @@ pub struct ComponentEntry {
 pub struct ComposeTable {
     pub root: Option<Spanned<String>>,
     pub output: Option<PathBuf>,
+    /// A `.wac` file (relative to the manifest) that says how to compose, instead of
+    /// automatic plugging; members are its packages as `<workspace>:<component>`.
+    pub wac: Option<Spanned<PathBuf>>,
     /// `importer -> { import -> exporter }`, overriding automatic plugging.
     #[serde(default)]
     pub wire: BTreeMap<String, Spanned<BTreeMap<String, Spanned<String>>>>,

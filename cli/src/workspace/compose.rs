@@ -1,8 +1,9 @@
 //! Composing a workspace: build what is stale, then plug every component into the root's
-//! imports (transitively), honouring `[compose.wire]`. The result is recomposed only when a
-//! component or the manifest changed.
+//! imports (transitively), honouring `[compose.wire]`; or, with `[compose] wac`, compose as
+//! that `.wac` file says, its packages being the components. The result is recomposed only
+//! when a component, the manifest or the `.wac` file (with its `deps/`) changed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -10,6 +11,8 @@ use super::build::{self, BuildOptions, MemberBuild, check_builds};
 use super::fingerprint::{self, Record};
 use super::{Workspace, WorkspaceError};
 use crate::Context;
+use crate::compose::graph::NodeInfo;
+use crate::compose::wac::{self, Dep, WacOptions};
 use crate::compose::{self, ComposeInput, ComposeOptions, Composition, Wire};
 use crate::diagnostic::{InternalError, Report as _, ReportResult as _};
 
@@ -21,6 +24,9 @@ pub struct WorkspaceComposition {
     /// `None` when the existing output was already up to date.
     pub composition: Option<Composition>,
     pub builds: Vec<MemberBuild>,
+    /// With `[compose] wac`, each instance's component (instances are named by the file's
+    /// `let`s, not after the components).
+    pub info: Vec<NodeInfo>,
 }
 
 /// Builds stale components and composes the workspace; `force` recomposes even when the
@@ -58,9 +64,11 @@ pub fn compose(
     let fetched = super::remote::fetch(&workspace.root, &workspace.remote, ctx)?;
     outputs.extend(fetched.iter().map(|f| (f.name.clone(), f.path.clone())));
 
-    let root = match &workspace.manifest.compose.root {
-        Some(root) => root.get_ref().clone(),
-        None => infer_root(&outputs)?,
+    let wac_file = workspace.manifest.compose.wac.as_ref().map(|w| w.get_ref());
+    let root = match (wac_file, &workspace.manifest.compose.root) {
+        (Some(file), _) => file.display().to_string(),
+        (None, Some(root)) => root.get_ref().clone(),
+        (None, None) => infer_root(&outputs)?,
     };
     let output = workspace.output_path();
     let record_file = workspace
@@ -77,6 +85,9 @@ pub fn compose(
         hasher.update(remote.name.as_bytes());
         hasher.update(remote.digest.as_bytes());
     }
+    if let Some(file) = wac_file {
+        hash_wac_inputs(&mut hasher, &workspace.root.join(file))?;
+    }
     let inputs = crate::digest::hex(&hasher.finalize());
     if !force
         && let Some(record) = Record::read(&record_file)
@@ -88,11 +99,20 @@ pub fn compose(
             root,
             composition: None,
             builds,
+            info: Vec::new(),
         });
     }
 
-    let options = compose_options(workspace, &outputs, &root)?;
-    let composition = compose::compose(options).report_err()?;
+    let (composition, info) = match wac_file {
+        Some(file) => {
+            let composed = compose_wac(workspace, file, &outputs)?;
+            (composed.composition, composed.info)
+        }
+        None => {
+            let options = compose_options(workspace, &outputs, &root)?;
+            (compose::compose(options).report_err()?, Vec::new())
+        }
+    };
     crate::fsutil::write(&output, &composition.bytes)?;
     let output_stamp = fingerprint::stamp(&output).unwrap_or_default();
     Record {
@@ -106,7 +126,51 @@ pub fn compose(
         root,
         composition: Some(composition),
         builds,
+        info,
     })
+}
+
+/// The `.wac` file and every file under the `deps/` beside it.
+fn hash_wac_inputs(hasher: &mut Sha256, file: &Path) -> anyhow::Result<()> {
+    hasher.update(fs_err::read(file)?);
+    let deps = file.parent().unwrap_or(Path::new(".")).join("deps");
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&deps)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    files.sort();
+    for path in files {
+        hasher.update(path.to_string_lossy().as_bytes());
+        hasher.update(fs_err::read(&path)?);
+    }
+    Ok(())
+}
+
+/// Composes by the `.wac` file `file` (relative to the workspace), each component being the
+/// package `<workspace>:<component>`.
+fn compose_wac(
+    workspace: &Workspace,
+    file: &Path,
+    outputs: &[(String, PathBuf)],
+) -> anyhow::Result<wac::WacComposition> {
+    let path = workspace.root.join(file);
+    let namespace = wac::kebab(&workspace.name);
+    let options = WacOptions {
+        shown: file.display().to_string(),
+        source: fs_err::read_to_string(&path)?,
+        deps: outputs
+            .iter()
+            .map(|(name, output)| Dep {
+                name: format!("{namespace}:{}", wac::kebab(name)),
+                path: output.clone(),
+                shown: output.display().to_string(),
+            })
+            .collect(),
+        dir: path.parent().map(Path::to_path_buf),
+    };
+    wac::compose(&options).report_err()
 }
 
 /// The root as the socket, every other component as a plug, `[compose.wire]` as wires.
@@ -196,6 +260,50 @@ mod tests {
         let path = dir.join(format!("{stem}.wasm"));
         crate::fsutil::write(&path, &wat::parse_file(source).unwrap()).unwrap();
         (stem.to_owned(), path)
+    }
+
+    /// `[compose] wac`: the file's package names are the components as
+    /// `<workspace>:<component>`; the file (and `deps/` beside it) is part of the fingerprint.
+    #[test]
+    fn a_wac_file_composes_the_members_by_package_name() {
+        let temp = tempfile::tempdir().unwrap();
+        crate::fsutil::write(
+            &temp.path().join("wcomp.toml"),
+            b"[workspace]\nname = \"My_App\"\n\n[compose]\nwac = \"app.wac\"\n",
+        )
+        .unwrap();
+        let wac = "package my-app:app;\n\nlet adder = new my-app:add {};\nlet calc = new my-app:calc { ...adder };\n\nexport calc...;\n";
+        crate::fsutil::write(&temp.path().join("app.wac"), wac.as_bytes()).unwrap();
+        let workspace = Workspace::load(temp.path()).unwrap();
+        let outputs = [
+            component(temp.path(), "calc"),
+            component(temp.path(), "add"),
+        ];
+        let composed = compose_wac(&workspace, Path::new("app.wac"), &outputs).unwrap();
+        assert_eq!(composed.composition.instances, ["calc", "adder"]);
+        assert_eq!(composed.composition.links[0].exporter, "adder");
+
+        let mut before = Sha256::new();
+        hash_wac_inputs(&mut before, &temp.path().join("app.wac")).unwrap();
+        crate::fsutil::write(&temp.path().join("deps/x/y.wasm"), b"\0asm").unwrap();
+        let mut after = Sha256::new();
+        hash_wac_inputs(&mut after, &temp.path().join("app.wac")).unwrap();
+        assert_ne!(before.finalize(), after.finalize());
+    }
+
+    #[test]
+    fn a_wac_file_with_a_root_is_refused() {
+        let temp = tempfile::tempdir().unwrap();
+        crate::fsutil::write(
+            &temp.path().join("wcomp.toml"),
+            b"[workspace]\nname = \"app\"\n\n[compose]\nroot = \"calc\"\nwac = \"app.wac\"\n",
+        )
+        .unwrap();
+        let err = Workspace::load(temp.path()).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("`wac` says how to compose"),
+            "{err:#}"
+        );
     }
 
     /// A middleware importing `wasi:http/handler@0.3.0` in front of a handler exporting

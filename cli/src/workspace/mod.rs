@@ -147,6 +147,16 @@ impl Workspace {
             )
         };
         let compose = &self.manifest.compose;
+        if let Some(wac) = &compose.wac
+            && (compose.root.is_some() || !compose.wire.is_empty())
+        {
+            return Err(self.manifest.error(
+                wac.span(),
+                "`wac` says how to compose, so `root` and `[compose.wire]` would be ignored",
+                "composes by this file",
+                Some("remove `root` and `[compose.wire]`, or this line".into()),
+            ));
+        }
         if let Some(root) = &compose.root
             && !known.contains(root.get_ref().as_str())
         {
