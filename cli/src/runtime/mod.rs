@@ -130,7 +130,8 @@ fn run_in(session: &Session, options: &RunOptions) -> anyhow::Result<RunOutcome>
             }
             .report());
         }
-        let (code, guest) = session.run_command(&options.args)?;
+        let (code, mut guest) = session.run_command(&options.args)?;
+        guest.stop_time_limit();
         leave(options, guest);
         return Ok(RunOutcome::Exited(code));
     };
@@ -139,6 +140,7 @@ fn run_in(session: &Session, options: &RunOptions) -> anyhow::Result<RunOutcome>
     let target = session.target(&call)?;
     let mut guest = session.instantiate(&options.args, GuestIo::Inherit)?;
     let results = guest.call(&target, &call)?;
+    guest.stop_time_limit();
     leave(options, guest);
     let rendered = results
         .iter()

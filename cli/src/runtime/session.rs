@@ -465,6 +465,14 @@ impl Guest {
         }
     }
 
+    /// Stops the guest's time limit: it will not run again. Its timer thread ends now instead
+    /// of when the guest is dropped (see [`Deadline`]).
+    pub fn stop_time_limit(&mut self) {
+        if let Some(deadline) = &mut self.deadline {
+            deadline.stop();
+        }
+    }
+
     /// The result types of `target`, for comparing results with expectations.
     pub fn result_types(
         &mut self,
