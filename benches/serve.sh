@@ -5,6 +5,9 @@
 # (wasmtime serve's reuse count is 1 for 0.2 components). `wasmtime serve` gets `-Scli`,
 # since components built from Rust's standard library import `wasi:cli/environment`.
 #
+# A native hyper server (benches/native) answering the same text gets a row beside each
+# `GET /`, as the ceiling of what these cores can serve.
+#
 # Then, for wcomp alone: its own instantiation times (p50/p99 from the server's summary) and
 # $HELD concurrent connections kept busy, with the memory each in-flight request costs.
 #
@@ -36,6 +39,9 @@ for tool in "$wasmtime" wrk curl; do
 done
 [ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is needed for peak RSS: apt-get install time" >&2; exit 1; }
 [ -x "$wcomp" ] || cargo build --release --locked -p wcomp
+# The native baseline (benches/native: hyper 1 on tokio, no WebAssembly), beside each `GET /`.
+native=${NATIVE:-$PWD/target/native/release/native-hello}
+[ -x "$native" ] || (cd benches/native && CARGO_TARGET_DIR="$PWD/../../target/native" cargo build -q --release) || true
 
 work=$(mktemp -d)
 cleanup() { pkill -P $$ 2>/dev/null || true; rm -rf "$work"; }
@@ -104,6 +110,13 @@ while [ $# -ge 2 ]; do
     read -r w_rps w_p50 w_p99 w_rss < <(measure "$wcomp" -q serve)
     summary=$(measure "$wcomp" serve >/dev/null; grep -o 'instantiation p50 [^;]*' "$work/server.err" || true)
     name=$(basename "$component")
+    if [ -x "$native" ] && [ "$path" = / ]; then
+        read -r n_rps n_p50 n_p99 n_rss < <(measure "$native")
+        printf '%-46s %10s %9s %9s %9.1f\n' "native hyper server (no wasm)" "$n_rps" "$n_p50" "$n_p99" "$(echo "$n_rss / 1024" | bc -l)"
+        printf '%-46s %9.2fx %8.2fx %8.2fx %8.2fx\n' "  ratio wcomp / native" \
+            "$(echo "$w_rps / $n_rps" | bc -l)" "$(echo "$w_p50 / $n_p50" | bc -l)" \
+            "$(echo "$w_p99 / $n_p99" | bc -l)" "$(echo "$w_rss / $n_rss" | bc -l)"
+    fi
     printf '%-46s %10s %9s %9s %9.1f\n' "$name / wcomp serve" "$w_rps" "$w_p50" "$w_p99" "$(echo "$w_rss / 1024" | bc -l)"
     printf '%-46s %10s %9s %9s %9.1f\n' "$name / wasmtime serve -Scli" "$t_rps" "$t_p50" "$t_p99" "$(echo "$t_rss / 1024" | bc -l)"
     printf '%-46s %9.2fx %8.2fx %8.2fx %8.2fx\n' "  ratio wcomp / wasmtime" \

@@ -60,6 +60,8 @@ pub struct Printer {
     stdout_closed: Arc<AtomicBool>,
     /// Every spinner is drawn through this one; hidden unless [`Printer::shows_progress`].
     progress: MultiProgress,
+    /// Lines for stderr held back by [`Printer::batched`], written together.
+    held: Option<Arc<std::sync::Mutex<String>>>,
 }
 
 const GREEN: &str = "\x1b[1;32m";
@@ -91,6 +93,24 @@ impl Printer {
             stdout_reserved: false,
             stdout_closed: Arc::new(AtomicBool::new(false)),
             progress: MultiProgress::with_draw_target(target),
+            held: None,
+        }
+    }
+
+    /// Runs `show` with a printer whose stderr lines are held back, then writes them all at
+    /// once: one write for many lines (a server's access log under load), where each line on
+    /// its own would be a system call or two.
+    pub fn batched(&self, show: impl FnOnce(&Printer)) {
+        let held = Arc::new(std::sync::Mutex::new(String::new()));
+        show(&Self {
+            held: Some(held.clone()),
+            ..self.clone()
+        });
+        let text = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
+        if !text.is_empty() {
+            self.progress.suspend(|| {
+                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            });
         }
     }
 
@@ -154,6 +174,12 @@ impl Printer {
 
     /// Writes a line to stderr without tearing any spinner.
     fn eprint_line(&self, line: &str) {
+        if let Some(held) = &self.held {
+            let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+            held.push_str(line);
+            held.push('\n');
+            return;
+        }
         self.progress.suspend(|| {
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "{line}");

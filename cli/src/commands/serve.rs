@@ -208,7 +208,7 @@ fn serve_component(
                     .ok();
             }
         },
-        move |record: &AccessRecord| log_request(&log_printer, record),
+        move |records: &[AccessRecord]| log_requests(&log_printer, records),
     )?;
     stop.store(true, Ordering::Relaxed);
     if let Some(thread) = watcher_thread {
@@ -357,9 +357,13 @@ fn options(args: &ServeArgs, ctx: &Context, component: PathBuf) -> anyhow::Resul
     })
 }
 
-/// One access-log line on stderr, or one JSON object.
-fn log_request(printer: &Printer, record: &AccessRecord) {
-    printer.emit(record);
+/// Access-log lines on stderr (or JSON objects), one per record, written together.
+fn log_requests(printer: &Printer, records: &[AccessRecord]) {
+    printer.batched(|printer| {
+        for record in records {
+            printer.emit(record);
+        }
+    });
 }
 
 impl Message for AccessRecord {

@@ -178,19 +178,40 @@ pub struct LogWriter {
 /// Records the queue holds before they are dropped.
 const LOG_QUEUE: usize = 8192;
 
+/// Records written together at most.
+const LOG_BATCH: usize = 256;
+
 impl LogWriter {
-    /// Starts the thread that writes each record with `sink`, in order; records dropped are
-    /// counted in `dropped`.
+    /// Starts the thread that writes the records with `sink`, in order, as many at a time as
+    /// are waiting (so that a busy server writes its log in few large writes); records
+    /// dropped are counted in `dropped`.
     pub fn start(
-        sink: impl Fn(&AccessRecord) + Send + 'static,
+        sink: impl Fn(&[AccessRecord]) + Send + 'static,
         dropped: prometheus_client::metrics::counter::Counter,
     ) -> std::io::Result<Self> {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Option<AccessRecord>>(LOG_QUEUE);
         let thread = std::thread::Builder::new()
             .name("wcomp-access-log".into())
             .spawn(move || {
-                for record in receiver.iter().map_while(|record| record) {
-                    sink(&record);
+                let mut batch = Vec::new();
+                while let Ok(Some(record)) = receiver.recv() {
+                    batch.push(record);
+                    let mut stopping = false;
+                    while batch.len() < LOG_BATCH {
+                        match receiver.try_recv() {
+                            Ok(Some(record)) => batch.push(record),
+                            Ok(None) => {
+                                stopping = true;
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    sink(&batch);
+                    batch.clear();
+                    if stopping {
+                        break;
+                    }
                 }
             })?;
         Ok(Self {
@@ -218,5 +239,48 @@ impl LogWriter {
             let _ = self.thread.join();
         }
         self.dropped.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    fn record(id: u64) -> AccessRecord {
+        AccessRecord::new(id, &http::Request::get("/").body(()).unwrap())
+    }
+
+    /// Records reach the sink in order, several to a call when they queue up, and all those
+    /// queued before `finish` are written.
+    #[test]
+    fn records_are_written_in_order_and_in_batches() {
+        let calls = Arc::new(Mutex::new(Vec::<Vec<u64>>::new()));
+        let seen = calls.clone();
+        let (hold, held) = std::sync::mpsc::channel::<()>();
+        let writer = LogWriter::start(
+            move |records: &[AccessRecord]| {
+                // The first call waits, so the next records queue up behind it.
+                let _ = held.recv_timeout(std::time::Duration::from_secs(5));
+                seen.lock()
+                    .unwrap()
+                    .push(records.iter().map(|r| r.id).collect());
+            },
+            prometheus_client::metrics::counter::Counter::default(),
+        )
+        .unwrap();
+        let queue = writer.queue();
+        for id in 0..100 {
+            queue(&record(id));
+        }
+        for _ in 0..100 {
+            let _ = hold.send(());
+        }
+        assert_eq!(writer.finish(), 0);
+        let calls = calls.lock().unwrap();
+        let ids: Vec<u64> = calls.iter().flatten().copied().collect();
+        assert_eq!(ids, (0..100).collect::<Vec<_>>());
+        assert!(calls.len() < 100, "{} calls for 100 records", calls.len());
     }
 }

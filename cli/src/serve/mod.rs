@@ -115,7 +115,7 @@ pub struct Listening {
 pub fn serve(
     options: ServeOptions,
     ready: impl FnOnce(Listening, Swapper),
-    log: impl Fn(&AccessRecord) + Send + Sync + 'static,
+    log: impl Fn(&[AccessRecord]) + Send + Sync + 'static,
 ) -> anyhow::Result<ServeSummary> {
     let runtime = crate::async_runtime::multi_thread("wcomp-serve")?;
     let metrics = Arc::new(Metrics::new());
@@ -349,6 +349,10 @@ fn pooled_engine(
     pooling
         .linear_memory_keep_resident(KEEP_RESIDENT)
         .table_keep_resident(KEEP_RESIDENT);
+    // Where the kernel can say which pages an instance wrote (Linux 6.7's `PAGEMAP_SCAN`),
+    // only those are reset: a request that touched a few pages costs a few pages, not the
+    // whole resident prefix.
+    pooling.pagemap_scan(wasmtime::Enabled::Auto);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     config.memory_init_cow(true);
     Engine::new(&config)
