@@ -261,9 +261,9 @@ pub fn pull(reference: &str, access: &Access, cache_dir: &Path) -> anyhow::Resul
             };
             let note = format!(
                 "{}; using the digest its tag had when last pulled",
-                format!("{failure}").trim_end_matches('.')
+                failure.to_string().trim_end_matches('.')
             );
-            return cached(&digest, false, Some(note.clone()))?.ok_or(failure);
+            return cached(&digest, false, Some(note))?.ok_or(failure);
         }
         Err(err) => return Err(failed(err, &parsed, "pull", access)),
     };
