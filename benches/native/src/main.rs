@@ -20,8 +20,14 @@ async fn main() -> std::io::Result<()> {
         .cloned()
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
+    // A benchmark stops its servers with SIGINT, which a background process otherwise
+    // ignores.
+    let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            _ = &mut stop => return Ok(()),
+        };
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
             let service = service_fn(|_request| async {
