@@ -189,6 +189,10 @@ struct Needs {
     stacks: u32,
 }
 
+/// Bytes of each memory and table slot kept resident and reset in place, as `wcomp serve`
+/// keeps them.
+const KEEP_RESIDENT: usize = 4 << 20;
+
 /// The engine configuration `bench` measures: the runner's (so the numbers are `wcomp run`'s),
 /// with memories confined to `max_memory` slots and, if `pool` is given, the pooling
 /// allocator sized for that many component instances; component-model async only for an async
@@ -221,7 +225,12 @@ fn config(options: &BenchOptions, pool: Option<(u32, Needs)>, concurrent: bool) 
             .total_gc_heaps(0)
             .max_memory_size(usize::try_from(options.max_memory).unwrap_or(usize::MAX))
             .max_memories_per_module(needs.memories.max(1))
-            .max_tables_per_module(needs.tables.max(1));
+            .max_tables_per_module(needs.tables.max(1))
+            // Slots are reset as `wcomp serve` resets them (what an instance wrote, in place),
+            // so the latency measured is the one a server sees.
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     }
     config
