@@ -115,14 +115,10 @@ fn first_line(err: &anyhow::Error) -> String {
 /// pass is likely to let the next pass too, and the wait would only multiply.
 pub fn is_transient(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        if let Some(oci) = cause.downcast_ref::<OciDistributionError>() {
-            return match oci {
-                OciDistributionError::ServerError { code, .. } => *code >= 500,
-                OciDistributionError::RequestError(err) => transient_request(err),
-                _ => false,
-            };
+        if let Some(OciDistributionError::ServerError { code, .. }) = cause.downcast_ref() {
+            return *code >= 500;
         }
-        if let Some(err) = cause.downcast_ref::<reqwest::Error>() {
+        if let Some(err) = request_error(cause) {
             return transient_request(err);
         }
         cause.downcast_ref::<std::io::Error>().is_some_and(|err| {
@@ -137,6 +133,14 @@ pub fn is_transient(err: &anyhow::Error) -> bool {
     })
 }
 
+/// The HTTP client's error `cause` is, bare or as oci-client wraps it.
+fn request_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a reqwest::Error> {
+    match cause.downcast_ref::<OciDistributionError>() {
+        Some(OciDistributionError::RequestError(err)) => Some(err),
+        _ => cause.downcast_ref::<reqwest::Error>(),
+    }
+}
+
 fn transient_request(err: &reqwest::Error) -> bool {
     !err.is_timeout()
         && (err.is_connect() || err.status().is_some_and(|status| status.is_server_error()))
@@ -145,13 +149,7 @@ fn transient_request(err: &reqwest::Error) -> bool {
 /// Which timeout `err` ran into, if any: `Some(true)` for the connect timeout.
 pub fn timed_out(err: &anyhow::Error) -> Option<bool> {
     err.chain().find_map(|cause| {
-        let request = cause
-            .downcast_ref::<reqwest::Error>()
-            .or_else(|| match cause.downcast_ref::<OciDistributionError>() {
-                Some(OciDistributionError::RequestError(err)) => Some(err),
-                _ => None,
-            });
-        if let Some(err) = request {
+        if let Some(err) = request_error(cause) {
             return err.is_timeout().then_some(err.is_connect());
         }
         let io = cause.downcast_ref::<std::io::Error>()?;
@@ -162,15 +160,9 @@ pub fn timed_out(err: &anyhow::Error) -> Option<bool> {
 /// Why no connection could be made, if that is what `err` is: the innermost cause
 /// ("Connection refused (os error 111)").
 pub fn unconnected(err: &anyhow::Error) -> Option<String> {
-    let connecting = err.chain().any(|cause| {
-        cause
-            .downcast_ref::<reqwest::Error>()
-            .or_else(|| match cause.downcast_ref::<OciDistributionError>() {
-                Some(OciDistributionError::RequestError(err)) => Some(err),
-                _ => None,
-            })
-            .is_some_and(|err| err.is_connect() && !err.is_timeout())
-    });
+    let connecting = err
+        .chain()
+        .any(|cause| request_error(cause).is_some_and(|err| err.is_connect() && !err.is_timeout()));
     connecting.then(|| {
         err.chain()
             .last()
@@ -184,15 +176,9 @@ pub fn unconnected(err: &anyhow::Error) -> Option<String> {
 pub fn no_answer(err: &anyhow::Error) -> bool {
     timed_out(err).is_some()
         || is_transient(err)
-        || err.chain().any(|cause| {
-            cause
-                .downcast_ref::<reqwest::Error>()
-                .is_some_and(|err| err.status().is_none())
-                || matches!(
-                    cause.downcast_ref::<OciDistributionError>(),
-                    Some(OciDistributionError::RequestError(err)) if err.status().is_none()
-                )
-        })
+        || err
+            .chain()
+            .any(|cause| request_error(cause).is_some_and(|err| err.status().is_none()))
 }
 
 /// A manifest as the registry sent it.
