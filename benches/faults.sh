@@ -88,17 +88,11 @@ rss_kib() {  # the server's "$1" (VmRSS, VmHWM) in KiB
 load() {
     wrk -t2 -c"$connections" -d"$duration" --latency "$url" >"$work/wrk"
     python3 - "$work/wrk" <<'EOF'
-import re, sys
-text = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", text)
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-failed = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-print(f"{rps:.0f} {ms('50'):.3f} {ms('99'):.3f} {failed.group(1) if failed else 0} "
-      f"{sum(map(int, sockets.groups())) if sockets else 0}")
+import sys
+sys.path.insert(0, "benches")
+from wrk import figures
+f = figures(open(sys.argv[1]).read())
+print(f"{f['rps']:.0f} {f['p50']:.3f} {f['p99']:.3f} {f['failed']} {f['sockets']}")
 EOF
 }
 

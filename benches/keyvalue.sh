@@ -150,24 +150,20 @@ measure() {
     stop
     python3 - "$work/warm" "$work/wrk" "$work/rss" >"$work/row" 2>"$work/problems" <<'EOF'
 import re, sys
+sys.path.insert(0, "benches")
+from wrk import figures
 warm, text = (open(name).read() for name in sys.argv[1:3])
-def ms(label):
-    m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)\b", text)
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 ok = 0
 for run in (warm, text):
-    total = int(re.search(r"(\d+) requests in", run).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", run)
-    bad = int(bad.group(1)) if bad else 0
-    ok += total - bad
+    f = figures(run)
+    ok += f["total"] - f["failed"]
     socket = re.search(r"Socket errors:.*", run)
-    if bad or socket:
-        print(f"{bad} of {total} responses not 2xx; {socket.group(0) if socket else 'no socket errors'}",
+    if f["failed"] or socket:
+        print(f"{f['failed']} of {f['total']} responses not 2xx; {socket.group(0) if socket else 'no socket errors'}",
               file=sys.stderr)
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+f = figures(text)
 rss = open(sys.argv[3]).read().split()[-1]
-print(f"{rps:.0f} {ms('50'):.3f} {ms('99'):.3f} {rss} {ok}")
+print(f"{f['rps']:.0f} {f['p50']:.3f} {f['p99']:.3f} {rss} {ok}")
 EOF
     if [ -s "$work/problems" ]; then
         sed 's/^/  ! /' "$work/problems" >>"$work/report"

@@ -85,18 +85,15 @@ measure() {
     pkill -INT -P "$timer" 2>/dev/null || true
     wait "$timer" 2>/dev/null || true
     python3 - "$work/wrk" "$work/rss" <<'EOF'
-import re, sys
+import sys
+sys.path.insert(0, "benches")
+from wrk import figures
 text = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", text)
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-if errors:
-    sys.exit(f"{errors.group(1)} failed responses:\n{text}")
+f = figures(text)
+if f["failed"]:
+    sys.exit(f"{f['failed']} failed responses:\n{text}")
 rss = open(sys.argv[2]).read().split()[-1]
-print(f"{rps:.0f} {ms('50'):.3f} {ms('99'):.3f} {rss}")
+print(f"{f['rps']:.0f} {f['p50']:.3f} {f['p99']:.3f} {rss}")
 EOF
 }
 
