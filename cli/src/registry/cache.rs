@@ -59,7 +59,8 @@ impl Cache {
     }
 
     /// The cached component of the manifest `digest`, if its manifest and bytes are whole.
-    pub fn component(&self, digest: &str) -> anyhow::Result<Option<PathBuf>> {
+    /// Also the manifest, as read and checked on the way.
+    pub fn component(&self, digest: &str) -> anyhow::Result<Option<(PathBuf, Vec<u8>)>> {
         let Some(manifest_path) = self.digest_path("manifests", digest, ".json") else {
             return Ok(None);
         };
@@ -76,15 +77,9 @@ impl Cache {
             return Ok(None);
         };
         match std::fs::read(&blob) {
-            Ok(bytes) if sha256_digest(&bytes) == layer.digest => Ok(Some(blob)),
+            Ok(bytes) if sha256_digest(&bytes) == layer.digest => Ok(Some((blob, manifest))),
             _ => Ok(None),
         }
-    }
-
-    /// The cached manifest of `digest`, if it is whole.
-    pub fn manifest(&self, digest: &str) -> Option<Vec<u8>> {
-        let raw = std::fs::read(self.digest_path("manifests", digest, ".json")?).ok()?;
-        (sha256_digest(&raw) == digest).then_some(raw)
     }
 
     /// Where blobs are downloaded to, beside the files they become.

@@ -216,15 +216,13 @@ pub fn pull(reference: &str, access: &Access, cache_dir: &Path) -> anyhow::Resul
     let parsed = parse_reference(reference)?;
     let cache = cache::Cache::new(cache_dir);
     let cached = |digest: &str, contacted: bool, note: Option<String>| -> anyhow::Result<_> {
-        Ok(cache.component(digest)?.map(|path| Pulled {
+        Ok(cache.component(digest)?.map(|(path, manifest)| Pulled {
             path,
             pinned: pinned(&parsed, digest),
             digest: digest.to_owned(),
             contacted,
             note,
-            version: cache
-                .manifest(digest)
-                .and_then(|raw| artifact::published_version(&raw)),
+            version: artifact::published_version(&manifest),
         }))
     };
     if let Some(digest) = parsed.digest()
