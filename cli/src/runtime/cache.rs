@@ -23,7 +23,12 @@
 //! modification and change times were last seen. Change times cannot be set by users and move
 //! on every write, so a matching record means the same bytes — provided the record was written
 //! when the file had been left alone for a while ([`SETTLED`]), since timestamps tick more
-//! coarsely than writes can happen. Nothing here knows about the command line.
+//! coarsely than writes can happen. The same stamps spare a warm run the checksum: once an
+//! entry has passed it and settled, the record also keeps the entry's stamp, and an entry
+//! whose stamp still matches (before and after it was mapped) is taken with only its trailer
+//! checked. Reading a 40 MB entry for its CRC cost more than the rest of a warm run of a
+//! Python composition; any write to the entry moves its change time and brings the check back.
+//! Nothing here knows about the command line.
 
 use std::hash::Hasher;
 use std::io::{Read as _, Seek as _};
@@ -84,6 +89,8 @@ pub struct Compiled {
     pub recalled: bool,
     /// What the entry records, for [`remember`].
     source: Option<Source>,
+    /// The entry's stamp when its checksum was checked by this load, for [`remember`].
+    checked: Option<FileStamp>,
 }
 
 /// The directory for compiled code under wcomp's cache root.
@@ -266,12 +273,13 @@ pub fn load_or_compile(
             store_error: None,
             recalled: false,
             source: None,
+            checked: None,
         });
     };
     let source = Source::of(engine, bytes);
     let entry = entry_path(dir, &source);
-    let outcome = match load(engine, &entry, &source) {
-        Ok(Some(component)) => {
+    let outcome = match load(engine, &entry, &source, None) {
+        Ok(Some(Loaded { component, checked })) => {
             return Ok(Compiled {
                 component,
                 outcome: CacheOutcome::Hit,
@@ -280,6 +288,7 @@ pub fn load_or_compile(
                 store_error: None,
                 recalled: false,
                 source: Some(source),
+                checked,
             });
         }
         Ok(None) => CacheOutcome::Miss,
@@ -296,6 +305,7 @@ pub fn load_or_compile(
         store_error,
         recalled: false,
         source: Some(source),
+        checked: None,
     })
 }
 
@@ -314,9 +324,23 @@ pub fn insert(
     store(&entry_path(dir, &source), component, &source)
 }
 
+/// An entry loaded by [`load`].
+struct Loaded {
+    component: Component,
+    /// The entry's stamp, when this load checked its checksum and could stamp what it mapped.
+    checked: Option<FileStamp>,
+}
+
 /// `Ok(None)` when there is no entry, or one of another version's format; `Err(reason)` when
-/// there is one that cannot be used for `source`.
-fn load(engine: &Engine, entry: &Path, source: &Source) -> Result<Option<Component>, String> {
+/// there is one that cannot be used for `source`. `checked` is the entry's stamp recorded
+/// after an earlier load checked its checksum: an entry that still has it is taken with only
+/// its trailer checked.
+fn load(
+    engine: &Engine,
+    entry: &Path,
+    source: &Source,
+    checked: Option<&str>,
+) -> Result<Option<Loaded>, String> {
     let Some(trailer) = read_trailer(entry)? else {
         return Ok(None);
     };
@@ -324,11 +348,29 @@ fn load(engine: &Engine, entry: &Path, source: &Source) -> Result<Option<Compone
     if let Some(reason) = trailer.source.mismatch(source) {
         return Err(reason);
     }
+    let before = FileStamp::of(entry);
     let component =
         map(engine, entry).map_err(|err| format!("wasmtime cannot load it: {err:#}"))?;
+    // Entries are only ever replaced by a rename, which brings another inode and change time:
+    // the same stamp before and after mapping means the file mapped is the file stamped.
+    let stamp = before.filter(|before| FileStamp::of(entry).as_ref() == Some(before));
     // The file may have been replaced since its trailer was read: check what was mapped.
-    verify(mapped(&component), source)?;
-    Ok(Some(component))
+    match &stamp {
+        Some(stamp) if checked.is_some_and(|checked| checked == stamp.to_string()) => {
+            verify_trailer(mapped(&component), source)?;
+            Ok(Some(Loaded {
+                component,
+                checked: None,
+            }))
+        }
+        _ => {
+            verify(mapped(&component), source)?;
+            Ok(Some(Loaded {
+                component,
+                checked: stamp,
+            }))
+        }
+    }
 }
 
 /// The trailer of the entry file at `entry`, read without mapping the file; `Ok(None)` when
@@ -359,6 +401,21 @@ fn read_trailer(entry: &Path) -> Result<Option<Trailer>, String> {
 /// Checks the entry `entry` (all its bytes): its trailer, its checksum, and that it records
 /// `source`.
 fn verify(entry: &[u8], source: &Source) -> Result<(), String> {
+    let (checked, trailer) = checked_part(entry)?;
+    if crc32fast::hash(checked) != trailer.checksum {
+        return Err("its checksum does not match (the file is corrupt)".into());
+    }
+    trailer.source.mismatch(source).map_or(Ok(()), Err)
+}
+
+/// Checks the entry `entry`'s trailer and that it records `source`, without reading the rest.
+fn verify_trailer(entry: &[u8], source: &Source) -> Result<(), String> {
+    let (_, trailer) = checked_part(entry)?;
+    trailer.source.mismatch(source).map_or(Ok(()), Err)
+}
+
+/// The part of the entry `entry` its checksum covers (payload and record), and its trailer.
+fn checked_part(entry: &[u8]) -> Result<(&[u8], Trailer), String> {
     let Some((payload, tail)) = entry.split_at_checked(entry.len().saturating_sub(TRAILER)) else {
         return Err(NOT_AN_ENTRY.into());
     };
@@ -366,11 +423,7 @@ fn verify(entry: &[u8], source: &Source) -> Result<(), String> {
     if trailer.length != payload.len() as u64 {
         return Err("it is truncated".into());
     }
-    let checked = &entry[..payload.len() + Source::LEN];
-    if crc32fast::hash(checked) != trailer.checksum {
-        return Err("its checksum does not match (the file is corrupt)".into());
-    }
-    trailer.source.mismatch(source).map_or(Ok(()), Err)
+    Ok((&entry[..payload.len() + Source::LEN], trailer))
 }
 
 /// Maps an entry this module wrote as a component, without checking it yet.
@@ -378,9 +431,10 @@ fn verify(entry: &[u8], source: &Source) -> Result<(), String> {
 /// This is unsafe in wasmtime's terms because it trusts the file to be its own compiled code:
 /// it maps the code executable without validating it. What makes it sound here: wasmtime only
 /// parses the entry's headers and metadata while mapping it (memory-safe parsing that fails
-/// with an error on damage) and runs nothing; [`load`] then checks the length, CRC-32 and
-/// record of the very bytes mapped, before any of the code can run, and drops the component
-/// if they do not match. So what runs is exactly what `Component::serialize` produced for this
+/// with an error on damage) and runs nothing; [`load`] then checks the length and record of
+/// the very bytes mapped, and their CRC-32 unless the file's stamp shows it is the one that
+/// passed that check in an earlier run, before any of the code can run, and drops the
+/// component if they do not match. So what runs is exactly what `Component::serialize` produced for this
 /// component and engine; wasmtime itself rejects code from another wasmtime version or engine
 /// configuration; and entries are only ever replaced whole, by a rename. (wasmtime reads the
 /// ELF image by its own headers, so the trailer after it is ignored.) The remaining trust is
@@ -437,16 +491,29 @@ pub const SETTLED: Duration = Duration::from_secs(2);
 /// without fuel), so each keeps its own record per path. It only has to tell them apart, not
 /// describe them: the entry is looked up and checked by `engine`'s own compatibility hash.
 pub fn recall(engine: &Engine, variant: &str, path: &Path, mode: &CacheMode) -> Option<Compiled> {
+    recall_as_of(engine, variant, path, mode, SystemTime::now())
+}
+
+fn recall_as_of(
+    engine: &Engine,
+    variant: &str,
+    path: &Path,
+    mode: &CacheMode,
+    now: SystemTime,
+) -> Option<Compiled> {
     let start = Instant::now();
     let CacheMode::Dir(dir) = mode else {
         return None;
     };
     let stamp = FileStamp::of(path)?;
-    let record = std::fs::read_to_string(index_path(dir, variant, path)?).ok()?;
-    let (recorded, component) = record.trim_end().rsplit_once(' ')?;
+    let index = index_path(dir, variant, path)?;
+    let record = std::fs::read_to_string(&index).ok()?;
+    let mut lines = record.lines();
+    let (recorded, component) = lines.next()?.rsplit_once(' ')?;
     if recorded != stamp.to_string() {
         return None;
     }
+    let checked = lines.next().and_then(|line| line.strip_prefix("checked "));
     // Only the component is taken from the index; the size comes from the file itself.
     let source = Source {
         component: crate::digest::unhex(component)?,
@@ -454,15 +521,21 @@ pub fn recall(engine: &Engine, variant: &str, path: &Path, mode: &CacheMode) -> 
         engine: engine_digest(engine),
     };
     let entry = entry_path(dir, &source);
-    let component = load(engine, &entry, &source).ok()??;
+    let loaded = load(engine, &entry, &source, checked).ok()??;
+    if let Some(checked) = loaded.checked.filter(|checked| checked.settled(now)) {
+        // Best effort, as in `remember`: without it the next run checks the checksum again.
+        let record = format!("{stamp} {component}\nchecked {checked}\n");
+        let _ = crate::fsutil::write_fresh(&index, &[record.as_bytes()]);
+    }
     Some(Compiled {
-        component,
+        component: loaded.component,
         outcome: CacheOutcome::Hit,
         elapsed: start.elapsed(),
         entry: Some(entry),
         store_error: None,
         recalled: true,
         source: Some(source),
+        checked: None,
     })
 }
 
@@ -489,7 +562,14 @@ fn remember_as_of(
     if !stamp.settled(now) || stamp.size != source.size {
         return;
     }
-    let record = format!("{stamp} {}\n", crate::digest::hex(&source.component));
+    let mut record = format!("{stamp} {}\n", crate::digest::hex(&source.component));
+    if let Some(checked) = compiled
+        .checked
+        .as_ref()
+        .filter(|checked| checked.settled(now))
+    {
+        record.push_str(&format!("checked {checked}\n"));
+    }
     let _ = crate::fsutil::write_fresh(&index, &[record.as_bytes()]);
 }
 

@@ -314,3 +314,49 @@ fn the_key_covers_the_engine_config_and_the_bytes() {
     let other = wat::parse_str(WAT.replace("i32.const 7", "i32.const 8")).unwrap();
     assert_ne!(key(&engine(false), &bytes), key(&engine(false), &other));
 }
+
+#[test]
+fn a_warm_run_skips_the_checksum_only_of_an_entry_unchanged_since_it_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mode = CacheMode::Dir(dir.path().join("cache"));
+    let engine = engine(false);
+    let path = dir.path().join("d.wasm");
+    std::fs::write(&path, wat::parse_str(WAT).unwrap()).unwrap();
+    let compiled = load_or_compile(&engine, &std::fs::read(&path).unwrap(), &mode).unwrap();
+    // Just written: the entry's checksum has not been checked by a load yet.
+    remember_settled(&path, &compiled, &mode);
+    let index = index_path(&mode_dir(&mode), "plain", &path).unwrap();
+    assert_eq!(std::fs::read_to_string(&index).unwrap().lines().count(), 1);
+    let entry = compiled.entry.clone().unwrap();
+    drop(compiled);
+
+    // The first recall once the entry has settled checks it, and records its stamp.
+    let later = SystemTime::now() + SETTLED * 2;
+    let recalled = recall_as_of(&engine, "plain", &path, &mode, later).expect("recorded");
+    assert_eq!(answer(&engine, &recalled), 7);
+    drop(recalled);
+    let record = std::fs::read_to_string(&index).unwrap();
+    let stamp = FileStamp::of(&entry).unwrap().to_string();
+    assert_eq!(
+        record.lines().nth(1),
+        Some(format!("checked {stamp}").as_str())
+    );
+
+    // Damage to the entry (here its stored checksum) moves its stamp: checked, and refused.
+    let mut data = std::fs::read(&entry).unwrap();
+    let checksum = data.len() - TRAILER + Source::LEN;
+    data[checksum] ^= 0xff;
+    std::fs::write(&entry, &data).unwrap();
+    assert!(recall_as_of(&engine, "plain", &path, &mode, later).is_none());
+
+    // A record vouching for the entry as it now is: its checksum is not read at all.
+    let first = record.lines().next().unwrap();
+    let stamp = FileStamp::of(&entry).unwrap();
+    std::fs::write(&index, format!("{first}\nchecked {stamp}\n")).unwrap();
+    let recalled = recall_as_of(&engine, "plain", &path, &mode, later).expect("vouched for");
+    assert_eq!(answer(&engine, &recalled), 7);
+    drop(recalled);
+    // A record for another stamp is not enough.
+    std::fs::write(&index, format!("{first}\nchecked v1 0 0 0 0.0 0.0\n")).unwrap();
+    assert!(recall_as_of(&engine, "plain", &path, &mode, later).is_none());
+}
