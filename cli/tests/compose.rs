@@ -37,6 +37,11 @@ struct Case {
     #[serde(default = "yes")]
     require_every_plug: bool,
     invoke: Option<String>,
+    /// `[component.<name>] allow` of each component; when present, the others get nothing.
+    grants: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// Environment variables the run of `invoke` grants the composition (`NAME=value`).
+    #[serde(default)]
+    env: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -56,11 +61,21 @@ fn component(name: &str) -> ComposeInput {
     ComposeInput::read(&path, Path::new(&format!("{name}.wat"))).unwrap()
 }
 
+/// The component `name` with the case's grants, if it has any.
+fn granted(case: &Case, name: &str) -> ComposeInput {
+    let mut input = component(name);
+    input.grants = case.grants.as_ref().map(|grants| {
+        let allow = grants.get(name).map(Vec::as_slice).unwrap_or_default();
+        compose::grants::Grants::parse(allow.iter().map(String::as_str)).unwrap()
+    });
+    input
+}
+
 /// The case as options for automatic plugging.
 fn compose_options(case: &Case) -> ComposeOptions {
     ComposeOptions {
-        socket: component(&case.socket),
-        plugs: case.plugs.iter().map(|p| component(p)).collect(),
+        socket: granted(case, &case.socket),
+        plugs: case.plugs.iter().map(|p| granted(case, p)).collect(),
         wires: case
             .wires
             .iter()
@@ -90,27 +105,30 @@ fn outcome(case: &Case) -> String {
             return text;
         }
     };
-    explained(&composition, case.invoke.as_deref())
+    explained(&composition, case.invoke.as_deref(), &case.env)
 }
 
-/// The `--explain` text of `composition`, and the result of `call` on it.
-fn explained(composition: &compose::Composition, call: Option<&str>) -> String {
+/// The `--explain` text of `composition`, and the result of `call` on it with `env` granted.
+fn explained(composition: &compose::Composition, call: Option<&str>, env: &[String]) -> String {
     let mut text = compose::explain::render(&compose::explain::explain(composition));
     if let Some(call) = call {
         text.push_str(&format!(
             "\n{call} = {}\n",
-            invoke(&composition.bytes, call)
+            invoke(&composition.bytes, call, env)
         ));
     }
     text
 }
 
-fn invoke(bytes: &[u8], call: &str) -> String {
-    let options = RunOptions {
+fn invoke(bytes: &[u8], call: &str, env: &[String]) -> String {
+    let mut options = RunOptions {
         component: PathBuf::from("composed.wasm"),
         invoke: Some(call.to_owned()),
         ..RunOptions::default()
     };
+    for grant in env {
+        options.sandbox.env.push(grant.parse().unwrap());
+    }
     match wcomp::runtime::run_bytes(&options, bytes) {
         Ok(RunOutcome::Returned(values)) => values.join(", "),
         Ok(other) => format!("{other:?}"),
@@ -200,7 +218,7 @@ fn wac_outcome(dir: &Path) -> String {
         .lines()
         .find_map(|line| line.strip_prefix("// invoke: "));
     match compose::wac::compose(&options) {
-        Ok(result) => explained(&result.composition, call),
+        Ok(result) => explained(&result.composition, call, &[]),
         Err(err) => {
             use miette::Diagnostic as _;
             let mut text = format!("error: {err}\n");
@@ -280,6 +298,17 @@ fn wac_compose_agrees_on_every_case() {
         return;
     };
     let temp = support::tempdir();
+    // wac reads binary components only.
+    let deps: Vec<(String, PathBuf)> = wac_deps()
+        .into_iter()
+        .map(|dep| {
+            let binary = temp
+                .path()
+                .join(format!("{}.wasm", dep.name.replace(':', "-")));
+            std::fs::write(&binary, wat::parse_file(&dep.path).unwrap()).unwrap();
+            (dep.name, binary)
+        })
+        .collect();
     for dir in cases_with("app.wac") {
         let output = temp.path().join("out.wasm");
         let _ = std::fs::remove_file(&output);
@@ -289,10 +318,10 @@ fn wac_compose_agrees_on_every_case() {
             .arg(dir.join("app.wac"))
             .arg("-o")
             .arg(&output);
-        for dep in wac_deps() {
+        for (name, path) in &deps {
             command
                 .arg("--dep")
-                .arg(format!("{}={}", dep.name, dep.path.display()));
+                .arg(format!("{name}={}", path.display()));
         }
         let theirs = command.output().unwrap();
         let ours = compose::wac::compose(&wac_options(&dir));
@@ -358,8 +387,8 @@ fn an_emitted_wac_file_composes_into_the_same_component() {
         assert_eq!(world(&from_wac.bytes), expected, "{case}\n{text}");
         if let Some(call) = &case_toml.invoke {
             assert_eq!(
-                invoke(&from_wac.bytes, call),
-                invoke(&automatic.bytes, call),
+                invoke(&from_wac.bytes, call, &[]),
+                invoke(&automatic.bytes, call, &[]),
                 "{case}"
             );
         }

@@ -17,6 +17,12 @@ pub enum Resolution {
     Host,
     /// Stays an import of the composed component.
     Import { why: String },
+    /// Not granted: answered inside the composition as a host granting nothing would.
+    Denied {
+        /// The `allow` entry that would grant it.
+        grant: String,
+        answers: std::collections::BTreeMap<String, super::deny::Answer>,
+    },
 }
 
 /// One import of one instance.
@@ -41,6 +47,9 @@ pub struct RejectedExport {
 pub struct InstanceReport {
     pub name: String,
     pub root: bool,
+    /// What it was granted, when the composition has a policy (`[component.<name>] allow`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted: Option<Vec<String>>,
     pub imports: Vec<ImportReport>,
 }
 
@@ -66,6 +75,9 @@ pub fn explain(composition: &Composition) -> Vec<InstanceReport> {
                 };
                 imports.push((left.import.clone(), resolution));
             }
+            for denied in composition.denied.iter().filter(|d| &d.importer == name) {
+                imports.push((denied.import.clone(), Resolution::Denied { grant: denied.grant.clone(), answers: denied.answers.clone() }));
+            }
             imports.sort_by(|a, b| a.0.cmp(&b.0));
             let imports = imports
                 .into_iter()
@@ -79,7 +91,8 @@ pub fn explain(composition: &Composition) -> Vec<InstanceReport> {
                     ImportReport { name: import, resolution, rejected }
                 })
                 .collect();
-            InstanceReport { name: name.clone(), root: index == 0, imports }
+            let granted = composition.granted.get(name).cloned();
+            InstanceReport { name: name.clone(), root: index == 0, granted, imports }
         })
         .collect()
 }
@@ -94,6 +107,15 @@ pub fn render(instances: &[InstanceReport]) -> String {
             ""
         };
         let _ = writeln!(out, "{}{role}", instance.name);
+        match instance.granted.as_deref() {
+            Some([]) => {
+                let _ = writeln!(out, "  granted nothing beyond clocks, random and stdio");
+            }
+            Some(granted) => {
+                let _ = writeln!(out, "  granted: {}", granted.join(", "));
+            }
+            None => {}
+        }
         if instance.imports.is_empty() {
             let _ = writeln!(out, "  imports nothing");
         }
@@ -118,6 +140,13 @@ pub fn render(instances: &[InstanceReport]) -> String {
                 Resolution::Host => "left to the host (WASI)".to_owned(),
                 Resolution::Import { why } => {
                     format!("left as an import of the composition: {why}")
+                }
+                Resolution::Denied { grant, answers } => {
+                    let answers: Vec<String> = answers
+                        .iter()
+                        .map(|(function, answer)| format!("{function} {answer}"))
+                        .collect();
+                    format!("denied (not granted `{grant}`): {}", answers.join(", "))
                 }
             };
             let _ = writeln!(out, "  import `{}`: {status}", import.name);

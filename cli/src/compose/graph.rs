@@ -14,6 +14,8 @@ pub struct GraphNode {
     pub language: Option<String>,
     pub size: u64,
     pub root: bool,
+    /// What it was granted, when the composition has a policy.
+    pub granted: Option<Vec<String>>,
 }
 
 /// `from` imports `interface` from `to`.
@@ -33,6 +35,8 @@ pub struct Graph {
     pub host: Vec<(String, Vec<String>)>,
     /// Imports no component satisfies: `(importer, import)`.
     pub open: Vec<(String, String)>,
+    /// Per component, the WASI interfaces it was not granted (answered by a deny component).
+    pub denied: Vec<(String, Vec<String>)>,
 }
 
 /// Facts about a component that the composition does not carry.
@@ -45,6 +49,7 @@ pub struct NodeInfo {
 
 const HOST: &str = "host (WASI)";
 const OPEN: &str = "unsatisfied imports";
+const DENIED: &str = "denied (not granted)";
 
 /// Builds the picture of `composition`; `info` gives each component's language and size.
 pub fn build(composition: &Composition, info: &[NodeInfo]) -> Graph {
@@ -59,6 +64,7 @@ pub fn build(composition: &Composition, info: &[NodeInfo]) -> Graph {
                 language: info.and_then(|i| i.language.clone()),
                 size: info.map_or(0, |i| i.size),
                 root: index == 0,
+                granted: composition.granted.get(name).cloned(),
             }
         })
         .collect();
@@ -95,11 +101,24 @@ pub fn build(composition: &Composition, info: &[NodeInfo]) -> Graph {
         .filter(|left| !matches!(left.reason, LeftReason::Wasi))
         .map(|left| (left.importer.clone(), left.import.clone()))
         .collect();
+    let mut denied = Vec::new();
+    for name in &composition.instances {
+        let imports: Vec<String> = composition
+            .denied
+            .iter()
+            .filter(|d| &d.importer == name)
+            .map(|d| d.import.split('@').next().unwrap_or(&d.import).to_owned())
+            .collect();
+        if !imports.is_empty() {
+            denied.push((name.clone(), imports));
+        }
+    }
     Graph {
         nodes,
         edges,
         host,
         open,
+        denied,
     }
 }
 
@@ -109,7 +128,16 @@ fn label(node: &GraphNode) -> String {
         .as_deref()
         .map(|l| format!(" · {l}"))
         .unwrap_or_default();
-    format!("{}{language} · {}", node.name, human_size(node.size))
+    let granted = match node.granted.as_deref() {
+        None => String::new(),
+        Some([]) => " · allowed nothing".to_owned(),
+        Some(granted) => format!(" · allowed {}", granted.join(", ")),
+    };
+    format!(
+        "{}{language} · {}{granted}",
+        node.name,
+        human_size(node.size)
+    )
 }
 
 fn human_size(bytes: u64) -> String {
@@ -148,6 +176,9 @@ pub fn mermaid(graph: &Graph) -> String {
     if !graph.open.is_empty() {
         let _ = writeln!(out, "    open>\"{OPEN}\"]");
     }
+    if !graph.denied.is_empty() {
+        let _ = writeln!(out, "    denied[/\"{DENIED}\"/]");
+    }
     for edge in &graph.edges {
         let _ = writeln!(
             out,
@@ -167,6 +198,14 @@ pub fn mermaid(graph: &Graph) -> String {
     }
     for (from, import) in &graph.open {
         let _ = writeln!(out, "    {} -.->|\"{import}\"| open", id(from));
+    }
+    for (from, imports) in &graph.denied {
+        let _ = writeln!(
+            out,
+            "    {} -.-x|\"{}\"| denied",
+            id(from),
+            imports.join(", ")
+        );
     }
     out
 }
@@ -197,6 +236,12 @@ pub fn dot(graph: &Graph) -> String {
             "    open [label=\"{OPEN}\", shape=note, style=dashed];"
         );
     }
+    if !graph.denied.is_empty() {
+        let _ = writeln!(
+            out,
+            "    denied [label=\"{DENIED}\", shape=octagon, style=dashed];"
+        );
+    }
     for edge in &graph.edges {
         let _ = writeln!(
             out,
@@ -219,6 +264,14 @@ pub fn dot(graph: &Graph) -> String {
             out,
             "    {} -> open [label=\"{import}\", style=dashed];",
             id(from)
+        );
+    }
+    for (from, imports) in &graph.denied {
+        let _ = writeln!(
+            out,
+            "    {} -> denied [label=\"{}\", style=dashed, arrowhead=tee];",
+            id(from),
+            imports.join(", ")
         );
     }
     out.push_str("}\n");
@@ -294,6 +347,14 @@ pub fn svg(graph: &Graph) -> String {
         for (from, import) in &graph.open {
             if let Some(from) = handle_of(from) {
                 visual.add_edge(arrow(import, true), from, open);
+            }
+        }
+    }
+    if !graph.denied.is_empty() {
+        let denied = visual.add_node(element(DENIED, false));
+        for (from, imports) in &graph.denied {
+            if let Some(from) = handle_of(from) {
+                visual.add_edge(arrow(&imports.join(", "), true), from, denied);
             }
         }
     }

@@ -8,11 +8,13 @@
 //! `wasi:http/handler`, and its import is the next handler in the chain. Only component bytes
 //! cross into this module, because wac-graph carries its own wasm-tools versions.
 
+pub mod deny;
 pub mod explain;
+pub mod grants;
 pub mod graph;
 pub mod wac;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 
 use wac_graph::types::{Package, SubtypeChecker, are_semver_compatible};
@@ -68,6 +70,17 @@ pub enum ComposeError {
         #[source]
         source: anyhow::Error,
     },
+    /// A deny component could not be made for a member's ungranted imports.
+    #[error("cannot deny `{importer}` the WASI interfaces it was not granted ({interfaces})")]
+    #[diagnostic(help(
+        "grant them in `[component.{importer}] allow` instead, or report this as a wcomp bug"
+    ))]
+    Deny {
+        importer: String,
+        interfaces: String,
+        #[source]
+        source: anyhow::Error,
+    },
 }
 
 /// A component taking part in a composition.
@@ -78,6 +91,9 @@ pub struct ComposeInput {
     /// Where it came from, as the user would name it (a file path), for errors about it.
     pub origin: String,
     pub bytes: Vec<u8>,
+    /// What it may use of WASI (`[component.<name>] allow`); `None` for no policy: every WASI
+    /// import goes to the host.
+    pub grants: Option<grants::Grants>,
 }
 
 impl ComposeInput {
@@ -106,6 +122,7 @@ impl ComposeInput {
             name,
             origin: shown.display().to_string(),
             bytes,
+            grants: None,
         })
     }
 }
@@ -180,6 +197,21 @@ pub struct Composition {
     pub links: Vec<Link>,
     pub left: Vec<LeftImport>,
     pub rejected: Vec<Rejection>,
+    /// Imports plugged with a deny component because the importer was not granted them.
+    pub denied: Vec<DeniedImport>,
+    /// Each instance under a policy, with what it was granted (`env:HOME`, `fs`, …).
+    pub granted: BTreeMap<String, Vec<String>>,
+}
+
+/// A WASI import a member was not granted, answered inside the composition.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeniedImport {
+    pub importer: String,
+    pub import: String,
+    /// The `allow` entry that would grant it.
+    pub grant: String,
+    /// What each of its functions answers.
+    pub answers: BTreeMap<String, deny::Answer>,
 }
 
 /// Composes `options.socket` with `options.plugs`.
@@ -220,6 +252,11 @@ struct Composer {
     links: Vec<Link>,
     left: Vec<LeftImport>,
     rejected: Vec<Rejection>,
+    /// Each input's grants, by index.
+    grants: Vec<Option<grants::Grants>>,
+    /// The deny component instantiated for a member (by index), and what it answers.
+    denials: BTreeMap<usize, (NodeId, deny::Answers)>,
+    denied: Vec<DeniedImport>,
 }
 
 impl Composer {
@@ -234,6 +271,9 @@ impl Composer {
             links: Vec::new(),
             left: Vec::new(),
             rejected: Vec::new(),
+            grants: Vec::new(),
+            denials: BTreeMap::new(),
+            denied: Vec::new(),
         }
     }
 
@@ -241,7 +281,7 @@ impl Composer {
     fn register(&mut self, input: ComposeInput) -> Result<(), ComposeError> {
         // Keys only need to be unique inside this graph.
         let key = format!("wcomp:input{}", self.packages.len());
-        let origin = input.origin;
+        let origin = input.origin.clone();
         // wac-graph names the package by its key; the user knows the file.
         let invalid = |source: &dyn std::fmt::Display| ComposeError::InvalidComponent {
             origin: origin.clone(),
@@ -258,6 +298,7 @@ impl Composer {
             .map_err(|err| invalid(&anyhow::Error::from(err)))?;
         self.packages.push(id);
         self.names.push(input.name);
+        self.grants.push(input.grants);
         Ok(())
     }
 
@@ -364,6 +405,13 @@ impl Composer {
             }
         }
         match candidates.as_slice() {
+            [] if is_wasi(&import)
+                && self.grants[importer]
+                    .as_ref()
+                    .is_some_and(|grants| !grants.allows(&import)) =>
+            {
+                self.deny(importer, import)
+            }
             [] => {
                 // A WASI export that does not fit is noted among the rejections; the host
                 // still provides the import.
@@ -425,6 +473,59 @@ impl Composer {
             import,
             exporter: self.names[exporter].clone(),
             export,
+        });
+        Ok(())
+    }
+
+    /// Plugs `importer`'s `import`, which its grants do not allow, with its deny component
+    /// (made at its first such import, for all of them at once, since interfaces of one
+    /// package share types).
+    fn deny(&mut self, importer: usize, import: String) -> Result<(), ComposeError> {
+        if !self.denials.contains_key(&importer) {
+            let interfaces: BTreeSet<String> = self
+                .names_of(importer, false)
+                .into_iter()
+                .filter(|name| {
+                    is_wasi(name)
+                        && self.grants[importer]
+                            .as_ref()
+                            .is_some_and(|grants| !grants.allows(name))
+                })
+                .collect();
+            let bytes = self.graph[self.packages[importer]].bytes();
+            let denial =
+                deny::deny_component(bytes, &interfaces).map_err(|source| ComposeError::Deny {
+                    importer: self.names[importer].clone(),
+                    interfaces: interfaces
+                        .iter()
+                        .map(|name| format!("`{name}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    source,
+                })?;
+            let key = format!("wcomp:deny{importer}");
+            let package = Package::from_bytes(&key, None, denial.bytes, self.graph.types_mut())
+                .map_err(|err| graph_error(std::io::Error::other(format!("{err:#}"))))?;
+            let package = self.graph.register_package(package).map_err(graph_error)?;
+            let node = self.graph.instantiate(package);
+            self.denials.insert(importer, (node, denial.answers));
+        }
+        let (node, answers) = &self.denials[&importer];
+        let answers = answers.get(&import).cloned().unwrap_or_default();
+        let alias = self
+            .graph
+            .alias_instance_export(*node, &import)
+            .map_err(graph_error)?;
+        self.graph
+            .set_instantiation_argument(self.instances[&importer], &import, alias)
+            .map_err(graph_error)?;
+        let grant =
+            grants::kind_of(&import).map_or_else(String::new, |kind| kind.word().to_owned());
+        self.denied.push(DeniedImport {
+            importer: self.names[importer].clone(),
+            import,
+            grant,
+            answers,
         });
         Ok(())
     }
@@ -498,12 +599,23 @@ impl Composer {
             .keys()
             .map(|index| self.names[*index].clone())
             .collect();
+        let granted = self
+            .instances
+            .keys()
+            .filter_map(|index| {
+                let grants = self.grants[*index].as_ref()?;
+                let list = grants.grants.iter().map(ToString::to_string).collect();
+                Some((self.names[*index].clone(), list))
+            })
+            .collect();
         Ok(Composition {
             bytes,
             instances,
             links: self.links,
             left: self.left,
             rejected: self.rejected,
+            denied: self.denied,
+            granted,
         })
     }
 }

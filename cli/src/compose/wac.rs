@@ -356,6 +356,8 @@ fn describe(
             links,
             left,
             rejected: Vec::new(),
+            denied: Vec::new(),
+            granted: std::collections::BTreeMap::new(),
         },
         info,
     }
@@ -553,6 +555,8 @@ mod tests {
             links: vec![link("socket", "a"), link("socket", "b"), link("b", "a")],
             left: Vec::new(),
             rejected: Vec::new(),
+            denied: Vec::new(),
+            granted: std::collections::BTreeMap::new(),
         };
         assert_eq!(dependencies_first(&composition), ["a", "b", "socket"]);
     }

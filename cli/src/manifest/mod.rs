@@ -190,6 +190,24 @@ pub struct ComponentEntry {
     pub world: Option<Spanned<String>>,
     /// WIT directory (single project; default `wit`).
     pub wit: Option<PathBuf>,
+    /// What the component may use of WASI inside the workspace's composition (`"env:HOME"`,
+    /// `"fs:data"`, `"http:api.example.com"`, `"kv:cache"`, …); once any component says,
+    /// one that does not gets only clocks, random numbers and standard streams.
+    pub allow: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+impl ComponentEntry {
+    /// The `allow` entries limited by a scope for the capability `word` (`fs` gives `data` of
+    /// `"fs:data"`), each with the span of its entry.
+    pub fn scoped<'a>(&'a self, word: &'a str) -> impl Iterator<Item = (&'a str, Range<usize>)> {
+        self.allow
+            .iter()
+            .flat_map(|allow| allow.get_ref())
+            .filter_map(move |entry| {
+                let (kind, scope) = entry.get_ref().trim().split_once(':')?;
+                (kind == word && !scope.is_empty()).then(|| (scope, entry.span()))
+            })
+    }
 }
 
 /// `[compose]`

@@ -50,6 +50,16 @@ impl Project {
                         )
                         .into());
                 };
+                if let Some(allow) = &component.allow {
+                    return Err(manifest
+                        .error(
+                            allow.span(),
+                            "`allow` grants a component of a workspace what it may use inside the composition; a single project has no composition".to_owned(),
+                            "only in a workspace",
+                            Some("remove it, and grant the run what it needs with `[run]` or flags such as `--env` and `--dir`".into()),
+                        )
+                        .into());
+                }
                 let default_name = || {
                     dir.file_name().map_or_else(
                         || "component".to_owned(),

@@ -46,6 +46,7 @@ impl RunProfile {
         }
         let state = state_grants(manifest, &table.keyvalue, table.state_dir.as_ref())?;
         sandbox.keyvalue = state.keyvalue;
+        member_grants(manifest, base, &mut sandbox)?;
         sandbox.state_dir = Some(
             state
                 .state_dir
@@ -103,6 +104,45 @@ impl RunProfile {
             max_memory: self.max_memory.unwrap_or(base.max_memory),
         }
     }
+}
+
+/// What the components of a workspace are allowed with a scope (`env:HOME`, `fs:data`,
+/// `net:127.0.0.1:6379`, `kv:cache`): the composition is granted it, and only those
+/// components reach it (the others' imports are denied inside the composition). A bucket not
+/// in `[run.keyvalue]` is kept in the embedded store.
+fn member_grants(
+    manifest: &Manifest,
+    base: &Path,
+    sandbox: &mut Sandbox,
+) -> Result<(), ManifestError> {
+    let spanned =
+        |(scope, span): (&str, std::ops::Range<usize>)| Spanned::new(span, scope.to_owned());
+    for entry in manifest.components.values() {
+        let entry = entry.get_ref();
+        for text in entry.scoped("env").map(spanned) {
+            let grant = parse::<EnvGrant>(manifest, &text, "environment grant")?;
+            sandbox.env.push(grant);
+        }
+        for text in entry.scoped("fs").map(spanned) {
+            let grant: DirGrant = parse(manifest, &text, "directory grant")?;
+            sandbox.dirs.push(grant.relative_to(base));
+        }
+        for text in entry.scoped("net").map(spanned) {
+            sandbox
+                .net
+                .push(parse::<NetGrant>(manifest, &text, "network grant")?);
+        }
+        for (bucket, span) in entry.scoped("kv") {
+            if sandbox.keyvalue.iter().any(|grant| grant.bucket == bucket) {
+                continue;
+            }
+            let grant = KvGrant::new(bucket, "embedded").map_err(|err: StateError| {
+                manifest.error(span, err.to_string(), "invalid keyvalue grant", None)
+            })?;
+            sandbox.keyvalue.push(grant);
+        }
+    }
+    Ok(())
 }
 
 /// The keyvalue grants of a `keyvalue` table (`[run.keyvalue]`, `[serve.keyvalue]`) and a

@@ -94,10 +94,21 @@ impl ServeProfile {
         };
         let addr = address(&table.addr)?;
         let metrics = address(&table.metrics)?;
+        // `http:<host>` of a workspace's components: the composition may reach the host, and
+        // only they do.
+        let scoped = manifest.components.values().flat_map(|entry| {
+            entry
+                .get_ref()
+                .scoped("http")
+                .map(|(scope, span)| toml::Spanned::new(span, scope.to_owned()))
+                .collect::<Vec<_>>()
+        });
         let http = table
             .allow_http
             .iter()
-            .map(|text| parse::<HttpGrant>(manifest, text, "HTTP grant"))
+            .cloned()
+            .chain(scoped)
+            .map(|text| parse::<HttpGrant>(manifest, &text, "HTTP grant"))
             .collect::<Result<Vec<_>, _>>()?;
         let timeout = parse_with(manifest, &table.timeout, crate::units::parse_timeout)?;
         Ok(Self {

@@ -184,6 +184,7 @@ fn compose_options(
             name: name.clone(),
             origin: path.display().to_string(),
             bytes: fs_err::read(path)?,
+            grants: workspace.grants_of(name)?,
         })
     };
     let socket = outputs

@@ -16,6 +16,7 @@ use anyhow::Context as _;
 
 pub use crate::manifest::{MANIFEST, Manifest, ManifestError};
 
+use crate::compose::grants::{Grant, Grants, Kind};
 use crate::manifest::{Language, Project};
 use crate::wit::WitPackage;
 
@@ -157,6 +158,7 @@ impl Workspace {
                 Some("remove `root` and `[compose.wire]`, or this line".into()),
             ));
         }
+        self.validate_grants()?;
         if let Some(root) = &compose.root
             && !known.contains(root.get_ref().as_str())
         {
@@ -190,6 +192,92 @@ impl Workspace {
             ));
         }
         Ok(())
+    }
+
+    /// Every `allow` entry is a grant wcomp knows; `.wac` compositions take none yet; and
+    /// members granted one kind of capability are granted the same scopes of it, since the
+    /// host's grant of a kind is shared by every member allowed it.
+    fn validate_grants(&self) -> Result<(), ManifestError> {
+        let mut scopes: BTreeMap<Kind, (&str, Option<BTreeSet<String>>)> = BTreeMap::new();
+        for (name, entry) in &self.manifest.components {
+            let Some(allow) = &entry.get_ref().allow else {
+                continue;
+            };
+            if let Some(wac) = &self.manifest.compose.wac {
+                return Err(self.manifest.error(
+                    allow.span(),
+                    format!(
+                        "`allow` cannot be honoured in a composition made by `{}` yet",
+                        wac.get_ref().display()
+                    ),
+                    "grants for this component",
+                    Some("remove `[compose] wac` to compose by plugging, or remove `allow`".into()),
+                ));
+            }
+            for text in allow.get_ref() {
+                text.get_ref().parse::<Grant>().map_err(|err| {
+                    self.manifest
+                        .error(text.span(), err, "not a capability wcomp knows", None)
+                })?;
+            }
+            let grants = Grants::parse(allow.get_ref().iter().map(|text| text.get_ref().as_str()))
+                .unwrap_or_default();
+            for kind in grants.grants.iter().map(|grant| &grant.kind) {
+                let these = grants
+                    .scopes(kind)
+                    .map(|scopes| scopes.into_iter().map(str::to_owned).collect());
+                match scopes.get(kind) {
+                    Some((other, theirs)) if *theirs != these => {
+                        let show = |scopes: &Option<BTreeSet<String>>| match scopes {
+                            None => format!("all of `{}`", kind.word()),
+                            Some(scopes) => scopes
+                                .iter()
+                                .map(|scope| format!("`{}:{scope}`", kind.word()))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        };
+                        return Err(self.manifest.error(
+                            allow.span(),
+                            format!(
+                                "`{name}` is granted {} but `{other}` {}: the host's `{}` grant is shared by every component allowed it, so each would reach what the other was granted",
+                                show(&these),
+                                show(theirs),
+                                kind.word()
+                            ),
+                            "differs from another component's",
+                            Some(format!(
+                                "grant both components the same `{}` entries",
+                                kind.word()
+                            )),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        scopes.insert(kind.clone(), (name.as_str(), these));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What the component `name` may use of WASI in the composition: `None` when no component
+    /// of the workspace says (every WASI import goes to the host), else its `allow` (nothing
+    /// when it has none).
+    pub fn grants_of(&self, name: &str) -> anyhow::Result<Option<Grants>> {
+        let components = &self.manifest.components;
+        if components
+            .values()
+            .all(|entry| entry.get_ref().allow.is_none())
+        {
+            return Ok(None);
+        }
+        let entries = components
+            .get(name)
+            .and_then(|entry| entry.get_ref().allow.as_ref())
+            .map(|allow| allow.get_ref().iter().map(|text| text.get_ref().as_str()));
+        let grants = Grants::parse(entries.into_iter().flatten()).map_err(anyhow::Error::msg)?;
+        Ok(Some(grants))
     }
 
     pub fn member(&self, name: &str) -> Result<&Member, WorkspaceError> {
