@@ -265,6 +265,25 @@ fn manifest_errors_point_at_line_and_column() {
     );
     assert!(err.contains("wcomp.toml:11:5"), "{err}");
 
+    // Grants: each entry is one wcomp knows, and two components are not given different
+    // scopes of one capability, which the host would give both.
+    let err = manifest_error(
+        "[workspace]\nname = \"ws\"\n\n[component.a]\nlang = \"rust\"\nallow = [\"env\", \"files\"]\n",
+    );
+    assert!(err.contains("`files` is not a capability"), "{err}");
+    assert!(err.contains("wcomp.toml:6:17"), "{err}");
+    let err = manifest_error(
+        "[workspace]\nname = \"ws\"\n\n[component.a]\nlang = \"rust\"\nallow = [\"fs:data\"]\n\n[component.b]\nlang = \"rust\"\nallow = [\"fs:logs\", \"env\"]\n",
+    );
+    assert!(
+        err.contains("`b` is granted `fs:logs` but `a` `fs:data`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("grant both components the same `fs` entries"),
+        "{err}"
+    );
+
     let err = manifest_error("[workspace]\nname = \"ws\"\n\n[compose]\nroot = \"ghost\"\n");
     assert!(
         err.contains("`ghost` is not a component of this workspace"),

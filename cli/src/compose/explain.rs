@@ -142,8 +142,11 @@ pub fn render(instances: &[InstanceReport]) -> String {
                     format!("left as an import of the composition: {why}")
                 }
                 Resolution::Denied { grant, answers } => {
+                    // Methods of the interface's own resources cannot be reached: nothing
+                    // denied hands one out.
                     let answers: Vec<String> = answers
                         .iter()
+                        .filter(|(function, _)| !function.starts_with('['))
                         .map(|(function, answer)| format!("{function} {answer}"))
                         .collect();
                     format!("denied (not granted `{grant}`): {}", answers.join(", "))

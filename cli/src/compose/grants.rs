@@ -55,18 +55,22 @@ impl Kind {
     }
 }
 
-/// Interfaces every member gets from the host, unversioned: time, randomness, its standard
-/// streams and exit, and interfaces of types only (their resources are reached through the
+/// Packages every member gets from the host whole: time, randomness and streams.
+const BASELINE_PACKAGES: &[&str] = &["wasi:io", "wasi:clocks", "wasi:random"];
+
+/// Interfaces every member gets from the host, unversioned: its standard streams, terminal
+/// and exit, and interfaces of types only (their resources are reached through the
 /// capability interfaces).
 const BASELINE: &[&str] = &[
-    "wasi:io/",
-    "wasi:clocks/",
-    "wasi:random/",
     "wasi:cli/stdin",
     "wasi:cli/stdout",
     "wasi:cli/stderr",
     "wasi:cli/exit",
-    "wasi:cli/terminal-",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
     "wasi:cli/types",
     "wasi:filesystem/types",
     "wasi:http/types",
@@ -79,10 +83,13 @@ const BASELINE: &[&str] = &[
 /// baseline every member gets, and for imports that are not WASI.
 pub fn kind_of(import: &str) -> Option<Kind> {
     let name = import.split_once('@').map_or(import, |(name, _)| name);
-    if !name.starts_with("wasi:") || BASELINE.iter().any(|base| name.starts_with(base)) {
+    let (package, _) = name.split_once('/')?;
+    if !name.starts_with("wasi:")
+        || BASELINE_PACKAGES.contains(&package)
+        || BASELINE.contains(&name)
+    {
         return None;
     }
-    let (package, _) = name.split_once('/')?;
     Some(match (package, name) {
         (_, "wasi:cli/environment") => Kind::Env,
         (_, "wasi:filesystem/preopens") => Kind::Fs,
@@ -227,6 +234,10 @@ mod tests {
             Some(Kind::Http)
         );
         assert_eq!(kind_of("wasi:keyvalue/atomics@0.2.0-draft"), Some(Kind::Kv));
+        assert_eq!(
+            kind_of("wasi:sockets/tcp-create-socket@0.2.3"),
+            Some(Kind::Net)
+        );
         assert_eq!(
             kind_of("wasi:logging/logging"),
             Some(Kind::Interface("wasi:logging/logging".into()))
