@@ -232,6 +232,42 @@ mod tests {
         assert_eq!(limits.max_memory, 64 << 20);
     }
 
+    /// Limited `allow` entries of a workspace's components are granted to the run; a bucket
+    /// `[run.keyvalue]` already names keeps its backend.
+    #[test]
+    fn grants_what_components_are_allowed_with_a_scope() {
+        let read = profile(
+            "[workspace]\nname = \"w\"\n[component.a]\nlang = \"go\"\nallow = [\"env:HOME\", \"fs:data\", \"kv:cache\", \"kv:store\", \"net:127.0.0.1:6379\", \"config\"]\n[component.b]\nlang = \"rust\"\n[run.keyvalue]\nstore = \"memory\"\n",
+        )
+        .unwrap();
+        let sandbox = &read.sandbox;
+        assert_eq!(
+            (sandbox.env[0].key.as_str(), &sandbox.env[0].value),
+            ("HOME", &None)
+        );
+        assert_eq!(sandbox.dirs[0].host, Path::new("/project/data"));
+        assert_eq!(sandbox.dirs[0].guest, "data");
+        assert_eq!(sandbox.net.len(), 1);
+        let buckets: Vec<String> = sandbox
+            .keyvalue
+            .iter()
+            .map(|grant| format!("{}={:?}", grant.bucket, grant.backend))
+            .collect();
+        assert_eq!(buckets.len(), 2, "{buckets:?}");
+        assert!(
+            buckets[0].starts_with("store=") && buckets[0].contains("Memory"),
+            "{buckets:?}"
+        );
+        assert!(
+            buckets[1].starts_with("cache=") && buckets[1].contains("Embedded"),
+            "{buckets:?}"
+        );
+
+        let err = profile("[workspace]\nname = \"w\"\n[component.a]\nlang = \"go\"\nallow = [\"fs:\", \"env:=x\"]\n")
+            .unwrap_err();
+        assert!(err.message.contains("environment grant"), "{}", err.message);
+    }
+
     #[test]
     fn reads_keyvalue_state_and_config() {
         let read = profile(

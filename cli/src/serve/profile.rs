@@ -251,6 +251,16 @@ mod tests {
     }
 
     #[test]
+    fn components_allowed_a_host_make_it_an_http_grant() {
+        let read = profile(
+            "[workspace]\nname = \"w\"\n[component.a]\nlang = \"go\"\nallow = [\"http:api.example.com\"]\n[serve]\nallow-http = [\"*.internal:8443\"]\n",
+        )
+        .unwrap();
+        assert_eq!(read.http.len(), 2);
+        assert_eq!(read.http[1].to_string(), "api.example.com");
+    }
+
+    #[test]
     fn reads_the_serve_table() {
         let profile = profile(
             "[serve]\naddr = \"0.0.0.0:3000\"\nallow-http = [\"api.example.com\"]\ntimeout = \"none\"\nmax-memory = \"256MiB\"\nmax-concurrency = 8\nmax-connections = 100\nmetrics = \"127.0.0.1:9100\"\nmax-body = \"1MiB\"\nheader-timeout = \"5s\"\ndrain = \"1m30s\"\n",
