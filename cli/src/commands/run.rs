@@ -112,6 +112,15 @@ pub struct GuestFlags {
     #[arg(long = "config-env", value_name = "PREFIX")]
     pub config_env: Vec<String>,
 
+    /// Preload an ONNX model guests load by name with `wasi:nn`'s `load-by-name`:
+    /// `<name>=<model.onnx>`. It is compiled once, when the run or server starts.
+    #[arg(long = "nn-graph", value_name = "NAME=MODEL")]
+    pub nn_graph: Vec<String>,
+
+    /// Let guests load ONNX models from bytes with `wasi:nn`'s `load` (denied by default).
+    #[arg(long)]
+    pub allow_nn_load: bool,
+
     /// Wall-clock limit for the guest: `500ms`, `1s`, `2m`, or `none` [default: 30s].
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
@@ -219,6 +228,14 @@ impl GuestFlags {
             sandbox.keyvalue.push(text.parse::<KvGrant>().report_err()?);
         }
         sandbox.state_dir = self.state_dir.as_ref().map(|dir| ctx.cwd.join(dir));
+        for text in &self.nn_graph {
+            sandbox.nn.push(
+                text.parse::<runtime::nn::NnGrant>()
+                    .report_err()?
+                    .relative_to(&ctx.cwd),
+            );
+        }
+        sandbox.allow_nn_load = self.allow_nn_load;
         for prefix in &self.config_env {
             sandbox
                 .config

@@ -249,6 +249,12 @@ pub struct RunTable {
     pub keyvalue: BTreeMap<String, Spanned<String>>,
     /// `--state-dir`, relative to the manifest (default `.wcomp/state`).
     pub state_dir: Option<Spanned<String>>,
+    /// `[run.nn]`: `--nn-graph` grants, graph name = ONNX model (relative to the manifest).
+    #[serde(default)]
+    pub nn: BTreeMap<String, Spanned<String>>,
+    /// `--allow-nn-load`: guests may load models from bytes.
+    #[serde(default)]
+    pub allow_nn_load: bool,
 }
 
 /// One `[config]` value: `greeting = "hello"`, or `api-key = { value = "…", secret = true }`

@@ -29,6 +29,8 @@ pub struct Host {
     limiter: MemoryLimiter,
     time_exceeded: Option<LimitExceeded>,
     services: Services,
+    /// Made at the first `wasi:nn` call, from the services' models.
+    nn: Option<wasmtime_wasi_nn::wit::WasiNnCtx>,
 }
 
 impl Host {
@@ -41,7 +43,15 @@ impl Host {
             limiter: MemoryLimiter::new(limits.max_memory),
             time_exceeded: None,
             services,
+            nn: None,
         }
+    }
+
+    /// The `wasi:nn` view of this store: its table, and the run's models.
+    fn nn(&mut self) -> wasmtime_wasi_nn::wit::WasiNnView<'_> {
+        let models = &self.services.nn;
+        let ctx = self.nn.get_or_insert_with(|| models.context());
+        wasmtime_wasi_nn::wit::WasiNnView::new(&mut self.table, ctx)
     }
 
     /// Bytes of linear memory and tables the guest holds.
@@ -249,6 +259,9 @@ fn add_services(
     }
     if super::config::imported(engine, component) {
         super::config::add_to_linker(linker)?;
+    }
+    if super::nn::imported(engine, component) {
+        wasmtime_wasi_nn::wit::add_to_linker(linker, Host::nn)?;
     }
     Ok(())
 }

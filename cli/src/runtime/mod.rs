@@ -17,6 +17,7 @@ pub mod http;
 pub mod invoke;
 pub mod keyvalue;
 pub mod limits;
+pub mod nn;
 pub mod profile;
 pub mod sandbox;
 pub mod session;

@@ -10,6 +10,7 @@ use toml::Spanned;
 use super::config::{ConfigValue, StateError};
 use super::keyvalue::KvGrant;
 use super::limits::Limits;
+use super::nn::NnGrant;
 use super::sandbox::{DirGrant, EnvGrant, NetGrant, Sandbox};
 use crate::manifest::{ConfigEntry, Manifest, ManifestError};
 
@@ -47,6 +48,16 @@ impl RunProfile {
         let state = state_grants(manifest, &table.keyvalue, table.state_dir.as_ref())?;
         sandbox.keyvalue = state.keyvalue;
         member_grants(manifest, base, &mut sandbox)?;
+        for (name, model) in &table.nn {
+            let grant = format!("{name}={}", model.get_ref())
+                .parse::<NnGrant>()
+                .map_err(|err| {
+                    let help = miette::Diagnostic::help(&err).map(|help| help.to_string());
+                    manifest.error(model.span(), err.to_string(), "invalid model grant", help)
+                })?;
+            sandbox.nn.push(grant.relative_to(base));
+        }
+        sandbox.allow_nn_load = table.allow_nn_load;
         sandbox.state_dir = Some(
             state
                 .state_dir

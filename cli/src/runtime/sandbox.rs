@@ -31,6 +31,10 @@ pub struct Sandbox {
     pub state_dir: Option<PathBuf>,
     /// `wasi:config` values (`[config]`, `--config`, `--config-env`).
     pub config: Vec<ConfigValue>,
+    /// `wasi:nn` models guests load by name (`--nn-graph`, `[run.nn]`).
+    pub nn: Vec<super::nn::NnGrant>,
+    /// Whether guests may load models from bytes (`--allow-nn-load`).
+    pub allow_nn_load: bool,
 }
 
 /// Errors in a grant, or in applying it.
@@ -75,6 +79,10 @@ pub enum SandboxError {
         #[source]
         source: std::io::Error,
     },
+    /// A `wasi:nn` model that cannot be granted.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Nn(#[from] super::nn::NnError),
 }
 
 /// `--dir <host>[::<guest>][:rw|:ro]`: a host directory the guest sees at `guest`.
@@ -358,6 +366,11 @@ impl Sandbox {
             self.config.retain(|existing| existing.key != value.key);
             self.config.push(value);
         }
+        for grant in other.nn {
+            self.nn.retain(|existing| existing.name != grant.name);
+            self.nn.push(grant);
+        }
+        self.allow_nn_load |= other.allow_nn_load;
     }
 
     /// The state directory: as granted, else `.wcomp/state` in the current directory.
@@ -443,6 +456,7 @@ impl Sandbox {
         &self,
         events: &Events,
         keyvalue: bool,
+        nn: bool,
     ) -> Result<PreparedSandbox, SandboxError> {
         let mut prepared = self.prepare()?;
         let stores = if keyvalue {
@@ -453,8 +467,18 @@ impl Sandbox {
         prepared.services = Services {
             keyvalue: Arc::new(stores),
             config: Arc::new(self.config_values()),
+            nn: if nn {
+                self.models()?
+            } else {
+                super::nn::Models::default()
+            },
         };
         Ok(prepared)
+    }
+
+    /// The `wasi:nn` models granted, compiled (once: every instance shares them).
+    pub fn models(&self) -> Result<super::nn::Models, SandboxError> {
+        Ok(super::nn::Models::load(&self.nn, self.allow_nn_load)?)
     }
 
     /// A WASI context with stdio, `argv` and exactly these grants. Denied socket addresses are
@@ -527,6 +551,8 @@ pub struct PreparedSandbox {
 pub struct Services {
     pub keyvalue: Arc<Stores>,
     pub config: Arc<super::config::ConfigValues>,
+    /// Compiled once per run or server, shared by every instance.
+    pub nn: super::nn::Models,
 }
 
 impl std::fmt::Debug for Services {

@@ -169,6 +169,7 @@ impl Session {
                 .prepare_services(
                     &options.events,
                     super::keyvalue::imported(&engine, &component),
+                    super::nn::imported(&engine, &component),
                 )
                 .report_err()?,
         };

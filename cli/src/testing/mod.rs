@@ -35,7 +35,7 @@ pub fn run(
         .enumerate()
         .partition(|(_, case)| case.http.is_some());
     let mut results: Vec<Option<TestResult>> = vec![None; cases.len()];
-    let services = services(cases, options);
+    let services = services(cases, options).map_err(crate::diagnostic::Report::report)?;
     if !calls.is_empty() {
         let bytes = crate::runtime::load(component)?;
         let batch: Vec<TestCase> = calls.iter().map(|(_, case)| (*case).clone()).collect();
@@ -61,7 +61,10 @@ pub fn run(
 /// The keyvalue buckets and configuration of a run: every bucket the sandbox grants or a
 /// case names, in memory and empty, so tests start from the same state every time and never
 /// touch a real store; cases share them in order, each seeding what it needs.
-fn services(cases: &[TestCase], options: &TestOptions) -> Services {
+fn services(
+    cases: &[TestCase],
+    options: &TestOptions,
+) -> Result<Services, crate::runtime::sandbox::SandboxError> {
     let granted = options
         .sandbox
         .keyvalue
@@ -69,10 +72,11 @@ fn services(cases: &[TestCase], options: &TestOptions) -> Services {
         .map(|grant| grant.bucket.as_str());
     let named = cases.iter().flat_map(TestCase::buckets);
     let names: BTreeSet<&str> = granted.chain(named).collect();
-    Services {
+    Ok(Services {
         keyvalue: Arc::new(Stores::seeded(names, &Events::default())),
         config: Arc::new(options.sandbox.config_values()),
-    }
+        nn: options.sandbox.models()?,
+    })
 }
 
 /// Runs call `cases` against the component in `bytes`, each on a fresh guest of one session.

@@ -1,0 +1,267 @@
+//! The `wasi:nn` ONNX backend on the ONNX project's own backend test cases: real models with
+//! known answers, taken at test time from the `onnx` wheel (1.23.1) on the package index (its
+//! `onnx/backend/test/data/{pytorch-converted,pytorch-operator,simple,light}`), never copied
+//! into the repository. Each case's inputs go through the same conversion a guest's tensors do
+//! (to `wasi:nn` tensors and back), and each output is compared with the expected one within
+//! the ONNX backend test suite's tolerances (`rtol = 1e-3`, `atol = 1e-7`).
+
+// Tests write their fixtures directly; wcomp itself writes only through `fsutil`.
+#![allow(clippy::disallowed_methods)]
+// The runner reports each failing case and its closing line on stderr.
+#![allow(clippy::print_stderr)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use tract_onnx::prelude::{DatumType, Tensor};
+use wcomp::runtime::nn::{compile, from_tract, to_tract};
+
+const SUITES: [&str; 4] = ["pytorch-converted", "pytorch-operator", "simple", "light"];
+const RTOL: f64 = 1e-3;
+const ATOL: f64 = 1e-7;
+
+/// The ONNX backend test data, extracted once from the `onnx` wheel into
+/// `target/test-data/onnx-1.23.1/`.
+fn onnx_test_data() -> PathBuf {
+    let root = support::repo_root().join("target");
+    let data = root.join("test-data/onnx-1.23.1");
+    let done = data.join(".extracted");
+    if done.is_file() {
+        return data.join("onnx/backend/test/data");
+    }
+    let wheels = root.join("test-wheels");
+    let status = std::process::Command::new("python3")
+        .args(["-m", "pip", "download", "--disable-pip-version-check", "-q"])
+        .args(["--no-deps", "--only-binary=:all:", "onnx==1.23.1", "-d"])
+        .arg(&wheels)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "pip could not download the onnx wheel");
+    // A wheel is a zip file; only its test data is taken.
+    let script = "import sys, zipfile, pathlib\n\
+        wheel = next(pathlib.Path(sys.argv[1]).glob('onnx-1.23.1-*.whl'))\n\
+        with zipfile.ZipFile(wheel) as z:\n    \
+            z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith('onnx/backend/test/data/')])\n";
+    let status = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&wheels)
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the onnx wheel could not be read");
+    std::fs::write(&done, "").unwrap();
+    data.join("onnx/backend/test/data")
+}
+
+/// A case: its model, its inputs (files, or none for a `light` model) and expected outputs.
+struct Case {
+    name: String,
+    model: PathBuf,
+    inputs: Vec<PathBuf>,
+    outputs: Vec<PathBuf>,
+}
+
+fn numbered(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut files: Vec<(usize, PathBuf)> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let index = name
+                        .strip_prefix(prefix)?
+                        .strip_suffix(".pb")?
+                        .parse()
+                        .ok()?;
+                    Some((index, entry.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files.into_iter().map(|(_, path)| path).collect()
+}
+
+fn cases(data: &Path) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for suite in SUITES {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(data.join(suite))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                let set = path.join("test_data_set_0");
+                cases.push(Case {
+                    name: format!("{suite}/{}", path.file_name().unwrap().to_string_lossy()),
+                    model: path.join("model.onnx"),
+                    inputs: numbered(&set, "input_"),
+                    outputs: numbered(&set, "output_"),
+                });
+            } else if path.extension().is_some_and(|ext| ext == "onnx") {
+                // `light/<name>.onnx` with `<name>_output_0.pb`; the inputs are generated.
+                let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+                cases.push(Case {
+                    name: format!("{suite}/{stem}"),
+                    model: path.clone(),
+                    inputs: Vec::new(),
+                    outputs: numbered(&data.join(suite), &format!("{stem}_output_")),
+                });
+            }
+        }
+    }
+    cases
+}
+
+fn read_tensor(path: &Path) -> Result<Tensor, String> {
+    let file = std::fs::File::open(path).map_err(|err| err.to_string())?;
+    let proto = tract_onnx::tensor::proto_from_reader(file).map_err(|err| format!("{err:#}"))?;
+    tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::FopenDataResolver, &proto, None)
+        .map_err(|err| format!("{err:#}"))
+}
+
+/// The inputs the ONNX runner generates for a `light` model: for each graph input that is not
+/// an initializer, `arange(n) / n` as float32 in its shape (unknown dimensions as 1).
+fn generated_inputs(model: &[u8]) -> Result<Vec<Tensor>, String> {
+    use tract_onnx::prelude::Framework as _;
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut &model[..])
+        .map_err(|err| format!("not a model: {err:#}"))?;
+    let graph = proto.graph.ok_or("no graph")?;
+    let initializers: Vec<&str> = graph.initializer.iter().map(|i| i.name.as_str()).collect();
+    let mut tensors = Vec::new();
+    for input in graph
+        .input
+        .iter()
+        .filter(|i| !initializers.contains(&i.name.as_str()))
+    {
+        let shape: Vec<usize> = input
+            .r#type
+            .as_ref()
+            .and_then(|ty| match &ty.value {
+                Some(tract_onnx::pb::type_proto::Value::TensorType(tensor)) => {
+                    tensor.shape.as_ref()
+                }
+                _ => None,
+            })
+            .map(|shape| {
+                shape
+                    .dim
+                    .iter()
+                    .map(|dim| match dim.value {
+                        Some(tract_onnx::pb::tensor_shape_proto::dimension::Value::DimValue(v)) => {
+                            v.max(1) as usize
+                        }
+                        _ => 1,
+                    })
+                    .collect()
+            })
+            .ok_or("an input without a tensor shape")?;
+        let n: usize = shape.iter().product();
+        let values: Vec<f32> = (0..n).map(|i| i as f32 / n as f32).collect();
+        tensors.push(Tensor::from_shape(&shape, &values).map_err(|err| err.to_string())?);
+    }
+    Ok(tensors)
+}
+
+/// Whether `actual` is `expected` within the suite's tolerances; why not, if not.
+fn compare(expected: &Tensor, actual: &Tensor) -> Result<(), String> {
+    if expected.shape() != actual.shape() {
+        return Err(format!(
+            "shape {:?}, expected {:?}",
+            actual.shape(),
+            expected.shape()
+        ));
+    }
+    let as_f64 = |t: &Tensor| -> Result<Vec<f64>, String> {
+        let cast = t.cast_to::<f64>().map_err(|err| format!("{err:#}"))?;
+        let view = cast
+            .to_plain_array_view::<f64>()
+            .map_err(|err| format!("{err:#}"))?;
+        Ok(view.iter().copied().collect())
+    };
+    let (want, got) = (as_f64(expected)?, as_f64(actual)?);
+    for (index, (w, g)) in want.iter().zip(&got).enumerate() {
+        let close = (w.is_nan() && g.is_nan()) || (g - w).abs() <= ATOL + RTOL * w.abs();
+        if !close {
+            return Err(format!("value {index}: {g}, expected {w}"));
+        }
+    }
+    Ok(())
+}
+
+/// Runs one case; why it failed, if it did.
+fn check(case: &Case) -> Result<(), String> {
+    let model = std::fs::read(&case.model).map_err(|err| err.to_string())?;
+    let compiled = compile(&model).map_err(|refusal| refusal.reason)?;
+    let inputs = if case.inputs.is_empty() {
+        generated_inputs(&model)?
+    } else {
+        case.inputs
+            .iter()
+            .map(|path| read_tensor(path))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    // Through `wasi:nn`'s tensors and back, as a guest's inputs travel.
+    let inputs = inputs
+        .iter()
+        .map(|tensor| {
+            let tensor = from_tract(tensor).map_err(|err| format!("input: {err}"))?;
+            to_tract(&tensor).map_err(|err| format!("input: {err}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let outputs = compiled.run(inputs)?;
+    if case.outputs.is_empty() {
+        return Err("the case has no expected output".into());
+    }
+    for (index, path) in case.outputs.iter().enumerate() {
+        let expected = read_tensor(path)?;
+        let actual = outputs
+            .get(index)
+            .ok_or_else(|| format!("no output {index}"))?;
+        if actual.datum_type() != DatumType::Bool {
+            from_tract(actual).map_err(|err| format!("output {index}: {err}"))?;
+        }
+        compare(&expected, actual).map_err(|err| format!("output {index}: {err}"))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn onnx_backend_test_cases_give_their_known_answers() {
+    let data = onnx_test_data();
+    let cases = cases(&data);
+    assert!(cases.len() >= 140, "only {} cases found", cases.len());
+    let mut passed = 0;
+    let mut failed = Vec::new();
+    for case in &cases {
+        match check(case) {
+            Ok(()) => passed += 1,
+            Err(why) => failed.push(format!("{}: {why}", case.name)),
+        }
+    }
+    for failure in &failed {
+        eprintln!("FAIL {failure}");
+    }
+    eprintln!("{passed} passed, {} failed", failed.len());
+    // Every suite is exercised; most cases pass (the README records the counts).
+    for suite in SUITES {
+        let suite_passed = cases
+            .iter()
+            .filter(|case| case.name.starts_with(suite))
+            .filter(|case| {
+                !failed
+                    .iter()
+                    .any(|f| f.starts_with(&format!("{}:", case.name)))
+            })
+            .count();
+        assert!(suite_passed > 0, "no case of {suite} passed");
+    }
+    assert!(
+        passed * 10 >= cases.len() * 8,
+        "{passed} of {} cases passed",
+        cases.len()
+    );
+}
