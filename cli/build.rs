@@ -9,7 +9,9 @@
 //!   templates;
 //! - the `wasi:keyvalue` and `wasi:config` packages in the `wasmtime-wasi-keyvalue` and
 //!   `wasmtime-wasi-config` crates, the versions the runtime links, for projects whose world
-//!   includes them (`wcomp new --template http --with keyvalue,config`).
+//!   includes them (`wcomp new --template http --with keyvalue,config`);
+//! - the `wasi:nn` package in the `wasmtime-wasi-nn` crate (`wit/wasi-nn.wit`), the version
+//!   `wcomp run` and `serve` link, for components that run models.
 //!
 //! The crates' sources are found where cargo unpacks them, without asking cargo about the
 //! dependency graph: `cargo metadata --offline` needs every package of the graph downloaded,
@@ -42,6 +44,8 @@ const WASMTIME_WASI_HTTP_VERSION: &str = "48.0.8";
 const WASMTIME_WASI_KEYVALUE_VERSION: &str = "48.0.8";
 /// The `wasmtime-wasi-config` release wcomp depends on (pinned with `=` in the workspace manifest).
 const WASMTIME_WASI_CONFIG_VERSION: &str = "48.0.8";
+/// The `wasmtime-wasi-nn` release wcomp depends on (pinned with `=` in the workspace manifest).
+const WASMTIME_WASI_NN_VERSION: &str = "48.0.8";
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -148,6 +152,17 @@ fn embed_wasi_wit(manifest_dir: &Path, out_dir: &Path) {
         let deps = package_wit_dir(manifest_dir, crate_name, version, package);
         write_wit_files(&mut out, constant, deps.as_deref());
     }
+    // `wasi:nn` is one file, `wit/wasi-nn.wit`, in its crate.
+    let nn = candidates(manifest_dir, "wasmtime-wasi-nn", WASMTIME_WASI_NN_VERSION)
+        .into_iter()
+        .map(|dir| dir.join("wit"))
+        .find(|dir| dir.join("wasi-nn.wit").is_file());
+    if nn.is_none() {
+        println!(
+            "cargo::warning=the sources of wasmtime-wasi-nn {WASMTIME_WASI_NN_VERSION} were not found; wcomp is built without the `wasi:nn` WIT its scaffolds use (set WCOMP_WASMTIME_WASI_NN_DIR to the crate's directory to include it)"
+        );
+    }
+    write_wit_files(&mut out, "NN_WIT", nn.as_deref());
     std::fs::write(out_dir.join("wasi_wit.rs"), out).expect("cannot write wasi_wit.rs");
 }
 

@@ -265,3 +265,77 @@ fn onnx_backend_test_cases_give_their_known_answers() {
         cases.len()
     );
 }
+
+/// `wasi:nn` inside a component on the embedded runtime: a Rust guest
+/// (`tests/e2e/nn/infer.rs`) runs the `simple/test_single_relu_model` case's model by name
+/// (preloaded with `--nn-graph`) and from bytes (only with `--allow-nn-load`).
+#[test]
+fn a_component_runs_a_preloaded_model_and_loads_one_only_when_granted() {
+    let data = onnx_test_data();
+    let relu = data.join("simple/test_single_relu_model/model.onnx");
+    let temp = support::tempdir();
+    let component = support::build_rust_wit_fixture(
+        temp.path(),
+        "infer",
+        ("e2e/nn", "infer.wit", "inferrer", "infer.rs"),
+    );
+    let component = component.to_str().unwrap();
+    let graph = format!("relu={}", relu.display());
+    let call = |args: &[&str], invoke: &str| {
+        let mut all = vec!["-q", "run", component, "--invoke", invoke];
+        all.extend_from_slice(args);
+        support::run(temp.path(), &all)
+    };
+
+    let out = call(
+        &["--nn-graph", &graph],
+        r#"run("relu", "x", [1, 2], [1.5, -2.0])"#,
+    )
+    .success();
+    assert_eq!(out.stdout.trim(), "ok([1.5, 0])");
+    // A graph that was not preloaded is `not-found`; so is every graph without a grant.
+    let out = call(
+        &["--nn-graph", &graph],
+        r#"run("mnist", "x", [1, 2], [1.5, -2.0])"#,
+    )
+    .success();
+    assert!(out.stdout.contains("NotFound"), "{}", out.stdout);
+    let out = call(&[], r#"run("relu", "x", [1, 2], [1.5, -2.0])"#).success();
+    assert!(out.stdout.contains("NotFound"), "{}", out.stdout);
+
+    // Model bytes from the guest: refused unless granted.
+    let bytes = std::fs::read(&relu).unwrap();
+    let list = bytes
+        .iter()
+        .map(u8::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let invoke = format!(r#"run-bytes([{list}], "x", [1, 2], [3.0, -1.0])"#);
+    let out = call(&[], &invoke).success();
+    assert!(out.stdout.starts_with("err("), "{}", out.stdout);
+    let out = call(&["--allow-nn-load"], &invoke).success();
+    assert_eq!(out.stdout.trim(), "ok([3, 0])");
+
+    // A model with an operator the engine lacks is refused before the guest starts, by name.
+    let gradient = data.join("simple/test_gradient_of_add/model.onnx");
+    let out = call(
+        &["--nn-graph", &format!("g={}", gradient.display())],
+        r#"run("g", "a", [1], [1.0])"#,
+    );
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr
+            .contains("no implementation of the operator `Gradient`"),
+        "{}",
+        out.stderr
+    );
+    let out = call(
+        &["--nn-graph", "g=missing.onnx"],
+        r#"run("g", "a", [1], [1.0])"#,
+    );
+    assert!(
+        out.stderr.contains("cannot read the model"),
+        "{}",
+        out.stderr
+    );
+}

@@ -1,8 +1,9 @@
 //! The WASI 0.2 WIT packages of the embedded runtime (`wasi:http`, `wasi:io`, `wasi:cli`, …),
 //! and its WASI 0.3 packages ([`p3`]), embedded at build time from the `wasmtime-wasi-http`
 //! crate: a project scaffolded for HTTP names exactly the WASI version `wcomp serve` implements.
-//! Beside them, [`KEYVALUE`] and [`CONFIG`] (`wasi:keyvalue`, `wasi:config`), embedded from
-//! `wasmtime-wasi-keyvalue` and `wasmtime-wasi-config`, for worlds that include them.
+//! Beside them, [`KEYVALUE`], [`CONFIG`] and [`NN`] (`wasi:keyvalue`, `wasi:config`,
+//! `wasi:nn`), embedded from `wasmtime-wasi-keyvalue`, `wasmtime-wasi-config` and
+//! `wasmtime-wasi-nn`, for worlds that include them.
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/wasi_wit.rs"));
@@ -88,6 +89,13 @@ pub const KEYVALUE: Package = Package {
 pub const CONFIG: Package = Package {
     name: "config",
     files: embedded::CONFIG_WIT,
+};
+
+/// `wasi:nn` (`tensor`, `graph`, `inference`, `errors`; the `ml` world), as `wasmtime-wasi-nn`
+/// carries it.
+pub const NN: Package = Package {
+    name: "nn",
+    files: embedded::NN_WIT,
 };
 
 impl Package {
@@ -193,7 +201,7 @@ pub fn supply_missing(path: &std::path::Path, err: &anyhow::Error) -> bool {
         return false;
     }
     let deps = path.join("deps");
-    if let Some(package) = [&KEYVALUE, &CONFIG]
+    if let Some(package) = [&KEYVALUE, &CONFIG, &NN]
         .into_iter()
         .find(|package| package.name == requested.name && package.version() == version)
     {

@@ -35,7 +35,10 @@ fn tensors_cross_both_ways_and_bad_ones_are_refused() {
 
     let short = Tensor::new(vec![2, 3], TensorType::Fp32, vec![0; 8]);
     let err = format!("{:?}", to_tract(&short).unwrap_err());
-    assert!(err.contains("hold 6 values (24 bytes), but the data has 8 bytes"), "{err}");
+    assert!(
+        err.contains("hold 6 values (24 bytes), but the data has 8 bytes"),
+        "{err}"
+    );
     let huge = Tensor::new(vec![u32::MAX, u32::MAX, u32::MAX], TensorType::I64, vec![]);
     assert!(to_tract(&huge).is_err());
     let bf16 = Tensor::new(vec![1], TensorType::Bf16, vec![0, 0]);
