@@ -195,7 +195,7 @@ fn compare(expected: &Tensor, actual: &Tensor) -> Result<(), String> {
 /// Runs one case; why it failed, if it did.
 fn check(case: &Case) -> Result<(), String> {
     let model = std::fs::read(&case.model).map_err(|err| err.to_string())?;
-    let compiled = compile(&model).map_err(|refusal| refusal.reason)?;
+    let compiled = compile(&model).map_err(|err| err.data)?;
     let inputs = if case.inputs.is_empty() {
         generated_inputs(&model)?
     } else {
@@ -212,7 +212,7 @@ fn check(case: &Case) -> Result<(), String> {
             to_tract(&tensor).map_err(|err| format!("input: {err}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let outputs = compiled.run(inputs)?;
+    let outputs = compiled.run(inputs).map_err(|err| err.to_string())?;
     if case.outputs.is_empty() {
         return Err("the case has no expected output".into());
     }
@@ -293,6 +293,31 @@ fn a_component_runs_a_preloaded_model_and_loads_one_only_when_granted() {
     )
     .success();
     assert_eq!(out.stdout.trim(), "ok([1.5, 0])");
+    // Inputs of the wrong shape or name are `invalid-argument`, saying what the model takes.
+    let out = call(
+        &["--nn-graph", &graph],
+        r#"run("relu", "x", [2, 2], [1, 2, 3, 4])"#,
+    )
+    .success();
+    assert!(
+        out.stdout.contains("InvalidArgument")
+            && out
+                .stdout
+                .contains("input `x` has the dimensions [2, 2]; the model takes [1, 2]"),
+        "{}",
+        out.stdout
+    );
+    let out = call(
+        &["--nn-graph", &graph],
+        r#"run("relu", "y", [1, 2], [1, 2])"#,
+    )
+    .success();
+    assert!(
+        out.stdout
+            .contains("the model has no input `y`; its inputs: `x` (F32 [1, 2])"),
+        "{}",
+        out.stdout
+    );
     // A graph that was not preloaded is `not-found`; so is every graph without a grant.
     let out = call(
         &["--nn-graph", &graph],
@@ -312,7 +337,11 @@ fn a_component_runs_a_preloaded_model_and_loads_one_only_when_granted() {
         .join(", ");
     let invoke = format!(r#"run-bytes([{list}], "x", [1, 2], [3.0, -1.0])"#);
     let out = call(&[], &invoke).success();
-    assert!(out.stdout.starts_with("err("), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Security") && out.stdout.contains("--allow-nn-load"),
+        "{}",
+        out.stdout
+    );
     let out = call(&["--allow-nn-load"], &invoke).success();
     assert_eq!(out.stdout.trim(), "ok([3, 0])");
 

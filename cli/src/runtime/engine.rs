@@ -29,8 +29,6 @@ pub struct Host {
     limiter: MemoryLimiter,
     time_exceeded: Option<LimitExceeded>,
     services: Services,
-    /// Made at the first `wasi:nn` call, from the services' models.
-    nn: Option<wasmtime_wasi_nn::wit::WasiNnCtx>,
 }
 
 impl Host {
@@ -43,15 +41,15 @@ impl Host {
             limiter: MemoryLimiter::new(limits.max_memory),
             time_exceeded: None,
             services,
-            nn: None,
         }
     }
 
     /// The `wasi:nn` view of this store: its table, and the run's models.
-    fn nn(&mut self) -> wasmtime_wasi_nn::wit::WasiNnView<'_> {
-        let models = &self.services.nn;
-        let ctx = self.nn.get_or_insert_with(|| models.context());
-        wasmtime_wasi_nn::wit::WasiNnView::new(&mut self.table, ctx)
+    fn nn(&mut self) -> super::nn::host::NnView<'_> {
+        super::nn::host::NnView {
+            table: &mut self.table,
+            models: &self.services.nn,
+        }
     }
 
     /// Bytes of linear memory and tables the guest holds.
@@ -261,7 +259,7 @@ fn add_services(
         super::config::add_to_linker(linker)?;
     }
     if super::nn::imported(engine, component) {
-        wasmtime_wasi_nn::wit::add_to_linker(linker, Host::nn)?;
+        super::nn::host::add_to_linker(linker, Host::nn)?;
     }
     Ok(())
 }

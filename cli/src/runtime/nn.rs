@@ -4,9 +4,13 @@
 //! Deny by default. `--nn-graph <name>=<model.onnx>` (or `[run.nn]`) compiles a model once,
 //! when the run or the server starts, and every instance that calls `load-by-name("<name>")`
 //! shares it; a model the engine cannot run is refused then, naming the operator it lacks.
-//! `load` of model bytes the guest brings is refused unless `--allow-nn-load` grants it.
-//! The host side of the interface (resources, the error resource and its codes) is
-//! `wasmtime-wasi-nn`'s; this module is the backend it calls.
+//! `load` of model bytes the guest brings is refused (`security`) unless `--allow-nn-load`
+//! grants it. Every failure a guest sees is a `wasi:nn` error with its own code
+//! (`invalid-argument` for a tensor of the wrong type or shape, `not-found` for a graph that
+//! was not granted, `unsupported-operation` for a missing operator, …) and a message saying
+//! what to change. The host side of the interface is [`host`].
+
+pub mod host;
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -18,12 +22,8 @@ use tract_onnx::prelude::{
     DatumType, Framework as _, InferenceModelExt as _, IntoRunnable as _, IntoTensor as _, TValue,
     TVec, Tensor as TractTensor, TypedRunnableModel, f16,
 };
-use wasmtime_wasi_nn::backend::{
-    BackendError, BackendExecutionContext, BackendFromDir, BackendGraph, BackendInner, Id,
-    NamedTensor,
-};
-use wasmtime_wasi_nn::wit::{ExecutionTarget, GraphEncoding, TensorType};
-use wasmtime_wasi_nn::{Backend, ExecutionContext, Graph, GraphRegistry, Registry, Tensor};
+
+pub use host::{ErrorCode, NnError, NnTensor, TensorType};
 
 /// `--nn-graph <name>=<model.onnx>`: a model guests load by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub struct NnGrant {
 
 /// A model that cannot be granted.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum NnError {
+pub enum NnGrantError {
     #[error("invalid model grant `{text}`: {reason}")]
     #[diagnostic(help(
         "write `--nn-graph <name>=<model.onnx>` (or `<name> = \"<model.onnx>\"` under `[run.nn]`); guests load it with `load-by-name(\"<name>\")`"
@@ -49,20 +49,21 @@ pub enum NnError {
         source: std::io::Error,
     },
     #[error("cannot use the model `{}` (graph `{name}`): {reason}", path.display())]
-    #[diagnostic(help("{help}"))]
+    #[diagnostic(help(
+        "wcomp runs ONNX models with tract (pure Rust, on the CPU), which implements most operators up to opset 18: export the model without what it lacks"
+    ))]
     Model {
         name: String,
         path: PathBuf,
         reason: String,
-        help: String,
     },
 }
 
 impl FromStr for NnGrant {
-    type Err = NnError;
+    type Err = NnGrantError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let error = |reason: &str| NnError::Grant {
+        let error = |reason: &str| NnGrantError::Grant {
             text: text.to_owned(),
             reason: reason.to_owned(),
         };
@@ -96,14 +97,14 @@ impl NnGrant {
 /// The models of a run or a server, each compiled once and shared by every instance.
 #[derive(Clone, Default)]
 pub struct Models {
-    graphs: Arc<HashMap<String, Graph>>,
+    graphs: Arc<HashMap<String, Arc<Compiled>>>,
     allow_load: bool,
 }
 
 impl std::fmt::Debug for Models {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Models")
-            .field("graphs", &self.graphs.keys().collect::<Vec<_>>())
+            .field("graphs", &self.names())
             .field("allow_load", &self.allow_load)
             .finish()
     }
@@ -111,24 +112,20 @@ impl std::fmt::Debug for Models {
 
 impl Models {
     /// Compiles every granted model.
-    pub fn load(grants: &[NnGrant], allow_load: bool) -> Result<Self, NnError> {
+    pub fn load(grants: &[NnGrant], allow_load: bool) -> Result<Self, NnGrantError> {
         let mut graphs = HashMap::new();
         for grant in grants {
-            let bytes = std::fs::read(&grant.model).map_err(|source| NnError::Read {
+            let bytes = std::fs::read(&grant.model).map_err(|source| NnGrantError::Read {
                 name: grant.name.clone(),
                 path: grant.model.clone(),
                 source,
             })?;
-            let compiled = compile(&bytes).map_err(|refusal| NnError::Model {
+            let compiled = compile(&bytes).map_err(|refusal| NnGrantError::Model {
                 name: grant.name.clone(),
                 path: grant.model.clone(),
-                reason: refusal.reason,
-                help: refusal.help,
+                reason: refusal.data,
             })?;
-            graphs.insert(
-                grant.name.clone(),
-                Graph::from(Box::new(compiled) as Box<dyn BackendGraph>),
-            );
+            graphs.insert(grant.name.clone(), Arc::new(compiled));
         }
         Ok(Self {
             graphs: Arc::new(graphs),
@@ -143,28 +140,14 @@ impl Models {
         names
     }
 
-    /// A `wasi:nn` context for one store: these models, and the ONNX backend for `load`.
-    pub fn context(&self) -> wasmtime_wasi_nn::wit::WasiNnCtx {
-        wasmtime_wasi_nn::wit::WasiNnCtx::new(
-            [Backend::from(Onnx {
-                allow_load: self.allow_load,
-            })],
-            Registry::from(Shared(self.graphs.clone())),
-        )
-    }
-}
-
-/// The models, shared between the stores of one run or server.
-struct Shared(Arc<HashMap<String, Graph>>);
-
-impl GraphRegistry for Shared {
-    fn get(&self, name: &str) -> Option<&Graph> {
-        self.0.get(name)
+    /// The graph granted as `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<Compiled>> {
+        self.graphs.get(name)
     }
 
-    fn get_mut(&mut self, _name: &str) -> Option<&mut Graph> {
-        // Graphs are never changed once compiled; the host only reads them.
-        None
+    /// Whether guests may load models from bytes.
+    pub fn allow_load(&self) -> bool {
+        self.allow_load
     }
 }
 
@@ -176,63 +159,144 @@ pub fn imported(engine: &wasmtime::Engine, component: &wasmtime::component::Comp
         .any(|(name, _)| name.starts_with("wasi:nn/"))
 }
 
-/// Why a model was refused, and what to do.
-#[derive(Debug)]
-pub struct Refusal {
-    pub reason: String,
-    pub help: String,
-}
-
-/// A compiled model: its plan, and its inputs' and outputs' names and types.
+/// A compiled model: its plan, and its inputs' and outputs' names, types and shapes.
 pub struct Compiled {
     plan: Arc<TypedRunnableModel>,
-    inputs: Vec<(String, DatumType)>,
+    /// Name, type and shape (`None` for a dimension the model leaves open) of each input.
+    inputs: Vec<(String, DatumType, Vec<Option<usize>>)>,
     outputs: Vec<String>,
+}
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiled")
+            .field("inputs", &self.inputs)
+            .field("outputs", &self.outputs)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Compiled {
     /// The inputs' names, in order.
     pub fn input_names(&self) -> impl Iterator<Item = &str> {
-        self.inputs.iter().map(|(name, _)| name.as_str())
+        self.inputs.iter().map(|(name, _, _)| name.as_str())
     }
 
     /// Runs the model on `inputs` (in the model's order): its outputs.
-    pub fn run(&self, inputs: Vec<TractTensor>) -> Result<Vec<TractTensor>, String> {
+    pub fn run(&self, inputs: Vec<TractTensor>) -> Result<Vec<TractTensor>, NnError> {
         let inputs: TVec<TValue> = inputs.into_iter().map(TValue::from).collect();
         let plan = self.plan.clone();
-        let outputs = guarded(move || plan.run(inputs).map_err(|err| format!("{err:#}")))?;
-        Ok(outputs.into_iter().map(TValue::into_tensor).collect())
+        let outputs = guarded(move || {
+            plan.run(inputs)
+                .map_err(|err| NnError::new(ErrorCode::RuntimeError, format!("{err:#}")))
+        })?;
+        Ok(outputs
+            .into_iter()
+            .map(|value| value.into_tensor())
+            .collect())
     }
+
+    /// Runs the model on named `wasi:nn` tensors: every input of the model exactly once, of its
+    /// type and shape. The outputs, named.
+    pub fn compute(
+        &self,
+        given: Vec<(String, NnTensor)>,
+    ) -> Result<Vec<(String, NnTensor)>, NnError> {
+        let mut values: Vec<Option<TractTensor>> = vec![None; self.inputs.len()];
+        for (name, tensor) in given {
+            let Some(index) = self.inputs.iter().position(|(input, _, _)| *input == name) else {
+                return Err(NnError::invalid(format!(
+                    "the model has no input `{name}`; its inputs: {}",
+                    self.describe_inputs()
+                )));
+            };
+            let (_, ty, shape) = &self.inputs[index];
+            let value = to_tract(&tensor)?;
+            if value.datum_type() != *ty {
+                return Err(NnError::invalid(format!(
+                    "input `{name}` takes {ty:?}, not {:?}",
+                    value.datum_type()
+                )));
+            }
+            let fits = value.shape().len() == shape.len()
+                && value
+                    .shape()
+                    .iter()
+                    .zip(shape)
+                    .all(|(got, want)| want.is_none_or(|want| want == *got));
+            if !fits {
+                return Err(NnError::invalid(format!(
+                    "input `{name}` has the dimensions {:?}; the model takes {}",
+                    value.shape(),
+                    show_shape(shape)
+                )));
+            }
+            values[index] = Some(value);
+        }
+        let mut inputs = Vec::with_capacity(values.len());
+        for (value, (name, _, _)) in values.into_iter().zip(&self.inputs) {
+            inputs.push(value.ok_or_else(|| {
+                NnError::invalid(format!(
+                    "input `{name}` was not given; the model's inputs: {}",
+                    self.describe_inputs()
+                ))
+            })?);
+        }
+        let outputs = self.run(inputs)?;
+        self.outputs
+            .iter()
+            .zip(&outputs)
+            .map(|(name, tensor)| Ok((name.clone(), from_tract(tensor)?)))
+            .collect()
+    }
+
+    fn describe_inputs(&self) -> String {
+        self.inputs
+            .iter()
+            .map(|(name, ty, shape)| format!("`{name}` ({ty:?} {})", show_shape(shape)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// `[1, 3, ?, ?]`.
+fn show_shape(shape: &[Option<usize>]) -> String {
+    let dims: Vec<String> = shape
+        .iter()
+        .map(|dim| dim.map_or_else(|| "?".to_owned(), |dim| dim.to_string()))
+        .collect();
+    format!("[{}]", dims.join(", "))
 }
 
 /// Runs `f`, turning a panic of the engine into an error (a bad model or input never takes
 /// the process down).
-fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+fn guarded<T>(f: impl FnOnce() -> Result<T, NnError>) -> Result<T, NnError> {
     std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<String>()
             .map(String::as_str)
             .or_else(|| panic.downcast_ref::<&str>().copied())
             .unwrap_or("no message");
-        Err(format!("the ONNX engine failed: {message}"))
+        Err(NnError::new(
+            ErrorCode::RuntimeError,
+            format!("the ONNX engine failed: {message}"),
+        ))
     })
 }
 
 /// Compiles an ONNX model for the CPU: parsed, checked for operators the engine lacks,
 /// optimized and planned.
-pub fn compile(bytes: &[u8]) -> Result<Compiled, Refusal> {
-    let refused = |reason: String| {
-        Refusal {
-        reason,
-        help: "wcomp runs ONNX models with tract (pure Rust, CPU); export the model with operators it supports, or at ONNX opset 9 to 18".into(),
-    }
-    };
+pub fn compile(bytes: &[u8]) -> Result<Compiled, NnError> {
     let model = guarded(|| {
         tract_onnx::onnx()
             .model_for_read(&mut std::io::Cursor::new(bytes))
-            .map_err(|err| format!("it is not an ONNX model tract can read: {err:#}"))
-    })
-    .map_err(refused)?;
+            .map_err(|err| {
+                NnError::new(
+                    ErrorCode::InvalidEncoding,
+                    format!("it is not an ONNX model tract can read: {err:#}"),
+                )
+            })
+    })?;
     let mut missing: Vec<String> = model
         .nodes()
         .iter()
@@ -244,36 +308,44 @@ pub fn compile(bytes: &[u8]) -> Result<Compiled, Refusal> {
         .collect();
     missing.dedup();
     if !missing.is_empty() {
-        return Err(Refusal {
-            reason: format!(
+        return Err(NnError::new(
+            ErrorCode::UnsupportedOperation,
+            format!(
                 "the ONNX engine has no implementation of the operator{} {}",
                 if missing.len() == 1 { "" } else { "s" },
                 missing.join(", ")
             ),
-            help: "tract implements most of the ONNX operators up to opset 18; export the model without this one, or replace it".into(),
-        });
+        ));
     }
+    let unsupported = |what: &str, err: &dyn std::fmt::Display| {
+        NnError::new(
+            ErrorCode::UnsupportedOperation,
+            format!("the ONNX engine cannot {what} it: {err:#}"),
+        )
+    };
     let typed = guarded(|| {
         model
             .into_optimized()
-            .map_err(|err| format!("the ONNX engine cannot prepare it: {err:#}"))
-    })
-    .map_err(refused)?;
+            .map_err(|err| unsupported("prepare", &err))
+    })?;
     let mut inputs = Vec::new();
-    for (index, outlet) in typed
+    let outlets = typed
         .input_outlets()
-        .map_err(|err| refused(err.to_string()))?
-        .iter()
-        .enumerate()
-    {
+        .map_err(|err| unsupported("prepare", &err))?;
+    for (index, outlet) in outlets.iter().enumerate() {
         let fact = typed
             .input_fact(index)
-            .map_err(|err| refused(err.to_string()))?;
-        inputs.push((typed.node(outlet.node).name.clone(), fact.datum_type));
+            .map_err(|err| unsupported("prepare", &err))?;
+        let shape = fact
+            .shape
+            .iter()
+            .map(|dim| dim.to_i64().ok().and_then(|dim| usize::try_from(dim).ok()))
+            .collect();
+        inputs.push((typed.node(outlet.node).name.clone(), fact.datum_type, shape));
     }
     let outputs = typed
         .output_outlets()
-        .map_err(|err| refused(err.to_string()))?
+        .map_err(|err| unsupported("prepare", &err))?
         .iter()
         .map(|outlet| {
             typed
@@ -284,9 +356,8 @@ pub fn compile(bytes: &[u8]) -> Result<Compiled, Refusal> {
     let plan = guarded(|| {
         typed
             .into_runnable()
-            .map_err(|err| format!("the ONNX engine cannot plan it: {err:#}"))
-    })
-    .map_err(refused)?;
+            .map_err(|err| unsupported("plan", &err))
+    })?;
     Ok(Compiled {
         plan,
         inputs,
@@ -294,151 +365,9 @@ pub fn compile(bytes: &[u8]) -> Result<Compiled, Refusal> {
     })
 }
 
-/// The ONNX backend `load` uses: refused unless granted.
-struct Onnx {
-    allow_load: bool,
-}
-
-impl BackendInner for Onnx {
-    fn encoding(&self) -> GraphEncoding {
-        GraphEncoding::Onnx
-    }
-
-    fn load(&mut self, builders: &[&[u8]], target: ExecutionTarget) -> Result<Graph, BackendError> {
-        if !self.allow_load {
-            return Err(backend_error(
-                "loading a model from bytes is not granted: preload it with `--nn-graph <name>=<model.onnx>` and call `load-by-name`, or grant `--allow-nn-load`".into(),
-            ));
-        }
-        let [bytes] = builders else {
-            return Err(BackendError::InvalidNumberOfBuilders(1, builders.len()));
-        };
-        if target != ExecutionTarget::Cpu {
-            return Err(backend_error(format!(
-                "only the CPU runs models here, not the {target:?}"
-            )));
-        }
-        let compiled = compile(bytes).map_err(|refusal| backend_error(refusal.reason))?;
-        Ok(Graph::from(Box::new(compiled) as Box<dyn BackendGraph>))
-    }
-
-    fn as_dir_loadable(&mut self) -> Option<&mut dyn BackendFromDir> {
-        None
-    }
-}
-
-fn backend_error(message: String) -> BackendError {
-    BackendError::BackendAccess(wasmtime::Error::msg(message))
-}
-
-impl BackendGraph for Compiled {
-    fn init_execution_context(&self) -> Result<ExecutionContext, BackendError> {
-        let context = Context {
-            plan: self.plan.clone(),
-            inputs: self.inputs.clone(),
-            outputs: self.outputs.clone(),
-            given: vec![None; self.inputs.len()],
-            results: Vec::new(),
-        };
-        Ok(ExecutionContext::from(
-            Box::new(context) as Box<dyn BackendExecutionContext>
-        ))
-    }
-}
-
-/// One execution context: the inputs set so far and the last outputs.
-struct Context {
-    plan: Arc<TypedRunnableModel>,
-    inputs: Vec<(String, DatumType)>,
-    outputs: Vec<String>,
-    given: Vec<Option<TractTensor>>,
-    results: Vec<TractTensor>,
-}
-
-impl Context {
-    fn input_index(&self, id: &Id) -> Result<usize, BackendError> {
-        let index = match id {
-            Id::Index(index) => Some(*index as usize).filter(|index| *index < self.inputs.len()),
-            Id::Name(name) => self.inputs.iter().position(|(input, _)| input == name),
-        };
-        index.ok_or_else(|| {
-            backend_error(format!(
-                "the model has no input {id:?}; its inputs: {}",
-                self.inputs
-                    .iter()
-                    .map(|(name, ty)| format!("`{name}` ({ty:?})"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
-    }
-}
-
-impl BackendExecutionContext for Context {
-    fn set_input(&mut self, id: Id, tensor: &Tensor) -> Result<(), BackendError> {
-        let index = self.input_index(&id)?;
-        let value = to_tract(tensor)?;
-        let (name, expected) = &self.inputs[index];
-        if value.datum_type() != *expected {
-            return Err(backend_error(format!(
-                "input `{name}` takes {expected:?}, not {:?}",
-                value.datum_type()
-            )));
-        }
-        self.given[index] = Some(value);
-        Ok(())
-    }
-
-    fn get_output(&mut self, id: Id) -> Result<Tensor, BackendError> {
-        let index = match &id {
-            Id::Index(index) => Some(*index as usize),
-            Id::Name(name) => self.outputs.iter().position(|output| output == name),
-        };
-        let tensor = index
-            .and_then(|index| self.results.get(index))
-            .ok_or_else(|| backend_error(format!("no output {id:?} has been computed")))?;
-        from_tract(tensor)
-    }
-
-    fn compute(
-        &mut self,
-        inputs: Option<Vec<NamedTensor>>,
-    ) -> Result<Option<Vec<NamedTensor>>, BackendError> {
-        let named = inputs.is_some();
-        for input in inputs.unwrap_or_default() {
-            self.set_input(Id::Name(input.name), &input.tensor)?;
-        }
-        let mut values = Vec::with_capacity(self.given.len());
-        for (given, (name, _)) in self.given.iter().zip(&self.inputs) {
-            let value = given
-                .clone()
-                .ok_or_else(|| backend_error(format!("input `{name}` was not given")))?;
-            values.push(TValue::from(value));
-        }
-        let plan = self.plan.clone();
-        let outputs = guarded(move || plan.run(values.into()).map_err(|err| format!("{err:#}")))
-            .map_err(backend_error)?;
-        self.results = outputs.into_iter().map(TValue::into_tensor).collect();
-        if !named {
-            return Ok(None);
-        }
-        self.outputs
-            .iter()
-            .zip(&self.results)
-            .map(|(name, tensor)| {
-                Ok(NamedTensor {
-                    name: name.clone(),
-                    tensor: from_tract(tensor)?,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
-    }
-}
-
 /// A `wasi:nn` tensor as tract's: its little-endian bytes read as its type, checked against
 /// its dimensions.
-pub fn to_tract(tensor: &Tensor) -> Result<TractTensor, BackendError> {
+pub fn to_tract(tensor: &NnTensor) -> Result<TractTensor, NnError> {
     let shape: Vec<usize> = tensor.dimensions.iter().map(|d| *d as usize).collect();
     let data = &tensor.data;
     let made = match tensor.ty {
@@ -459,10 +388,14 @@ pub fn to_tract(tensor: &Tensor) -> Result<TractTensor, BackendError> {
             i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
         }),
         TensorType::Bf16 => {
-            return Err(BackendError::UnsupportedTensorType("BF16".into()));
+            return Err(NnError::new(
+                ErrorCode::UnsupportedOperation,
+                "BF16 tensors are not supported by the ONNX engine: convert the values to FP32"
+                    .into(),
+            ));
         }
     };
-    made.map_err(backend_error)
+    made.map_err(NnError::invalid)
 }
 
 /// A tensor of `T` (`size_of::<T>()` bytes each, read by `read`) of `shape` from `data`.
@@ -488,7 +421,7 @@ fn typed<T: tract_onnx::prelude::Datum + Copy>(
 }
 
 /// tract's tensor as a `wasi:nn` tensor, for the types `wasi:nn` has.
-pub fn from_tract(tensor: &TractTensor) -> Result<Tensor, BackendError> {
+pub fn from_tract(tensor: &TractTensor) -> Result<NnTensor, NnError> {
     let ty = match tensor.datum_type() {
         DatumType::F32 => TensorType::Fp32,
         DatumType::F64 => TensorType::Fp64,
@@ -496,16 +429,25 @@ pub fn from_tract(tensor: &TractTensor) -> Result<Tensor, BackendError> {
         DatumType::U8 => TensorType::U8,
         DatumType::I32 => TensorType::I32,
         DatumType::I64 => TensorType::I64,
-        other => return Err(BackendError::UnsupportedTensorType(format!("{other:?}"))),
+        other => {
+            return Err(NnError::new(
+                ErrorCode::UnsupportedOperation,
+                format!("the model gives a {other:?} tensor, a type `wasi:nn` has no name for"),
+            ));
+        }
     };
     let dimensions = tensor
         .shape()
         .iter()
         .map(|d| {
-            u32::try_from(*d).map_err(|_| backend_error(format!("dimension {d} is too large")))
+            u32::try_from(*d).map_err(|_| NnError::invalid(format!("dimension {d} is too large")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Tensor::new(dimensions, ty, tensor.as_bytes().to_vec()))
+    Ok(NnTensor {
+        dimensions,
+        ty,
+        data: tensor.as_bytes().to_vec(),
+    })
 }
 
 #[cfg(test)]

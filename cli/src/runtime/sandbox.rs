@@ -82,7 +82,7 @@ pub enum SandboxError {
     /// A `wasi:nn` model that cannot be granted.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Nn(#[from] super::nn::NnError),
+    Nn(#[from] super::nn::NnGrantError),
 }
 
 /// `--dir <host>[::<guest>][:rw|:ro]`: a host directory the guest sees at `guest`.
