@@ -368,3 +368,71 @@ fn a_component_runs_a_preloaded_model_and_loads_one_only_when_granted() {
         out.stderr
     );
 }
+
+/// `wcomp new --template nn` in Rust and Python: each project builds, and its `infer` and
+/// `classify` run a graph granted with one `--nn-graph`; an unknown graph is the guest's own
+/// error, and the other languages are refused with what to do instead.
+#[test]
+fn the_nn_template_runs_a_granted_model_in_rust_and_python() {
+    let data = onnx_test_data();
+    let relu = data.join("simple/test_single_relu_model/model.onnx");
+    let graph = format!("relu={}", relu.display());
+    let temp = support::tempdir();
+    for (name, lang, not_found) in [
+        ("rclf", "rust", "NotFound"),
+        ("pyclf", "python", "NOT_FOUND"),
+    ] {
+        support::run(
+            temp.path(),
+            &["new", name, "--lang", lang, "--template", "nn"],
+        )
+        .success();
+        let project = temp.path().join(name);
+        assert!(project.join("wit/deps/nn").is_dir());
+        let built = support::run(&project, &["-q", "build"]).success();
+        let component = built.stdout.trim().to_owned();
+        let run = |invoke: &str| {
+            support::run(
+                &project,
+                &[
+                    "-q",
+                    "run",
+                    &component,
+                    "--nn-graph",
+                    &graph,
+                    "--invoke",
+                    invoke,
+                ],
+            )
+            .success()
+            .stdout
+        };
+        assert_eq!(
+            run(r#"infer("relu", "x", [1, 2], [1.5, -2.0])"#).trim(),
+            "ok([1.5, 0])",
+            "{lang}"
+        );
+        assert_eq!(
+            run(r#"classify("relu", "x", [1, 2], [-1.5, 2.0])"#).trim(),
+            "ok(1)",
+            "{lang}"
+        );
+        let missing = run(r#"infer("other", "x", [1, 2], [1.5, -2.0])"#);
+        assert!(
+            missing.contains(not_found) && missing.contains("--nn-graph other="),
+            "{lang}: {missing}"
+        );
+    }
+    let refused = support::run(
+        temp.path(),
+        &["new", "goclf", "--lang", "go", "--template", "nn"],
+    );
+    assert_ne!(refused.code, Some(0));
+    assert!(
+        refused
+            .stderr
+            .contains("a Go component cannot implement `--template nn`"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -98,6 +98,9 @@ pub enum TemplateArg {
     /// An HTTP handler (`wasi:http/incoming-handler`, or `wasi:http/handler` with `--wasi 0.3`)
     /// answering `GET /`.
     Http,
+    /// A component that runs ONNX models through `wasi:nn` (Rust and Python): `infer` and
+    /// `classify` a graph granted by name (`wcomp run --nn-graph <name>=<model.onnx>`).
+    Nn,
 }
 
 /// WASI releases an HTTP template can target.
@@ -138,6 +141,11 @@ fn template(args: &NewArgs) -> anyhow::Result<Template> {
             Err(scaffold::ScaffoldError::WithWithoutHttp.report())
         }
         (TemplateArg::Example, None) => Ok(Template::Example),
+        (TemplateArg::Nn, Some(_)) => Err(scaffold::ScaffoldError::WasiWithoutHttp.report()),
+        (TemplateArg::Nn, None) if !args.with.is_empty() => {
+            Err(scaffold::ScaffoldError::WithWithoutHttp.report())
+        }
+        (TemplateArg::Nn, None) => Ok(Template::Nn),
         (TemplateArg::Http, wasi) => Ok(Template::Http(HttpTemplate {
             wasi: wasi.map(Into::into).unwrap_or_default(),
             keyvalue: args.with.contains(&WithArg::Keyvalue),
@@ -291,7 +299,7 @@ mod tests {
     fn http(args: &str) -> HttpTemplate {
         match template(&parse(args).unwrap()).unwrap() {
             Template::Http(http) => http,
-            Template::Example => panic!("not an HTTP template"),
+            Template::Example | Template::Nn => panic!("not an HTTP template"),
         }
     }
 

@@ -82,6 +82,50 @@ pub fn http_project(
     }
 }
 
+/// A project in `language` that runs ONNX models through `wasi:nn` (`--template nn`): its
+/// world (`wit/world.wit`, with `wasi:nn` under `wit/deps/nn/`) exports `infer` and
+/// `classify`. Rust and Python.
+pub fn nn_project(
+    language: Language,
+    name: &str,
+) -> Result<(String, Vec<ProjectFile>), ScaffoldError> {
+    let world = crate::manifest::names::to_kebab(name);
+    let version = crate::wit::wasi::NN
+        .version()
+        .ok_or_else(|| ScaffoldError::Unsupported {
+            item: "the nn template".into(),
+            reason: "this wcomp was built without the `wasi:nn` WIT of its runtime".into(),
+        })?;
+    let values = [
+        ("package_name", world.as_str()),
+        ("world", world.as_str()),
+        ("nn_version", version.as_str()),
+    ];
+    let mut files = vec![ProjectFile::new(
+        "wit/world.wit",
+        scaffold::render(include_str!("../../../wit/nn/world.wit"), &values),
+    )];
+    files.extend(
+        crate::wit::wasi::NN
+            .deps_files()
+            .into_iter()
+            .map(|(path, text)| ProjectFile::new(format!("wit/deps/{path}"), text)),
+    );
+    match language {
+        Language::Rust => files.extend(rust::nn_files(name, &world)),
+        Language::Python => files.extend(python::nn_files(name, &world)),
+        Language::Go | Language::Js => {
+            return Err(ScaffoldError::LanguageCannot {
+                language: if language == Language::Go { "Go" } else { "JavaScript" }.into(),
+                item: "--template nn".into(),
+                reason: "the template is written for Rust and Python".into(),
+                help: "scaffold the model-running component in Rust or Python (`--lang rust`), and call it from this language through a composition".into(),
+            });
+        }
+    }
+    Ok((world, files))
+}
+
 /// An HTTP project's files in `language` for WASI release `wasi` besides its WIT, for `world`
 /// of `package`: a world that includes `wasi:http/proxy` (0.2) or `wasi:http/service` (0.3),
 /// such as one added to a workspace's shared WIT. Only Rust and Python write a 0.3 handler;

@@ -45,6 +45,12 @@ pub enum ScaffoldError {
         "drop `--wit`, or drop `--template http` and put `include wasi:http/proxy@0.2.x;` in your world"
     ))]
     HttpWithWit,
+    /// `--template nn` brings its own world.
+    #[error("`--template nn` makes the project's world itself; it does not take `--wit`")]
+    #[diagnostic(help(
+        "drop `--wit`, or drop `--template nn` and import `wasi:nn/graph` and `wasi:nn/inference` in your world"
+    ))]
+    NnWithWit,
     /// `--typescript` is for JavaScript projects on their own.
     #[error("`--typescript` {reason}")]
     #[diagnostic(help("{help}"))]

@@ -41,6 +41,8 @@ pub enum Template {
     Example,
     /// An HTTP handler for `wcomp serve`, of a WASI release, with the imports of `--with`.
     Http(HttpTemplate),
+    /// A component that runs ONNX models granted by name, through `wasi:nn`.
+    Nn,
 }
 
 /// The result of a successful `wcomp new`.
@@ -75,6 +77,15 @@ pub fn new_project(options: &NewOptions, ctx: &Context) -> anyhow::Result<Scaffo
         }
         (Some(_), Template::Http(_)) => {
             return Err(ScaffoldError::HttpWithWit.report());
+        }
+        (None, Template::Nn) => {
+            if options.world.is_some() {
+                return Err(ScaffoldError::WorldWithoutWit.report());
+            }
+            lang::nn_project(options.language, &name).report_err()?
+        }
+        (Some(_), Template::Nn) => {
+            return Err(ScaffoldError::NnWithWit.report());
         }
         (None, Template::Example) => {
             if options.world.is_some() {

@@ -45,6 +45,13 @@ pub enum WorkspaceScaffoldError {
         crate::wit::wasi::CONFIG.version().unwrap_or_default()
     ))]
     WithImports,
+    /// `--template nn` writes a project's own WIT, which a workspace member does not have.
+    #[error("`--template nn` is not supported for workspace components yet")]
+    #[diagnostic(help(
+        "create the component outside the workspace (`wcomp new <dir> --template nn`), or import `wasi:nn/graph@{0}` and `wasi:nn/inference@{0}` in its world in the workspace's WIT (`wcomp build` supplies the package)",
+        crate::wit::wasi::NN.version().unwrap_or_default()
+    ))]
+    NnTemplate,
 }
 
 /// Creates a workspace in `dir`.
@@ -144,6 +151,9 @@ pub fn new_member(
             }
             http_member(&workspace, &name, language, http.wasi)?
         }
+        Template::Nn => {
+            return Err(WorkspaceScaffoldError::NnTemplate.report());
+        }
         Template::Example => {
             let package = WitPackage::load(&workspace.wit_dir).report_err()?;
             let world_id = package.world(world).report_err()?;
@@ -195,7 +205,7 @@ pub fn new_member(
         // Only a Rust HTTP handler has no world of its own: its crate carries `wasi:http`.
         world: world.unwrap_or_else(|| match template {
             Template::Http(http) => http.wasi.world().to_owned(),
-            Template::Example => String::new(),
+            Template::Example | Template::Nn => String::new(),
         }),
         files: files.into_iter().map(|f| f.path).collect(),
     })

@@ -13,5 +13,5 @@ pub mod toolchain;
 pub use error::PythonError;
 pub use layout::{APP_MODULE, COMPONENTIZE_PY_VERSION, MIN_PYTHON};
 pub use provision::ComponentizePy;
-pub use scaffold::{example, from_world, http_files, http_project};
+pub use scaffold::{example, from_world, http_files, http_project, nn_files};
 pub use toolchain::{PythonToolchain, python_error};

@@ -38,6 +38,19 @@ pub fn example(name: &str) -> Result<(String, Vec<ProjectFile>), ScaffoldError> 
     Ok((world, files))
 }
 
+/// The Python files of `--template nn` (its WIT is shared, see [`crate::lang::nn_project`]).
+pub fn nn_files(name: &str, world: &str) -> Vec<ProjectFile> {
+    let mut files = common_files(name, world);
+    files.push(ProjectFile::new(
+        "app.py",
+        render(
+            include_str!("../../../../templates/nn/python/app.py"),
+            &[("name", name), ("world", world)],
+        ),
+    ));
+    files
+}
+
 /// A project implementing `world` from `package`, every export a stub.
 pub fn from_world(
     name: &str,

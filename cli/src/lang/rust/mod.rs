@@ -4,5 +4,7 @@
 pub mod scaffold;
 pub mod toolchain;
 
-pub use scaffold::{WIT_BINDGEN_VERSION, WSTD_VERSION, example, from_world, http_project};
+pub use scaffold::{
+    WIT_BINDGEN_VERSION, WSTD_VERSION, example, from_world, http_project, nn_files,
+};
 pub use toolchain::{RustToolchain, TARGET};

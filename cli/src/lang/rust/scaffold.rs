@@ -26,6 +26,20 @@ fn cargo_toml(crate_name: &str) -> String {
     )
 }
 
+/// The Rust files of `--template nn` (its WIT is shared, see [`crate::lang::nn_project`]).
+pub fn nn_files(name: &str, world: &str) -> Vec<ProjectFile> {
+    vec![
+        ProjectFile::new("Cargo.toml", cargo_toml(name)),
+        ProjectFile::new(
+            "src/lib.rs",
+            render(
+                include_str!("../../../../templates/nn/rust/lib.rs"),
+                &[("crate_name", name), ("world", world)],
+            ),
+        ),
+    ]
+}
+
 /// The example project: a `text` interface whose `describe` counts words and characters.
 pub fn example(name: &str) -> (String, Vec<ProjectFile>) {
     let world = to_kebab(name);
