@@ -63,6 +63,11 @@ pub struct BenchArgs {
     /// Measure the from-cache load in a temporary cache instead of wcomp's own.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Preload an ONNX model the component loads by name with `wasi:nn`:
+    /// `<name>=<model.onnx>`. The report adds the same inference run outside the component.
+    #[arg(long = "nn-graph", value_name = "NAME=MODEL")]
+    pub nn_graph: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -103,6 +108,15 @@ pub fn run(args: BenchArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
             CacheMode::Dir(cache::compiled_dir(&ctx.cache_dir))
         },
         progress: Progress::new(move |phase| printer.status("Benchmarking", phase)),
+        nn: args
+            .nn_graph
+            .iter()
+            .map(|text| {
+                text.parse::<crate::runtime::nn::NnGrant>()
+                    .map(|grant| grant.relative_to(&ctx.cwd))
+            })
+            .collect::<Result<_, _>>()
+            .report_err()?,
     };
     let report = bench::run(&options)?;
     ctx.printer.emit(&report);
@@ -153,6 +167,15 @@ fn print_report(p: &Printer, report: &BenchReport) {
         report.call_latency.samples,
         report.call,
     ));
+    for native in &report.native_inference {
+        p.data(format_args!(
+            "native        p50 {:.2} µs, p99 {:.2} µs: graph `{}` on the same inputs outside the component ({:.1} % of the call's p50)",
+            native.latency.p50_us,
+            native.latency.p99_us,
+            native.graph,
+            100.0 * native.latency.p50_us / report.call_latency.p50_us.max(f64::EPSILON),
+        ));
+    }
     p.data(format_args!(
         "throughput    {} calls/s on {} thread{}",
         thousands(report.calls_per_second as u64),

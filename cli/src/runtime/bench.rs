@@ -64,6 +64,8 @@ pub struct BenchOptions {
     pub cache: CacheMode,
     /// Called with the name of each phase as it starts.
     pub progress: Progress,
+    /// `wasi:nn` models the component may load by name (`--nn-graph`).
+    pub nn: Vec<super::nn::NnGrant>,
 }
 
 /// How a new instance's linear memory receives its data segments.
@@ -177,6 +179,16 @@ pub struct BenchReport {
     pub threads: usize,
     pub density: Option<Density>,
     pub memory_init: &'static str,
+    /// Each `wasi:nn` graph the call used, run on the same inputs by the same engine outside
+    /// the component: what the sandbox adds to an inference is the call's time less this.
+    pub native_inference: Vec<NativeInference>,
+}
+
+/// One graph's inference outside the component.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NativeInference {
+    pub graph: String,
+    pub latency: Latency,
 }
 
 /// Per-component-instance needs, for sizing the pools.
@@ -334,6 +346,8 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         cache_note,
     } = prepare(options)?;
     let threads = options.threads.max(1);
+    let models = super::nn::Models::load_with(&options.nn, false, super::nn::Recording::LastInputs)
+        .report_err()?;
 
     // The session `wcomp run` would make, on the pooled engine: same linker, sandbox and
     // memory limit (no time limit: the phases are timed by the clock).
@@ -348,6 +362,10 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
                 max_memory: options.max_memory,
             },
             unknown_imports: UnknownImports::Reject,
+            services: Some(super::sandbox::Services {
+                nn: models.clone(),
+                ..super::sandbox::Services::default()
+            }),
             ..SessionOptions::default()
         },
     )?;
@@ -371,6 +389,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     options.progress.phase("timing calls");
     let call_latency = time_calls(&mut probe_instance, &params, results, options.duration)?;
     drop(probe_instance);
+    let native_inference = time_native_inference(&models, options.duration)?;
 
     options.progress.phase("measuring throughput");
     let calls_per_second = throughput(
@@ -410,7 +429,40 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
             MemoryInit::Copy => "copy",
             MemoryInit::Cow => "cow",
         },
+        native_inference,
     })
+}
+
+/// For each graph the timed calls ran, the same inference (its latest inputs) by the same
+/// engine, outside the component, for `duration`.
+fn time_native_inference(
+    models: &super::nn::Models,
+    duration: Duration,
+) -> anyhow::Result<Vec<NativeInference>> {
+    let mut measured = Vec::new();
+    for (name, compiled) in models.graphs() {
+        let Some(inputs) = compiled.last_inputs() else {
+            continue;
+        };
+        let run = || {
+            compiled
+                .run(inputs.clone())
+                .map_err(|err| anyhow::anyhow!("graph `{name}`: {err}"))
+        };
+        run()?;
+        let mut samples = Vec::new();
+        let end = Instant::now() + duration;
+        while Instant::now() < end && samples.len() < 10_000_000 {
+            let start = Instant::now();
+            run()?;
+            samples.push(start.elapsed());
+        }
+        measured.push(NativeInference {
+            graph: name.to_owned(),
+            latency: Latency::of(samples),
+        });
+    }
+    Ok(measured)
 }
 
 /// The component loaded through the cache, with the time of a hit.

@@ -101,6 +101,14 @@ pub struct Models {
     allow_load: bool,
 }
 
+/// Whether compiled models keep a copy of the inputs of their latest inference (for
+/// `wcomp bench`, which times the same inference outside the component).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recording {
+    Off,
+    LastInputs,
+}
+
 impl std::fmt::Debug for Models {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Models")
@@ -113,6 +121,15 @@ impl std::fmt::Debug for Models {
 impl Models {
     /// Compiles every granted model.
     pub fn load(grants: &[NnGrant], allow_load: bool) -> Result<Self, NnGrantError> {
+        Self::load_with(grants, allow_load, Recording::Off)
+    }
+
+    /// [`Models::load`], keeping each model's latest inputs if `recording` says so.
+    pub fn load_with(
+        grants: &[NnGrant],
+        allow_load: bool,
+        recording: Recording,
+    ) -> Result<Self, NnGrantError> {
         let mut graphs = HashMap::new();
         for grant in grants {
             let bytes = std::fs::read(&grant.model).map_err(|source| NnGrantError::Read {
@@ -120,11 +137,12 @@ impl Models {
                 path: grant.model.clone(),
                 source,
             })?;
-            let compiled = compile(&bytes).map_err(|refusal| NnGrantError::Model {
+            let mut compiled = compile(&bytes).map_err(|refusal| NnGrantError::Model {
                 name: grant.name.clone(),
                 path: grant.model.clone(),
                 reason: refusal.data,
             })?;
+            compiled.recording = recording;
             graphs.insert(grant.name.clone(), Arc::new(compiled));
         }
         Ok(Self {
@@ -143,6 +161,17 @@ impl Models {
     /// The graph granted as `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<Compiled>> {
         self.graphs.get(name)
+    }
+
+    /// Every graph, by name (sorted).
+    pub fn graphs(&self) -> Vec<(&str, &Arc<Compiled>)> {
+        let mut graphs: Vec<_> = self
+            .graphs
+            .iter()
+            .map(|(name, compiled)| (name.as_str(), compiled))
+            .collect();
+        graphs.sort_unstable_by_key(|(name, _)| *name);
+        graphs
     }
 
     /// Whether guests may load models from bytes.
@@ -165,6 +194,8 @@ pub struct Compiled {
     /// Name, type and shape (`None` for a dimension the model leaves open) of each input.
     inputs: Vec<(String, DatumType, Vec<Option<usize>>)>,
     outputs: Vec<String>,
+    recording: Recording,
+    last_inputs: std::sync::Mutex<Option<Vec<TractTensor>>>,
 }
 
 impl std::fmt::Debug for Compiled {
@@ -180,6 +211,11 @@ impl Compiled {
     /// The inputs' names, in order.
     pub fn input_names(&self) -> impl Iterator<Item = &str> {
         self.inputs.iter().map(|(name, _, _)| name.as_str())
+    }
+
+    /// The inputs of the latest inference, if this model keeps them ([`Recording`]).
+    pub fn last_inputs(&self) -> Option<Vec<TractTensor>> {
+        self.last_inputs.lock().ok()?.clone()
     }
 
     /// Runs the model on `inputs` (in the model's order): its outputs.
@@ -241,6 +277,11 @@ impl Compiled {
                     self.describe_inputs()
                 ))
             })?);
+        }
+        if self.recording == Recording::LastInputs
+            && let Ok(mut last) = self.last_inputs.lock()
+        {
+            *last = Some(inputs.clone());
         }
         let outputs = self.run(inputs)?;
         self.outputs
@@ -362,6 +403,8 @@ pub fn compile(bytes: &[u8]) -> Result<Compiled, NnError> {
         plan,
         inputs,
         outputs,
+        recording: Recording::Off,
+        last_inputs: std::sync::Mutex::new(None),
     })
 }
 
