@@ -14,7 +14,11 @@ fn member(imports: &[&str]) -> Vec<u8> {
     for (file, text) in crate::wit::wasi::files() {
         crate::fsutil::write(&deps.join(file), text.as_bytes()).unwrap();
     }
-    for package in [crate::wit::wasi::KEYVALUE, crate::wit::wasi::CONFIG] {
+    for package in [
+        crate::wit::wasi::KEYVALUE,
+        crate::wit::wasi::CONFIG,
+        crate::wit::wasi::NN,
+    ] {
         for (file, text) in package.deps_files() {
             crate::fsutil::write(&deps.join(file), text.as_bytes()).unwrap();
         }
@@ -69,6 +73,7 @@ fn versioned(interface: &str) -> String {
     let version = match package {
         "wasi:keyvalue" => crate::wit::wasi::KEYVALUE.version(),
         "wasi:config" => crate::wit::wasi::CONFIG.version(),
+        "wasi:nn" => crate::wit::wasi::NN.version(),
         _ => crate::wit::wasi::version(),
     };
     format!("{interface}@{}", version.unwrap())
@@ -127,6 +132,10 @@ fn an_empty_host_answers_with_nothing_and_refusals() {
         "wasi:config/store",
         "wasi:sockets/instance-network",
         "wasi:sockets/ip-name-lookup",
+        "wasi:nn/graph",
+        "wasi:nn/inference",
+        "wasi:nn/tensor",
+        "wasi:nn/errors",
     ]
     .map(versioned);
     let member = member(&names.each_ref().map(String::as_str));
@@ -149,6 +158,8 @@ fn an_empty_host_answers_with_nothing_and_refusals() {
         answers(7)["resolve-addresses"],
         Answer::Refused("access-denied".into())
     );
+    // `wasi:nn`'s errors are resources: a denied `load` has no empty answer.
+    assert_eq!(answers(8)["load-by-name"], Answer::Trap);
 
     // On wasmtime, with a host that has a variable to give.
     let bytes = &denial.bytes;
