@@ -436,3 +436,56 @@ fn the_nn_template_runs_a_granted_model_in_rust_and_python() {
         refused.stderr
     );
 }
+
+/// `examples/http-classifier` served with one `--nn-graph`: a real ImageNet network of the
+/// ONNX suite (`light/light_squeezenet`, compiled once for the server) classifies the suite's
+/// input over HTTP, with the class and score its expected output gives; a wrong input is the
+/// client's error, with what the model takes.
+#[test]
+fn the_http_classifier_example_serves_a_granted_network() {
+    let data = onnx_test_data();
+    let light = data.join("light");
+    let example = support::repo_root().join("examples/http-classifier");
+    let built = support::run(&example, &["-q", "build"]).success();
+    let component = PathBuf::from(built.stdout.trim());
+    let model = light.join("light_squeezenet.onnx");
+    let graph = format!("classifier={}", model.display());
+    let server = support::server::Server::start(&example, &component, &["--nn-graph", &graph]);
+
+    let input = &generated_inputs(&std::fs::read(&model).unwrap()).unwrap()[0];
+    let temp = support::tempdir();
+    let body = temp.path().join("image.f32");
+    std::fs::write(&body, input.as_bytes()).unwrap();
+    let expected = read_tensor(&light.join("light_squeezenet_output_0.pb")).unwrap();
+    let expected = expected.cast_to::<f32>().unwrap();
+    let scores = expected.to_plain_array_view::<f32>().unwrap();
+    let (class, score) = scores
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap();
+
+    let data_arg = format!("@{}", body.display());
+    let reply = support::server::curl(
+        &server,
+        "/classify?input=data_0&dims=1,3,224,224",
+        &["--data-binary", &data_arg],
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let answer: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(answer["class"], class, "{}", reply.body);
+    let served = answer["score"].as_f64().unwrap();
+    assert!(
+        (served - f64::from(score)).abs() <= 1e-7 + 1e-3 * f64::from(score).abs(),
+        "{served} vs {score}"
+    );
+
+    let reply = support::server::curl(
+        &server,
+        "/classify?input=data_0&dims=1,3,112,112",
+        &["--data-binary", &data_arg],
+    );
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.body.contains("InvalidArgument"), "{}", reply.body);
+}

@@ -120,6 +120,12 @@ impl Toolchain for RustToolchain {
 
     fn build(&self, project: &Project, ctx: &Context) -> anyhow::Result<BuiltComponent> {
         self.check_target(&project.dir)?;
+        // WASI packages the project's WIT names but `wit/deps/` lacks (`wasi:nn`,
+        // `wasi:keyvalue`, …) are supplied before wit-bindgen reads it, as for Go and Python;
+        // a WIT error is left for wit-bindgen to report in the build's own output.
+        if project.wit.is_dir() {
+            let _ = crate::wit::WitPackage::load(&project.wit);
+        }
         // Held until the artifacts are read: see `target_dir`.
         let target_dir = target_dir(&project.dir);
         let _lock = crate::fsutil::lock(&target_dir.join(".wcomp-build.lock"), || {})?;
