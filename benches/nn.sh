@@ -13,14 +13,19 @@
 #
 # Not part of CI. Needs a release build of wcomp.
 #
-#   benches/nn.sh [<case dir under onnx/backend/test/data>]...
+# Then the HTTP classifier example (`examples/http-classifier`) served with
+# `--nn-graph classifier=light_squeezenet.onnx` (a whole ImageNet network, with constant
+# weights), loaded by `wrk` on 2 connections posting the suite's input: requests per second and
+# latency, beside the same network's inference in the template component and natively.
+#
+#   benches/nn.sh [<case dir under onnx/backend/test/data, or light/<name>>]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wcomp=${WCOMP:-$PWD/target/release/wcomp}
 data=$PWD/target/test-data/onnx-1.23.1/onnx/backend/test/data
 [ -x "$wcomp" ] || cargo build --release --locked -p wcomp
 [ -d "$data" ] || cargo test --locked -p wcomp --test nn onnx_backend 2>/dev/null
-[ $# -gt 0 ] || set -- simple/test_single_relu_model pytorch-converted/test_Conv3d_groups pytorch-converted/test_Conv2d_padding
+[ $# -gt 0 ] || set -- simple/test_single_relu_model pytorch-converted/test_Conv3d_groups light/light_squeezenet
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -28,10 +33,12 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/guests}
 (cd "$work" && "$wcomp" new -q nnbench --lang rust --template nn && "$wcomp" build -q nnbench >/dev/null)
 component=$work/nnbench/target/wcomp/nnbench.wasm
 
-for case in "$@"; do
-    # The model's first input's name, and the case's first input as a WAVE call.
-    call=$(python3 - "$data/$case" <<'PY'
-import struct, sys
+# For case $1: the model's first input's name and the case's input as a WAVE call
+# ($work/call), its values as FP32 little-endian ($work/input.f32) and the classifier's query
+# ($work/call.query).
+prepare() {
+    python3 - "$data/$1" "$work/call" "$work/input.f32" <<'PY'
+import os, struct, sys
 
 def fields(buf):
     """(field number, wire type, value) of a protobuf message."""
@@ -62,31 +69,79 @@ def varint(buf, i):
         if byte < 0x80:
             return value, i
 
-case = sys.argv[1]
-model = open(f"{case}/model.onnx", "rb").read()
+case, call_file, raw_file = sys.argv[1:4]
+light = not os.path.isdir(case)
+model = open(f"{case}.onnx" if light else f"{case}/model.onnx", "rb").read()
 graph = next(v for n, w, v in fields(model) if n == 7)
 inits = {next(v for n, w, v in fields(t) if n == 8).decode() for n, w, t in fields(graph) if n == 5}
-name = next(next(v for n, w, v in fields(i) if n == 1).decode()
-            for n, w, i in fields(graph) if n == 11
-            if next(v for n, w, v in fields(i) if n == 1).decode() not in inits)
-tensor = open(f"{case}/test_data_set_0/input_0.pb", "rb").read()
+first = next(i for n, w, i in fields(graph) if n == 11
+             if next(v for n, w, v in fields(i) if n == 1).decode() not in inits)
+name = next(v for n, w, v in fields(first) if n == 1).decode()
 dims, values = [], []
-for number, wire, value in fields(tensor):
-    if number == 1 and wire == 0:
-        dims.append(value)
-    elif number == 1 and wire == 2:
-        i = 0
-        while i < len(value):
-            d, i = varint(value, i)
-            dims.append(d)
-    elif number == 9:
-        values = list(struct.unpack(f"<{len(value) // 4}f", value))
-    elif number == 4 and wire == 2:
-        values = list(struct.unpack(f"<{len(value) // 4}f", value))
-print(f'infer("m", "{name}", {dims}, [{", ".join(repr(v) for v in values)}])')
+if light:
+    # As the ONNX runner makes a light model's input: arange(n) / n in the input's shape.
+    ty = next(v for n, w, v in fields(first) if n == 2)
+    tensor_type = next(v for n, w, v in fields(ty) if n == 1)
+    shape = next(v for n, w, v in fields(tensor_type) if n == 2)
+    for n, w, dim in fields(shape):
+        dims.append(max(1, next((v for k, _, v in fields(dim) if k == 1), 1)))
+    count = 1
+    for d in dims:
+        count *= d
+    values = [i / count for i in range(count)]
+else:
+    tensor = open(f"{case}/test_data_set_0/input_0.pb", "rb").read()
+    for number, wire, value in fields(tensor):
+        if number == 1 and wire == 0:
+            dims.append(value)
+        elif number == 1 and wire == 2:
+            i = 0
+            while i < len(value):
+                d, i = varint(value, i)
+                dims.append(d)
+        elif number in (4, 9) and wire == 2:
+            values = list(struct.unpack(f"<{len(value) // 4}f", value))
+open(call_file, "w").write(f'infer("m", "{name}", {dims}, [{", ".join(repr(v) for v in values)}])')
+open(raw_file, "wb").write(struct.pack(f"<{len(values)}f", *values))
+open(call_file + ".query", "w").write(f"input={name}&dims={','.join(map(str, dims))}")
 PY
-)
+}
+
+for case in "$@"; do
+    prepare "$case"
     echo "== $case"
-    "$wcomp" bench "$component" --nn-graph "m=$data/$case/model.onnx" --invoke "$call" 2>&1 \
+    model=$data/$case/model.onnx
+    [ -f "$model" ] || model=$data/$case.onnx
+    "$wcomp" bench "$component" --nn-graph "m=$model" --invoke "@$work/call" 2>&1 \
         | grep -E '^(component|instantiate|call|native|throughput)' | cut -c1-160
 done
+
+# The classifier example, served, on the last case's input.
+if [ -f "$data/light/light_squeezenet.onnx" ]; then
+    prepare light/light_squeezenet
+    (cd examples/http-classifier && "$wcomp" build -q >/dev/null)
+    port=18960
+    "$wcomp" -q serve --addr "127.0.0.1:$port" \
+        --nn-graph "classifier=$data/light/light_squeezenet.onnx" \
+        examples/http-classifier/target/wcomp/http-classifier.wasm 2>/dev/null &
+    server=$!
+    for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+    cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+local file = io.open("$work/input.f32", "rb")
+wrk.body = file:read("*all")
+file:close()
+LUA
+    url="http://127.0.0.1:$port/classify?$(cat "$work/call.query")"
+    curl -s --data-binary "@$work/input.f32" "$url"
+    wrk -t1 -c2 -d1s -s "$work/post.lua" "$url" >/dev/null
+    wrk -t2 -c2 -d"${DURATION:-4s}" --latency -s "$work/post.lua" "$url" >"$work/wrk"
+    kill -INT "$server"; wait "$server" || true
+    python3 - "$work/wrk" <<'PY'
+import sys
+sys.path.insert(0, "benches")
+from wrk import figures
+f = figures(open(sys.argv[1]).read())
+print(f"== examples/http-classifier served (light_squeezenet, 2 connections): {f['rps']:.1f} req/s, p50 {f['p50']:.1f} ms, p99 {f['p99']:.1f} ms, {f['failed']} failed")
+PY
+fi

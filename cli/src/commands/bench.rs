@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -34,7 +34,8 @@ pub struct BenchArgs {
     /// The component (default in a workspace: the composed workspace).
     pub component: Option<PathBuf>,
 
-    /// The WAVE call to measure, e.g. `render("hi")`.
+    /// The WAVE call to measure, e.g. `render("hi")`; `@<file>` reads it from a file (for
+    /// arguments too long for a command line, such as a tensor's values).
     #[arg(long)]
     pub invoke: String,
 
@@ -89,9 +90,15 @@ pub fn run(args: BenchArgs, ctx: &Context) -> anyhow::Result<ExitStatus> {
         }
     };
     let printer = ctx.printer.clone();
+    let invoke = match args.invoke.strip_prefix('@') {
+        Some(file) => fs_err::read_to_string(ctx.path(Path::new(file)))?
+            .trim()
+            .to_owned(),
+        None => args.invoke,
+    };
     let options = BenchOptions {
         component,
-        invoke: args.invoke,
+        invoke,
         instances: args.instances,
         duration: crate::units::parse_duration(&args.duration).report_err()?,
         threads: args.threads.unwrap_or_else(|| {
