@@ -119,11 +119,11 @@ done
 # The classifier example, served, on the last case's input.
 if [ -f "$data/light/light_squeezenet.onnx" ]; then
     prepare light/light_squeezenet
-    (cd examples/http-classifier && "$wcomp" build -q >/dev/null)
+    classifier=$(cd examples/http-classifier && "$wcomp" build -q)
     port=18960
     "$wcomp" -q serve --addr "127.0.0.1:$port" \
         --nn-graph "classifier=$data/light/light_squeezenet.onnx" \
-        examples/http-classifier/target/wcomp/http-classifier.wasm 2>/dev/null &
+        "$classifier" 2>/dev/null &
     server=$!
     for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
     cat >"$work/post.lua" <<LUA

@@ -488,4 +488,13 @@ fn the_http_classifier_example_serves_a_granted_network() {
     );
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert!(reply.body.contains("InvalidArgument"), "{}", reply.body);
+    drop(server);
+
+    // Its own smoke tests, which need no model.
+    let tested = support::run(&example, &["test"]).success();
+    assert!(
+        tested.stdout.contains("3 passed, 0 failed"),
+        "{}",
+        tested.stdout
+    );
 }

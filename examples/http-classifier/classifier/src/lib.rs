@@ -3,7 +3,7 @@
 //! the host's: `wcomp serve --nn-graph classifier=<model.onnx>` compiles it once, and every
 //! request's fresh instance loads it by name.
 
-wit_bindgen::generate!({ world: "imports", path: "wit", generate_all });
+wit_bindgen::generate!({ world: "imports", path: "../wit", generate_all });
 
 use wasi::nn::errors::{Error as NnError, ErrorCode};
 use wasi::nn::graph;
