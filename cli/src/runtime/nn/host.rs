@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
-use super::{Compiled, Models};
+use super::engine::{Compiled, Models, compile};
+use super::types::{ErrorCode, NnError, NnTensor, TensorType};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -67,10 +68,10 @@ mod bindings {
         ",
         world: "ml",
         with: {
-            "wasi:nn/tensor.tensor": super::NnTensor,
+            "wasi:nn/tensor.tensor": crate::runtime::nn::types::NnTensor,
             "wasi:nn/graph.graph": super::NnGraph,
             "wasi:nn/inference.graph-execution-context": super::NnContext,
-            "wasi:nn/errors.error": super::NnError,
+            "wasi:nn/errors.error": crate::runtime::nn::types::NnError,
         },
         imports: { default: trappable },
     });
@@ -78,44 +79,50 @@ mod bindings {
 
 use bindings::wasi::nn::{errors, graph, inference, tensor};
 
-pub use errors::ErrorCode;
-pub use tensor::TensorType;
-
-/// A tensor a guest made, or an output it was given.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NnTensor {
-    pub dimensions: Vec<u32>,
-    pub ty: TensorType,
-    pub data: Vec<u8>,
-}
-
 /// A loaded graph.
 pub struct NnGraph(Arc<Compiled>);
 
 /// An execution context of a graph.
 pub struct NnContext(Arc<Compiled>);
 
-/// A `wasi:nn` error: its code, and what happened and what to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NnError {
-    pub code: ErrorCode,
-    pub data: String,
-}
-
-impl NnError {
-    pub fn new(code: ErrorCode, data: String) -> Self {
-        Self { code, data }
-    }
-
-    /// An `invalid-argument` error.
-    pub fn invalid(data: String) -> Self {
-        Self::new(ErrorCode::InvalidArgument, data)
+/// The interface's tensor type as the engine's.
+fn tensor_type(ty: tensor::TensorType) -> TensorType {
+    match ty {
+        tensor::TensorType::Fp16 => TensorType::Fp16,
+        tensor::TensorType::Fp32 => TensorType::Fp32,
+        tensor::TensorType::Fp64 => TensorType::Fp64,
+        tensor::TensorType::Bf16 => TensorType::Bf16,
+        tensor::TensorType::U8 => TensorType::U8,
+        tensor::TensorType::I32 => TensorType::I32,
+        tensor::TensorType::I64 => TensorType::I64,
     }
 }
 
-impl std::fmt::Display for NnError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}: {}", self.code, self.data)
+/// The engine's tensor type as the interface's.
+fn wit_tensor_type(ty: TensorType) -> tensor::TensorType {
+    match ty {
+        TensorType::Fp16 => tensor::TensorType::Fp16,
+        TensorType::Fp32 => tensor::TensorType::Fp32,
+        TensorType::Fp64 => tensor::TensorType::Fp64,
+        TensorType::Bf16 => tensor::TensorType::Bf16,
+        TensorType::U8 => tensor::TensorType::U8,
+        TensorType::I32 => tensor::TensorType::I32,
+        TensorType::I64 => tensor::TensorType::I64,
+    }
+}
+
+/// The engine's error code as the interface's.
+fn wit_error_code(code: ErrorCode) -> errors::ErrorCode {
+    match code {
+        ErrorCode::InvalidArgument => errors::ErrorCode::InvalidArgument,
+        ErrorCode::InvalidEncoding => errors::ErrorCode::InvalidEncoding,
+        ErrorCode::Timeout => errors::ErrorCode::Timeout,
+        ErrorCode::RuntimeError => errors::ErrorCode::RuntimeError,
+        ErrorCode::UnsupportedOperation => errors::ErrorCode::UnsupportedOperation,
+        ErrorCode::TooLarge => errors::ErrorCode::TooLarge,
+        ErrorCode::NotFound => errors::ErrorCode::NotFound,
+        ErrorCode::Security => errors::ErrorCode::Security,
+        ErrorCode::Unknown => errors::ErrorCode::Unknown,
     }
 }
 
@@ -158,8 +165,8 @@ impl NnView<'_> {
 impl errors::Host for NnView<'_> {}
 
 impl errors::HostError for NnView<'_> {
-    fn code(&mut self, error: Resource<NnError>) -> wasmtime::Result<ErrorCode> {
-        Ok(self.table.get(&error)?.code)
+    fn code(&mut self, error: Resource<NnError>) -> wasmtime::Result<errors::ErrorCode> {
+        Ok(wit_error_code(self.table.get(&error)?.code))
     }
 
     fn data(&mut self, error: Resource<NnError>) -> wasmtime::Result<String> {
@@ -178,12 +185,12 @@ impl tensor::HostTensor for NnView<'_> {
     fn new(
         &mut self,
         dimensions: Vec<u32>,
-        ty: TensorType,
+        ty: tensor::TensorType,
         data: Vec<u8>,
     ) -> wasmtime::Result<Resource<NnTensor>> {
         Ok(self.table.push(NnTensor {
             dimensions,
-            ty,
+            ty: tensor_type(ty),
             data,
         })?)
     }
@@ -192,8 +199,8 @@ impl tensor::HostTensor for NnView<'_> {
         Ok(self.table.get(&tensor)?.dimensions.clone())
     }
 
-    fn ty(&mut self, tensor: Resource<NnTensor>) -> wasmtime::Result<TensorType> {
-        Ok(self.table.get(&tensor)?.ty)
+    fn ty(&mut self, tensor: Resource<NnTensor>) -> wasmtime::Result<tensor::TensorType> {
+        Ok(wit_tensor_type(self.table.get(&tensor)?.ty))
     }
 
     fn data(&mut self, tensor: Resource<NnTensor>) -> wasmtime::Result<Vec<u8>> {
@@ -240,7 +247,7 @@ impl graph::Host for NnView<'_> {
                 builders.len()
             )));
         };
-        match super::compile(bytes) {
+        match compile(bytes) {
             Ok(compiled) => self.graph(Arc::new(compiled)),
             Err(error) => self.fail(error),
         }

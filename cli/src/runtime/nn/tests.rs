@@ -1,5 +1,7 @@
 //! Grants, tensor conversions and refusals of the `wasi:nn` backend.
 
+use std::path::Path;
+
 use super::*;
 
 #[test]
