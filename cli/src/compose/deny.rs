@@ -92,18 +92,7 @@ fn componentize(
     resolve: &Resolve,
     world: wit_parser::WorldId,
 ) -> anyhow::Result<Vec<u8>> {
-    let mut module = wat::parse_str(text)?;
-    wit_component::embed_component_metadata(
-        &mut module,
-        resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )?;
-    wit_component::ComponentEncoder::default()
-        .validate(true)
-        .module(&module)?
-        .encode()
+    crate::wit::component_encoder(wat::parse_str(text)?, resolve, world)?.encode()
 }
 
 /// The core module behind a deny component, written as WebAssembly text.

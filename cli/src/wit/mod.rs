@@ -173,6 +173,25 @@ impl WitPackage {
     }
 }
 
+/// A component encoder for the core `module` of `world`: the world's type information
+/// embedded in the module (UTF-8 strings), validation on. Callers add adapters, then encode.
+pub fn component_encoder(
+    mut module: Vec<u8>,
+    resolve: &wit_parser::Resolve,
+    world: wit_parser::WorldId,
+) -> anyhow::Result<wit_component::ComponentEncoder> {
+    wit_component::embed_component_metadata(
+        &mut module,
+        resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )?;
+    let mut encoder = wit_component::ComponentEncoder::default();
+    encoder.validate(true).module(&module)?;
+    Ok(encoder)
+}
+
 /// The WIT a command works on when no path is given: the shared `wit` directory of the
 /// enclosing workspace, else the project's `[component] wit` directory, else `./wit`.
 pub fn default_wit_paths(cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {

@@ -214,14 +214,14 @@ impl Workspace {
                     Some("remove `[compose] wac` to compose by plugging, or remove `allow`".into()),
                 ));
             }
+            let mut grants = Grants::default();
             for text in allow.get_ref() {
-                text.get_ref().parse::<Grant>().map_err(|err| {
+                let grant = text.get_ref().parse::<Grant>().map_err(|err| {
                     self.manifest
                         .error(text.span(), err, "not a capability wcomp knows", None)
                 })?;
+                grants.grants.insert(grant);
             }
-            let grants = Grants::parse(allow.get_ref().iter().map(|text| text.get_ref().as_str()))
-                .unwrap_or_default();
             for kind in grants.grants.iter().map(|grant| &grant.kind) {
                 let these = grants
                     .scopes(kind)

@@ -153,17 +153,7 @@ pub fn componentize(core: &[u8], resolve: &Resolve, world: WorldId) -> anyhow::R
     use wasi_preview1_component_adapter_provider::{
         WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
     };
-    let mut module = core.to_vec();
-    wit_component::embed_component_metadata(
-        &mut module,
-        resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )?;
-    wit_component::ComponentEncoder::default()
-        .validate(true)
-        .module(&module)?
+    crate::wit::component_encoder(core.to_vec(), resolve, world)?
         .adapter(
             WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
             WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
