@@ -22,6 +22,13 @@ impl Context {
     /// The context of a command run from the process's working directory.
     pub fn from_env(printer: Printer) -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        // Read when a run stores compiled code; refused here, before anything runs.
+        crate::runtime::cache::max_size().with_context(|| {
+            format!(
+                "`{}` is not a bound for the cache: write a size such as `10GiB`, or `none`",
+                crate::runtime::cache::MAX_SIZE_VAR
+            )
+        })?;
         Ok(Self::for_dir(cwd, printer))
     }
 

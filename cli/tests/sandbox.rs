@@ -350,21 +350,24 @@ fn the_second_run_loads_compiled_code_and_corrupt_entries_are_rebuilt() {
     );
 }
 
+/// Writes `dir/name`: a component whose `answer()` returns `answer`.
+fn answer_component(dir: &Path, name: &str, answer: u32) -> PathBuf {
+    let path = dir.join(name);
+    let wat = format!(
+        r#"(component
+            (core module $m (func (export "answer") (result i32) i32.const {answer}))
+            (core instance $i (instantiate $m))
+            (func (export "answer") (result u32) (canon lift (core func $i "answer"))))"#
+    );
+    std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
+    path
+}
+
 #[test]
 fn an_entry_copied_over_another_components_runs_neither_and_is_rebuilt() {
     let temp = tempdir();
     let cache = temp.path().join("cache");
-    let component = |name: &str, answer: u32| {
-        let path = temp.path().join(name);
-        let wat = format!(
-            r#"(component
-                (core module $m (func (export "answer") (result i32) i32.const {answer}))
-                (core instance $i (instantiate $m))
-                (func (export "answer") (result u32) (canon lift (core func $i "answer"))))"#
-        );
-        std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
-        path
-    };
+    let component = |name: &str, answer: u32| answer_component(temp.path(), name, answer);
     let run = |path: &Path, format: &str| {
         let out = wcomp(temp.path())
             .env("WCOMP_CACHE_DIR", &cache)
@@ -401,6 +404,101 @@ fn an_entry_copied_over_another_components_runs_neither_and_is_rebuilt() {
         "{}",
         again.stdout
     );
+}
+
+#[test]
+fn the_cache_keeps_to_its_bound_by_removing_the_entries_used_longest_ago() {
+    let temp = tempdir();
+    let cache = temp.path().join("cache");
+    let component = |name: &str, answer: u32| answer_component(temp.path(), name, answer);
+    let wcomp_with = |bound: Option<&str>| {
+        let mut command = wcomp(temp.path());
+        command.env("WCOMP_CACHE_DIR", &cache);
+        match bound {
+            Some(bound) => command.env("WCOMP_CACHE_MAX_SIZE", bound),
+            None => command.env_remove("WCOMP_CACHE_MAX_SIZE"),
+        };
+        command
+    };
+    let run = |path: &Path, bound: Option<&str>| {
+        let out = wcomp_with(bound)
+            .args(["--format", "json", "-v", "run", path.to_str().unwrap()])
+            .args(["--invoke", "answer()"])
+            .output()
+            .unwrap();
+        compiled_event(&Run::from_output(out).success())
+    };
+    let entries = || {
+        let mut names: Vec<_> = std::fs::read_dir(cache.join("compiled"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "cwasm"))
+            .collect();
+        names.sort();
+        names
+    };
+    let (a, b) = (component("a.wasm", 1), component("b.wasm", 2));
+
+    let first = run(&a, None);
+    assert_eq!(first["cache"], "miss");
+    let a_entry = PathBuf::from(first["entry"].as_str().unwrap());
+    let size = std::fs::metadata(&a_entry).unwrap().len();
+    // Room for one entry and a half: storing B's removes A's, used longer ago.
+    let bound = (size + size / 2).to_string();
+    let second = run(&b, Some(&bound));
+    assert_eq!(second["cache"], "miss");
+    let b_entry = PathBuf::from(second["entry"].as_str().unwrap());
+    assert_eq!(entries(), vec![b_entry.clone()]);
+    assert_eq!(run(&b, Some(&bound))["cache"], "hit");
+    // A is compiled again, and now B's goes.
+    assert_eq!(run(&a, Some(&bound))["cache"], "miss");
+    assert_eq!(entries(), vec![a_entry.clone()]);
+    // Without a bound in the environment, 2 GiB: both stay.
+    assert_eq!(run(&b, None)["cache"], "miss");
+    assert_eq!(entries().len(), 2);
+    assert_eq!(run(&b, Some("none"))["cache"], "hit");
+
+    let trim = |args: &[&str]| {
+        let out = wcomp_with(None)
+            .args(["--format", "json", "cache", "trim"])
+            .args(args)
+            .output()
+            .unwrap();
+        let out = Run::from_output(out).success();
+        serde_json::from_str::<serde_json::Value>(out.stdout.trim()).unwrap()
+    };
+    let kept = trim(&[]);
+    assert_eq!(kept["reason"], "cache-trimmed");
+    assert_eq!(
+        (kept["entries"].as_u64(), kept["kept_entries"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let trimmed = trim(&["--max-size", &bound]);
+    assert_eq!(
+        (
+            trimmed["entries"].as_u64(),
+            trimmed["kept_entries"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(trimmed["max_size"].as_u64(), Some(size + size / 2));
+    // B's entry, written after A's and used since, is the one kept.
+    assert_eq!(entries(), vec![b_entry]);
+
+    // A bound that is not a size is refused before anything runs, naming the variable.
+    let out = wcomp_with(Some("lots"))
+        .args(["run", a.to_str().unwrap(), "--invoke", "answer()"])
+        .output()
+        .unwrap();
+    let out = Run::from_output(out);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`WCOMP_CACHE_MAX_SIZE` is not a bound"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("invalid size `lots`"), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
 
 #[test]

@@ -28,6 +28,12 @@
 //! whose stamp still matches (before and after it was mapped) is taken with only its trailer
 //! checked. Reading a 40 MB entry for its CRC cost more than the rest of a warm run of a
 //! Python composition; any write to the entry moves its change time and brings the check back.
+//!
+//! The cache is bounded ([`max_size`]: 2 GiB unless `WCOMP_CACHE_MAX_SIZE` says otherwise).
+//! Only a store can grow it, so each store [`trim`]s it: the entries used longest ago go first,
+//! by the time the kernel last recorded an access to their files. Hits never touch their entry
+//! (that would move its change time and bring the checksum back), so that time is as fine as
+//! the filesystem's access-time policy makes it: with Linux's default `relatime`, a day.
 //! Nothing here knows about the command line.
 
 use std::hash::Hasher;
@@ -297,6 +303,9 @@ pub fn load_or_compile(
     let component = Component::from_binary(engine, bytes)?;
     let elapsed = start.elapsed();
     let store_error = store(&entry, &component, &source);
+    if store_error.is_none() {
+        trim_after_store(dir, &entry);
+    }
     Ok(Compiled {
         component,
         outcome,
@@ -321,7 +330,12 @@ pub fn insert(
         return None;
     };
     let source = Source::of(engine, bytes);
-    store(&entry_path(dir, &source), component, &source)
+    let entry = entry_path(dir, &source);
+    let error = store(&entry, component, &source);
+    if error.is_none() {
+        trim_after_store(dir, &entry);
+    }
+    error
 }
 
 /// An entry loaded by [`load`].
@@ -649,6 +663,102 @@ impl std::fmt::Display for FileStamp {
             self.changed.1
         )
     }
+}
+
+/// How much compiled code the cache keeps unless `WCOMP_CACHE_MAX_SIZE` says otherwise: about
+/// fifty entries of a Python composition, thousands of a Rust one.
+pub const DEFAULT_MAX_SIZE: u64 = 2 << 30;
+
+/// The environment variable that bounds the cache: a size (`512MiB`, `10GiB`) or `none`.
+pub const MAX_SIZE_VAR: &str = "WCOMP_CACHE_MAX_SIZE";
+
+/// The bound on the cache's entries: `WCOMP_CACHE_MAX_SIZE`, else [`DEFAULT_MAX_SIZE`];
+/// `None` when it says `none`.
+pub fn max_size() -> Result<Option<u64>, crate::units::UnitError> {
+    match std::env::var_os(MAX_SIZE_VAR) {
+        None => Ok(Some(DEFAULT_MAX_SIZE)),
+        Some(value) => parse_max_size(&value.to_string_lossy()),
+    }
+}
+
+/// Reads a cache bound: a size, or `none`/`off` for none.
+pub fn parse_max_size(text: &str) -> Result<Option<u64>, crate::units::UnitError> {
+    match text.trim() {
+        "none" | "off" => Ok(None),
+        size => crate::units::parse_size(size).map(Some),
+    }
+}
+
+/// Best effort after a store: trims `dir` to [`max_size`], sparing the entry just written.
+/// A bound that cannot be read (the command line refuses one before anything runs) or a
+/// directory that cannot be listed only leave the cache as it is.
+fn trim_after_store(dir: &Path, written: &Path) {
+    if let Ok(Some(max_size)) = max_size() {
+        let _ = trim(dir, max_size, Some(written));
+    }
+}
+
+/// What [`trim`] removed and left.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Trimmed {
+    /// Entries removed.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Entries left.
+    pub kept_files: u64,
+    /// Their bytes.
+    pub kept_bytes: u64,
+}
+
+/// Removes the entries of `dir` used longest ago until the rest take at most `max_size` bytes,
+/// never `spare` (the entry a run just wrote, even when it alone is larger). An entry's last use
+/// is the later of its file's access and modification times. An entry another run has mapped
+/// stays readable to it; a run about to open one that is gone compiles again. The path index is
+/// left alone: a record whose entry is gone only costs the next run a hash of its file.
+pub fn trim(dir: &Path, max_size: u64, spare: Option<&Path>) -> std::io::Result<Trimmed> {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if path.extension().is_none_or(|ext| ext != "cwasm") {
+            continue;
+        }
+        let Ok(metadata) = entry.metadata() else {
+            continue; // renamed or removed by a concurrent run
+        };
+        if !metadata.is_file() {
+            continue;
+        }
+        let modified = metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        let used = metadata
+            .accessed()
+            .map_or(modified, |accessed| accessed.max(modified));
+        entries.push((spare == Some(path.as_path()), used, path, metadata.len()));
+    }
+    // The spared entry last, then the most recently used: what is removed comes from the front.
+    entries.sort();
+    let mut trimmed = Trimmed {
+        kept_files: entries.len() as u64,
+        kept_bytes: entries.iter().map(|(.., len)| len).sum(),
+        ..Trimmed::default()
+    };
+    for (spared, _, path, len) in entries {
+        if trimmed.kept_bytes <= max_size || spared {
+            break;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                trimmed.files += 1;
+                trimmed.bytes += len;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+        trimmed.kept_files -= 1;
+        trimmed.kept_bytes -= len;
+    }
+    Ok(trimmed)
 }
 
 /// What [`clean`] removed.

@@ -360,3 +360,103 @@ fn a_warm_run_skips_the_checksum_only_of_an_entry_unchanged_since_it_passed() {
     std::fs::write(&index, format!("{first}\nchecked v1 0 0 0 0.0 0.0\n")).unwrap();
     assert!(recall_as_of(&engine, "plain", &path, &mode, later).is_none());
 }
+
+/// Writes a fake entry of `len` bytes last used `age` ago.
+fn aged_entry(dir: &Path, name: &str, len: usize, age: Duration) -> PathBuf {
+    let path = dir.join(format!("{name}.cwasm"));
+    std::fs::write(&path, vec![0u8; len]).unwrap();
+    let when = SystemTime::now() - age;
+    let times = std::fs::FileTimes::new()
+        .set_accessed(when)
+        .set_modified(when);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_times(times)
+        .unwrap();
+    path
+}
+
+#[test]
+fn trimming_removes_the_entries_used_longest_ago_and_spares_the_one_just_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let hour = Duration::from_secs(3600);
+    let oldest = aged_entry(dir.path(), "a", 100, hour * 4);
+    let old = aged_entry(dir.path(), "b", 100, hour * 3);
+    let recent = aged_entry(dir.path(), "c", 100, hour * 2);
+    let newest = aged_entry(dir.path(), "d", 100, hour);
+    // Neither index records nor other files count or go.
+    std::fs::create_dir(dir.path().join("index")).unwrap();
+    std::fs::write(dir.path().join("index").join("record"), "x").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), vec![0u8; 1000]).unwrap();
+
+    let trimmed = trim(dir.path(), 250, None).unwrap();
+    assert_eq!(
+        trimmed,
+        Trimmed {
+            files: 2,
+            bytes: 200,
+            kept_files: 2,
+            kept_bytes: 200
+        }
+    );
+    assert!(!oldest.exists() && !old.exists());
+    assert!(recent.exists() && newest.exists());
+    assert!(dir.path().join("index").join("record").exists());
+    assert!(dir.path().join("notes.txt").exists());
+
+    // Within the bound: nothing goes.
+    assert_eq!(trim(dir.path(), 200, None).unwrap().files, 0);
+
+    // The spared entry stays even when it is the oldest and alone over the bound.
+    let spared = aged_entry(dir.path(), "e", 500, hour * 10);
+    let trimmed = trim(dir.path(), 100, Some(&spared)).unwrap();
+    assert_eq!((trimmed.files, trimmed.kept_files), (2, 1));
+    assert!(spared.exists() && !recent.exists() && !newest.exists());
+}
+
+#[test]
+fn an_entry_trimmed_away_is_a_miss_and_compiled_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mode = CacheMode::Dir(dir.path().to_owned());
+    let engine = engine(false);
+    let first = load_or_compile(&engine, &wat::parse_str(WAT).unwrap(), &mode).unwrap();
+    let first_entry = first.entry.clone().unwrap();
+    let len = std::fs::metadata(&first_entry).unwrap().len();
+    // Make the first entry look a day old, then bound the cache to one entry's size.
+    let day_ago = SystemTime::now() - Duration::from_secs(86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&first_entry)
+        .unwrap()
+        .set_times(
+            std::fs::FileTimes::new()
+                .set_accessed(day_ago)
+                .set_modified(day_ago),
+        )
+        .unwrap();
+    let trimmed = trim(dir.path(), len + len / 2, None).unwrap();
+    assert_eq!(trimmed.files, 0, "one entry fits");
+
+    let second = load_or_compile(&engine, &other(), &mode).unwrap();
+    let second_entry = second.entry.clone().unwrap();
+    assert!(first_entry.exists() && second_entry.exists());
+    let trimmed = trim(dir.path(), len + len / 2, Some(&second_entry)).unwrap();
+    assert_eq!(trimmed.files, 1);
+    assert!(!first_entry.exists() && second_entry.exists());
+    assert_eq!(answer(&engine, &second), 70000);
+    // The removed entry is a miss, compiled and stored again.
+    let again = load_or_compile(&engine, &wat::parse_str(WAT).unwrap(), &mode).unwrap();
+    assert_eq!(again.outcome, CacheOutcome::Miss);
+    assert_eq!(answer(&engine, &again), 7);
+}
+
+#[test]
+fn a_cache_bound_is_a_size_or_none() {
+    assert_eq!(parse_max_size("512MiB").unwrap(), Some(512 << 20));
+    assert_eq!(parse_max_size(" 10GiB ").unwrap(), Some(10 << 30));
+    assert_eq!(parse_max_size("none").unwrap(), None);
+    assert!(parse_max_size("lots").is_err());
+    assert!(parse_max_size("0").is_err());
+}
