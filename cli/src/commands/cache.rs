@@ -84,17 +84,24 @@ impl Message for CacheCleaned<'_> {
     }
 
     fn show(&self, printer: &Printer) {
-        let files = self.cleaned.files;
         printer.status(
             "Removed",
             format_args!(
-                "{files} cached entr{} ({}) from `{}`",
-                if files == 1 { "y" } else { "ies" },
+                "{} ({}) from `{}`",
+                cached_entries(self.cleaned.files),
                 crate::units::format_size(self.cleaned.bytes),
                 self.dir.display()
             ),
         );
     }
+}
+
+/// `1 cached entry`, `2 cached entries`.
+fn cached_entries(count: u64) -> String {
+    format!(
+        "{count} cached entr{}",
+        if count == 1 { "y" } else { "ies" }
+    )
 }
 
 /// `--max-size`: a size, not `none` (an explicit trim needs a bound).
@@ -123,17 +130,14 @@ impl Message for CacheTrimmed<'_> {
 
     fn show(&self, printer: &Printer) {
         let t = self.trimmed;
-        let plural = |n: u64| if n == 1 { "y" } else { "ies" };
         printer.status(
             "Trimmed",
             format_args!(
-                "{} cached entr{} ({}) from `{}`; {} entr{} ({}) kept",
-                t.files,
-                plural(t.files),
+                "{} ({}) from `{}`; {} ({}) kept",
+                cached_entries(t.files),
                 crate::units::format_size(t.bytes),
                 self.dir.display(),
-                t.kept_files,
-                plural(t.kept_files),
+                cached_entries(t.kept_files),
                 crate::units::format_size(t.kept_bytes),
             ),
         );

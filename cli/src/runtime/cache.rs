@@ -303,9 +303,6 @@ pub fn load_or_compile(
     let component = Component::from_binary(engine, bytes)?;
     let elapsed = start.elapsed();
     let store_error = store(&entry, &component, &source);
-    if store_error.is_none() {
-        trim_after_store(dir, &entry);
-    }
     Ok(Compiled {
         component,
         outcome,
@@ -330,12 +327,7 @@ pub fn insert(
         return None;
     };
     let source = Source::of(engine, bytes);
-    let entry = entry_path(dir, &source);
-    let error = store(&entry, component, &source);
-    if error.is_none() {
-        trim_after_store(dir, &entry);
-    }
-    error
+    store(&entry_path(dir, &source), component, &source)
 }
 
 /// An entry loaded by [`load`].
@@ -471,7 +463,8 @@ fn mapped(component: &Component) -> &[u8] {
     unsafe { std::slice::from_raw_parts(range.start, len) }
 }
 
-/// Writes `component`'s entry, recording `source`; returns why it could not, if it could not.
+/// Writes `component`'s entry, recording `source`, then trims the cache to its bound, sparing
+/// the new entry; returns why it could not write, if it could not.
 /// No fsync: a torn entry after a crash fails its checksum and is rebuilt, so durability is
 /// not worth a disk flush on every cold run.
 fn store(entry: &Path, component: &Component, source: &Source) -> Option<String> {
@@ -487,9 +480,13 @@ fn store(entry: &Path, component: &Component, source: &Source) -> Option<String>
     trailer.extend_from_slice(&checksum.finalize().to_le_bytes());
     trailer.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     trailer.extend_from_slice(MAGIC);
-    crate::fsutil::write_fresh(entry, &[&payload, &trailer])
-        .err()
-        .map(|err| format!("{err:#}"))
+    if let Err(err) = crate::fsutil::write_fresh(entry, &[&payload, &trailer]) {
+        return Some(format!("{err:#}"));
+    }
+    if let Some(dir) = entry.parent() {
+        trim_after_store(dir, entry);
+    }
+    None
 }
 
 /// How long a file must have been left alone before [`remember`] records it: longer than the
